@@ -1,0 +1,138 @@
+import { type ArgsDef, type CommandDef, renderUsage, runCommand } from "citty";
+import { HyperionError, usageError } from "../lib/errors.ts";
+import { log, setVerbose } from "../lib/log.ts";
+
+// biome-ignore lint/suspicious/noExplicitAny: any command, whatever its args
+type AnyCommand = CommandDef<any>;
+
+const resolve = async <T>(v: T | Promise<T> | (() => T | Promise<T>)): Promise<T> =>
+  typeof v === "function" ? await (v as () => T | Promise<T>)() : await v;
+
+const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** Walks the subcommand chain the way citty does, so help and flag checks see the leaf command. */
+const resolveLeaf = async (root: AnyCommand, argv: string[]) => {
+  let cmd = root;
+  let parent: AnyCommand | undefined;
+  let rest = argv;
+  const path: string[] = [];
+  for (;;) {
+    const subs = cmd.subCommands ? await resolve(cmd.subCommands) : undefined;
+    if (!subs || Object.keys(subs).length === 0) break;
+    const i = rest.findIndex((a) => !a.startsWith("-"));
+    const name = i === -1 ? undefined : rest[i];
+    if (name === undefined) break;
+    if (!Object.hasOwn(subs, name)) {
+      throw usageError(
+        "E_USAGE",
+        `unknown command '${[...path, name].join(" ")}'`,
+        "run `hyperion --help` for the list",
+      );
+    }
+    parent = cmd;
+    cmd = (await resolve(subs[name])) as AnyCommand;
+    path.push(name);
+    rest = rest.slice(i + 1);
+  }
+  return { cmd, parent, rest, path };
+};
+
+/** citty accepts any flag; Hyperion refuses the ones a command does not define. */
+const checkFlags = async (cmd: AnyCommand, argv: string[], path: string[]) => {
+  const defs = (cmd.args ? await resolve(cmd.args) : {}) as ArgsDef;
+  const known = new Set<string>(["help", "h"]);
+  const booleans = new Set<string>();
+  let positionals = 0;
+  for (const [name, def] of Object.entries(defs)) {
+    if (def.type === "positional") {
+      positionals++;
+      continue;
+    }
+    for (const n of [name, kebab(name), ...("alias" in def ? [def.alias ?? []].flat() : [])]) {
+      known.add(n);
+      if (def.type === "boolean") booleans.add(n);
+    }
+  }
+  const where = path.length ? `hyperion ${path.join(" ")}` : "hyperion";
+  let seenPositionals = 0;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--") {
+      seenPositionals += argv.length - i - 1;
+      break;
+    }
+    if (a === "-" || !a.startsWith("-")) {
+      seenPositionals++;
+      continue;
+    }
+    const name = a.replace(/^--?/, "").split("=")[0]!;
+    const bare = name.startsWith("no-") && booleans.has(name.slice(3)) ? name.slice(3) : name;
+    if (!known.has(bare)) {
+      throw usageError(
+        "E_USAGE",
+        `unknown option '${a.split("=")[0]}' for ${where}`,
+        `run \`${where} --help\``,
+      );
+    }
+    const takesValue = !booleans.has(bare) && bare !== "help" && bare !== "h";
+    if (takesValue && !a.includes("=")) i++;
+  }
+  const hasSubs = cmd.subCommands !== undefined;
+  if (!hasSubs && seenPositionals > positionals) {
+    throw usageError("E_USAGE", `too many arguments for ${where}`, `run \`${where} --help\``);
+  }
+};
+
+/** Prints one line for an error and returns its exit code; a stack only with HYPERION_LOG=1. */
+export const report = (e: unknown): number => {
+  if (e instanceof HyperionError) {
+    process.stderr.write(`hyperion: ${e.oneLine()}\n`);
+    if (e.cause) log.debug(e.cause);
+    return e.exitCode;
+  }
+  const name = (e as { name?: string })?.name;
+  if (name === "CLIError") {
+    process.stderr.write(`hyperion: E_USAGE: ${(e as Error).message} (run \`hyperion --help\`)\n`);
+    return 2;
+  }
+  process.stderr.write(
+    `hyperion: E_INTERNAL: ${(e as Error)?.message ?? String(e)} (rerun with HYPERION_LOG=1 for details)\n`,
+  );
+  log.debug(e);
+  return 1;
+};
+
+/**
+ * The one catch: runs a command (the root or a single command file executed directly) and
+ * turns Hyperion's errors into one line on stderr and an exit code.
+ */
+export const main = async (root: AnyCommand, argv = process.argv.slice(2)): Promise<never> => {
+  let code = 0;
+  try {
+    if (argv.includes("--verbose")) {
+      setVerbose(true);
+      argv = argv.filter((a) => a !== "--verbose");
+    }
+    const meta = root.meta ? await resolve(root.meta) : undefined;
+    if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v") && meta?.version) {
+      process.stdout.write(`${meta.version}\n`);
+      process.exit(0);
+    }
+    const { cmd, parent, rest, path } = await resolveLeaf(root, argv);
+    if (
+      rest.includes("--help") ||
+      rest.includes("-h") ||
+      (cmd.subCommands && !cmd.run && rest.length === 0)
+    ) {
+      const usage = await renderUsage(cmd, parent);
+      process.stdout.write(`${process.stdout.isTTY ? usage : Bun.stripANSI(usage)}\n`);
+      process.exit(0);
+    }
+    await checkFlags(cmd, rest, path);
+    const result = await runCommand(root, { rawArgs: argv });
+    if (typeof result.result === "number") code = result.result;
+  } catch (e) {
+    code = report(e);
+  }
+  process.exit(code);
+};

@@ -1,0 +1,19 @@
+#!/usr/bin/env bun
+import { defineCommand } from "citty";
+import pkg from "../package.json" with { type: "json" };
+import { main } from "./_main.ts";
+
+/** The root: every command lives in its own file and loads only when it runs. */
+export const root = defineCommand({
+  meta: {
+    name: "hyperion",
+    version: pkg.version,
+    description: "Many coding agents change one repository at once, through a SQLite merge queue",
+  },
+  subCommands: {
+    init: () => import("./init.ts").then((m) => m.default),
+    schema: () => import("./schema.ts").then((m) => m.default),
+  },
+});
+
+if (import.meta.main) await main(root);

@@ -1,0 +1,58 @@
+/**
+ * One error type for everything a user, an agent or the environment can cause.
+ * The single catch in cmd/_main.ts turns it into one line on stderr and an exit code.
+ */
+
+/** Exit codes shared by every command (docs/CLI.md). */
+export const EXIT = { ok: 0, failure: 1, usage: 2, needsPerson: 3 } as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export type HyperionErrorOptions = {
+  /** Process exit code when this error reaches the top; bad input is 2, the environment 1. */
+  exitCode?: ExitCode;
+  /** One short sentence on how to fix it. */
+  hint?: string;
+  /** Structured facts for logs and JSON output (hunk, expected/found lines, paths...). */
+  details?: Record<string, unknown>;
+  cause?: unknown;
+};
+
+export class HyperionError extends Error {
+  readonly code: string;
+  readonly exitCode: ExitCode;
+  readonly hint: string | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: string, message: string, opts: HyperionErrorOptions = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = "HyperionError";
+    this.code = code;
+    this.exitCode = opts.exitCode ?? EXIT.usage;
+    this.hint = opts.hint;
+    this.details = opts.details;
+  }
+
+  /** The single line an operator sees: `E_CODE: message (hint)`. */
+  oneLine(): string {
+    return `${this.code}: ${this.message}${this.hint ? ` (${this.hint})` : ""}`;
+  }
+
+  toJSON(): { code: string; message: string; hint?: string; details?: Record<string, unknown> } {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.hint ? { hint: this.hint } : {}),
+      ...(this.details ? { details: this.details } : {}),
+    };
+  }
+}
+
+export const isHyperionError = (e: unknown): e is HyperionError => e instanceof HyperionError;
+
+/** Input errors (exit 2). */
+export const usageError = (code: string, message: string, hint?: string, details?: Record<string, unknown>) =>
+  new HyperionError(code, message, { exitCode: EXIT.usage, hint, details });
+
+/** Environment errors (exit 1): the input was fine, the machine or the files were not. */
+export const envError = (code: string, message: string, hint?: string, details?: Record<string, unknown>) =>
+  new HyperionError(code, message, { exitCode: EXIT.failure, hint, details });

@@ -1,0 +1,75 @@
+import { z } from "zod";
+
+const MiB = 1024 * 1024;
+
+const QueueConfig = z.strictObject({
+  max_attempts: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(5)
+    .describe("Attempts before a change becomes a dead letter."),
+  lease_ms: z
+    .number()
+    .int()
+    .min(1_000)
+    .default(30_000)
+    .describe("How long a lease lasts without a heartbeat."),
+  backoff_base_ms: z
+    .number()
+    .int()
+    .min(0)
+    .default(500)
+    .describe("First retry delay; doubles per attempt, with jitter."),
+  backoff_max_ms: z.number().int().min(0).default(60_000).describe("Longest retry delay."),
+  archive_after_ms: z
+    .number()
+    .int()
+    .min(0)
+    .default(7 * 24 * 3_600_000)
+    .describe("Finished changes older than this move to .hyperion/archive/."),
+  archive_batch: z
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(500)
+    .describe("Rows moved per archive transaction."),
+});
+
+const LimitsConfig = z.strictObject({
+  max_patch_bytes: z
+    .number()
+    .int()
+    .min(1)
+    .default(8 * MiB)
+    .describe("Largest patch for one file."),
+  max_change_bytes: z
+    .number()
+    .int()
+    .min(1)
+    .default(64 * MiB)
+    .describe("Largest change request, all patches together."),
+  max_files: z.number().int().min(1).default(1_000).describe("Most files in one change request."),
+});
+
+export const Config = z
+  .strictObject({
+    workers: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(3)
+      .describe("Worker threads for `hyperion run` and `worker`."),
+    queue: QueueConfig.prefault({}),
+    limits: LimitsConfig.prefault({}),
+  })
+  .meta({
+    title: "Config",
+    description: "`.hyperion/config.json`: the operator's settings for one repository.",
+  });
+export type Config = z.infer<typeof Config>;
+
+export const defaultConfig = (): Config => Config.parse({});

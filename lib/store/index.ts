@@ -1,0 +1,4 @@
+export * from "./migrations.ts";
+export * from "./open.ts";
+export * from "./paths.ts";
+export * from "./workspace.ts";

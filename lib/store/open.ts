@@ -1,0 +1,114 @@
+import { Database } from "bun:sqlite";
+import { existsSync } from "node:fs";
+import { envError, HyperionError, usageError } from "../errors.ts";
+import { migrations as allMigrations, latestVersion, type Migration } from "./migrations.ts";
+
+export type OpenOptions = {
+  /** Create the file when missing (only `hyperion init` and tests do). */
+  create?: boolean;
+  /** Milliseconds a statement waits on a lock held by another connection. */
+  busyTimeoutMs?: number;
+  /** Migrations to apply; tests pass longer lists to play a newer binary. */
+  migrations?: readonly Migration[];
+};
+
+const corrupt = (path: string, cause: unknown) =>
+  new HyperionError("E_DB_CORRUPT", `${path} is not a readable Hyperion database: ${String(cause)}`, {
+    exitCode: 1,
+    hint: "restore it from a backup or move it aside and run `hyperion init`",
+    cause,
+  });
+
+/**
+ * Opens one connection with Hyperion's pragmas and brings the schema up to date.
+ * Every thread and process opens its own; a connection is never shared across threads.
+ */
+export const openDatabase = (path: string, opts: OpenOptions = {}): Database => {
+  const migrations = opts.migrations ?? allMigrations;
+  if (!opts.create && !existsSync(path)) {
+    throw usageError(
+      "E_NOT_INITIALIZED",
+      `no Hyperion database at ${path}`,
+      "run `hyperion init` in the repository first",
+    );
+  }
+  let db: Database;
+  try {
+    db = new Database(path, { create: true, strict: true });
+  } catch (cause) {
+    throw envError(
+      "E_DB_OPEN",
+      `cannot open ${path}: ${String(cause)}`,
+      "check that the directory exists and is writable",
+    );
+  }
+  try {
+    db.run(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(opts.busyTimeoutMs ?? 5_000))}`);
+    // Read before any write, so a database from a newer binary is refused untouched.
+    const version = readVersion(db, path);
+    const latest = migrations.at(-1)?.version ?? 0;
+    if (version > latest) {
+      throw envError(
+        "E_DB_NEWER",
+        `${path} has schema version ${version}, newer than this hyperion knows (${latest})`,
+        "upgrade hyperion; the database was left unchanged",
+      );
+    }
+    const mode = db.query<{ journal_mode: string }, []>("PRAGMA journal_mode = WAL").get();
+    if (mode?.journal_mode !== "wal") {
+      throw envError(
+        "E_DB_WAL",
+        `${path} cannot use WAL journaling (got ${mode?.journal_mode})`,
+        "use a local disk",
+      );
+    }
+    db.run("PRAGMA foreign_keys = ON");
+    db.run("PRAGMA synchronous = NORMAL");
+    if (version < latest) migrate(db, migrations, path);
+    return db;
+  } catch (e) {
+    db.close();
+    if (e instanceof HyperionError) throw e;
+    throw corrupt(path, e);
+  }
+};
+
+const readVersion = (db: Database, path: string): number => {
+  try {
+    return db.query<{ user_version: number }, []>("PRAGMA user_version").get()?.user_version ?? 0;
+  } catch (e) {
+    throw corrupt(path, e);
+  }
+};
+
+/** Applies the missing migrations in one immediate transaction; a second process waits, then finds none. */
+const migrate = (db: Database, migrations: readonly Migration[], path: string): void => {
+  db.transaction(() => {
+    db.run(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+    );
+    const current = readVersion(db, path);
+    const latest = migrations.at(-1)?.version ?? 0;
+    if (current > latest) return; // another, newer process won the race; refused on next open
+    for (const m of migrations) {
+      if (m.version <= current) continue;
+      db.run(m.sql);
+      db.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)", [
+        m.version,
+        m.name,
+        Date.now(),
+      ]);
+      db.run(`PRAGMA user_version = ${m.version}`);
+    }
+  }).immediate();
+};
+
+/** Versions recorded as applied, oldest first. */
+export const appliedMigrations = (db: Database): { version: number; name: string; applied_at: number }[] =>
+  db
+    .query<{ version: number; name: string; applied_at: number }, []>(
+      "SELECT version, name, applied_at FROM schema_migrations ORDER BY version",
+    )
+    .all();
+
+export { latestVersion };

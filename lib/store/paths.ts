@@ -1,0 +1,30 @@
+import { join, resolve } from "node:path";
+
+/** Where one repository's Hyperion state lives. */
+export type Locations = {
+  repo: string;
+  /** `<repo>/.hyperion` */
+  dir: string;
+  db: string;
+  secret: string;
+  config: string;
+  archive: string;
+};
+
+export type LocateOptions = { repo?: string; db?: string; env?: Record<string, string | undefined> };
+
+/** `--db` beats `HYPERION_DB` beats `<repo>/.hyperion/hyperion.db`; the repo defaults to the cwd. */
+export const locate = (opts: LocateOptions = {}): Locations => {
+  const env = opts.env ?? process.env;
+  const repo = resolve(opts.repo ?? ".");
+  const dir = join(repo, ".hyperion");
+  const dbOverride = opts.db ?? env.HYPERION_DB;
+  return {
+    repo,
+    dir,
+    db: dbOverride ? resolve(dbOverride) : join(dir, "hyperion.db"),
+    secret: join(dir, "secret"),
+    config: join(dir, "config.json"),
+    archive: join(dir, "archive"),
+  };
+};

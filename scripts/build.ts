@@ -1,0 +1,24 @@
+/**
+ * `bun run build [--outfile FILE]`: one `dist/hyperion` executable. Every `*.worker.ts` under lib/ is added as an
+ * entrypoint, because a Worker whose file is not part of the build fails silently in the binary.
+ */
+import { Glob } from "bun";
+
+const at = process.argv.indexOf("--outfile");
+const outfile = at > 0 ? process.argv[at + 1]! : "dist/hyperion";
+
+const workers = [...new Glob("lib/**/*.worker.ts").scanSync({ cwd: `${import.meta.dir}/..` })].sort();
+const result = await Bun.build({
+  entrypoints: ["cmd/hyperion.ts", ...workers],
+  root: ".",
+  compile: { outfile },
+  minify: true,
+  sourcemap: "linked",
+  // @opentui/core lists a musl package the glibc build never loads; bundling it fails.
+  external: ["@opentui/core-linux-x64-musl", "@opentui/core-linux-arm64-musl"],
+});
+if (!result.success) {
+  for (const m of result.logs) console.error(m);
+  process.exit(1);
+}
+console.error(`built ${outfile} (${workers.length} worker entr${workers.length === 1 ? "y" : "ies"})`);
