@@ -14,6 +14,8 @@ export type HyperionErrorOptions = {
   hint?: string;
   /** Structured facts for logs and JSON output (hunk, expected/found lines, paths...). */
   details?: Record<string, unknown>;
+  /** True when trying again later may succeed (busy, base changed); the queue backs off and retries. */
+  retryable?: boolean;
   cause?: unknown;
 };
 
@@ -22,6 +24,7 @@ export class HyperionError extends Error {
   readonly exitCode: ExitCode;
   readonly hint: string | undefined;
   readonly details: Record<string, unknown> | undefined;
+  readonly retryable: boolean;
 
   constructor(code: string, message: string, opts: HyperionErrorOptions = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
@@ -30,6 +33,7 @@ export class HyperionError extends Error {
     this.exitCode = opts.exitCode ?? EXIT.usage;
     this.hint = opts.hint;
     this.details = opts.details;
+    this.retryable = opts.retryable ?? false;
   }
 
   /** The single line an operator sees: `E_CODE: message (hint)`. */

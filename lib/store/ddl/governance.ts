@@ -1,0 +1,23 @@
+/** Approvals of risky changes and the agents' stored sessions. */
+
+export const GOVERNANCE_V1 = `
+CREATE TABLE approvals (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  change_id TEXT NOT NULL,
+  decision TEXT NOT NULL CHECK (decision IN ('approved','rejected')),
+  actor TEXT NOT NULL,
+  reason TEXT,
+  ts INTEGER NOT NULL
+);
+CREATE INDEX approvals_change ON approvals(change_id);
+
+CREATE TABLE agent_sessions (
+  name TEXT PRIMARY KEY,
+  agent TEXT NOT NULL,
+  role TEXT,
+  resume_token TEXT NOT NULL,
+  allow_all_tools INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  last_used_at INTEGER
+);
+`;

@@ -1,0 +1,66 @@
+/** The merge queue: changes, the paths they touch, their event log, dead letters. */
+import { CHANGE_STATUSES } from "./statuses.ts";
+
+export const QUEUE_V1 = `
+CREATE TABLE change_queue (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  task_id TEXT NOT NULL,
+  request_id TEXT,
+  agent TEXT,
+  summary TEXT,
+  status TEXT NOT NULL CHECK (status IN (${CHANGE_STATUSES})),
+  priority INTEGER NOT NULL DEFAULT 0,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  max_attempts INTEGER NOT NULL,
+  available_at INTEGER NOT NULL,
+  leased_until INTEGER,
+  lease_owner TEXT,
+  lease_token INTEGER NOT NULL DEFAULT 0,
+  payload TEXT NOT NULL,
+  payload_sha256 TEXT NOT NULL,
+  signature TEXT NOT NULL,
+  risk TEXT NOT NULL DEFAULT 'low',
+  risk_score REAL NOT NULL DEFAULT 0,
+  needs_rebase INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  enqueued_at INTEGER NOT NULL,
+  leased_at INTEGER,
+  finished_at INTEGER,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX change_queue_status ON change_queue(status, priority DESC, seq);
+CREATE INDEX change_queue_lease_expiry ON change_queue(status, leased_until) WHERE status = 'leased';
+CREATE INDEX change_queue_task ON change_queue(task_id);
+CREATE INDEX change_queue_request ON change_queue(request_id);
+CREATE INDEX change_queue_finished ON change_queue(finished_at) WHERE finished_at IS NOT NULL;
+
+CREATE TABLE change_paths (
+  seq INTEGER NOT NULL REFERENCES change_queue(seq) ON DELETE CASCADE,
+  path TEXT NOT NULL,
+  PRIMARY KEY (seq, path)
+) WITHOUT ROWID;
+CREATE INDEX change_paths_path ON change_paths(path, seq);
+
+CREATE TABLE change_queue_logs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  change_id TEXT,
+  ts INTEGER NOT NULL,
+  level TEXT NOT NULL DEFAULT 'info',
+  event TEXT NOT NULL,
+  worker TEXT,
+  data TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX change_queue_logs_change ON change_queue_logs(change_id, id);
+CREATE INDEX change_queue_logs_ts ON change_queue_logs(ts);
+
+CREATE TABLE dead_letters (
+  change_id TEXT PRIMARY KEY,
+  reason_code TEXT NOT NULL,
+  message TEXT NOT NULL,
+  last_error TEXT,
+  attempts INTEGER NOT NULL,
+  dead_at INTEGER NOT NULL
+);
+CREATE INDEX dead_letters_dead_at ON dead_letters(dead_at);
+`;
