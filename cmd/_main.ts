@@ -129,7 +129,8 @@ export const main = async (root: AnyCommand, argv = process.argv.slice(2)): Prom
       process.exit(0);
     }
     await checkFlags(cmd, rest, path);
-    const result = await runCommand(root, { rawArgs: argv });
+    // Run the leaf itself: citty drops a subcommand's return value, which carries the exit code.
+    const result = await runCommand(cmd, { rawArgs: rest });
     if (typeof result.result === "number") code = result.result;
   } catch (e) {
     code = report(e);

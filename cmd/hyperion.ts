@@ -13,6 +13,7 @@ export const root = defineCommand({
   subCommands: {
     init: () => import("./init.ts").then((m) => m.default),
     schema: () => import("./schema.ts").then((m) => m.default),
+    plan: () => import("./plan.ts").then((m) => m.default),
   },
 });
 

@@ -54,6 +54,25 @@ const LimitsConfig = z.strictObject({
   max_files: z.number().int().min(1).default(1_000).describe("Most files in one change request."),
 });
 
+const GovernanceConfig = z.strictObject({
+  env: z
+    .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/))
+    .default([])
+    .describe("Extra environment variables validation commands receive, beside PATH, HOME and LANG."),
+  command_timeout_ms: z
+    .number()
+    .int()
+    .min(1_000)
+    .default(600_000)
+    .describe("A validation command is killed after this."),
+  output_limit_bytes: z
+    .number()
+    .int()
+    .min(1_024)
+    .default(256 * 1024)
+    .describe("Output kept per command stream (head and tail)."),
+});
+
 export const Config = z
   .strictObject({
     workers: z
@@ -65,6 +84,7 @@ export const Config = z
       .describe("Worker threads for `hyperion run` and `worker`."),
     queue: QueueConfig.prefault({}),
     limits: LimitsConfig.prefault({}),
+    governance: GovernanceConfig.prefault({}),
   })
   .meta({
     title: "Config",

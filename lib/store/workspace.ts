@@ -1,3 +1,4 @@
+import type { Database } from "bun:sqlite";
 import { randomBytes } from "node:crypto";
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -144,4 +145,14 @@ export const readSecret = (loc: Locations): Buffer => {
     );
   }
   return Buffer.from(hex, "hex");
+};
+
+export type Repo = { loc: Locations; db: Database; config: Config } & Disposable;
+
+/** An initialised repository: its locations, validated config and an open, migrated database. */
+export const openRepo = (opts: LocateOptions): Repo => {
+  const loc = locate(opts);
+  const config = loadConfig(loc);
+  const db = openDatabase(loc.db);
+  return { loc, db, config, [Symbol.dispose]: () => db.close() };
 };

@@ -1,4 +1,4 @@
-/** Approvals of risky changes and the agents' stored sessions. */
+/** Approvals of risky changes and of plans (bound to the plan's sha256), and the agents' stored sessions. */
 
 export const GOVERNANCE_V1 = `
 CREATE TABLE approvals (
@@ -20,4 +20,13 @@ CREATE TABLE agent_sessions (
   created_at INTEGER NOT NULL,
   last_used_at INTEGER
 );
+
+CREATE TABLE plan_approvals (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  path TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  ts INTEGER NOT NULL
+);
+CREATE INDEX plan_approvals_sha256 ON plan_approvals(sha256);
 `;

@@ -1,0 +1,14 @@
+import { defineCommand } from "citty";
+import { main } from "./_main.ts";
+
+const command = defineCommand({
+  meta: { name: "plan", description: "Check and approve the repository's WORKPLAN.md" },
+  subCommands: {
+    check: () => import("./plan-check.ts").then((m) => m.default),
+    approve: () => import("./plan-approve.ts").then((m) => m.default),
+  },
+});
+
+export default command;
+
+if (import.meta.main) await main(command);
