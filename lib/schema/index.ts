@@ -4,6 +4,7 @@ export * from "./config.ts";
 export * from "./developer-task.ts";
 export * from "./doc.ts";
 export * from "./edit.ts";
+export * from "./json.ts";
 export * from "./registry.ts";
 export * from "./scope-brief.ts";
 export * from "./task-request.ts";
