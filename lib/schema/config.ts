@@ -36,6 +36,18 @@ const QueueConfig = z.strictObject({
     .max(100_000)
     .default(500)
     .describe("Rows moved per archive transaction."),
+  reclaim_interval_ms: z
+    .number()
+    .int()
+    .min(0)
+    .default(1_000)
+    .describe("How often leasing also returns leases held by processes on this host that have exited."),
+  busy_give_up_ms: z
+    .number()
+    .int()
+    .min(0)
+    .default(30_000)
+    .describe("How long a queue operation retries a locked database before E_BUSY; the change is untouched."),
 });
 
 const LimitsConfig = z.strictObject({

@@ -1,6 +1,15 @@
 /** The merge queue: changes, the paths they touch, their event log, dead letters. */
 import { CHANGE_STATUSES } from "./statuses.ts";
 
+/*
+ * Two derived columns keep the lease pick flat however long the queue grows:
+ * - change_paths.state mirrors the change's hold on the path: 1 queued, 2 leased, 0 otherwise
+ *   (finished, awaiting approval). Partial indexes over it answer "who is first on this path"
+ *   and "is this path leased" in one index probe each.
+ * - change_queue.ready is 1 when a queued change is first in line on every path it touches and
+ *   none of them is leased; lib/queue recomputes it for the few changes a transition can
+ *   affect, and the pick reads the head of the partial index change_queue_ready.
+ */
 export const QUEUE_V1 = `
 CREATE TABLE change_queue (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -17,6 +26,7 @@ CREATE TABLE change_queue (
   leased_until INTEGER,
   lease_owner TEXT,
   lease_token INTEGER NOT NULL DEFAULT 0,
+  ready INTEGER NOT NULL DEFAULT 0,
   payload TEXT NOT NULL,
   payload_sha256 TEXT NOT NULL,
   signature TEXT NOT NULL,
@@ -30,6 +40,7 @@ CREATE TABLE change_queue (
   updated_at INTEGER NOT NULL
 );
 CREATE INDEX change_queue_status ON change_queue(status, priority DESC, seq);
+CREATE INDEX change_queue_ready ON change_queue(priority DESC, seq) WHERE ready = 1;
 CREATE INDEX change_queue_lease_expiry ON change_queue(status, leased_until) WHERE status = 'leased';
 CREATE INDEX change_queue_task ON change_queue(task_id);
 CREATE INDEX change_queue_request ON change_queue(request_id);
@@ -38,9 +49,12 @@ CREATE INDEX change_queue_finished ON change_queue(finished_at) WHERE finished_a
 CREATE TABLE change_paths (
   seq INTEGER NOT NULL REFERENCES change_queue(seq) ON DELETE CASCADE,
   path TEXT NOT NULL,
+  state INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (seq, path)
 ) WITHOUT ROWID;
 CREATE INDEX change_paths_path ON change_paths(path, seq);
+CREATE INDEX change_paths_active ON change_paths(path, seq) WHERE state > 0;
+CREATE INDEX change_paths_leased ON change_paths(path) WHERE state = 2;
 
 CREATE TABLE change_queue_logs (
   id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -1,0 +1,68 @@
+import type { Database } from "bun:sqlite";
+import { dirname, join } from "node:path";
+import { defaultConfig } from "../schema/config.ts";
+import { immediateTx, type LockStats } from "../store/queue/busy.ts";
+import { type QueueStatements, queueStatements } from "../store/queue/statements.ts";
+import type { QueueConfig } from "./types.ts";
+
+export type QueueOptions = {
+  /** The repository's signing key (`.hyperion/secret`). */
+  secret: Uint8Array;
+  /** Overrides of the `queue` section of config.json. */
+  config?: Partial<QueueConfig>;
+  /** The clock, in epoch milliseconds; tests move it to expire leases. */
+  now?: () => number;
+  /** Where archive databases go; default `archive/` beside the database (`.hyperion/archive`). */
+  archiveDir?: string;
+  /** Called on every SQLITE_BUSY retry (telemetry). */
+  onBusy?: (retries: number) => void;
+};
+
+/** What every part of the queue shares: one connection, its statements, the clock, the config. */
+export type QueueContext = {
+  db: Database;
+  sql: QueueStatements;
+  now: () => number;
+  config: QueueConfig;
+  secret: Uint8Array;
+  archiveDir: string;
+  lock: LockStats;
+  /** Wraps `fn` as one BEGIN IMMEDIATE transaction, retried on SQLITE_BUSY. */
+  tx: <A extends unknown[], R>(fn: (...args: A) => R) => (...args: A) => R;
+  /** Appends one event to change_queue_logs (inside the caller's transaction when there is one). */
+  event: (
+    changeId: string | null,
+    event: string,
+    data: object,
+    level?: string,
+    worker?: string | null,
+  ) => void;
+  /** Recomputes the ready flag of `seq` and of the first changes on each of `paths`. */
+  refresh: (seq: number, paths: readonly string[]) => void;
+};
+
+export const createContext = (db: Database, opts: QueueOptions): QueueContext => {
+  const sql = queueStatements(db);
+  const config: QueueConfig = { ...defaultConfig().queue, ...opts.config };
+  const lock: LockStats = { busyRetries: 0, lockMs: 0, totalBusyRetries: 0 };
+  const txOpts = { busyGiveUpMs: config.busy_give_up_ms, onBusy: opts.onBusy };
+  const now = opts.now ?? Date.now;
+  return {
+    db,
+    sql,
+    now,
+    config,
+    secret: opts.secret,
+    archiveDir: opts.archiveDir ?? join(dirname(db.filename), "archive"),
+    lock,
+    tx: (fn) => immediateTx(db, fn, lock, txOpts),
+    event: (changeId, event, data, level = "info", worker = null) =>
+      sql.insertLog(changeId, now(), level, event, worker, JSON.stringify(data)),
+    refresh: (seq, paths) => {
+      const todo = new Set([seq]);
+      // A transition can only change who is first in line, so only the first two on a path matter.
+      for (const p of paths) for (const s of sql.firstOnPath(p)) todo.add(s);
+      for (const s of todo) sql.recompute(s);
+    },
+  };
+};

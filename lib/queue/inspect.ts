@@ -1,0 +1,57 @@
+import { verifyPayload } from "../patch/sign.ts";
+import { ChangeRequest } from "../schema/index.ts";
+import { ChangeRow } from "../store/queue/rows.ts";
+import type { QueueContext } from "./_context.ts";
+import { pathKey } from "./_paths.ts";
+import { type ChangeStatus, DeadLetter, type PathChange, type QueueChange, QueueLogEntry } from "./types.ts";
+
+const toChange = (raw: unknown): QueueChange => {
+  const { ready: _r, ...row } = ChangeRow.parse(raw);
+  return { ...row, needs_rebase: row.needs_rebase === 1 };
+};
+
+/** Reads for the CLI, the dashboard and the patch validator, plus the two small writes they need. */
+export const makeInspect = (ctx: QueueContext) => {
+  const { sql } = ctx;
+  return {
+    get: (id: string): QueueChange | null => {
+      const raw = sql.byId(id);
+      return raw ? toChange(raw) : null;
+    },
+    paths: (id: string): string[] => sql.pathsOfId(id),
+    list: (opts: { status?: ChangeStatus; sinceMs?: number; limit?: number } = {}): QueueChange[] =>
+      sql.list(opts.status, opts.sinceMs ?? 0, opts.limit ?? 100).map(toChange),
+    logs: (changeId: string): QueueLogEntry[] =>
+      sql.logsOf(changeId).map((r) => QueueLogEntry.parse({ ...r, data: JSON.parse(String(r.data)) })),
+    deadLetter: (id: string): DeadLetter | null => {
+      const raw = sql.deadLetter(id);
+      return raw ? DeadLetter.parse(raw) : null;
+    },
+    deadLetters: (limit = 100): DeadLetter[] => sql.deadLetters(limit).map((r) => DeadLetter.parse(r)),
+    queuedOnPath: (path: string): PathChange[] => {
+      const key = pathKey(path);
+      const out: PathChange[] = [];
+      for (const row of sql.activeOnPath(key)) {
+        const cr = ChangeRequest.parse(JSON.parse(row.payload));
+        for (const change of cr.changes) {
+          const hit =
+            pathKey(change.path) === key ||
+            (change.new_path !== undefined && pathKey(change.new_path) === key);
+          if (hit) out.push({ id: row.id, seq: row.seq, change });
+        }
+      }
+      return out;
+    },
+    markNeedsRebase: ctx.tx((path: string): number => {
+      const n = sql.markNeedsRebase(pathKey(path), ctx.now());
+      if (n > 0) ctx.event(null, "needs_rebase", { path: pathKey(path), changes: n }, "warn");
+      return n;
+    }),
+    log: ctx.tx(
+      (changeId: string | null, event: string, data?: object, level?: string, worker?: string): void =>
+        ctx.event(changeId, event, data ?? {}, level ?? "info", worker ?? null),
+    ),
+    verify: (l: { payload: string; signature: string }): boolean =>
+      verifyPayload(ctx.secret, l.payload, l.signature),
+  };
+};

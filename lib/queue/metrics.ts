@@ -1,0 +1,138 @@
+import { z } from "zod";
+import { CHANGE_STATUS_VALUES } from "../store/ddl/statuses.ts";
+import type { QueueContext } from "./_context.ts";
+
+const Latency = z.object({
+  count: z.number().int(),
+  p50: z.number().nullable(),
+  p95: z.number().nullable(),
+  max: z.number().nullable(),
+});
+export type Latency = z.infer<typeof Latency>;
+
+/** The queue at a glance, for `hyperion queue stats` and the dashboard. */
+export const MetricsSnapshot = z.object({
+  at: z.number().int().describe("When it was taken (epoch ms)."),
+  window_ms: z.number().int().describe("Throughput and latencies cover this much time before `at`."),
+  depth: z.record(z.enum(CHANGE_STATUS_VALUES), z.number().int()).describe("Changes by status, now."),
+  ready: z.number().int().describe("Queued changes first in line on all their paths."),
+  oldest_queued_ms: z.number().nullable().describe("Age of the oldest queued change."),
+  throughput: z.object({
+    leased: z.number().int(),
+    applied: z.number().int(),
+    failed: z.number().int().describe("Retryable failures sent back with backoff."),
+    dead: z.number().int(),
+    lease_expired: z.number().int(),
+    released: z.number().int(),
+    applied_per_s: z.number(),
+  }),
+  latency_ms: z.object({
+    dequeue: Latency.describe("Enqueue to lease."),
+    wait: Latency.describe("Due to lease: how long a ready change waited for a worker."),
+    lock: Latency.describe("Waiting for the write lock when leasing."),
+    apply: Latency.describe("Lease to applied."),
+  }),
+  contention: z.object({
+    busy_retries: z.number().int().describe("SQLITE_BUSY retries recorded on leases in the window."),
+    leases_with_busy: z.number().int(),
+  }),
+  workers: z.array(
+    z.object({
+      worker: z.string(),
+      leased: z.number().int(),
+      applied: z.number().int(),
+      failed: z.number().int(),
+      last_seen: z.number().int(),
+      poll_ms: z.number().nullable(),
+    }),
+  ),
+});
+export type MetricsSnapshot = z.infer<typeof MetricsSnapshot>;
+
+/** Nearest-rank percentile of sorted numbers. */
+const pct = (sorted: number[], p: number): number | null =>
+  sorted.length === 0
+    ? null
+    : (sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? null);
+
+const latency = (xs: number[]): Latency => {
+  const s = xs.sort((a, b) => a - b);
+  return { count: s.length, p50: pct(s, 50), p95: pct(s, 95), max: s.at(-1) ?? null };
+};
+
+export const makeMetrics = (ctx: QueueContext) => {
+  const { sql } = ctx;
+  return (opts: { windowMs?: number } = {}): MetricsSnapshot => {
+    const windowMs = opts.windowMs ?? 60_000;
+    const at = ctx.now();
+    // One read transaction: depth and events describe the same moment.
+    return ctx.db
+      .transaction(() => {
+        const depth = Object.fromEntries(CHANGE_STATUS_VALUES.map((s) => [s, 0])) as MetricsSnapshot["depth"];
+        for (const r of sql.depth()) depth[r.status] = r.n;
+        const oldest = sql.oldestQueued();
+        const count = { leased: 0, applied: 0, failed: 0, dead: 0, lease_expired: 0, released: 0 };
+        const lat = {
+          dequeue: [] as number[],
+          wait: [] as number[],
+          lock: [] as number[],
+          apply: [] as number[],
+        };
+        let busy = 0;
+        let leasesWithBusy = 0;
+        const workers = new Map<string, MetricsSnapshot["workers"][number]>();
+        for (const e of sql.eventsSince(at - windowMs)) {
+          const d = JSON.parse(e.data) as Record<string, number | undefined>;
+          const ev = e.event as keyof typeof count;
+          count[ev]++;
+          const w = e.worker
+            ? (workers.get(e.worker) ??
+              workers
+                .set(e.worker, {
+                  worker: e.worker,
+                  leased: 0,
+                  applied: 0,
+                  failed: 0,
+                  last_seen: 0,
+                  poll_ms: null,
+                })
+                .get(e.worker)!)
+            : null;
+          if (w) w.last_seen = Math.max(w.last_seen, e.ts);
+          if (ev === "leased") {
+            if (typeof d.dequeue_ms === "number") lat.dequeue.push(d.dequeue_ms);
+            if (typeof d.wait_ms === "number") lat.wait.push(d.wait_ms);
+            if (typeof d.lock_ms === "number") lat.lock.push(d.lock_ms);
+            if (d.busy_retries) {
+              busy += d.busy_retries;
+              leasesWithBusy++;
+            }
+            if (w) {
+              w.leased++;
+              if (typeof d.poll_ms === "number") w.poll_ms = d.poll_ms;
+            }
+          } else if (ev === "applied") {
+            if (typeof d.apply_ms === "number") lat.apply.push(d.apply_ms);
+            if (w) w.applied++;
+          } else if ((ev === "failed" || ev === "dead") && w) w.failed++;
+        }
+        return {
+          at,
+          window_ms: windowMs,
+          depth,
+          ready: sql.readyCount(),
+          oldest_queued_ms: oldest === null ? null : Math.max(0, at - oldest),
+          throughput: { ...count, applied_per_s: windowMs > 0 ? (count.applied * 1000) / windowMs : 0 },
+          latency_ms: {
+            dequeue: latency(lat.dequeue),
+            wait: latency(lat.wait),
+            lock: latency(lat.lock),
+            apply: latency(lat.apply),
+          },
+          contention: { busy_retries: busy, leases_with_busy: leasesWithBusy },
+          workers: [...workers.values()].sort((a, b) => a.worker.localeCompare(b.worker)),
+        };
+      })
+      .deferred();
+  };
+};

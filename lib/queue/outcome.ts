@@ -1,0 +1,153 @@
+import { HyperionError } from "../errors.ts";
+import { PATH_STATE } from "../store/queue/rows.ts";
+import type { QueueContext } from "./_context.ts";
+import { retryDelay } from "./backoff.ts";
+import type { Failure } from "./types.ts";
+
+type Finished = {
+  seq: number;
+  id: string;
+  attempts: number;
+  max_attempts: number;
+  leased_at: number | null;
+  lease_owner: string | null;
+};
+
+/** E_LEASE_LOST: the token is not the change's current lease (it expired and was taken over, or ended). */
+const leaseLost = (ctx: QueueContext, id: string, token: number) => {
+  const row = ctx.sql.byId(id) as { status: string; lease_token: number } | null;
+  const now = row ? `it is ${row.status}, lease token ${row.lease_token}` : "no such change";
+  return new HyperionError("E_LEASE_LOST", `lease ${token} of ${id} is no longer held (${now})`, {
+    exitCode: 1,
+    hint: "the lease expired and the change went back to the queue; drop this result",
+    details: { id, token, status: row?.status ?? null, current_token: row?.lease_token ?? null },
+  });
+};
+
+/** Ending a lease: applied, failed (retry or dead letter), released; and requeueing dead letters. */
+export const makeOutcome = (ctx: QueueContext) => {
+  const { sql } = ctx;
+
+  const applyOne = (id: string, token: number, data: object | undefined, now: number): boolean => {
+    const r = sql.finishLease(id, token, "applied", now, null) as Finished | null;
+    if (!r) return false;
+    sql.setPathState(r.seq, PATH_STATE.none);
+    ctx.refresh(r.seq, sql.pathsOf(r.seq));
+    const applyMs = r.leased_at === null ? null : now - r.leased_at;
+    ctx.event(
+      id,
+      "applied",
+      { token, attempt: r.attempts, apply_ms: applyMs, ...data },
+      "info",
+      r.lease_owner,
+    );
+    return true;
+  };
+
+  const complete = ctx.tx((id: string, token: number, data?: object): void => {
+    if (!applyOne(id, token, data, ctx.now())) throw leaseLost(ctx, id, token);
+  });
+
+  const completeMany = ctx.tx(
+    (items: { id: string; token: number; data?: object }[]): { applied: string[]; lost: string[] } => {
+      const now = ctx.now();
+      const applied: string[] = [];
+      const lost: string[] = [];
+      for (const it of items) (applyOne(it.id, it.token, it.data, now) ? applied : lost).push(it.id);
+      return { applied, lost };
+    },
+  );
+
+  const fail = ctx.tx((id: string, token: number, err: Failure): "queued" | "dead" => {
+    const now = ctx.now();
+    const row = sql.byId(id) as {
+      status: string;
+      lease_token: number;
+      attempts: number;
+      max_attempts: number;
+    } | null;
+    if (row?.status !== "leased" || row.lease_token !== token) throw leaseLost(ctx, id, token);
+    const lastError = JSON.stringify(err);
+    const base = {
+      token,
+      attempt: row.attempts,
+      code: err.code,
+      message: err.message,
+      retryable: err.retryable,
+    };
+    if (err.retryable && row.attempts < row.max_attempts) {
+      const delay = retryDelay(row.attempts, ctx.config);
+      const r = sql.requeueLease(id, token, now + delay, 0, lastError, now) as Finished;
+      sql.setPathState(r.seq, PATH_STATE.queued);
+      ctx.refresh(r.seq, sql.pathsOf(r.seq));
+      const applyMs = r.leased_at === null ? null : now - r.leased_at;
+      ctx.event(
+        id,
+        "failed",
+        { ...base, apply_ms: applyMs, outcome: "queued", delay_ms: delay },
+        "warn",
+        r.lease_owner,
+      );
+      return "queued";
+    }
+    const r = sql.finishLease(id, token, "dead", now, lastError) as Finished;
+    const exhausted = err.retryable;
+    const code = exhausted ? "E_ATTEMPTS_EXHAUSTED" : err.code;
+    const message = exhausted ? `failed ${r.attempts} times; last: ${err.code}: ${err.message}` : err.message;
+    sql.insertDead(id, code, message, lastError, r.attempts, now);
+    sql.setPathState(r.seq, PATH_STATE.none);
+    ctx.refresh(r.seq, sql.pathsOf(r.seq));
+    const applyMs = r.leased_at === null ? null : now - r.leased_at;
+    ctx.event(
+      id,
+      "dead",
+      { ...base, apply_ms: applyMs, reason_code: code, outcome: "dead" },
+      "error",
+      r.lease_owner,
+    );
+    return "dead";
+  });
+
+  const release = ctx.tx((id: string, token: number): boolean => {
+    const now = ctx.now();
+    // Not a failure: the attempt this lease counted is given back.
+    const r = sql.requeueLease(id, token, now, -1, null, now) as Finished | null;
+    if (!r) return false;
+    sql.setPathState(r.seq, PATH_STATE.queued);
+    ctx.refresh(r.seq, sql.pathsOf(r.seq));
+    ctx.event(id, "released", { token }, "info", r.lease_owner);
+    return true;
+  });
+
+  const retry = ctx.tx((id: string): void => {
+    const now = ctx.now();
+    const row = sql.byId(id) as { status: string } | null;
+    if (!row) throw notFound(id);
+    if (row.status !== "dead") {
+      throw new HyperionError("E_NOT_DEAD", `${id} is ${row.status}, not a dead letter`, {
+        hint: "only dead letters can be retried",
+        details: { id, status: row.status },
+      });
+    }
+    const previous = sql.deadLetter(id);
+    const seq = sql.setStatus(id, "dead", "queued", now, { availableAt: now, attempts: 0 })!;
+    sql.deleteDead(id);
+    sql.setPathState(seq, PATH_STATE.queued);
+    ctx.refresh(seq, sql.pathsOf(seq));
+    ctx.event(id, "retried", { dead_letter: previous });
+  });
+
+  return {
+    complete,
+    completeMany,
+    fail,
+    release,
+    retry,
+  };
+};
+
+export const notFound = (id: string) =>
+  new HyperionError("E_NOT_FOUND", `no change ${id} in the queue`, {
+    hint: "list changes with `hyperion queue list`; archived changes are under .hyperion/archive/",
+    details: { id },
+  });

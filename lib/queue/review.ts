@@ -1,0 +1,46 @@
+import { HyperionError } from "../errors.ts";
+import { type ChangeStatus, PATH_STATE } from "../store/queue/rows.ts";
+import type { QueueContext } from "./_context.ts";
+import { notFound } from "./outcome.ts";
+
+/** The transitions a person drives: approve or reject a held change, record a rollback. */
+export const makeReview = (ctx: QueueContext) => {
+  const { sql } = ctx;
+
+  const move = (id: string, from: readonly ChangeStatus[], to: ChangeStatus, event: string, data: object) => {
+    const now = ctx.now();
+    const row = sql.byId(id) as { status: ChangeStatus } | null;
+    if (!row) throw notFound(id);
+    if (!from.includes(row.status)) {
+      throw new HyperionError(
+        "E_BAD_STATUS",
+        `${id} is ${row.status}; it must be ${from.join(" or ")} to be ${to}`,
+        {
+          details: { id, status: row.status, expected: from },
+        },
+      );
+    }
+    const finished = to !== "queued";
+    const seq = sql.setStatus(id, row.status, to, now, finished ? { finished } : { availableAt: now })!;
+    if (row.status === "queued" || to === "queued") {
+      sql.setPathState(seq, to === "queued" ? PATH_STATE.queued : PATH_STATE.none);
+      ctx.refresh(seq, sql.pathsOf(seq));
+    }
+    ctx.event(id, event, data);
+  };
+
+  return {
+    approve: ctx.tx((id: string, actor?: string) =>
+      move(id, ["awaiting_approval"], "queued", "approved", { actor: actor ?? null }),
+    ),
+    reject: ctx.tx((id: string, reason?: string, actor?: string) =>
+      move(id, ["awaiting_approval", "queued"], "rejected", "rejected", {
+        reason: reason ?? null,
+        actor: actor ?? null,
+      }),
+    ),
+    markRolledBack: ctx.tx((id: string, data: object = {}) =>
+      move(id, ["applied"], "rolled_back", "rolled_back", data),
+    ),
+  };
+};

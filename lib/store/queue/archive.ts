@@ -1,0 +1,123 @@
+import type { Database } from "bun:sqlite";
+import { openDatabase } from "../open.ts";
+import { immediateTx, type LockStats } from "./busy.ts";
+
+/** The four queue tables and the key that makes copying a row twice harmless. */
+const TABLES = [
+  { name: "change_queue", key: "seq" },
+  { name: "change_paths", key: "seq, path" },
+  { name: "change_queue_logs", key: "id" },
+  { name: "dead_letters", key: "change_id" },
+] as const;
+
+const FINISHED = "('applied', 'dead', 'rejected', 'rolled_back')";
+
+/** Creates the archive's tables like the live ones (adding columns the live ones grew since). */
+const prepareArchive = (db: Database): Record<string, string> => {
+  const columns: Record<string, string> = {};
+  for (const t of TABLES) {
+    const live = db.query(`PRAGMA main.table_info(${t.name})`).all() as { name: string; type: string }[];
+    const defs = live.map((c) => `${c.name} ${c.type}`).join(", ");
+    db.run(`CREATE TABLE IF NOT EXISTS arch.${t.name} (${defs}, PRIMARY KEY (${t.key}))`);
+    const have = new Set(
+      (db.query(`PRAGMA arch.table_info(${t.name})`).all() as { name: string }[]).map((c) => c.name),
+    );
+    for (const c of live)
+      if (!have.has(c.name)) db.run(`ALTER TABLE arch.${t.name} ADD COLUMN ${c.name} ${c.type}`);
+    columns[t.name] = live.map((c) => c.name).join(", ");
+  }
+  db.run("CREATE INDEX IF NOT EXISTS arch.change_queue_id ON change_queue(id)");
+  db.run("CREATE INDEX IF NOT EXISTS arch.change_queue_logs_change ON change_queue_logs(change_id, id)");
+  db.run("CREATE TEMP TABLE IF NOT EXISTS archive_batch (seq INTEGER PRIMARY KEY, id TEXT NOT NULL)");
+  db.run("CREATE TEMP TABLE IF NOT EXISTS archive_logs (id INTEGER PRIMARY KEY)");
+  return columns;
+};
+
+export type ArchiveSession = {
+  /** Finished changes and loose log events older than `cutoff` that a run would move. */
+  count: (cutoff: number) => { changes: number; logs: number };
+  /** Moves up to `limit` finished changes (with paths, logs, dead letters) and up to `limit` loose events, in one transaction. */
+  moveBatch: (cutoff: number, limit: number) => { changes: number; logs: number };
+  close: () => void;
+};
+
+/**
+ * Opens a connection of its own to the live database with the archive file attached, so a
+ * worker's connection never carries an attachment. In WAL mode a transaction over two files is
+ * atomic per file only: rows are copied before they are deleted and copies replace, so a crash
+ * between the two leaves a duplicate to be moved again, never a loss.
+ */
+export const openArchiveSession = (
+  livePath: string,
+  archiveFile: string,
+  busyGiveUpMs: number,
+): ArchiveSession => {
+  const db = openDatabase(livePath, { busyTimeoutMs: 1_000 });
+  db.run("ATTACH DATABASE ? AS arch", [archiveFile]);
+  const cols = prepareArchive(db);
+  const copy = (table: string, where: string) =>
+    db.prepare(
+      `INSERT OR REPLACE INTO arch.${table} (${cols[table]}) SELECT ${cols[table]} FROM main.${table} WHERE ${where}`,
+    );
+  const inBatchSeq = "seq IN (SELECT seq FROM temp.archive_batch)";
+  const inBatchId = "change_id IN (SELECT id FROM temp.archive_batch)";
+  const inLogs = "id IN (SELECT id FROM temp.archive_logs)";
+  const s = {
+    clear: db.prepare("DELETE FROM temp.archive_batch"),
+    clearLogs: db.prepare("DELETE FROM temp.archive_logs"),
+    select: db.prepare(
+      `INSERT INTO temp.archive_batch (seq, id) SELECT seq, id FROM main.change_queue
+       WHERE finished_at IS NOT NULL AND finished_at < ? AND status IN ${FINISHED} ORDER BY finished_at LIMIT ?`,
+    ),
+    selectLogs: db.prepare(
+      "INSERT INTO temp.archive_logs (id) SELECT id FROM main.change_queue_logs WHERE change_id IS NULL AND ts < ? ORDER BY ts LIMIT ?",
+    ),
+    copyChanges: copy("change_queue", inBatchSeq),
+    copyPaths: copy("change_paths", inBatchSeq),
+    copyDead: copy("dead_letters", inBatchId),
+    copyLogs: copy("change_queue_logs", inBatchId),
+    copyLoose: copy("change_queue_logs", inLogs),
+    delLogs: db.prepare(`DELETE FROM main.change_queue_logs WHERE ${inBatchId}`),
+    delLoose: db.prepare(`DELETE FROM main.change_queue_logs WHERE ${inLogs}`),
+    delDead: db.prepare(`DELETE FROM main.dead_letters WHERE ${inBatchId}`),
+    delPaths: db.prepare(`DELETE FROM main.change_paths WHERE ${inBatchSeq}`),
+    delChanges: db.prepare(`DELETE FROM main.change_queue WHERE ${inBatchSeq}`),
+    countChanges: db.prepare(
+      `SELECT count(*) AS n FROM main.change_queue WHERE finished_at IS NOT NULL AND finished_at < ? AND status IN ${FINISHED}`,
+    ),
+    countLogs: db.prepare(
+      `SELECT count(*) AS n FROM main.change_queue_logs l WHERE (l.change_id IS NULL AND l.ts < ?1)
+         OR l.change_id IN (SELECT id FROM main.change_queue WHERE finished_at IS NOT NULL AND finished_at < ?1 AND status IN ${FINISHED})`,
+    ),
+  };
+  const stats: LockStats = { busyRetries: 0, lockMs: 0, totalBusyRetries: 0 };
+  const moveBatch = immediateTx(
+    db,
+    (cutoff: number, limit: number) => {
+      s.clear.run();
+      s.clearLogs.run();
+      const changes = s.select.run(cutoff, limit).changes;
+      s.selectLogs.run(cutoff, limit);
+      s.copyChanges.run();
+      s.copyPaths.run();
+      s.copyDead.run();
+      const logs = s.copyLogs.run().changes + s.copyLoose.run().changes;
+      s.delLogs.run();
+      s.delLoose.run();
+      s.delDead.run();
+      s.delPaths.run();
+      s.delChanges.run();
+      return { changes, logs };
+    },
+    stats,
+    { busyGiveUpMs },
+  );
+  return {
+    count: (cutoff) => ({
+      changes: (s.countChanges.get(cutoff) as { n: number }).n,
+      logs: (s.countLogs.get(cutoff) as { n: number }).n,
+    }),
+    moveBatch,
+    close: () => db.close(),
+  };
+};

@@ -1,0 +1,253 @@
+import type { Database } from "bun:sqlite";
+import { CHANGE_COLUMNS, type ChangeStatus, type NewChangeRow } from "./rows.ts";
+
+/** A row as SQLite hands it back, before lib/queue parses it. */
+type Raw = Record<string, unknown>;
+
+// ready = queued, and first in line on every path it touches, and none of those paths leased.
+const READY_EXPR = `(status = 'queued' AND NOT EXISTS (
+  SELECT 1 FROM change_paths p WHERE p.seq = change_queue.seq AND (
+    EXISTS (SELECT 1 FROM change_paths q WHERE q.path = p.path AND q.state > 0 AND q.seq < p.seq)
+    OR EXISTS (SELECT 1 FROM change_paths q WHERE q.path = p.path AND q.state = 2))))`;
+
+/** Columns a lease hands the worker (everything but the bookkeeping it does not need). */
+const LEASED_COLUMNS =
+  "seq, id, task_id, priority, attempts, max_attempts, lease_token, lease_owner, leased_until, payload, payload_sha256, signature, risk, risk_score, needs_rebase, enqueued_at, available_at";
+
+const build = (db: Database) => {
+  const p = db.prepare.bind(db);
+  const insertChange = p(
+    `INSERT INTO change_queue (id, task_id, request_id, agent, summary, status, priority, max_attempts,
+       available_at, payload, payload_sha256, signature, risk, risk_score, enqueued_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const insertPath = p("INSERT OR IGNORE INTO change_paths (seq, path, state) VALUES (?, ?, ?)");
+  const idExists = p("SELECT 1 AS x FROM change_queue WHERE id = ?");
+  const bySeq = p(`SELECT ${CHANGE_COLUMNS} FROM change_queue WHERE seq = ?`);
+  const byId = p(`SELECT ${CHANGE_COLUMNS} FROM change_queue WHERE id = ?`);
+  const pathsOf = p("SELECT path FROM change_paths WHERE seq = ?");
+  const pathsOfId = p(
+    "SELECT p.path FROM change_paths p JOIN change_queue c ON c.seq = p.seq WHERE c.id = ? ORDER BY p.path",
+  );
+  const setPathState = p("UPDATE change_paths SET state = ? WHERE seq = ?");
+  const firstOnPath = p("SELECT seq FROM change_paths WHERE path = ? AND state > 0 ORDER BY seq LIMIT 2");
+  const recompute = p(`UPDATE change_queue SET ready = ${READY_EXPR} WHERE seq = ?`);
+  const pick = p(
+    "SELECT seq FROM change_queue WHERE ready = 1 AND available_at <= ? ORDER BY priority DESC, seq LIMIT ?",
+  );
+  const isFree = p(`SELECT ${READY_EXPR} AS ok FROM change_queue WHERE seq = ?`);
+  const markLeased = p(
+    `UPDATE change_queue SET status = 'leased', ready = 0, lease_owner = ?, leased_until = ?, leased_at = ?,
+       attempts = attempts + 1, lease_token = lease_token + 1, updated_at = ?
+     WHERE seq = ? AND status = 'queued' RETURNING ${LEASED_COLUMNS}`,
+  );
+  const heartbeat = p(
+    "UPDATE change_queue SET leased_until = ?, updated_at = ? WHERE id = ? AND lease_token = ? AND status = 'leased'",
+  );
+  const finishLease = p(
+    `UPDATE change_queue SET status = ?, ready = 0, leased_until = NULL, finished_at = ?, last_error = ?, updated_at = ?
+     WHERE id = ? AND lease_token = ? AND status = 'leased'
+     RETURNING seq, id, attempts, max_attempts, leased_at, enqueued_at, lease_owner`,
+  );
+  const requeueLease = p(
+    `UPDATE change_queue SET status = 'queued', leased_until = NULL, lease_owner = NULL, available_at = ?,
+       attempts = attempts + ?, last_error = coalesce(?, last_error), updated_at = ?
+     WHERE id = ? AND lease_token = ? AND status = 'leased'
+     RETURNING seq, id, attempts, max_attempts, leased_at, enqueued_at, lease_owner`,
+  );
+  const leasedRows = p(
+    "SELECT seq, id, lease_owner, lease_token, leased_until, attempts, max_attempts FROM change_queue WHERE status = 'leased'",
+  );
+  const expiredRows = p(
+    "SELECT seq, id, lease_owner, lease_token, leased_until, attempts, max_attempts FROM change_queue WHERE status = 'leased' AND leased_until < ?",
+  );
+  const setStatus = p(
+    `UPDATE change_queue SET status = ?, available_at = coalesce(?, available_at), attempts = coalesce(?, attempts),
+       finished_at = ?, last_error = coalesce(?, last_error), updated_at = ?
+     WHERE id = ? AND status = ? RETURNING seq`,
+  );
+  const insertDead = p(
+    "INSERT OR REPLACE INTO dead_letters (change_id, reason_code, message, last_error, attempts, dead_at) VALUES (?, ?, ?, ?, ?, ?)",
+  );
+  const deleteDead = p("DELETE FROM dead_letters WHERE change_id = ?");
+  const deadLetter = p("SELECT * FROM dead_letters WHERE change_id = ?");
+  const deadLetters = p("SELECT * FROM dead_letters ORDER BY dead_at DESC LIMIT ?");
+  const activeOnPath = p(
+    `SELECT c.id, c.seq, c.payload FROM change_paths p JOIN change_queue c ON c.seq = p.seq
+     WHERE p.path = ? AND p.state > 0 ORDER BY p.seq`,
+  );
+  const markNeedsRebase = p(
+    `UPDATE change_queue SET needs_rebase = 1, updated_at = ?
+     WHERE status IN ('queued', 'leased', 'awaiting_approval')
+       AND seq IN (SELECT seq FROM change_paths WHERE path = ?)`,
+  );
+  const insertLog = p(
+    "INSERT INTO change_queue_logs (change_id, ts, level, event, worker, data) VALUES (?, ?, ?, ?, ?, ?)",
+  );
+  const logsOf = p("SELECT * FROM change_queue_logs WHERE change_id = ? ORDER BY id");
+  const listAll = p(
+    `SELECT ${CHANGE_COLUMNS} FROM change_queue WHERE updated_at >= ? ORDER BY seq DESC LIMIT ?`,
+  );
+  const listStatus = p(
+    `SELECT ${CHANGE_COLUMNS} FROM change_queue WHERE status = ? AND updated_at >= ? ORDER BY seq DESC LIMIT ?`,
+  );
+  const depth = p("SELECT status, count(*) AS n FROM change_queue GROUP BY status");
+  const readyCount = p("SELECT count(*) AS n FROM change_queue WHERE ready = 1");
+  const oldestQueued = p("SELECT min(enqueued_at) AS t FROM change_queue WHERE status = 'queued'");
+  const eventsSince = p(
+    `SELECT event, worker, ts, data FROM change_queue_logs WHERE ts >= ?
+       AND event IN ('leased', 'applied', 'failed', 'dead', 'lease_expired', 'released')`,
+  );
+
+  return {
+    /** Inserts one change row; returns its seq. */
+    insertChange: (r: NewChangeRow): number =>
+      Number(
+        insertChange.run(
+          r.id,
+          r.task_id,
+          r.request_id,
+          r.agent,
+          r.summary,
+          r.status,
+          r.priority,
+          r.max_attempts,
+          r.available_at,
+          r.payload,
+          r.payload_sha256,
+          r.signature,
+          r.risk,
+          r.risk_score,
+          r.enqueued_at,
+          r.updated_at,
+        ).lastInsertRowid,
+      ),
+    /** Records that change `seq` touches `path`, holding it in `state`. */
+    insertPath: (seq: number, path: string, state: number): void => void insertPath.run(seq, path, state),
+    /** True when a live change already has this id. */
+    idExists: (id: string): boolean => idExists.get(id) !== null,
+    /** The raw row of a change by seq. */
+    bySeq: (seq: number): Raw | null => bySeq.get(seq) as Raw | null,
+    /** The raw row of a change by id. */
+    byId: (id: string): Raw | null => byId.get(id) as Raw | null,
+    /** Paths a change touches. */
+    pathsOf: (seq: number): string[] => (pathsOf.all(seq) as { path: string }[]).map((r) => r.path),
+    /** Paths a change touches, by id, sorted. */
+    pathsOfId: (id: string): string[] => (pathsOfId.all(id) as { path: string }[]).map((r) => r.path),
+    /** Sets how change `seq` holds each of its paths. */
+    setPathState: (seq: number, state: number): void => void setPathState.run(state, seq),
+    /** The first two changes holding `path` (queued or leased), in queue order. */
+    firstOnPath: (path: string): number[] => (firstOnPath.all(path) as { seq: number }[]).map((r) => r.seq),
+    /** Recomputes change_queue.ready for one change. */
+    recompute: (seq: number): void => void recompute.run(seq),
+    /** Seqs of up to `limit` ready changes due by `now`, best first. */
+    pick: (now: number, limit: number): number[] =>
+      (pick.all(now, limit) as { seq: number }[]).map((r) => r.seq),
+    /** Checks the ready rule for one change from scratch (a guard against a stale flag). */
+    isFree: (seq: number): boolean => (isFree.get(seq) as { ok: number } | null)?.ok === 1,
+    /** Leases a queued change: attempts+1, a new fencing token; returns the leased columns. */
+    markLeased: (seq: number, owner: string, until: number, now: number): Raw | null =>
+      markLeased.get(owner, until, now, now, seq) as Raw | null,
+    /** Extends a lease; false when the token is stale. */
+    heartbeat: (id: string, token: number, until: number, now: number): boolean =>
+      heartbeat.run(until, now, id, token).changes === 1,
+    /** Ends a lease in a final status (applied, dead); null when the token is stale. */
+    finishLease: (
+      id: string,
+      token: number,
+      status: ChangeStatus,
+      now: number,
+      lastError: string | null,
+    ): Raw | null => finishLease.get(status, now, lastError, now, id, token) as Raw | null,
+    /** Puts a leased change back in the queue; null when the token is stale. */
+    requeueLease: (
+      id: string,
+      token: number,
+      availableAt: number,
+      attemptsDelta: number,
+      lastError: string | null,
+      now: number,
+    ): Raw | null => requeueLease.get(availableAt, attemptsDelta, lastError, now, id, token) as Raw | null,
+    /** Every leased change (few: one per busy worker). */
+    leasedRows: (): Raw[] => leasedRows.all() as Raw[],
+    /** Leased changes whose lease ended before `now`. */
+    expiredRows: (now: number): Raw[] => expiredRows.all(now) as Raw[],
+    /** Moves a change from status `from` to `to`; returns its seq, or null when it was not in `from`. */
+    setStatus: (
+      id: string,
+      from: ChangeStatus,
+      to: ChangeStatus,
+      now: number,
+      o: { availableAt?: number; attempts?: number; finished?: boolean; lastError?: string } = {},
+    ): number | null =>
+      (
+        setStatus.get(
+          to,
+          o.availableAt ?? null,
+          o.attempts ?? null,
+          o.finished ? now : null,
+          o.lastError ?? null,
+          now,
+          id,
+          from,
+        ) as { seq: number } | null
+      )?.seq ?? null,
+    /** Records (or replaces) a change's dead letter. */
+    insertDead: (
+      id: string,
+      code: string,
+      message: string,
+      lastError: string | null,
+      attempts: number,
+      at: number,
+    ) => void insertDead.run(id, code, message, lastError, attempts, at),
+    /** Removes a change's dead letter (it was retried). */
+    deleteDead: (id: string): void => void deleteDead.run(id),
+    /** One change's dead letter. */
+    deadLetter: (id: string): Raw | null => deadLetter.get(id) as Raw | null,
+    /** The newest dead letters. */
+    deadLetters: (limit: number): Raw[] => deadLetters.all(limit) as Raw[],
+    /** Queued and leased changes touching `path`, in queue order. */
+    activeOnPath: (path: string): { id: string; seq: number; payload: string }[] =>
+      activeOnPath.all(path) as { id: string; seq: number; payload: string }[],
+    /** Flags every open change touching `path` for rebase; returns how many. */
+    markNeedsRebase: (path: string, now: number): number => markNeedsRebase.run(now, path).changes,
+    /** Appends one event to change_queue_logs. */
+    insertLog: (
+      changeId: string | null,
+      ts: number,
+      level: string,
+      event: string,
+      worker: string | null,
+      data: string,
+    ) => void insertLog.run(changeId, ts, level, event, worker, data),
+    /** A change's events, oldest first. */
+    logsOf: (id: string): Raw[] => logsOf.all(id) as Raw[],
+    /** Changes updated since `since`, newest first, optionally of one status. */
+    list: (status: ChangeStatus | undefined, since: number, limit: number): Raw[] =>
+      (status ? listStatus.all(status, since, limit) : listAll.all(since, limit)) as Raw[],
+    /** Number of changes by status. */
+    depth: (): { status: ChangeStatus; n: number }[] => depth.all() as { status: ChangeStatus; n: number }[],
+    /** Number of changes first in line and free to lease (due or not). */
+    readyCount: (): number => (readyCount.get() as { n: number }).n,
+    /** When the oldest queued change was enqueued. */
+    oldestQueued: (): number | null => (oldestQueued.get() as { t: number | null }).t,
+    /** Telemetry events since `ts`. */
+    eventsSince: (ts: number): { event: string; worker: string | null; ts: number; data: string }[] =>
+      eventsSince.all(ts) as { event: string; worker: string | null; ts: number; data: string }[],
+  };
+};
+
+export type QueueStatements = ReturnType<typeof build>;
+
+const cache = new WeakMap<Database, QueueStatements>();
+
+/** The queue's SQL for one connection, prepared once and reused for the connection's life. */
+export const queueStatements = (db: Database): QueueStatements => {
+  let s = cache.get(db);
+  if (!s) {
+    s = build(db);
+    cache.set(db, s);
+  }
+  return s;
+};
