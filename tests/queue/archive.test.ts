@@ -1,0 +1,58 @@
+import { Database } from "bun:sqlite";
+import { describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { cr, manualClock, queueFixture } from "./_fixture.ts";
+
+const DAY = 86_400_000;
+
+describe("archive", () => {
+  test("moves finished changes older than the TTL, with paths, logs and dead letters, in batches", async () => {
+    const clock = manualClock(Date.UTC(2026, 10, 1));
+    await using f = await queueFixture({ now: clock.now });
+    const old = f.queue.enqueue([cr(["a"]), cr(["b"]), cr(["c"]), cr(["d"]), cr(["e"])]);
+    for (const l of f.queue.leaseBatch("w", 4)) f.queue.complete(l.id, l.token);
+    const e = f.queue.lease("w")!;
+    f.queue.fail(e.id, e.token, { code: "E_X", message: "x", retryable: false });
+    f.queue.log(null, "note", { loose: true });
+    clock.advance(8 * DAY);
+    const [fresh] = f.queue.enqueue(cr(["a"]));
+    const lf = f.queue.lease("w")!;
+    f.queue.complete(lf.id, lf.token);
+    const [open] = f.queue.enqueue(cr(["z"]));
+
+    const dry = f.queue.archive({ olderThanMs: 7 * DAY, dryRun: true });
+    expect(dry).toMatchObject({ moved: 5, dry_run: true, batches: 0 });
+    expect(f.queue.get(old[0]!.id)).not.toBeNull();
+
+    const r = f.queue.archive({ olderThanMs: 7 * DAY, batch: 2 });
+    expect(r).toMatchObject({ moved: 5, batches: 3, dry_run: false, logs: dry.logs });
+    expect(r.file).toBe(join(f.dir, "archive", "changes-2026-11.db"));
+    for (const o of old) expect(f.queue.get(o.id)).toBeNull();
+    expect(f.queue.deadLetter(e.id)).toBeNull();
+    expect(f.queue.get(fresh!.id)!.status).toBe("applied");
+    expect(f.queue.get(open!.id)!.status).toBe("queued");
+    expect(f.db.query("SELECT count(*) AS n FROM change_paths").get()).toEqual({ n: 2 });
+
+    const arch = new Database(r.file, { readonly: true });
+    expect(arch.query("SELECT count(*) AS n FROM change_queue").get()).toEqual({ n: 5 });
+    expect(arch.query("SELECT count(*) AS n FROM change_paths").get()).toEqual({ n: 5 });
+    expect(arch.query("SELECT reason_code FROM dead_letters").all()).toEqual([{ reason_code: "E_X" }]);
+    expect(arch.query("SELECT count(*) AS n FROM change_queue_logs").get()).toEqual({ n: r.logs });
+    expect(arch.query("SELECT event FROM change_queue_logs WHERE change_id IS NULL").all()).toEqual([
+      { event: "note" },
+    ]);
+    arch.close();
+    expect(f.queue.archive({ olderThanMs: 7 * DAY })).toMatchObject({ moved: 0, logs: 0, batches: 0 });
+  });
+
+  test("a dry run counts and writes nothing, not even the archive file", async () => {
+    await using f = await queueFixture();
+    const [a] = f.queue.enqueue(cr(["a"]));
+    const l = f.queue.lease("w")!;
+    f.queue.complete(l.id, l.token);
+    expect(f.queue.archive({ olderThanMs: -1, dryRun: true })).toMatchObject({ moved: 1, logs: 3 });
+    expect(existsSync(join(f.dir, "archive"))).toBe(false);
+    expect(f.queue.get(a!.id)!.status).toBe("applied");
+  });
+});
