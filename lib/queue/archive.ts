@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { openArchiveSession } from "../store/queue/archive.ts";
+import { countArchivable, openArchiveSession } from "../store/queue/archive.ts";
 import type { QueueContext } from "./_context.ts";
 import type { ArchiveResult } from "./types.ts";
 
@@ -27,13 +27,13 @@ export const makeArchive =
     const month = new Date(now).toISOString().slice(0, 7);
     const file = join(ctx.archiveDir, `changes-${month}.db`);
     const dryRun = opts.dryRun ?? false;
+    if (dryRun) {
+      const c = countArchivable(ctx.db, cutoff);
+      return { moved: c.changes, logs: c.logs, batches: 0, file, dry_run: true };
+    }
     mkdirSync(ctx.archiveDir, { recursive: true, mode: 0o700 });
     const session = openArchiveSession(ctx.db.filename, file, ctx.config.busy_give_up_ms);
     try {
-      if (dryRun) {
-        const c = session.count(cutoff);
-        return { moved: c.changes, logs: c.logs, batches: 0, file, dry_run: true };
-      }
       let moved = 0;
       let logs = 0;
       let batches = 0;

@@ -65,6 +65,7 @@ export const makeOutcome = (ctx: QueueContext) => {
       lease_token: number;
       attempts: number;
       max_attempts: number;
+      lease_owner: string | null;
     } | null;
     if (row?.status !== "leased" || row.lease_token !== token) throw leaseLost(ctx, id, token);
     const lastError = JSON.stringify(err);
@@ -86,7 +87,7 @@ export const makeOutcome = (ctx: QueueContext) => {
         "failed",
         { ...base, apply_ms: applyMs, outcome: "queued", delay_ms: delay },
         "warn",
-        r.lease_owner,
+        row.lease_owner,
       );
       return "queued";
     }
@@ -111,11 +112,12 @@ export const makeOutcome = (ctx: QueueContext) => {
   const release = ctx.tx((id: string, token: number): boolean => {
     const now = ctx.now();
     // Not a failure: the attempt this lease counted is given back.
+    const owner = (sql.byId(id) as { lease_owner: string | null } | null)?.lease_owner ?? null;
     const r = sql.requeueLease(id, token, now, -1, null, now) as Finished | null;
     if (!r) return false;
     sql.setPathState(r.seq, PATH_STATE.queued);
     ctx.refresh(r.seq, sql.pathsOf(r.seq));
-    ctx.event(id, "released", { token }, "info", r.lease_owner);
+    ctx.event(id, "released", { token }, "info", owner);
     return true;
   });
 

@@ -48,7 +48,12 @@ export const cr = (paths: string[], extra: Partial<ChangeRequest> = {}): ChangeR
     const [from, to] = p.split("->");
     return to
       ? { path: from!, operation: "rename" as const, new_path: to, base_sha256: "a".repeat(64) }
-      : { path: p, operation: "modify" as const, patch: `--- a/${p}\n+++ b/${p}\n`, base_sha256: "a".repeat(64) };
+      : {
+          path: p,
+          operation: "modify" as const,
+          patch: `--- a/${p}\n+++ b/${p}\n`,
+          base_sha256: "a".repeat(64),
+        };
   }),
   ...extra,
 });

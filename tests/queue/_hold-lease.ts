@@ -22,7 +22,8 @@ const attempt = (fn: () => unknown) => {
 for await (const line of console) {
   if (!l) break;
   if (line === "complete") attempt(() => queue.complete(l.id, l.token));
-  else if (line === "fail") attempt(() => queue.fail(l.id, l.token, { code: "E_X", message: "x", retryable: true }));
+  else if (line === "fail")
+    attempt(() => queue.fail(l.id, l.token, { code: "E_X", message: "x", retryable: true }));
   else if (line === "heartbeat") attempt(() => queue.heartbeat(l.id, l.token, 60_000));
   else if (line === "exit") break;
 }

@@ -61,7 +61,10 @@ describe("lease", () => {
 
   test("a change is not leased before its available_at", async () => {
     const clock = manualClock();
-    await using f = await queueFixture({ now: clock.now, config: { backoff_base_ms: 1_000, backoff_max_ms: 1_000 } });
+    await using f = await queueFixture({
+      now: clock.now,
+      config: { backoff_base_ms: 1_000, backoff_max_ms: 1_000 },
+    });
     const [a] = f.queue.enqueue(cr(["a"]));
     const l = f.queue.lease("w")!;
     expect(f.queue.fail(a!.id, l.token, { code: "E_BUSY", message: "busy", retryable: true })).toBe("queued");

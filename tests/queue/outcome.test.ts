@@ -28,7 +28,11 @@ describe("complete", () => {
     expect(thrown(() => f.queue.fail(old.id, old.token, conflict)).code).toBe("E_LEASE_LOST");
     expect(f.queue.heartbeat(old.id, old.token)).toBe(false);
     expect(f.queue.release(old.id, old.token)).toBe(false);
-    expect(f.queue.get(now.id)).toMatchObject({ status: "leased", lease_token: now.token, lease_owner: "w2" });
+    expect(f.queue.get(now.id)).toMatchObject({
+      status: "leased",
+      lease_token: now.token,
+      lease_owner: "w2",
+    });
     f.queue.complete(now.id, now.token);
     expect(thrown(() => f.queue.complete(now.id, now.token)).code).toBe("E_LEASE_LOST");
   });
@@ -79,9 +83,17 @@ describe("fail", () => {
     await using f = await queueFixture();
     f.queue.enqueue(cr(["a"]));
     const l = f.queue.lease("w")!;
-    const out = f.queue.fail(l.id, l.token, { code: "E_PATH_OUTSIDE_REPO", message: "../x", retryable: false });
+    const out = f.queue.fail(l.id, l.token, {
+      code: "E_PATH_OUTSIDE_REPO",
+      message: "../x",
+      retryable: false,
+    });
     expect(out).toBe("dead");
-    expect(f.queue.deadLetter(l.id)).toMatchObject({ reason_code: "E_PATH_OUTSIDE_REPO", message: "../x", attempts: 1 });
+    expect(f.queue.deadLetter(l.id)).toMatchObject({
+      reason_code: "E_PATH_OUTSIDE_REPO",
+      message: "../x",
+      attempts: 1,
+    });
     expect(f.queue.deadLetters().map((d) => d.change_id)).toEqual([l.id]);
   });
 
@@ -111,7 +123,13 @@ describe("retry", () => {
     expect(f.queue.deadLetter(l.id)).toBeNull();
     const again = f.queue.lease("w")!;
     expect(again.token).toBe(l.token + 1);
-    expect(f.queue.logs(l.id).map((x) => x.event)).toEqual(["enqueued", "leased", "dead", "retried", "leased"]);
+    expect(f.queue.logs(l.id).map((x) => x.event)).toEqual([
+      "enqueued",
+      "leased",
+      "dead",
+      "retried",
+      "leased",
+    ]);
   });
 
   test("a retried dead letter waits for the change that holds its path, then goes first", async () => {

@@ -72,7 +72,10 @@ describe("reclaim", () => {
     h.proc.kill("SIGKILL");
     await h.proc.exited;
     expect(f.queue.reclaim()).toBe(1);
-    expect(f.queue.logs(a!.id).at(-1)).toMatchObject({ event: "lease_expired", data: { reason: "owner_gone" } });
+    expect(f.queue.logs(a!.id).at(-1)).toMatchObject({
+      event: "lease_expired",
+      data: { reason: "owner_gone" },
+    });
     const again = f.queue.lease(ownerId("rescuer"))!;
     expect(again).toMatchObject({ id: a!.id, token: h.lease.token + 1, attempts: 2 });
     f.queue.complete(again.id, again.token);

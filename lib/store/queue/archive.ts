@@ -33,9 +33,26 @@ const prepareArchive = (db: Database): Record<string, string> => {
   return columns;
 };
 
+/** Finished changes and loose log events older than `cutoff` that an archive run would move. */
+export const countArchivable = (db: Database, cutoff: number): { changes: number; logs: number } => ({
+  changes: (
+    db
+      .query(
+        `SELECT count(*) AS n FROM change_queue WHERE finished_at IS NOT NULL AND finished_at < ? AND status IN ${FINISHED}`,
+      )
+      .get(cutoff) as { n: number }
+  ).n,
+  logs: (
+    db
+      .query(
+        `SELECT count(*) AS n FROM change_queue_logs l WHERE (l.change_id IS NULL AND l.ts < ?1)
+           OR l.change_id IN (SELECT id FROM change_queue WHERE finished_at IS NOT NULL AND finished_at < ?1 AND status IN ${FINISHED})`,
+      )
+      .get(cutoff) as { n: number }
+  ).n,
+});
+
 export type ArchiveSession = {
-  /** Finished changes and loose log events older than `cutoff` that a run would move. */
-  count: (cutoff: number) => { changes: number; logs: number };
   /** Moves up to `limit` finished changes (with paths, logs, dead letters) and up to `limit` loose events, in one transaction. */
   moveBatch: (cutoff: number, limit: number) => { changes: number; logs: number };
   close: () => void;
@@ -82,13 +99,6 @@ export const openArchiveSession = (
     delDead: db.prepare(`DELETE FROM main.dead_letters WHERE ${inBatchId}`),
     delPaths: db.prepare(`DELETE FROM main.change_paths WHERE ${inBatchSeq}`),
     delChanges: db.prepare(`DELETE FROM main.change_queue WHERE ${inBatchSeq}`),
-    countChanges: db.prepare(
-      `SELECT count(*) AS n FROM main.change_queue WHERE finished_at IS NOT NULL AND finished_at < ? AND status IN ${FINISHED}`,
-    ),
-    countLogs: db.prepare(
-      `SELECT count(*) AS n FROM main.change_queue_logs l WHERE (l.change_id IS NULL AND l.ts < ?1)
-         OR l.change_id IN (SELECT id FROM main.change_queue WHERE finished_at IS NOT NULL AND finished_at < ?1 AND status IN ${FINISHED})`,
-    ),
   };
   const stats: LockStats = { busyRetries: 0, lockMs: 0, totalBusyRetries: 0 };
   const moveBatch = immediateTx(
@@ -113,10 +123,6 @@ export const openArchiveSession = (
     { busyGiveUpMs },
   );
   return {
-    count: (cutoff) => ({
-      changes: (s.countChanges.get(cutoff) as { n: number }).n,
-      logs: (s.countLogs.get(cutoff) as { n: number }).n,
-    }),
     moveBatch,
     close: () => db.close(),
   };
