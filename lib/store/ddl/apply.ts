@@ -1,27 +1,59 @@
-/** Change application: what was written (audit) and what it replaced (rollback). */
+/**
+ * Change application: the journal that makes a multi-file apply atomic across crashes, what each
+ * apply replaced (pre_images, for rollback and three-way rebase) and what it wrote (audit).
+ */
 
 export const APPLY_V1 = `
+CREATE TABLE apply_journal (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  change_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('apply','rollback')),
+  state TEXT NOT NULL CHECK (state IN ('pending','applied','aborted','rolled_back')),
+  owner TEXT NOT NULL,
+  payload_sha256 TEXT,
+  plan TEXT NOT NULL,
+  result TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX apply_journal_pending ON apply_journal(state) WHERE state = 'pending';
+CREATE INDEX apply_journal_change ON apply_journal(change_id, kind, id);
+CREATE UNIQUE INDEX apply_journal_live ON apply_journal(change_id)
+  WHERE kind = 'apply' AND state IN ('pending','applied');
+
 CREATE TABLE file_modifications (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   path TEXT NOT NULL,
   kind TEXT NOT NULL,
   change_id TEXT,
   source TEXT NOT NULL DEFAULT 'apply',
+  journal_id INTEGER REFERENCES apply_journal(id) ON DELETE CASCADE,
+  new_path TEXT,
+  sha256_before TEXT,
+  sha256_after TEXT,
+  added INTEGER,
+  removed INTEGER,
   ts INTEGER NOT NULL
 );
 CREATE INDEX file_modifications_ts ON file_modifications(ts);
+CREATE INDEX file_modifications_path ON file_modifications(path, ts);
 CREATE INDEX file_modifications_change ON file_modifications(change_id);
+CREATE INDEX file_modifications_journal ON file_modifications(journal_id);
 
 CREATE TABLE pre_images (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   change_id TEXT NOT NULL,
+  journal_id INTEGER REFERENCES apply_journal(id) ON DELETE CASCADE,
   path TEXT NOT NULL,
   existed INTEGER NOT NULL,
   content BLOB,
   mode INTEGER,
   sha256 TEXT,
   post_sha256 TEXT,
+  post_mode INTEGER,
   created_at INTEGER NOT NULL
 );
 CREATE INDEX pre_images_change ON pre_images(change_id);
+CREATE INDEX pre_images_journal ON pre_images(journal_id);
+CREATE INDEX pre_images_sha ON pre_images(sha256) WHERE sha256 IS NOT NULL;
 `;

@@ -1,0 +1,217 @@
+import type { Database } from "bun:sqlite";
+import { defaultConfig, type FileChange } from "../schema/index.ts";
+import { applySql, type NewModification } from "../store/apply-sql.ts";
+import { fail } from "./codes.ts";
+import { type FileState, readResolved } from "./files.ts";
+import { sha256Hex } from "./hash.ts";
+import { execute, type Op } from "./journal.ts";
+import type { ParsedPatch } from "./parse.ts";
+import { printable, realRoot, resolveInRepo } from "./paths.ts";
+import { rebase } from "./rebase.ts";
+import { resultOnBase } from "./result.ts";
+import { type Limits, shapeRequest } from "./shape.ts";
+import { verifyPayload } from "./sign.ts";
+import { decodeText } from "./text.ts";
+
+export type ApplyContext = {
+  repo: string;
+  db: Database;
+  /** The repository's signing secret (.hyperion/secret). */
+  secret: Uint8Array;
+  /** A queue row: the payload as stored and its signature. */
+  change: { id: string; payload: string; signature: string };
+  limits?: Limits;
+  /** Test hook, called after each step ("verified", "planned", "intent", "temp:<path>", "temps", "rename:<path>", "committed"). */
+  onStep?: (step: string) => void;
+};
+
+export type AppliedFile = { path: string; op: string; added: number; removed: number; new_path?: string };
+
+export type ApplyResult = {
+  files: AppliedFile[];
+  /** True when some file had changed since the patch was made and was rebased. */
+  rebased: boolean;
+  /** How each rebased path was placed: offset, fuzz or merge3. */
+  rebases?: Record<string, string>;
+  /** True when this payload had already been applied (a retry after a crash): nothing was written. */
+  already?: boolean;
+};
+
+const encoder = new TextEncoder();
+
+/**
+ * Applies one signed change request to the working tree, all files or none. Verifies the
+ * signature, validates again (paths are re-resolved: a directory may have become a symlink),
+ * rebases files whose base changed, then writes through the journal. On any error the tree and
+ * database are left as they were.
+ */
+export const applyChange = (ctx: ApplyContext): ApplyResult => {
+  const step = ctx.onStep ?? (() => {});
+  const { change } = ctx;
+  if (!verifyPayload(ctx.secret, change.payload, change.signature)) {
+    throw fail("E_SIGNATURE", `the stored payload of ${change.id} does not match its signature`, {
+      hint: "the row was edited or signed with another key; enqueue the change again",
+      details: { change_id: change.id },
+    });
+  }
+  step("verified");
+  const limits = ctx.limits ?? defaultConfig().limits;
+  let input: unknown;
+  try {
+    input = JSON.parse(change.payload);
+  } catch {
+    throw fail("E_SCHEMA", `the payload of ${change.id} is not JSON`);
+  }
+  const { shaped, problems } = shapeRequest(input, limits);
+  if (!shaped) throw problems[0]!.error;
+  const { cr, parsed } = shaped;
+  if (cr.id !== change.id) {
+    throw fail("E_SCHEMA", `the payload's id '${cr.id ?? ""}' is not the queue row's id '${change.id}'`, {
+      details: { change_id: change.id },
+    });
+  }
+  const sql = applySql(ctx.db);
+  const payloadSha = sha256Hex(change.payload);
+  const prior = sql.latest(change.id, "apply");
+  if (prior?.state === "pending") {
+    throw fail("E_APPLY_IN_PROGRESS", `${change.id} is being applied, or awaits recovery after a crash`, {
+      hint: "run recovery (`recoverApplies`) at start",
+      details: { change_id: change.id },
+    });
+  }
+  if (prior?.state === "applied") {
+    if (prior.payload_sha256 !== payloadSha) {
+      throw fail("E_ALREADY_APPLIED", `a change ${change.id} was already applied from another payload`, {
+        details: { change_id: change.id },
+      });
+    }
+    return { ...(JSON.parse(prior.result ?? "{}") as ApplyResult), already: true };
+  }
+
+  const root = realRoot(ctx.repo);
+  const ops: Op[] = [];
+  const mods: NewModification[] = [];
+  const files: AppliedFile[] = [];
+  const rebases: Record<string, string> = {};
+  cr.changes.forEach((fc, i) => {
+    const p = parsed[i] ?? null;
+    const src = resolveInRepo(root, fc.path);
+    const cur = readResolved(src, limits.max_file_bytes);
+    const counts = { added: p?.added ?? 0, removed: p?.removed ?? 0 };
+    if (fc.operation === "create") {
+      if (cur) throw conflict(fc.path, "was created since the change was made");
+      const out = resultOnBase(fc, p, "")!;
+      const bytes = encoder.encode(out);
+      ops.push(write(src, bytes, p?.newMode ?? 0o644, null));
+      mods.push(mod(fc.path, "create", null, null, ops.at(-1)!.post_sha256, counts));
+      files.push({ path: fc.path, op: "create", ...counts });
+      return;
+    }
+    if (!cur) throw conflict(fc.path, "was deleted since the change was made");
+    if (fc.operation === "delete") {
+      if (cur.sha !== fc.base_sha256)
+        throw conflict(fc.path, "changed since the change was made; deleting it would lose those edits");
+      if (p) resultOnBase(fc, p, decodeText(cur.bytes, fc.path));
+      ops.push({ res: src, op: "delete", content: null, mode: null, post_sha256: null, pre: pre(cur) });
+      mods.push(mod(fc.path, "delete", null, cur.sha, null, counts));
+      files.push({ path: fc.path, op: "delete", ...counts });
+      return;
+    }
+    const content = newContent(fc, p, cur, sql.contentBySha, limits, (how) => {
+      rebases[fc.path] = how;
+    });
+    if (fc.operation === "modify") {
+      const w = write(src, content, p?.newMode ?? cur.mode, cur);
+      ops.push(w);
+      mods.push(mod(fc.path, "modify", null, cur.sha, w.post_sha256, counts));
+      files.push({ path: fc.path, op: "modify", ...counts });
+      return;
+    }
+    const dst = resolveInRepo(root, fc.new_path!);
+    if (readResolved(dst, limits.max_file_bytes))
+      throw conflict(fc.new_path!, "already exists; the rename would overwrite it");
+    ops.push({ res: src, op: "delete", content: null, mode: null, post_sha256: null, pre: pre(cur) });
+    const w = write(dst, content, p?.newMode ?? cur.mode, null);
+    ops.push(w);
+    mods.push(mod(fc.path, "rename", fc.new_path!, cur.sha, w.post_sha256, counts));
+    files.push({ path: fc.path, op: "rename", new_path: fc.new_path!, ...counts });
+  });
+  step("planned");
+
+  const result: ApplyResult = { files, rebased: Object.keys(rebases).length > 0 };
+  if (result.rebased) result.rebases = rebases;
+  execute({
+    root,
+    sql,
+    changeId: change.id,
+    kind: "apply",
+    payloadSha,
+    result,
+    ops,
+    mods: { source: "apply", rows: mods },
+    step,
+  });
+  return result;
+};
+
+const conflict = (path: string, why: string) =>
+  fail("E_CONFLICT", `'${printable(path)}' ${why}`, {
+    hint: "make the change again against the tree as it is",
+    details: { path },
+  });
+
+const pre = (cur: FileState): Op["pre"] => ({
+  existed: true,
+  bytes: cur.bytes,
+  sha: cur.sha,
+  mode: cur.mode,
+});
+
+const write = (res: Op["res"], bytes: Uint8Array, mode: number, cur: FileState | null): Op => ({
+  res,
+  op: "write",
+  content: bytes,
+  mode,
+  post_sha256: sha256Hex(bytes),
+  pre: cur ? pre(cur) : { existed: false, bytes: null, sha: null, mode: null },
+});
+
+const mod = (
+  path: string,
+  kind: string,
+  newPath: string | null,
+  before: string | null,
+  after: string | null,
+  counts: { added: number; removed: number },
+): NewModification => ({
+  path,
+  kind,
+  new_path: newPath,
+  sha256_before: before,
+  sha256_after: after,
+  ...counts,
+});
+
+/** A modify's or rename's new bytes: exact on a matching base, else rebased onto the file as it is. */
+const newContent = (
+  fc: FileChange,
+  p: ParsedPatch | null,
+  cur: FileState,
+  contentBySha: (sha: string) => Uint8Array | null,
+  limits: Limits,
+  rebased: (how: string) => void,
+): Uint8Array => {
+  const baseSha = fc.base_sha256!;
+  if (p === null) {
+    if (cur.sha !== baseSha) rebased("moved as it is");
+    return cur.bytes;
+  }
+  const text = decodeText(cur.bytes, fc.path);
+  if (cur.sha === baseSha) return encoder.encode(resultOnBase(fc, p, text)!);
+  const baseBytes = contentBySha(baseSha);
+  // Pre-image rows are untrusted like any row: the content must still hash to what it claims.
+  const base = baseBytes && sha256Hex(baseBytes) === baseSha ? decodeText(baseBytes, fc.path) : undefined;
+  const out = rebase(fc.path, text, p, base, limits.rebase_fuzz);
+  rebased(out.how);
+  return encoder.encode(out.content);
+};

@@ -1,0 +1,76 @@
+import { fail } from "./codes.ts";
+import type { Hunk, ParsedPatch } from "./parse.ts";
+import { printable } from "./paths.ts";
+import { splitLines } from "./text.ts";
+
+const crlfOnly = (lines: readonly string[]) =>
+  lines.length > 0 &&
+  lines.every((l, i) => l.endsWith("\r\n") || (i === lines.length - 1 && !l.endsWith("\n")));
+const lfOnly = (lines: readonly string[]) => lines.every((l) => !l.endsWith("\r\n"));
+
+/**
+ * A patch written with LF against a CRLF file (or the reverse) is read in the file's line
+ * endings, as jsdiff's autoConvertLineEndings does, so the file keeps its endings.
+ */
+const convert = (source: readonly string[], hunks: readonly Hunk[]): ((l: string) => string) => {
+  const patchLines = hunks.flatMap((h) => [...h.old, ...h.new]).filter((l) => l.endsWith("\n"));
+  if (patchLines.length === 0) return (l) => l;
+  if (crlfOnly(source) && patchLines.every((l) => !l.endsWith("\r\n"))) {
+    return (l) => (l.endsWith("\n") ? `${l.slice(0, -1)}\r\n` : l);
+  }
+  if (source.length > 0 && lfOnly(source) && patchLines.every((l) => l.endsWith("\r\n"))) {
+    return (l) => (l.endsWith("\r\n") ? `${l.slice(0, -2)}\n` : l);
+  }
+  return (l) => l;
+};
+
+/**
+ * Applies hunks exactly where their headers say, every old line matching. Linear in the file and
+ * patch, and used whenever the base hash matched: a patch made against this content has no reason
+ * to need an offset. Throws E_PATCH_MISMATCH naming the hunk, the line, expected and found text.
+ */
+export const applyExact = (source: string, patch: ParsedPatch, path: string): string => {
+  const lines = splitLines(source);
+  const fix = convert(lines, patch.hunks);
+  const out: string[] = [];
+  let at = 0;
+  patch.hunks.forEach((h, n) => {
+    if (h.pos > lines.length) {
+      throw mismatch(path, n, h, h.pos + 1, "(a line)", "(end of file)");
+    }
+    for (let k = at; k < h.pos; k++) out.push(lines[k]!);
+    h.old.forEach((want, k) => {
+      const found = lines[h.pos + k];
+      if (found !== fix(want)) throw mismatch(path, n, h, h.pos + k + 1, fix(want), found ?? "(end of file)");
+    });
+    at = h.pos + h.old.length;
+    const last = h.new.at(-1);
+    if (last !== undefined && !last.endsWith("\n") && at !== lines.length) {
+      throw mismatch(path, n, h, at + 1, "(end of file)", lines[at]!);
+    }
+    for (const l of h.new) out.push(fix(l));
+  });
+  for (let k = at; k < lines.length; k++) out.push(lines[k]!);
+  const result = out.join("");
+  // A file whose last line lost its newline would otherwise glue onto the next line.
+  if (out.slice(0, -1).some((l) => !l.endsWith("\n"))) {
+    throw fail(
+      "E_PATCH_MISMATCH",
+      `the patch for '${printable(path)}' leaves a line without its newline mid-file`,
+      {
+        details: { path },
+      },
+    );
+  }
+  return result;
+};
+
+const mismatch = (path: string, n: number, h: Hunk, line: number, expected: string, found: string) =>
+  fail(
+    "E_PATCH_MISMATCH",
+    `hunk ${n + 1} (${h.header}) of '${printable(path)}' does not match line ${line}: expected '${printable(expected.slice(0, 80))}', found '${printable(found.slice(0, 80))}'`,
+    {
+      hint: "make the patch against the file as it is (base_sha256 names that content)",
+      details: { path, hunk: n + 1, header: h.header, line, expected, found },
+    },
+  );

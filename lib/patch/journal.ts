@@ -1,0 +1,230 @@
+import { hostname } from "node:os";
+import { HyperionError } from "../errors.ts";
+import type { ApplySql, JournalRow, NewModification, Plan, PlanFile } from "../store/apply-sql.ts";
+import { fail } from "./codes.ts";
+import {
+  ioError,
+  makeDirs,
+  readAt,
+  removeEmptyDirs,
+  rename,
+  tmpName,
+  unlinkQuiet,
+  writeNew,
+} from "./files.ts";
+import { type Resolved, resolveInRepo, sameDir } from "./paths.ts";
+
+/** This process, as written into journal rows: host, pid and start time (pids are reused). */
+export const OWNER = `${hostname()}:${process.pid}:${Math.round(performance.timeOrigin)}`;
+
+/** One file operation of an apply or a rollback, with what the file held before. */
+export type Op = {
+  res: Resolved;
+  op: "write" | "delete";
+  content: Uint8Array | null;
+  mode: number | null;
+  post_sha256: string | null;
+  pre: { existed: boolean; bytes: Uint8Array | null; sha: string | null; mode: number | null };
+};
+
+export type Entry = {
+  root: string;
+  sql: ApplySql;
+  changeId: string;
+  kind: "apply" | "rollback";
+  payloadSha: string | null;
+  result: unknown;
+  ops: Op[];
+  mods: { source: string; rows: NewModification[] };
+  /** Runs inside the transaction that marks the entry done (rollback marks its apply). */
+  onDone?: () => void;
+  step: (name: string) => void;
+};
+
+const abs = (r: Resolved) => `${r.dir}/${r.name}`;
+
+/**
+ * Makes a set of file operations atomic across crashes: intent and pre-images are committed
+ * first, then temp files are written beside their targets, then renamed over them, then the
+ * entry is marked done. A crash anywhere is settled by `settle` on the next start.
+ */
+export const execute = (e: Entry): number => {
+  const { sql, step } = e;
+  const dirs: string[] = [];
+  const files: PlanFile[] = e.ops.map((o) => {
+    for (let i = 1; i <= o.res.missing.length; i++)
+      dirs.push([o.res.dir, ...o.res.missing.slice(0, i)].join("/"));
+    return {
+      path: o.res.rel,
+      op: o.op,
+      tmp: o.op === "write" ? tmpName() : null,
+      existed: o.pre.existed,
+      pre_sha256: o.pre.sha,
+      pre_mode: o.pre.mode,
+      post_sha256: o.post_sha256,
+      post_mode: o.mode,
+    };
+  });
+  const plan: Plan = { files, dirs: [...new Set(dirs)].map((d) => d.slice(e.root.length + 1)) };
+  const touched = new Set(files.map((f) => f.path));
+  const id = sql.immediate(() => {
+    for (const p of sql.pending()) {
+      const busy = p.plan.files.find((f) => touched.has(f.path));
+      if (busy) {
+        throw fail("E_APPLY_IN_PROGRESS", `'${busy.path}' is being changed by ${p.kind} of ${p.change_id}`, {
+          hint: "wait for it, or run recovery if its process died",
+          details: { path: busy.path, change_id: p.change_id },
+        });
+      }
+    }
+    const id = sql.insertJournal({
+      change_id: e.changeId,
+      kind: e.kind,
+      owner: OWNER,
+      payload_sha256: e.payloadSha,
+      plan,
+      result: e.result,
+    });
+    e.ops.forEach((o, i) => {
+      sql.insertPreImage(e.changeId, id, {
+        path: files[i]!.path,
+        existed: o.pre.existed,
+        content: o.pre.bytes,
+        mode: o.pre.mode,
+        sha256: o.pre.sha,
+        post_sha256: o.post_sha256,
+        post_mode: o.mode,
+      });
+    });
+    for (const m of e.mods.rows) sql.insertModification(e.changeId, id, e.mods.source, m);
+    return id;
+  });
+  step("intent");
+
+  const madeDirs: string[] = [];
+  try {
+    e.ops.forEach((o, i) => {
+      if (o.op !== "write") return;
+      madeDirs.push(...makeDirs(o.res.dir, o.res.missing));
+      writeNew(`${[o.res.dir, ...o.res.missing].join("/")}/${files[i]!.tmp}`, o.content!, o.mode!);
+      step(`temp:${o.res.rel}`);
+    });
+    // A directory swapped for a symlink since it was resolved is caught here, before any rename.
+    for (const o of e.ops) {
+      if (o.res.missing.length === 0 && !sameDir(o.res.dir)) {
+        throw fail("E_PATH_OUTSIDE_REPO", `a directory above '${o.res.rel}' changed while applying`, {
+          details: { path: o.res.rel },
+        });
+      }
+    }
+  } catch (err) {
+    e.ops.forEach((o, i) => {
+      if (files[i]!.tmp) unlinkQuiet(`${[o.res.dir, ...o.res.missing].join("/")}/${files[i]!.tmp}`);
+    });
+    removeEmptyDirs(madeDirs);
+    sql.immediate(() => sql.forget(id));
+    if (err instanceof HyperionError) throw err;
+    throw ioError("write a temp file for", e.ops[0]?.res.rel ?? "", err);
+  }
+  step("temps");
+
+  try {
+    e.ops.forEach((o, i) => {
+      const dir = [o.res.dir, ...o.res.missing].join("/");
+      if (o.op === "write") rename(`${dir}/${files[i]!.tmp}`, `${dir}/${o.res.name}`);
+      else unlinkQuiet(`${dir}/${o.res.name}`);
+      step(`rename:${o.res.rel}`);
+    });
+  } catch (err) {
+    // The intent is on record: undo what was renamed, exactly as recovery after a crash would.
+    const row = sql.latest(e.changeId, e.kind);
+    if (row && row.id === id) settle(e.root, sql, row, maxOf(e.ops), "back");
+    throw ioError("rename onto", e.ops[0]?.res.rel ?? "", err);
+  }
+  sql.immediate(() => {
+    sql.setState(id, "applied");
+    e.onDone?.();
+  });
+  step("committed");
+  return id;
+};
+
+const maxOf = (ops: readonly Op[]) =>
+  Math.max(1, ...ops.map((o) => Math.max(o.content?.length ?? 0, o.pre.bytes?.length ?? 0)));
+
+type Seen = { file: PlanFile; target: string | null; dir: string | null; tmpOk: boolean };
+
+/**
+ * Finishes or undoes one pending journal entry. Forward when every file already holds its new
+ * content or has a complete temp file (temps are all written before the first rename, so one
+ * missing temp means nothing was renamed yet); otherwise back, restoring pre-images. Returns
+ * which way it went, or "stuck" when a file holds neither the old nor the new content.
+ */
+export const settle = (
+  root: string,
+  sql: ApplySql,
+  row: JournalRow,
+  maxBytes: number,
+  prefer: "forward" | "back" = "forward",
+): "forward" | "back" | "stuck" => {
+  const seen: Seen[] = row.plan.files.map((file) => {
+    let res: Resolved;
+    try {
+      res = resolveInRepo(root, file.path);
+    } catch {
+      return { file, target: "?", dir: null, tmpOk: false };
+    }
+    if (res.missing.length > 0) return { file, target: null, dir: null, tmpOk: false };
+    const cur = safeRead(abs(res), file.path, maxBytes);
+    const tmp = file.tmp ? safeRead(`${res.dir}/${file.tmp}`, file.path, maxBytes) : null;
+    return { file, target: cur, dir: res.dir, tmpOk: tmp !== null && tmp === file.post_sha256 };
+  });
+  const isPre = (s: Seen) => s.target === (s.file.existed ? s.file.pre_sha256 : null);
+  const isPost = (s: Seen) => s.target === s.file.post_sha256;
+  if (seen.some((s) => !isPre(s) && !isPost(s))) return "stuck";
+
+  const forward =
+    prefer === "forward" && seen.every((s) => isPost(s) || (s.file.op === "write" ? s.tmpOk : true));
+  if (forward) {
+    for (const s of seen) {
+      if (isPost(s)) continue;
+      if (s.file.op === "write") rename(`${s.dir}/${s.file.tmp}`, `${s.dir}/${s.file.path.split("/").pop()}`);
+      else unlinkQuiet(`${s.dir}/${s.file.path.split("/").pop()}`);
+    }
+    sql.immediate(() => {
+      sql.setState(row.id, "applied");
+      if (row.kind === "rollback") {
+        const applied = sql.latest(row.change_id, "apply");
+        if (applied?.state === "applied") sql.setState(applied.id, "rolled_back");
+      }
+    });
+    return "forward";
+  }
+  const pre = new Map(sql.preImages(row.id).map((p) => [p.path, p]));
+  if (seen.some((s) => s.file.existed && !isPre(s) && !pre.has(s.file.path))) return "stuck";
+  for (const s of seen) {
+    if (s.dir !== null && s.file.tmp) unlinkQuiet(`${s.dir}/${s.file.tmp}`);
+    if (isPre(s) || s.dir === null) continue;
+    const name = `${s.dir}/${s.file.path.split("/").pop()}`;
+    const image = pre.get(s.file.path);
+    if (s.file.existed && image) {
+      const tmp = `${s.dir}/${tmpName()}`;
+      writeNew(tmp, image.content ?? new Uint8Array(), image.mode ?? 0o644);
+      rename(tmp, name);
+    } else unlinkQuiet(name);
+  }
+  if (row.kind === "apply") removeEmptyDirs(row.plan.dirs.map((d) => `${root}/${d}`));
+  sql.immediate(() => {
+    sql.dropRows(row.id);
+    sql.setState(row.id, "aborted");
+  });
+  return "back";
+};
+
+const safeRead = (path: string, rel: string, maxBytes: number): string | null => {
+  try {
+    return readAt(path, rel, maxBytes)?.sha ?? null;
+  } catch {
+    return "?";
+  }
+};

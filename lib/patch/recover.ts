@@ -1,0 +1,65 @@
+import type { Database } from "bun:sqlite";
+import { hostname } from "node:os";
+import { defaultConfig } from "../schema/index.ts";
+import { applySql } from "../store/apply-sql.ts";
+import { OWNER, settle } from "./journal.ts";
+import { realRoot } from "./paths.ts";
+import type { Limits } from "./shape.ts";
+
+export type RecoverContext = {
+  repo: string;
+  db: Database;
+  limits?: Limits;
+  /** Settle entries of live processes too: only when the operator knows no other process applies. */
+  force?: boolean;
+};
+
+export type Recovered = {
+  /** Changes (or rollbacks) finished from their temp files. */
+  rolledForward: string[];
+  /** Changes undone to their pre-images. */
+  rolledBack: string[];
+  /** Entries left pending: a file holds neither the old nor the new content; a person must look. */
+  stuck: string[];
+  /** Entries of a process that is still running, left to it. */
+  skipped: string[];
+};
+
+/** True unless the journal owner is a process on this host that no longer exists. */
+const alive = (owner: string): boolean => {
+  if (owner === OWNER) return true;
+  const parts = owner.split(":");
+  const start = parts.pop();
+  const pid = Number(parts.pop());
+  if (parts.join(":") !== hostname() || !Number.isInteger(pid)) return true;
+  if (pid === process.pid) return start === OWNER.split(":").pop(); // same pid, earlier process
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+};
+
+/**
+ * Repairs applies a crash left half done, at start: each pending journal entry of a dead process
+ * is rolled forward when its temp files are complete, else back to its pre-images.
+ */
+export const recoverApplies = (ctx: RecoverContext): Recovered => {
+  const root = realRoot(ctx.repo);
+  const sql = applySql(ctx.db);
+  const limits = ctx.limits ?? defaultConfig().limits;
+  const out: Recovered = { rolledForward: [], rolledBack: [], stuck: [], skipped: [] };
+  for (const row of sql.pending()) {
+    if (!ctx.force && alive(row.owner)) {
+      out.skipped.push(row.change_id);
+      continue;
+    }
+    const how = settle(root, sql, row, limits.max_file_bytes);
+    const name = row.kind === "rollback" ? `rollback:${row.change_id}` : row.change_id;
+    if (how === "forward") out.rolledForward.push(name);
+    else if (how === "back") out.rolledBack.push(name);
+    else out.stuck.push(name);
+  }
+  return out;
+};

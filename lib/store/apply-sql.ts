@@ -1,0 +1,188 @@
+import type { Database } from "bun:sqlite";
+import { z } from "zod";
+
+/** One file of a journalled apply: enough to finish it or undo it after a crash. */
+export const PlanFile = z.strictObject({
+  path: z.string().min(1),
+  /** write: rename `tmp` over `path`; delete: unlink `path`. */
+  op: z.enum(["write", "delete"]),
+  /** Temp file's name beside the target (writes only). */
+  tmp: z.string().nullable(),
+  existed: z.boolean(),
+  pre_sha256: z.string().nullable(),
+  pre_mode: z.number().int().nullable(),
+  post_sha256: z.string().nullable(),
+  post_mode: z.number().int().nullable(),
+});
+export type PlanFile = z.infer<typeof PlanFile>;
+
+export const Plan = z.strictObject({
+  files: z.array(PlanFile),
+  /** Directories the apply created, shallowest first; removed again by rollback when empty. */
+  dirs: z.array(z.string()),
+});
+export type Plan = z.infer<typeof Plan>;
+
+export const JOURNAL_STATES = ["pending", "applied", "aborted", "rolled_back"] as const;
+export type JournalState = (typeof JOURNAL_STATES)[number];
+
+/** An apply_journal row as read back: parsed, because rows on disk could have been edited. */
+export const JournalRow = z.object({
+  id: z.number().int(),
+  change_id: z.string(),
+  kind: z.enum(["apply", "rollback"]),
+  state: z.enum(JOURNAL_STATES),
+  owner: z.string(),
+  payload_sha256: z.string().nullable(),
+  plan: z.string().transform((s, ctx) => {
+    const parsed = Plan.safeParse(JSON.parse(s));
+    if (!parsed.success) {
+      ctx.addIssue({ code: "custom", message: "apply_journal.plan does not parse" });
+      return z.NEVER;
+    }
+    return parsed.data;
+  }),
+  result: z.string().nullable(),
+  created_at: z.number().int(),
+});
+export type JournalRow = z.infer<typeof JournalRow>;
+
+export const PreImageRow = z.object({
+  path: z.string(),
+  existed: z.number().int(),
+  content: z.instanceof(Uint8Array).nullable(),
+  mode: z.number().int().nullable(),
+  sha256: z.string().nullable(),
+  post_sha256: z.string().nullable(),
+  post_mode: z.number().int().nullable(),
+});
+export type PreImageRow = z.infer<typeof PreImageRow>;
+
+export type NewPreImage = {
+  path: string;
+  existed: boolean;
+  content: Uint8Array | null;
+  mode: number | null;
+  sha256: string | null;
+  post_sha256: string | null;
+  post_mode: number | null;
+};
+
+export type NewModification = {
+  path: string;
+  kind: string;
+  new_path: string | null;
+  sha256_before: string | null;
+  sha256_after: string | null;
+  added: number | null;
+  removed: number | null;
+};
+
+const cache = new WeakMap<Database, ReturnType<typeof build>>();
+
+/** lib/patch's SQL (apply_journal, pre_images, file_modifications), prepared once per connection. */
+export const applySql = (db: Database) => {
+  let sql = cache.get(db);
+  if (!sql) {
+    sql = build(db);
+    cache.set(db, sql);
+  }
+  return sql;
+};
+
+const build = (db: Database) => {
+  const insertJournal = db.query<{ id: number }, Record<string, string | number | null>>(
+    `INSERT INTO apply_journal (change_id, kind, state, owner, payload_sha256, plan, result, created_at, updated_at)
+     VALUES ($change_id, $kind, 'pending', $owner, $payload_sha256, $plan, $result, $now, $now) RETURNING id`,
+  );
+  const insertPre = db.query(
+    `INSERT INTO pre_images (change_id, journal_id, path, existed, content, mode, sha256, post_sha256, post_mode, created_at)
+     VALUES ($change_id, $journal_id, $path, $existed, $content, $mode, $sha256, $post_sha256, $post_mode, $now)`,
+  );
+  const insertMod = db.query(
+    `INSERT INTO file_modifications (path, kind, change_id, source, journal_id, new_path, sha256_before, sha256_after, added, removed, ts)
+     VALUES ($path, $kind, $change_id, $source, $journal_id, $new_path, $sha256_before, $sha256_after, $added, $removed, $now)`,
+  );
+  const setState = db.query("UPDATE apply_journal SET state = $state, updated_at = $now WHERE id = $id");
+  const pending = db.query("SELECT * FROM apply_journal WHERE state = 'pending' ORDER BY id");
+  const latest = db.query(
+    "SELECT * FROM apply_journal WHERE change_id = $change_id AND kind = $kind ORDER BY id DESC LIMIT 1",
+  );
+  const preImages = db.query(
+    "SELECT path, existed, content, mode, sha256, post_sha256, post_mode FROM pre_images WHERE journal_id = $journal_id ORDER BY id",
+  );
+  const bySha = db.query<{ content: Uint8Array | null }, { sha: string }>(
+    "SELECT content FROM pre_images WHERE sha256 = $sha AND content IS NOT NULL LIMIT 1",
+  );
+  const dropRows = [
+    db.query("DELETE FROM pre_images WHERE journal_id = $id"),
+    db.query("DELETE FROM file_modifications WHERE journal_id = $id"),
+  ];
+  const dropJournal = db.query("DELETE FROM apply_journal WHERE id = $id");
+
+  const journal = (row: unknown): JournalRow => JournalRow.parse(row);
+
+  return {
+    /** Runs `fn` in one BEGIN IMMEDIATE transaction. */
+    immediate: <T>(fn: () => T): T => db.transaction(fn).immediate(),
+    /** Records a pending apply (or rollback) with its plan; returns the journal id. */
+    insertJournal(j: {
+      change_id: string;
+      kind: "apply" | "rollback";
+      owner: string;
+      payload_sha256: string | null;
+      plan: Plan;
+      result: unknown;
+    }): number {
+      return insertJournal.get({
+        change_id: j.change_id,
+        kind: j.kind,
+        owner: j.owner,
+        payload_sha256: j.payload_sha256,
+        plan: JSON.stringify(j.plan),
+        result: JSON.stringify(j.result),
+        now: Date.now(),
+      })!.id;
+    },
+    /** Stores what one path held before the journalled write. */
+    insertPreImage(changeId: string, journalId: number, p: NewPreImage): void {
+      insertPre.run({
+        ...p,
+        existed: p.existed ? 1 : 0,
+        change_id: changeId,
+        journal_id: journalId,
+        now: Date.now(),
+      });
+    },
+    /** Records one file modification with its change id (audit). */
+    insertModification(changeId: string, journalId: number, source: string, m: NewModification): void {
+      insertMod.run({ ...m, change_id: changeId, source, journal_id: journalId, now: Date.now() });
+    },
+    /** Moves a journal entry to its next state. */
+    setState(id: number, state: JournalState): void {
+      setState.run({ id, state, now: Date.now() });
+    },
+    /** Journal entries a crash may have left half done, oldest first. */
+    pending: (): JournalRow[] => pending.all().map(journal),
+    /** The newest journal entry of a change and kind. */
+    latest(changeId: string, kind: "apply" | "rollback"): JournalRow | null {
+      const row = latest.get({ change_id: changeId, kind });
+      return row ? journal(row) : null;
+    },
+    /** The pre-images of one journal entry, in plan order. */
+    preImages: (journalId: number): PreImageRow[] =>
+      preImages.all({ journal_id: journalId }).map((r) => PreImageRow.parse(r)),
+    /** Content some earlier apply replaced, found by its hash: the base of a three-way rebase. */
+    contentBySha: (sha: string): Uint8Array | null => bySha.get({ sha })?.content ?? null,
+    /** Removes an entry that never touched the tree, with its pre-images and modifications. */
+    forget(id: number): void {
+      for (const q of dropRows) q.run({ id });
+      dropJournal.run({ id });
+    },
+    /** Removes pre-images and modifications of an entry that was rolled back before it finished. */
+    dropRows(id: number): void {
+      for (const q of dropRows) q.run({ id });
+    },
+  };
+};
+export type ApplySql = ReturnType<typeof applySql>;

@@ -1,0 +1,97 @@
+import type { Database } from "bun:sqlite";
+import { randomBytes } from "node:crypto";
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { HyperionError } from "../../lib/errors.ts";
+import { signPayload } from "../../lib/patch/index.ts";
+import { type ChangeRequest, defaultConfig } from "../../lib/schema/index.ts";
+import { openDatabase } from "../../lib/store/index.ts";
+import { tmpdir } from "../_helpers.ts";
+
+export const limits = defaultConfig().limits;
+
+/** A repository in a temp dir with a real Hyperion database beside it (outside the tree). */
+export const fixture = async () => {
+  const dir = await tmpdir("hyperion-patch-");
+  const repo = join(dir.path, "repo");
+  mkdirSync(repo);
+  const dbPath = join(dir.path, "hyperion.db");
+  const db = openDatabase(dbPath, { create: true });
+  const secret = randomBytes(32);
+  let n = 0;
+  return {
+    repo,
+    dbPath,
+    db,
+    secret,
+    root: dir.path,
+    /** Writes files (string content, or [content, mode]). */
+    write(files: Record<string, string | [string, number]>) {
+      for (const [p, v] of Object.entries(files)) {
+        const [content, mode] = typeof v === "string" ? [v, 0o644] : v;
+        mkdirSync(dirname(join(repo, p)), { recursive: true });
+        writeFileSync(join(repo, p), content);
+        chmodSync(join(repo, p), mode);
+      }
+    },
+    read: (p: string) => readFileSync(join(repo, p), "utf8"),
+    /** A queue row for a change request: payload with its id, signed with the secret. */
+    signed(cr: Omit<ChangeRequest, "id"> & { id?: string }) {
+      const id = cr.id ?? `cr-${++n}`;
+      const payload = JSON.stringify({ ...cr, id });
+      return { id, payload, signature: signPayload(secret, payload) };
+    },
+    async [Symbol.asyncDispose]() {
+      db.close();
+      await dir[Symbol.asyncDispose]();
+    },
+  };
+};
+export type Fixture = Awaited<ReturnType<typeof fixture>>;
+
+/** Every entry under a directory: type, mode and content (or link target), for exact comparison. */
+export const snapshotTree = (root: string): Record<string, string> => {
+  const out: Record<string, string> = {};
+  const walk = (rel: string) => {
+    for (const name of readdirSync(join(root, rel)).sort()) {
+      const p = rel ? `${rel}/${name}` : name;
+      const st = lstatSync(join(root, p));
+      const mode = (Number(st.mode) & 0o7777).toString(8);
+      if (st.isSymbolicLink()) out[p] = `link ${readlinkSync(join(root, p))}`;
+      else if (st.isDirectory()) {
+        out[p] = `dir ${mode}`;
+        walk(p);
+      } else out[p] = `file ${mode} ${readFileSync(join(root, p)).toString("base64")}`;
+    }
+  };
+  walk("");
+  return out;
+};
+
+/** The database file and its WAL, byte for byte. */
+export const snapshotDb = (dbPath: string): string[] =>
+  ["", "-wal"].map((s) => {
+    try {
+      return readFileSync(dbPath + s).toString("base64");
+    } catch {
+      return "";
+    }
+  });
+
+/** Every row of the apply tables, for readable comparisons. */
+export const rows = (db: Database) => ({
+  journal: db.query("SELECT change_id, kind, state FROM apply_journal ORDER BY id").all(),
+  pre: db.query("SELECT change_id, path, existed FROM pre_images ORDER BY id").all(),
+  mods: db.query("SELECT change_id, path, kind, source FROM file_modifications ORDER BY id").all(),
+});
+
+/** The HyperionError a call throws (fails the test when it throws nothing or something else). */
+export const thrown = (fn: () => unknown): HyperionError => {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof HyperionError) return e;
+    throw e;
+  }
+  throw new Error("expected a HyperionError, nothing was thrown");
+};
