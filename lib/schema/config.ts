@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { AgentsConfig, OrchestratorConfig } from "./agents-config.ts";
 
 const MiB = 1024 * 1024;
 
@@ -96,6 +97,8 @@ export const Config = z
       .describe("Worker threads for `hyperion run` and `worker`."),
     queue: QueueConfig.prefault({}),
     limits: LimitsConfig.prefault({}),
+    orchestrator: OrchestratorConfig.prefault({}),
+    agents: AgentsConfig.prefault({}),
     governance: GovernanceConfig.prefault({}),
   })
   .meta({

@@ -1,3 +1,6 @@
+export * from "./agent-output.ts";
+export * from "./agents-config.ts";
+export * from "./answers.ts";
 export * from "./change-request.ts";
 export * from "./common.ts";
 export * from "./config.ts";
@@ -6,5 +9,6 @@ export * from "./doc.ts";
 export * from "./edit.ts";
 export * from "./json.ts";
 export * from "./registry.ts";
+export * from "./request-result.ts";
 export * from "./scope-brief.ts";
 export * from "./task-request.ts";

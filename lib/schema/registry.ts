@@ -1,7 +1,10 @@
 import { z } from "zod";
+import { DeveloperOutput, EngineerOutput, OrchestratorOutput } from "./agent-output.ts";
+import { Answers } from "./answers.ts";
 import { ChangeRequest } from "./change-request.ts";
 import { Config } from "./config.ts";
 import { DeveloperTask } from "./developer-task.ts";
+import { RequestResult } from "./request-result.ts";
 import { ScopeBrief } from "./scope-brief.ts";
 import { TaskRequest } from "./task-request.ts";
 
@@ -12,6 +15,11 @@ export const schemas = {
   "developer-task": DeveloperTask,
   "change-request": ChangeRequest,
   config: Config,
+  "engineer-output": EngineerOutput,
+  "orchestrator-output": OrchestratorOutput,
+  "developer-output": DeveloperOutput,
+  answers: Answers,
+  "request-result": RequestResult,
 } as const;
 export type SchemaName = keyof typeof schemas;
 export const schemaNames = Object.keys(schemas) as SchemaName[];

@@ -1,4 +1,5 @@
 export * from "./migrations.ts";
 export * from "./open.ts";
 export * from "./paths.ts";
+export * from "./requests-sql.ts";
 export * from "./workspace.ts";

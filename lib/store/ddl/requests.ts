@@ -1,33 +1,46 @@
 /** Task requests and the tasks planned from them (the agents pipeline). */
 
+export const REQUEST_STATUS_VALUES = ["needs_clarification", "enqueued", "no_changes"] as const;
+export const TASK_STATUS_VALUES = ["enqueued", "no_changes"] as const;
+
+const list = (values: readonly string[]) => values.map((s) => `'${s}'`).join(",");
+
+// payload is the TaskRequest as filed, brief the Engineer's ScopeBrief, answers the person's
+// accumulated Answers; fallback_reason says why a stub stood in for an agent, so it stays visible.
 export const REQUESTS_V1 = `
 CREATE TABLE task_requests (
   id TEXT PRIMARY KEY,
   title TEXT NOT NULL,
   kind TEXT,
-  status TEXT NOT NULL,
+  risk TEXT,
+  status TEXT NOT NULL CHECK (status IN (${list(REQUEST_STATUS_VALUES)})),
   priority INTEGER NOT NULL DEFAULT 0,
   payload TEXT NOT NULL,
   brief TEXT,
+  answers TEXT,
   agent TEXT,
   fallback INTEGER NOT NULL DEFAULT 0,
+  fallback_reason TEXT,
   error TEXT,
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL
 );
 CREATE INDEX task_requests_created ON task_requests(created_at);
+CREATE INDEX task_requests_status ON task_requests(status, created_at);
 
 CREATE TABLE tasks (
   id TEXT PRIMARY KEY,
   request_id TEXT NOT NULL REFERENCES task_requests(id),
   title TEXT NOT NULL,
-  status TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN (${list(TASK_STATUS_VALUES)})),
   owned_paths TEXT NOT NULL,
   context_paths TEXT NOT NULL DEFAULT '[]',
   estimated_tokens INTEGER NOT NULL DEFAULT 0,
   payload TEXT NOT NULL,
   agent TEXT,
   fallback INTEGER NOT NULL DEFAULT 0,
+  fallback_reason TEXT,
+  change_id TEXT,
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL
 );
