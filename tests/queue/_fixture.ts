@@ -10,7 +10,15 @@ export const SECRET = new Uint8Array(32).fill(7);
 /** A clock the test moves by hand. */
 export const manualClock = (start = 1_800_000_000_000) => {
   let t = start;
-  return { now: () => t, advance: (ms: number) => void (t += ms), set: (v: number) => void (t = v) };
+  return {
+    now: () => t,
+    advance: (ms: number): void => {
+      t += ms;
+    },
+    set: (v: number): void => {
+      t = v;
+    },
+  };
 };
 
 /** A queue on a fresh database file in a temporary directory, closed and removed at scope end. */
