@@ -16,7 +16,9 @@ const eligible = (rows: Row[], paths: Map<number, string[]>, now: number, leased
   return rows
     .filter((r) => r.status === "queued" && !leased.has(r.seq) && r.available_at <= now)
     .filter((r) =>
-      paths.get(r.seq)!.every((p) => onPath(p).every((o) => o.seq === r.seq || (o.seq > r.seq && !leased.has(o.seq)))),
+      paths
+        .get(r.seq)!
+        .every((p) => onPath(p).every((o) => o.seq === r.seq || (o.seq > r.seq && !leased.has(o.seq)))),
     )
     .sort((a, b) => b.priority - a.priority || a.seq - b.seq);
 };
@@ -66,7 +68,10 @@ describe("lease rule (model check)", () => {
         try {
           for (const o of ops) {
             if (o.op === "enqueue") {
-              q.enqueue(cr(o.paths), { priority: o.priority, status: o.held ? "awaiting_approval" : "queued" });
+              q.enqueue(cr(o.paths), {
+                priority: o.priority,
+                status: o.held ? "awaiting_approval" : "queued",
+              });
             } else if (o.op === "lease") {
               const { rows, paths } = snapshot(db);
               const expected: number[] = [];
