@@ -14,6 +14,11 @@ export const root = defineCommand({
     init: () => import("./init.ts").then((m) => m.default),
     schema: () => import("./schema.ts").then((m) => m.default),
     plan: () => import("./plan.ts").then((m) => m.default),
+    list: () => import("./list.ts").then((m) => m.default),
+    "dead-letters": () => import("./dead-letters.ts").then((m) => m.default),
+    history: () => import("./history.ts").then((m) => m.default),
+    logs: () => import("./logs.ts").then((m) => m.default),
+    "file-mods": () => import("./file-mods.ts").then((m) => m.default),
   },
 });
 

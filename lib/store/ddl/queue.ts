@@ -45,6 +45,9 @@ CREATE INDEX change_queue_lease_expiry ON change_queue(status, leased_until) WHE
 CREATE INDEX change_queue_task ON change_queue(task_id);
 CREATE INDEX change_queue_request ON change_queue(request_id);
 CREATE INDEX change_queue_finished ON change_queue(finished_at) WHERE finished_at IS NOT NULL;
+-- Operator listings (lib/store/listings-sql.ts): --since and --agent.
+CREATE INDEX change_queue_updated ON change_queue(updated_at);
+CREATE INDEX change_queue_agent ON change_queue(agent);
 
 CREATE TABLE change_paths (
   seq INTEGER NOT NULL REFERENCES change_queue(seq) ON DELETE CASCADE,
@@ -67,6 +70,7 @@ CREATE TABLE change_queue_logs (
 );
 CREATE INDEX change_queue_logs_change ON change_queue_logs(change_id, id);
 CREATE INDEX change_queue_logs_ts ON change_queue_logs(ts);
+CREATE INDEX change_queue_logs_level ON change_queue_logs(level, ts);
 
 CREATE TABLE dead_letters (
   change_id TEXT PRIMARY KEY,

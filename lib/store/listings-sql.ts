@@ -1,0 +1,255 @@
+import type { Database, Statement } from "bun:sqlite";
+import { z } from "zod";
+import { CHANGE_STATUS_VALUES } from "./ddl/statuses.ts";
+
+/*
+ * Read-only queries behind the operator's listings (`hyperion list`, `dead-letters`, `history`,
+ * `logs`, `file-mods`). Each filter is an indexed column (see ddl/), and a query is built per
+ * combination of filters rather than with `(? IS NULL OR col = ?)`, which SQLite cannot serve
+ * from an index. Built statements are cached per connection.
+ */
+
+const int = z.number().int();
+
+/** A change_queue row as listings show it: everything but the payload and its signature. */
+export const ChangeListRow = z.object({
+  seq: int,
+  id: z.string(),
+  task_id: z.string(),
+  request_id: z.string().nullable(),
+  agent: z.string().nullable(),
+  summary: z.string().nullable(),
+  status: z.enum(CHANGE_STATUS_VALUES),
+  priority: int,
+  attempts: int,
+  max_attempts: int,
+  available_at: int,
+  leased_until: int.nullable(),
+  lease_owner: z.string().nullable(),
+  risk: z.string(),
+  risk_score: z.number(),
+  needs_rebase: int,
+  last_error: z.string().nullable(),
+  payload_sha256: z.string(),
+  enqueued_at: int,
+  leased_at: int.nullable(),
+  finished_at: int.nullable(),
+  updated_at: int,
+});
+export type ChangeListRow = z.infer<typeof ChangeListRow>;
+
+/** A dead letter with the change it belongs to (null when that change was archived). */
+export const DeadLetterListRow = z.object({
+  change_id: z.string(),
+  reason_code: z.string(),
+  message: z.string(),
+  last_error: z.string().nullable(),
+  attempts: int,
+  dead_at: int,
+  task_id: z.string().nullable(),
+  request_id: z.string().nullable(),
+  agent: z.string().nullable(),
+  summary: z.string().nullable(),
+});
+export type DeadLetterListRow = z.infer<typeof DeadLetterListRow>;
+
+/** A task request without its payloads (the filed request, brief and answers can be large). */
+export const RequestListRow = z.object({
+  id: z.string(),
+  title: z.string(),
+  kind: z.string().nullable(),
+  risk: z.string().nullable(),
+  status: z.string(),
+  priority: int,
+  agent: z.string().nullable(),
+  fallback: int,
+  fallback_reason: z.string().nullable(),
+  error: z.string().nullable(),
+  created_at: int,
+  updated_at: int,
+  tasks: int,
+});
+export type RequestListRow = z.infer<typeof RequestListRow>;
+
+export const LogListRow = z.object({
+  id: int,
+  change_id: z.string().nullable(),
+  ts: int,
+  level: z.string(),
+  event: z.string(),
+  worker: z.string().nullable(),
+  data: z.string(),
+});
+export type LogListRow = z.infer<typeof LogListRow>;
+
+export const FileModListRow = z.object({
+  id: int,
+  path: z.string(),
+  kind: z.string(),
+  change_id: z.string().nullable(),
+  source: z.string(),
+  ts: int,
+});
+export type FileModListRow = z.infer<typeof FileModListRow>;
+
+export type ChangeQuery = {
+  status?: string;
+  agent?: string;
+  request?: string;
+  since?: number;
+  limit: number;
+};
+export type DeadLetterQuery = { agent?: string; request?: string; since?: number; limit: number };
+export type RequestQuery = { status?: string; request?: string; since?: number; limit: number };
+export type LogQuery = { change?: string; levels?: string[]; since?: number; limit: number };
+/** `path` matches exactly; `pathPrefix` (ending in '/') matches a directory's files. */
+export type FileModQuery = {
+  change?: string;
+  path?: string;
+  pathPrefix?: string;
+  agent?: string;
+  request?: string;
+  since?: number;
+  limit: number;
+};
+
+type Bind = Record<string, string | number>;
+type Clause = [sql: string, bind: Bind] | null;
+
+/** Binds one optional filter; an absent value leaves the clause out entirely. */
+const eq = (col: string, name: string, v: string | number | undefined): Clause =>
+  v === undefined ? null : [`${col} = $${name}`, { [name]: v }];
+const gte = (col: string, name: string, v: number | undefined): Clause =>
+  v === undefined ? null : [`${col} >= $${name}`, { [name]: v }];
+
+const where = (clauses: Clause[]): { sql: string; bind: Bind } => {
+  const on = clauses.filter((c): c is [string, Bind] => c !== null);
+  return {
+    sql: on.length ? `WHERE ${on.map((c) => c[0]).join(" AND ")}` : "",
+    bind: Object.assign({}, ...on.map((c) => c[1])),
+  };
+};
+
+const CHANGE_COLS = Object.keys(ChangeListRow.shape).join(", ");
+
+type Built = { sql: string; bind: Bind };
+
+/** The SQL of each listing for one set of filters (exported so tests can check its query plan). */
+export const listingQueries = {
+  changes: (q: ChangeQuery): Built => {
+    const w = where([
+      eq("status", "status", q.status),
+      eq("agent", "agent", q.agent),
+      eq("request_id", "request", q.request),
+      gte("updated_at", "since", q.since),
+    ]);
+    return {
+      sql: `SELECT ${CHANGE_COLS} FROM change_queue ${w.sql} ORDER BY updated_at DESC, seq DESC LIMIT $limit`,
+      bind: { ...w.bind, limit: q.limit },
+    };
+  },
+  deadLetters: (q: DeadLetterQuery): Built => {
+    const w = where([
+      gte("d.dead_at", "since", q.since),
+      eq("c.agent", "agent", q.agent),
+      eq("c.request_id", "request", q.request),
+    ]);
+    return {
+      sql: `SELECT d.change_id, d.reason_code, d.message, d.last_error, d.attempts, d.dead_at,
+          c.task_id, c.request_id, c.agent, c.summary
+        FROM dead_letters d LEFT JOIN change_queue c ON c.id = d.change_id
+        ${w.sql} ORDER BY d.dead_at DESC, d.change_id LIMIT $limit`,
+      bind: { ...w.bind, limit: q.limit },
+    };
+  },
+  requests: (q: RequestQuery): Built => {
+    const w = where([
+      eq("r.status", "status", q.status),
+      eq("r.id", "request", q.request),
+      gte("r.created_at", "since", q.since),
+    ]);
+    return {
+      sql: `SELECT r.id, r.title, r.kind, r.risk, r.status, r.priority, r.agent, r.fallback,
+          r.fallback_reason, r.error, r.created_at, r.updated_at,
+          (SELECT count(*) FROM tasks t WHERE t.request_id = r.id) AS tasks
+        FROM task_requests r ${w.sql} ORDER BY r.created_at DESC, r.id DESC LIMIT $limit`,
+      bind: { ...w.bind, limit: q.limit },
+    };
+  },
+  logs: (q: LogQuery): Built => {
+    const levels: Clause = q.levels?.length
+      ? [
+          `level IN (${q.levels.map((_, i) => `$level${i}`).join(", ")})`,
+          Object.fromEntries(q.levels.map((l, i) => [`level${i}`, l])),
+        ]
+      : null;
+    const w = where([eq("change_id", "change", q.change), levels, gte("ts", "since", q.since)]);
+    return {
+      sql: `SELECT id, change_id, ts, level, event, worker, data FROM change_queue_logs
+        ${w.sql} ORDER BY ts DESC, id DESC LIMIT $limit`,
+      bind: { ...w.bind, limit: q.limit },
+    };
+  },
+  fileMods: (q: FileModQuery): Built => {
+    const joined = q.agent !== undefined || q.request !== undefined;
+    // A directory prefix as a range, so the path index serves it ('0' sorts right after '/').
+    const prefix: Clause =
+      q.pathPrefix === undefined
+        ? null
+        : ["f.path >= $lo AND f.path < $hi", { lo: q.pathPrefix, hi: `${q.pathPrefix.slice(0, -1)}0` }];
+    const w = where([
+      eq("f.change_id", "change", q.change),
+      eq("f.path", "path", q.path),
+      prefix,
+      eq("c.agent", "agent", q.agent),
+      eq("c.request_id", "request", q.request),
+      gte("f.ts", "since", q.since),
+    ]);
+    const join = joined ? "JOIN change_queue c ON c.id = f.change_id" : "";
+    return {
+      sql: `SELECT f.id, f.path, f.kind, f.change_id, f.source, f.ts FROM file_modifications f
+        ${join} ${w.sql} ORDER BY f.ts DESC, f.id DESC LIMIT $limit`,
+      bind: { ...w.bind, limit: q.limit },
+    };
+  },
+};
+
+/** The listings' statements on one connection. */
+export const listingsSql = (db: Database) => {
+  const cache = new Map<string, Statement>();
+  const all = ({ sql, bind }: Built): unknown[] => {
+    let st = cache.get(sql);
+    if (!st) {
+      st = db.query(sql);
+      cache.set(sql, st);
+    }
+    return st.all(bind as never);
+  };
+  const countsOf = db.query<{ status: string; n: number }, [string]>(
+    "SELECT status, count(*) AS n FROM change_queue WHERE request_id = ? GROUP BY status",
+  );
+
+  return {
+    /** Changes, most recently updated first. */
+    changes: (q: ChangeQuery): ChangeListRow[] =>
+      all(listingQueries.changes(q)).map((r) => ChangeListRow.parse(r)),
+    /** Dead letters, newest first. */
+    deadLetters: (q: DeadLetterQuery): DeadLetterListRow[] =>
+      all(listingQueries.deadLetters(q)).map((r) => DeadLetterListRow.parse(r)),
+    /** Task requests, newest first, with how many tasks each was cut into. */
+    requests: (q: RequestQuery): RequestListRow[] =>
+      all(listingQueries.requests(q)).map((r) => RequestListRow.parse(r)),
+    /** How many of a request's changes are in each status. */
+    changeCounts: (requestId: string): Record<string, number> =>
+      Object.fromEntries(countsOf.all(requestId).map((r) => [r.status, r.n])),
+    /** The newest `limit` log events matching, returned oldest first (as a log reads). */
+    logs: (q: LogQuery): LogListRow[] =>
+      all(listingQueries.logs(q))
+        .map((r) => LogListRow.parse(r))
+        .reverse(),
+    /** File modifications, newest first. */
+    fileMods: (q: FileModQuery): FileModListRow[] =>
+      all(listingQueries.fileMods(q)).map((r) => FileModListRow.parse(r)),
+  };
+};
+export type ListingsSql = ReturnType<typeof listingsSql>;
