@@ -1,0 +1,23 @@
+import type { Config } from "../schema/index.ts";
+import type { AgentHarness } from "./harness.ts";
+
+/** What every role turn of one request shares. */
+export type AgentContext = {
+  /** The repository root (agents read it; only the queue writes to it). */
+  repo: string;
+  config: Config;
+  /** The harness asked to run the turns. */
+  harness: AgentHarness;
+  /** Stands in when an agent's output fails its contract. */
+  stub: AgentHarness;
+  /** false: a contract failure is an error (`--no-fallback`). */
+  fallback: boolean;
+};
+
+export const turnOptions = (ctx: AgentContext) => ({
+  harness: ctx.harness,
+  stub: ctx.stub,
+  fallback: ctx.fallback,
+  timeoutMs: ctx.config.agents.timeout_ms,
+  repo: ctx.repo,
+});

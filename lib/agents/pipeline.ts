@@ -1,0 +1,105 @@
+import type { ChangeRequest, DeveloperTask, Edit, Fallback, ScopeBrief } from "../schema/index.ts";
+import type { AgentContext } from "./context.ts";
+import { applyEdits, editPaths } from "./edits.ts";
+import { listRepoFiles, readRepoFile } from "./repo-files.ts";
+import type { FiledRequest } from "./request.ts";
+import { checkRequest } from "./request.ts";
+import { runDeveloper } from "./roles/developer.ts";
+import { runEngineer } from "./roles/engineer.ts";
+import { inScope, runOrchestrator } from "./roles/orchestrator.ts";
+
+/** Most files listed in the Engineer's prompt. */
+const MAX_LISTED = 2_000;
+
+export type PlannedTask = {
+  task: DeveloperTask;
+  /** Who produced the change: the harness, or the stub after a fallback. */
+  agent: string;
+  fallback?: Fallback;
+  /** The change request Hyperion computed; null when the task changes nothing. */
+  change: ChangeRequest | null;
+};
+
+export type Plan = {
+  request: FiledRequest;
+  brief: ScopeBrief;
+  /** The harness asked to run the turns. */
+  agent: string;
+  /** Every turn whose output failed its contract and was replaced by the stub's. */
+  fallbacks: Fallback[];
+  /** True while the brief has open questions: nothing is planned yet. */
+  needsClarification: boolean;
+  tasks: PlannedTask[];
+};
+
+export type PlanOptions = {
+  /** A person's answers so far, keyed by question text. */
+  answers?: Record<string, string>;
+  /** `--yes`: proceed on the Engineer's assumptions instead of asking. */
+  assume?: boolean;
+};
+
+/** Runs `fn` over `items`, at most `limit` at once, keeping their order. */
+const mapBounded = async <T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (t: T) => Promise<R>,
+): Promise<R[]> => {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+};
+
+/**
+ * Engineer -> Orchestrator -> Developers, entirely in memory: nothing is written here, so a
+ * request either lands whole (lib/agents/record.ts, one transaction) or not at all.
+ */
+export const planRequest = async (
+  ctx: AgentContext,
+  request: FiledRequest,
+  opts: PlanOptions = {},
+): Promise<Plan> => {
+  checkRequest(request, ctx.repo);
+  const answers = Object.entries(opts.answers ?? {}).map(([question, answer]) => ({ question, answer }));
+  const { brief, turn: engineer } = await runEngineer(ctx, {
+    request,
+    answers,
+    assume: opts.assume ?? false,
+    files: listRepoFiles(ctx.repo).slice(0, MAX_LISTED),
+  });
+  const plan: Plan = {
+    request,
+    brief,
+    agent: ctx.harness.name,
+    fallbacks: engineer.fallback ? [engineer.fallback] : [],
+    needsClarification: brief.open_questions.length > 0,
+    tasks: [],
+  };
+  if (plan.needsClarification) return plan;
+
+  const edits: Edit[] = [];
+  request.edits.forEach((e, i) => {
+    if (editPaths(e).every((p) => inScope(p, brief))) edits.push(e);
+    else brief.assumptions.push(`Left out of scope: edit ${i + 1} (${e.op} ${editPaths(e).join(" -> ")})`);
+  });
+  // What is left must still play in order (a dropped create may have been what a modify needed).
+  if (edits.length !== request.edits.length) applyEdits(edits, (p) => readRepoFile(ctx.repo, p));
+
+  const { tasks, turn: orchestrator } = await runOrchestrator(ctx, brief, edits);
+  if (orchestrator.fallback) plan.fallbacks.push(orchestrator.fallback);
+  const results = await mapBounded(tasks, ctx.config.agents.max_concurrent_agents, (t) =>
+    runDeveloper(ctx, t),
+  );
+  results.forEach((r, i) => {
+    if (r.turn.fallback) plan.fallbacks.push(r.turn.fallback);
+    plan.tasks.push({ task: tasks[i]!, agent: r.turn.agent, fallback: r.turn.fallback, change: r.change });
+  });
+  return plan;
+};

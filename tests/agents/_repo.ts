@@ -1,0 +1,55 @@
+import { cpSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import {
+  type AgentContext,
+  type AgentHarness,
+  createStubHarness,
+  type Enqueue,
+} from "../../lib/agents/index.ts";
+import { createQueue } from "../../lib/queue/index.ts";
+import { submitChanges } from "../../lib/runtime/index.ts";
+import { initRepo, openRepo, type Repo, readSecret } from "../../lib/store/index.ts";
+import { ROOT, tmpdir } from "../_helpers.ts";
+
+/** A fresh, initialised repository in a temp dir: a copy of testapp, or the files given. */
+export const repoFixture = async (files?: Record<string, string>) => {
+  const dir = await tmpdir("hyperion-agents-");
+  if (files) {
+    for (const [p, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir.path, p)), { recursive: true });
+      writeFileSync(join(dir.path, p), text);
+    }
+  } else cpSync(join(ROOT, "testapp"), dir.path, { recursive: true });
+  initRepo({ repo: dir.path });
+  const repo = openRepo({ repo: dir.path });
+  return {
+    path: dir.path,
+    repo,
+    async [Symbol.asyncDispose]() {
+      repo.db.close();
+      await dir[Symbol.asyncDispose]();
+    },
+  };
+};
+
+export const contextFor = (
+  repo: Repo,
+  harness: AgentHarness = createStubHarness(),
+  fallback = true,
+): AgentContext => ({
+  repo: repo.loc.repo,
+  config: repo.config,
+  harness,
+  stub: createStubHarness(),
+  fallback,
+});
+
+/** The submit path the command uses, failing on any refusal. */
+export const enqueueInto =
+  (repo: Repo): Enqueue =>
+  (crs, opts) => {
+    const queue = createQueue(repo.db, { secret: readSecret(repo.loc), config: repo.config.queue });
+    const r = submitChanges(repo, queue, crs, opts);
+    if (r.rejected.length > 0) throw new Error(`rejected: ${JSON.stringify(r.rejected)}`);
+    return r.enqueued.map((e) => ({ id: e.id, task_id: e.task_id, paths: e.paths, status: e.status }));
+  };
