@@ -1,0 +1,115 @@
+import { readFileSync } from "node:fs";
+import {
+  type AgentContext,
+  agentName,
+  createStubHarness,
+  type Enqueue,
+  selectHarness,
+} from "../lib/agents/index.ts";
+import { envError, HyperionError, usageError } from "../lib/errors.ts";
+import { createQueue } from "../lib/queue/index.ts";
+import { submitChanges } from "../lib/runtime/index.ts";
+import type { RequestResult } from "../lib/schema/index.ts";
+import { type Repo, readSecret } from "../lib/store/index.ts";
+import { printJson } from "./_args.ts";
+
+/** Flags `request` and `answer` share. */
+export const agentArgs = {
+  agent: {
+    type: "string",
+    description: "Harness for the agents: stub (default), or $HYPERION_AGENT, or config agents.default",
+    valueHint: "NAME",
+  },
+  fallback: {
+    type: "boolean",
+    default: true,
+    description:
+      "Let the stub stand in when an agent's output fails its contract (--no-fallback: fail instead)",
+  },
+} as const;
+
+/**
+ * Reads a file, or standard input for `-`. A terminal on stdin is refused rather than waited on:
+ * the command is headless and must never hang.
+ */
+export const readInput = (file: string): { text: string; source: string } => {
+  if (file === "-") {
+    if (process.stdin.isTTY) {
+      throw usageError("E_INPUT", "standard input is a terminal", "pipe the JSON in, or pass a file name");
+    }
+    return { text: readFileSync(0, "utf8"), source: "<stdin>" };
+  }
+  try {
+    return { text: readFileSync(file, "utf8"), source: file };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT")
+      throw usageError("E_INPUT", `${file} does not exist`, "pass a JSON file, or - for standard input");
+    throw envError("E_IO", `cannot read ${file}: ${(e as Error).message}`);
+  }
+};
+
+export const agentContext = (repo: Repo, args: { agent?: string; fallback?: boolean }): AgentContext => {
+  const name = agentName(args.agent, repo.config);
+  return {
+    repo: repo.loc.repo,
+    config: repo.config,
+    harness: selectHarness(name, { repo: repo.loc.repo }),
+    stub: createStubHarness(),
+    fallback: (args.fallback ?? true) && repo.config.agents.fallback,
+  };
+};
+
+/** Change requests go in through the one submit path (validation, ownership, signing); any refusal undoes all. */
+export const enqueueInto =
+  (repo: Repo): Enqueue =>
+  (crs, opts) => {
+    const queue = createQueue(repo.db, { secret: readSecret(repo.loc), config: repo.config.queue });
+    const { enqueued, rejected } = submitChanges(repo, queue, crs, { priority: opts.priority });
+    const first = rejected[0];
+    if (first) {
+      throw new HyperionError(first.code, `change for task ${first.task_id}: ${first.message}`, {
+        exitCode: 1,
+        hint: "nothing was enqueued; rerun with HYPERION_LOG=1 to see the agents' output",
+      });
+    }
+    return enqueued.map((e) => ({ id: e.id, task_id: e.task_id, paths: e.paths, status: e.status }));
+  };
+
+const textOf = (r: RequestResult, repoArg: string | undefined): string => {
+  const where = repoArg ? ` --repo ${repoArg}` : "";
+  const lines = [
+    `request ${r.request_id}: ${r.status}${r.kind ? ` (${r.kind}, risk ${r.risk})` : ""}, agent ${r.agent}${r.fallback ? ", FALLBACK to stub" : ""}`,
+  ];
+  for (const f of r.fallbacks) {
+    lines.push(
+      `  fallback: ${f.role}${f.task_id ? ` ${f.task_id}` : ""}: ${f.agent}'s output refused (${f.reason}); the stub's was used`,
+    );
+  }
+  r.questions.forEach((q, i) => {
+    lines.push(`  ${i + 1}. ${q}`);
+  });
+  for (const a of r.assumptions) lines.push(`  assumed: ${a}`);
+  for (const t of r.tasks) {
+    lines.push(
+      `  task ${t.id}  ${t.status}  ~${t.estimated_tokens} tokens  owns ${t.owned_paths.join(", ")}${t.context_paths.length ? `  reads ${t.context_paths.join(", ")}` : ""}${t.fallback ? "  (stub fallback)" : ""}`,
+    );
+  }
+  for (const c of r.change_requests)
+    lines.push(`  change ${c.id ?? "(dry run)"}  ${c.status}  ${c.task_id}  ${c.paths.join(", ")}`);
+  if (r.status === "needs_clarification") {
+    lines.push(
+      `answer with: hyperion answer ${r.request_id} --file answers.json${where}  (or --yes to proceed on assumptions)`,
+    );
+  } else if (r.status === "enqueued") {
+    lines.push(`next: hyperion run --until-empty${where}`);
+  }
+  return `${lines.join("\n")}\n`;
+};
+
+/** Prints a request's result; exit 3 while it waits for a person's answers. */
+export const printResult = (r: RequestResult, format: string, repoArg: string | undefined): number => {
+  if (format === "json") printJson(r);
+  else process.stdout.write(textOf(r, repoArg));
+  return r.status === "needs_clarification" ? 3 : 0;
+};

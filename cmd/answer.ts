@@ -1,0 +1,81 @@
+import { defineCommand } from "citty";
+import {
+  type FiledRequest,
+  keyAnswers,
+  mergeAnswers,
+  planRequest,
+  recordPlan,
+  withAnswers,
+} from "../lib/agents/index.ts";
+import { usageError } from "../lib/errors.ts";
+import { Answers, parseJsonText, parseWith, ScopeBrief, TaskRequest } from "../lib/schema/index.ts";
+import { openRepo, requestsSql } from "../lib/store/index.ts";
+import { formatArg, repoArgs } from "./_args.ts";
+import { main } from "./_main.ts";
+import { agentArgs, agentContext, enqueueInto, printResult, readInput } from "./_request.ts";
+
+const command = defineCommand({
+  meta: {
+    name: "answer",
+    description:
+      "Answer a request's open questions (or --yes to proceed on assumptions), then plan and enqueue it",
+  },
+  args: {
+    request: { type: "positional", required: true, description: "The request id" },
+    file: {
+      type: "string",
+      description: "Answers JSON (see `hyperion schema answers`), or - for stdin",
+      valueHint: "FILE",
+    },
+    yes: {
+      type: "boolean",
+      description: "Proceed on the Engineer's assumptions for questions left unanswered",
+    },
+    ...repoArgs,
+    ...agentArgs,
+    format: formatArg(["text", "json"], "text"),
+  },
+  async run({ args }) {
+    if (!args.file && !args.yes) {
+      throw usageError(
+        "E_USAGE",
+        "nothing to answer with",
+        "pass --file answers.json, or --yes to proceed on assumptions",
+      );
+    }
+    const input = args.file ? readInput(args.file) : null;
+    using repo = openRepo({ repo: args.repo, db: args.db });
+    const row = requestsSql(repo.db).getRequest(args.request);
+    if (!row)
+      throw usageError(
+        "E_REQUEST_NOT_FOUND",
+        `no request ${args.request}`,
+        "check the id `hyperion request` printed",
+      );
+    if (row.status !== "needs_clarification") {
+      throw usageError("E_REQUEST_STATE", `request ${row.id} is ${row.status}, not waiting for answers`);
+    }
+    // Rows could have been edited on disk: parse them like any input.
+    const where = `request ${row.id} (stored)`;
+    const request = { ...parseWith(TaskRequest, JSON.parse(row.payload), where), id: row.id } as FiledRequest;
+    const brief = parseWith(ScopeBrief, JSON.parse(row.brief ?? "null"), where);
+    const stored = row.answers ? parseWith(Answers, JSON.parse(row.answers), where) : null;
+    const added = input
+      ? keyAnswers(
+          brief.open_questions,
+          parseWith(Answers, parseJsonText(input.text, input.source), input.source),
+        )
+      : Answers.parse({});
+    const answers = mergeAnswers(stored, added);
+    const plan = await planRequest(agentContext(repo, args), withAnswers(request, answers), {
+      answers: answers.answers,
+      assume: args.yes,
+    });
+    const result = recordPlan(repo.db, plan, { existing: true, answers, enqueue: enqueueInto(repo) });
+    return printResult(result, args.format, args.repo);
+  },
+});
+
+export default command;
+
+if (import.meta.main) await main(command);

@@ -1,0 +1,146 @@
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join, resolve } from "node:path";
+import { defineCommand } from "citty";
+import { envError, usageError } from "../lib/errors.ts";
+import { main } from "./_main.ts";
+
+/** The request the demo files: several files, a rename, a delete and a find/replace modify. */
+const REQUEST = "orchestrate-request-003.json";
+
+/** The sample repository: --testapp, else the source tree's testapp/, else ./testapp. */
+const findTestapp = (given: string | undefined): string => {
+  const candidates = given ? [resolve(given)] : [join(import.meta.dir, "../testapp"), resolve("testapp")];
+  const found = candidates.find((c) => existsSync(join(c, REQUEST)));
+  if (!found) {
+    throw usageError(
+      "E_DEMO_NO_TESTAPP",
+      given ? `${given} holds no ${REQUEST}` : "cannot find testapp/ (the sample repository)",
+      "run from the Hyperion source tree, or pass --testapp DIR",
+    );
+  }
+  return found;
+};
+
+/** This hyperion as a command line: the compiled executable itself, or bun running the root file. */
+const self = (): string[] =>
+  import.meta.dir.startsWith("/$bunfs")
+    ? [process.execPath]
+    : [process.execPath, join(import.meta.dir, "hyperion.ts")];
+
+const indent = (text: string) =>
+  text
+    .trimEnd()
+    .split("\n")
+    .map((l) => `    ${l}`)
+    .join("\n");
+
+/** Runs one step as a child process, as an operator would type it, and shows its output. */
+const step = async (args: string[], show = true): Promise<string> => {
+  process.stdout.write(`$ hyperion ${args.join(" ")}\n`);
+  const proc = Bun.spawn([...self(), ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  if (show && out.trim()) process.stdout.write(`${indent(out)}\n`);
+  if (code !== 0) {
+    const why = err.trim().split("\n").at(-1) ?? "";
+    throw envError(
+      "E_DEMO_STEP",
+      `\`hyperion ${args[0]}\` exited ${code}: ${why}`,
+      "the copy is kept for a look",
+    );
+  }
+  return out;
+};
+
+const command = defineCommand({
+  meta: {
+    name: "demo",
+    description:
+      "Copy testapp to a temporary directory, run request 003 through the agents and the queue, show the record",
+  },
+  args: {
+    testapp: {
+      type: "string",
+      description: "Sample repository to copy (default: the source tree's testapp/)",
+      valueHint: "DIR",
+    },
+    dir: {
+      type: "string",
+      description: "Copy into DIR (new or empty) instead of a new temporary directory",
+      valueHint: "DIR",
+    },
+  },
+  async run({ args }) {
+    const source = findTestapp(args.testapp);
+    const dir = args.dir ? resolve(args.dir) : mkdtempSync(join(tmpdir(), "hyperion-demo-"));
+    if (args.dir) {
+      mkdirSync(dir, { recursive: true });
+      if (readdirSync(dir).length > 0)
+        throw usageError("E_DEMO_DIR", `${dir} is not empty`, "choose a new or empty --dir");
+    }
+    // A copy, never the source: the demo changes files. Local state of the source stays behind.
+    cpSync(source, dir, {
+      recursive: true,
+      filter: (p) => ![".hyperion", "node_modules"].includes(basename(p)),
+    });
+    process.stdout.write(`hyperion demo: a copy of ${source} in ${dir}\n\n`);
+
+    await step(["init", "--repo", dir], false);
+    await step(["plan", "approve", "--repo", dir]);
+    process.stdout.write("\nplanned (Engineer -> Orchestrator -> Developers, stub agents):\n");
+    const planned = JSON.parse(
+      await step(["request", join(dir, REQUEST), "--repo", dir, "--format", "json"], false),
+    ) as {
+      request_id: string;
+      kind: string;
+      tasks: { id: string; owned_paths: string[]; context_paths: string[]; estimated_tokens: number }[];
+      change_requests: { id: string; task_id: string }[];
+    };
+    process.stdout.write(
+      `    request ${planned.request_id} (${planned.kind}): ${planned.tasks.length} tasks, ${planned.change_requests.length} change requests\n`,
+    );
+    for (const t of planned.tasks) {
+      const change = planned.change_requests.find((c) => c.task_id === t.id)?.id ?? "no change";
+      process.stdout.write(
+        `    ${t.id}  owns ${t.owned_paths.join(", ")}  ~${t.estimated_tokens} tokens  -> ${change}\n`,
+      );
+    }
+    process.stdout.write(
+      "\napplied (validated by `bun test` under the approved WORKPLAN.md after each change):\n",
+    );
+    const ran = await step(["run", "--until-empty", "--repo", dir, "--format", "json"], false);
+    const summary = ran
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .findLast((e) => e.type === "summary");
+    if (summary) {
+      const { applied, retried, dead, held, elapsed_ms, workers } = summary;
+      process.stdout.write(
+        `    applied ${applied} · retried ${retried} · dead ${dead} · held for approval ${held} · ${elapsed_ms} ms on ${workers} worker(s)\n`,
+      );
+    }
+    process.stdout.write("\nrecorded:\n");
+    await step(["list", "--repo", dir]);
+    await step(["file-mods", "--request", planned.request_id, "--repo", dir]);
+    process.stdout.write(
+      [
+        "",
+        "look further:",
+        `  hyperion list --repo ${dir}                 every change and its status`,
+        `  hyperion history --repo ${dir}              requests, tasks and what became of them`,
+        `  hyperion logs <change> --repo ${dir}        one change's events, validation output included`,
+        `  hyperion tui --repo ${dir}                  the dashboard`,
+        "",
+      ].join("\n"),
+    );
+  },
+});
+
+export default command;
+
+if (import.meta.main) await main(command);
