@@ -19,6 +19,7 @@ export const root = defineCommand({
     history: () => import("./history.ts").then((m) => m.default),
     logs: () => import("./logs.ts").then((m) => m.default),
     "file-mods": () => import("./file-mods.ts").then((m) => m.default),
+    doctor: () => import("./doctor.ts").then((m) => m.default),
     request: () => import("./request.ts").then((m) => m.default),
     answer: () => import("./answer.ts").then((m) => m.default),
     demo: () => import("./demo.ts").then((m) => m.default),

@@ -1,4 +1,5 @@
 export * from "./columns.ts";
+export * from "./doctor/index.ts";
 export * from "./filters.ts";
 export * from "./listings.ts";
 export * from "./records.ts";

@@ -51,7 +51,7 @@ export const isoOrNull = (ms: number | null): string | null => (ms === null ? nu
 export const age = (ms: number): string => {
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 90) return `${s}s`;
-  if (s < 5_400) return `${Math.round(s / 60)}m`;
+  if (s < 3_600) return `${Math.round(s / 60)}m`;
   if (s < 172_800) return `${Math.round(s / 3_600)}h`;
   return `${Math.round(s / 86_400)}d`;
 };
