@@ -1,0 +1,43 @@
+import { defineCommand } from "citty";
+import { archiveSummary, parseDuration, parseLimit } from "../lib/ops/index.ts";
+import { createQueue } from "../lib/queue/index.ts";
+import { openRepo, readSecret } from "../lib/store/index.ts";
+import { formatArg, printJson, repoArgs } from "./_args.ts";
+import { main } from "./_main.ts";
+
+const command = defineCommand({
+  meta: {
+    name: "archive",
+    description: "Move finished changes older than an age, with their logs, to .hyperion/archive/",
+  },
+  args: {
+    ...repoArgs,
+    "older-than": {
+      type: "string",
+      description: "Finished at least this long ago (default: queue.archive_after_ms from config)",
+      valueHint: "7d",
+    },
+    batch: {
+      type: "string",
+      description: "Changes per transaction (default: queue.archive_batch)",
+      valueHint: "N",
+    },
+    "dry-run": { type: "boolean", description: "Count what would move; move nothing" },
+    format: formatArg(["text", "json"], "text"),
+  },
+  run({ args }) {
+    const olderThan = args["older-than"];
+    const olderThanMs = olderThan === undefined ? undefined : parseDuration("older-than", olderThan);
+    const batch = args.batch === undefined ? undefined : parseLimit(args.batch);
+    using repo = openRepo({ repo: args.repo, db: args.db });
+    const queue = createQueue(repo.db, { secret: readSecret(repo.loc), config: repo.config.queue });
+    const ttl = olderThanMs ?? queue.config.archive_after_ms;
+    const result = queue.archive({ olderThanMs: ttl, batch, dryRun: args["dry-run"] });
+    if (args.format === "json") printJson({ ...result, older_than_ms: ttl });
+    else process.stdout.write(`${archiveSummary(result, ttl)}\n`);
+  },
+});
+
+export default command;
+
+if (import.meta.main) await main(command);

@@ -1,0 +1,10 @@
+import type { ArchiveResult } from "../queue/index.ts";
+import { age } from "./time.ts";
+
+/** One line on what an archive run moved (or, dry, would move). */
+export const archiveSummary = (r: ArchiveResult, olderThanMs: number): string => {
+  const what = `${r.moved} finished ${r.moved === 1 ? "change" : "changes"} and ${r.logs} log ${r.logs === 1 ? "event" : "events"} older than ${age(olderThanMs)}`;
+  if (r.dry_run) return `would move ${what} to ${r.file} (dry run: nothing moved)`;
+  if (r.moved + r.logs === 0) return `nothing to archive: no finished change older than ${age(olderThanMs)}`;
+  return `moved ${what} to ${r.file} in ${r.batches} ${r.batches === 1 ? "batch" : "batches"}`;
+};
