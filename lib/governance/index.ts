@@ -2,5 +2,8 @@ export * from "./argv.ts";
 export * from "./env.ts";
 export * from "./plan.ts";
 export * from "./posix-regex.ts";
+export * from "./review.ts";
+export * from "./risk.ts";
 export * from "./runner.ts";
+export * from "./summary.ts";
 export * from "./workplan.ts";

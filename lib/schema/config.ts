@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { AgentsConfig, OrchestratorConfig } from "./agents-config.ts";
+import { RiskConfig } from "./risk-config.ts";
 
 const MiB = 1024 * 1024;
 
@@ -65,6 +66,19 @@ const LimitsConfig = z.strictObject({
     .default(64 * MiB)
     .describe("Largest change request, all patches together."),
   max_files: z.number().int().min(1).default(1_000).describe("Most files in one change request."),
+  max_file_bytes: z
+    .number()
+    .int()
+    .min(1)
+    .default(64 * MiB)
+    .describe("Largest file Hyperion reads or writes when applying a change."),
+  rebase_fuzz: z
+    .number()
+    .int()
+    .min(0)
+    .max(3)
+    .default(1)
+    .describe("Context lines that may differ when a stale patch is relocated by offset and fuzz."),
 });
 
 const GovernanceConfig = z.strictObject({
@@ -100,6 +114,7 @@ export const Config = z
     orchestrator: OrchestratorConfig.prefault({}),
     agents: AgentsConfig.prefault({}),
     governance: GovernanceConfig.prefault({}),
+    risk: RiskConfig.prefault({}),
   })
   .meta({
     title: "Config",

@@ -10,5 +10,6 @@ export * from "./edit.ts";
 export * from "./json.ts";
 export * from "./registry.ts";
 export * from "./request-result.ts";
+export * from "./risk-config.ts";
 export * from "./scope-brief.ts";
 export * from "./task-request.ts";

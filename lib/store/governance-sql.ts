@@ -10,14 +10,41 @@ export const PlanApprovalRow = z.object({
 });
 export type PlanApprovalRow = z.infer<typeof PlanApprovalRow>;
 
-/** Statements for plan approvals, prepared once per connection. */
+export const ApprovalRow = z.object({
+  id: z.number(),
+  change_id: z.string(),
+  decision: z.enum(["approved", "rejected"]),
+  actor: z.string(),
+  reason: z.string().nullable(),
+  ts: z.number(),
+});
+export type ApprovalRow = z.infer<typeof ApprovalRow>;
+
+/** Statements for approvals of plans and of held changes, prepared once per connection. */
 export const governanceSql = (db: Database) => {
   const insertPlan = db.query("INSERT INTO plan_approvals (path, sha256, actor, ts) VALUES (?, ?, ?, ?)");
   const planBySha = db.query<PlanApprovalRow, [string]>(
     "SELECT * FROM plan_approvals WHERE sha256 = ? ORDER BY id DESC LIMIT 1",
   );
   const latestPlan = db.query<PlanApprovalRow, []>("SELECT * FROM plan_approvals ORDER BY id DESC LIMIT 1");
+  const insertDecision = db.query(
+    "INSERT INTO approvals (change_id, decision, actor, reason, ts) VALUES (?, ?, ?, ?, ?)",
+  );
+  const decisionsOf = db.query<ApprovalRow, [string]>(
+    "SELECT * FROM approvals WHERE change_id = ? ORDER BY id",
+  );
   return {
+    /** Records a person's decision on a held change. */
+    recordDecision: (
+      changeId: string,
+      decision: "approved" | "rejected",
+      actor: string,
+      reason: string | null,
+      ts: number,
+    ) => void insertDecision.run(changeId, decision, actor, reason, ts),
+    /** Every decision on a change, oldest first. */
+    decisions: (changeId: string): ApprovalRow[] =>
+      decisionsOf.all(changeId).map((r) => ApprovalRow.parse(r)),
     /** Records that a person approved the plan text with this hash. */
     recordPlanApproval: (path: string, sha256: string, actor: string, ts: number) =>
       void insertPlan.run(path, sha256, actor, ts),

@@ -1,7 +1,11 @@
-import { beforeAll, describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, run, tmpdir } from "../_helpers.ts";
+import { edited, editsPerFile, fileName, stackedChanges, writeTree } from "../runtime/_changes.ts";
+
+// Real child processes on a shared machine: a cap against hangs, not a speed target.
+setDefaultTimeout(120_000);
 
 // The compiled executable, built once into a temp dir and run from outside the source tree.
 let bin = "";
@@ -39,5 +43,27 @@ describe("compiled hyperion", () => {
     const bad = await run([bin, "schema", "nope"], { cwd: cwd.path });
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toStartWith("hyperion: E_UNKNOWN_SCHEMA");
+  });
+
+  test("drains a queue with worker threads", async () => {
+    await using repo = await tmpdir();
+    writeTree(repo.path, 20, 10);
+    expect((await run([bin, "init"], { cwd: repo.path })).exitCode).toBe(0);
+    writeFileSync(join(repo.path, ".hyperion/in.json"), JSON.stringify(stackedChanges(20, 10, 50)));
+    const enq = await run([bin, "enqueue", ".hyperion/in.json"], { cwd: repo.path });
+    expect(enq.exitCode).toBe(0);
+    const r = await run([bin, "run", "--until-empty", "--workers", "2", "--format", "json"], {
+      cwd: repo.path,
+    });
+    expect(r.stderr).toBe("");
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split("\n").at(-1)!)).toMatchObject({
+      applied: 50,
+      workers: 2,
+      exit_code: 0,
+    });
+    const edits = editsPerFile(20, 50);
+    for (let i = 0; i < 20; i++)
+      expect(readFileSync(join(repo.path, fileName(i)), "utf8")).toBe(edited(i, 10, edits[i]!));
   });
 });

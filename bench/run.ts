@@ -1,0 +1,101 @@
+/**
+ * `bun run bench:run`: end-to-end changes per second through the runtime (lease, verify, apply
+ * atomically, complete) with 1, 2 and 3 worker threads, beside the same loop on one thread in
+ * process (the anchor), for small and for 200-line patches. Enqueueing is not timed.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { makeFileChange } from "../lib/patch/index.ts";
+import { createQueue } from "../lib/queue/index.ts";
+import { startRun } from "../lib/runtime/index.ts";
+import type { ChangeRequest } from "../lib/schema/index.ts";
+import { initRepo, openRepo, readSecret } from "../lib/store/index.ts";
+
+type Shape = { name: string; files: number; lines: number; changed: number; changes: number };
+const SHAPES: Shape[] = [
+  { name: "small (1-line patches)", files: 400, lines: 20, changed: 1, changes: 2_000 },
+  { name: "200-line patches", files: 200, lines: 400, changed: 200, changes: 400 },
+];
+const MODES = [
+  { label: "in-process loop (anchor)", workers: 0 },
+  { label: "1 worker", workers: 1 },
+  { label: "2 workers", workers: 2 },
+  { label: "3 workers", workers: 3 },
+];
+
+const content = (i: number, lines: number, version: number, changed: number) =>
+  `${Array.from({ length: lines }, (_, l) =>
+    l < changed && version > 0 ? `f${i} l${l} v${version}` : `f${i} l${l}`,
+  ).join("\n")}\n`;
+
+const prepare = (shape: Shape): string => {
+  const repo = mkdtempSync(join(tmpdir(), "hyperion-bench-run-"));
+  for (let i = 0; i < shape.files; i++) {
+    const path = join(repo, `src/d${i % 20}/f${i}.txt`);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, content(i, shape.lines, 0, shape.changed));
+  }
+  initRepo({ repo });
+  const version = new Array<number>(shape.files).fill(0);
+  const crs: ChangeRequest[] = Array.from({ length: shape.changes }, (_, n) => {
+    const i = n % shape.files;
+    const v = ++version[i]!;
+    const path = `src/d${i % 20}/f${i}.txt`;
+    return {
+      task_id: `bench-${n}`,
+      changes: [
+        makeFileChange(
+          path,
+          content(i, shape.lines, v - 1, shape.changed),
+          content(i, shape.lines, v, shape.changed),
+        ),
+      ],
+    };
+  });
+  using r = openRepo({ repo });
+  const queue = createQueue(r.db, { secret: readSecret(r.loc), config: r.config.queue });
+  for (let at = 0; at < crs.length; at += 500) queue.enqueue(crs.slice(at, at + 500));
+  return repo;
+};
+
+const measure = async (shape: Shape, workers: number) => {
+  const repo = prepare(shape);
+  const t0 = performance.now();
+  const runner = startRun({
+    repo,
+    workers,
+    untilEmpty: true,
+    progressIntervalMs: 3_600_000,
+    format: "json",
+    watch: false,
+  });
+  const originalWrite = process.stdout.write.bind(process.stdout);
+  process.stdout.write = (() => true) as typeof process.stdout.write; // the summary line is ours to print
+  const summary = await runner.done;
+  process.stdout.write = originalWrite;
+  const ms = performance.now() - t0;
+  rmSync(repo, { recursive: true, force: true });
+  if (summary.applied !== shape.changes) throw new Error(`applied ${summary.applied} of ${shape.changes}`);
+  return shape.changes / (ms / 1000);
+};
+
+console.log(
+  `bench:run — ${new Date().toISOString()} — bun ${Bun.version}, ${navigator.hardwareConcurrency} cores\n`,
+);
+for (const shape of SHAPES) {
+  console.log(`${shape.name}: ${shape.changes} changes over ${shape.files} files of ${shape.lines} lines`);
+  const results: Record<string, number> = {};
+  for (const mode of MODES) {
+    // Best of two: the machine is shared.
+    const rate = Math.max(await measure(shape, mode.workers), await measure(shape, mode.workers));
+    results[mode.label] = rate;
+    const anchor = results["in-process loop (anchor)"]!;
+    const one = results["1 worker"];
+    console.log(
+      `  ${mode.label.padEnd(26)} ${rate.toFixed(0).padStart(7)} changes/s  ${(rate / anchor).toFixed(2)}x anchor` +
+        (one && mode.workers > 1 ? `  ${(rate / one).toFixed(2)}x 1 worker` : ""),
+    );
+  }
+  console.log("");
+}

@@ -1,0 +1,32 @@
+import { userInfo } from "node:os";
+import { defineCommand } from "citty";
+import { approveChange } from "../lib/governance/index.ts";
+import { formatArg, printJson, repoArgs } from "./_args.ts";
+import { main } from "./_main.ts";
+import { openQueue } from "./_queue.ts";
+
+const command = defineCommand({
+  meta: { name: "approve", description: "Let a change that waits for approval into the queue" },
+  args: {
+    id: {
+      type: "positional",
+      required: true,
+      description: "Change id (see `hyperion list --status awaiting_approval`)",
+    },
+    reason: { type: "string", description: "Why (kept in the audit trail)" },
+    by: { type: "string", description: "Who approves (default: the current user)", valueHint: "NAME" },
+    ...repoArgs,
+    format: formatArg(["text", "json"], "text"),
+  },
+  run({ args }) {
+    using q = openQueue({ repo: args.repo, db: args.db });
+    approveChange(q.repo.db, q.queue, args.id, args.by ?? userInfo().username, args.reason ?? null);
+    const change = q.queue.get(args.id)!;
+    if (args.format === "json") return printJson({ id: change.id, status: change.status });
+    process.stdout.write(`${change.id} approved: ${change.status}\n`);
+  },
+});
+
+export default command;
+
+if (import.meta.main) await main(command);

@@ -1,0 +1,74 @@
+import { readFileSync } from "node:fs";
+import { defineCommand } from "citty";
+import { envError, usageError } from "../lib/errors.ts";
+import { createQueue } from "../lib/queue/index.ts";
+import { submitChanges } from "../lib/runtime/index.ts";
+import { parseJsonText } from "../lib/schema/index.ts";
+import { openRepo, readSecret } from "../lib/store/index.ts";
+import { formatArg, printJson, repoArgs } from "./_args.ts";
+import { main } from "./_main.ts";
+
+/** Reads a file, or standard input for `-`. */
+export const readInput = (file: string): { text: string; source: string } => {
+  if (file === "-") return { text: readFileSync(0, "utf8"), source: "<stdin>" };
+  try {
+    return { text: readFileSync(file, "utf8"), source: file };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT")
+      throw usageError("E_INPUT", `${file} does not exist`, "pass a JSON file or - for standard input");
+    throw envError("E_IO", `cannot read ${file}: ${(e as Error).message}`);
+  }
+};
+
+const command = defineCommand({
+  meta: {
+    name: "enqueue",
+    description: "Submit change requests (one object or an array): validate, sign, enqueue",
+  },
+  args: {
+    file: {
+      type: "positional",
+      required: true,
+      description: "JSON file with change requests, or - for stdin",
+    },
+    ...repoArgs,
+    partial: { type: "boolean", description: "Enqueue the valid changes even when others are rejected" },
+    priority: { type: "string", description: "Priority (higher is leased first; default 0)", valueHint: "N" },
+    format: formatArg(["text", "json"], "text"),
+  },
+  run({ args }) {
+    const { text, source } = readInput(args.file);
+    const value = parseJsonText(text, source);
+    const inputs = Array.isArray(value) ? value : [value];
+    if (inputs.length === 0)
+      throw usageError("E_INPUT", `${source} holds an empty array`, "submit at least one change request");
+    const priority = args.priority === undefined ? undefined : Number(args.priority);
+    if (priority !== undefined && !Number.isInteger(priority)) {
+      throw usageError("E_USAGE", `--priority must be an integer, got '${args.priority}'`);
+    }
+    using repo = openRepo({ repo: args.repo, db: args.db });
+    const queue = createQueue(repo.db, { secret: readSecret(repo.loc), config: repo.config.queue });
+    const { enqueued, rejected } = submitChanges(repo, queue, inputs, { partial: args.partial, priority });
+    const rows = enqueued.map((e) => ({ id: e.id, task_id: e.task_id, status: e.status, paths: e.paths }));
+    for (const r of rejected) {
+      process.stderr.write(
+        `hyperion: ${r.code}: change #${r.index}${r.id ? ` (${r.id})` : ""}: ${r.message}\n`,
+      );
+    }
+    if (rejected.length > 0 && !args.partial) {
+      process.stderr.write(
+        `hyperion: nothing enqueued: ${rejected.length} of ${inputs.length} change(s) rejected (fix them, or pass --partial)\n`,
+      );
+    }
+    if (args.format === "json") printJson(rows);
+    else
+      for (const r of rows)
+        process.stdout.write(`${r.id}\t${r.status}\t${r.task_id}\t${r.paths.join(",")}\n`);
+    return rejected.length > 0 ? 2 : 0;
+  },
+});
+
+export default command;
+
+if (import.meta.main) await main(command);

@@ -1,0 +1,107 @@
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { isAbsolute, join, normalize, relative } from "node:path";
+import { z } from "zod";
+import type { ChangeRequest, RiskConfig } from "../schema/index.ts";
+import { Risk } from "../schema/index.ts";
+import { parseCommandLine } from "./argv.ts";
+import type { Workplan } from "./workplan.ts";
+
+export const RiskAssessment = z.object({
+  score: z.number(),
+  level: Risk,
+  /** True when the change must wait for a person. */
+  needs_approval: z.boolean(),
+  reasons: z.array(z.object({ rule: z.string(), path: z.string().nullable(), weight: z.number() })),
+});
+export type RiskAssessment = z.infer<typeof RiskAssessment>;
+
+const countLines = (patch: string | undefined) => {
+  let added = 0;
+  let removed = 0;
+  for (const line of (patch ?? "").split("\n")) {
+    if (line.startsWith("+++") || line.startsWith("---")) continue;
+    if (line.startsWith("+")) added++;
+    else if (line.startsWith("-")) removed++;
+  }
+  return added + removed;
+};
+
+/** Scores a change request against the operator's policy. */
+export const assessRisk = (
+  cr: ChangeRequest,
+  policy: RiskConfig,
+  validationInputs: ReadonlySet<string> = new Set(),
+) => {
+  const reasons: RiskAssessment["reasons"] = [];
+  const globs = policy.paths.map((r) => ({ ...r, matcher: new Bun.Glob(r.glob) }));
+  const add = (rule: string, path: string | null, weight: number) => {
+    if (weight > 0) reasons.push({ rule, path, weight });
+  };
+  const paths = new Set<string>();
+  let lines = 0;
+  for (const change of cr.changes) {
+    for (const path of [change.path, change.new_path]) if (path !== undefined) paths.add(path);
+    if (change.operation === "delete") add("delete", change.path, policy.delete_weight);
+    if (change.operation === "rename") add("rename", change.path, policy.rename_weight);
+    if (/^(new file mode|new mode) 100755$/m.test(change.patch ?? ""))
+      add("executable", change.path, policy.executable_weight);
+    lines += countLines(change.patch);
+  }
+  for (const path of paths) {
+    for (const rule of globs) if (rule.matcher.match(path)) add(rule.reason, path, rule.weight);
+    if (validationInputs.has(path))
+      add("executed or loaded by a validation command", path, policy.validation_inputs_weight);
+  }
+  add(`${lines} lines changed`, null, Math.floor(lines / policy.lines_per_point));
+  add(`${paths.size} files touched`, null, Math.floor(paths.size / policy.files_per_point));
+  const score = reasons.reduce((s, r) => s + r.weight, 0);
+  const needs = score >= policy.threshold;
+  return RiskAssessment.parse({
+    score,
+    level: needs ? "high" : score >= policy.threshold / 2 ? "medium" : "low",
+    needs_approval: needs,
+    reasons,
+  });
+};
+
+const insideRepo = (repo: string, candidate: string): string | null => {
+  const abs = isAbsolute(candidate) ? candidate : join(repo, candidate);
+  const rel = relative(repo, normalize(abs));
+  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) return null;
+  try {
+    return statSync(abs).isFile() ? rel.split("\\").join("/") : null;
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * Repository files that decide what the validation commands execute: files named on the plan's
+ * command lines (scripts, configs) and the test preloads bunfig.toml lists.
+ */
+export const validationInputs = (repo: string, plan: Workplan | null): Set<string> => {
+  const found = new Set<string>();
+  for (const c of plan?.commands ?? []) {
+    let argv: string[];
+    try {
+      argv = parseCommandLine(c.command);
+    } catch {
+      continue;
+    }
+    for (const word of argv) {
+      const rel = insideRepo(repo, word);
+      if (rel) found.add(rel);
+    }
+  }
+  const bunfig = join(repo, "bunfig.toml");
+  if (existsSync(bunfig)) {
+    const text = readFileSync(bunfig, "utf8");
+    for (const m of text.matchAll(/^\s*preload\s*=\s*(\[[^\]]*\]|"[^"]*"|'[^']*')/gm)) {
+      for (const q of m[1]!.matchAll(/["']([^"']+)["']/g)) {
+        const rel = insideRepo(repo, q[1]!);
+        if (rel) found.add(rel);
+      }
+    }
+  }
+  return found;
+};

@@ -1,0 +1,138 @@
+import { hostname } from "node:os";
+import { HyperionError } from "../errors.ts";
+import { approvedPlan, runValidation } from "../governance/index.ts";
+import { applyChange, rollbackChange } from "../patch/index.ts";
+import { createQueue, type Leased } from "../queue/index.ts";
+import { openRepo } from "../store/index.ts";
+import { readSecret } from "../store/workspace.ts";
+import type { Outcome } from "./outcome.ts";
+
+export type ApplierOptions = {
+  repo: string;
+  db: string;
+  /** Worker name; the lease owner is `host:pid:name`, so a dead process's leases are reclaimed at once. */
+  worker: string;
+  /** Run the approved plan's validation commands after each apply (the pool serialises this). */
+  validate: boolean;
+};
+
+/**
+ * One worker's side of the queue: its own connection and prepared statements, leasing one
+ * change at a time, applying it, validating it and recording the outcome.
+ */
+export const createApplier = (opts: ApplierOptions) => {
+  const repo = openRepo({ repo: opts.repo, db: opts.db });
+  const secret = readSecret(repo.loc);
+  const queue = createQueue(repo.db, { secret, config: repo.config.queue });
+  const owner = `${hostname()}:${process.pid}:${opts.worker}`;
+  const leaseMs = repo.config.queue.lease_ms;
+
+  const finish = (
+    leased: Leased,
+    started: number,
+    status: Outcome["status"],
+    err?: HyperionError,
+  ): Outcome => ({
+    id: leased.id,
+    status,
+    code: err?.code ?? null,
+    message: err?.message ?? null,
+    apply_ms: Math.round(performance.now() - started),
+    worker: owner,
+  });
+
+  const failWith = (leased: Leased, started: number, err: HyperionError): Outcome => {
+    try {
+      const next = queue.fail(leased.id, leased.token, {
+        code: err.code,
+        message: err.message,
+        retryable: err.retryable,
+        details: err.details,
+      });
+      return finish(leased, started, next, err);
+    } catch (e) {
+      if (e instanceof HyperionError && e.code === "E_LEASE_LOST") return finish(leased, started, "lost", e);
+      throw e;
+    }
+  };
+
+  /** Validation after apply; a failure rolls the change back. Null when it passed or nothing ran. */
+  const validate = async (leased: Leased, started: number): Promise<Outcome | null> => {
+    let plan: ReturnType<typeof approvedPlan>;
+    try {
+      plan = approvedPlan(repo.loc.repo, repo.db);
+    } catch (e) {
+      if (!(e instanceof HyperionError)) throw e;
+      // The plan changed under us: undo, give the change back untouched, and stop for a person.
+      rollbackChange({ repo: repo.loc.repo, db: repo.db, changeId: leased.id });
+      queue.release(leased.id, leased.token);
+      queue.log(leased.id, "held", { code: e.code, message: e.message }, "warn");
+      return finish(leased, started, "held", e);
+    }
+    if (!plan || (plan.metadata.validationPolicy?.commands.length ?? 0) === 0) return null;
+    const heartbeat = setInterval(
+      () => queue.heartbeat(leased.id, leased.token, leaseMs),
+      Math.max(500, leaseMs / 3),
+    );
+    try {
+      const result = await runValidation({ repo: repo.loc.repo, plan, governance: repo.config.governance });
+      queue.log(
+        leased.id,
+        "validation",
+        { ok: result.ok, results: result.results },
+        result.ok ? "info" : "error",
+      );
+      if (result.ok) return null;
+      rollbackChange({ repo: repo.loc.repo, db: repo.db, changeId: leased.id });
+      const failed = result.results.at(-1)!;
+      const err = new HyperionError(
+        "E_VALIDATION",
+        `validation command '${failed.command}' ${failed.timed_out ? "timed out" : `exited ${failed.exit_code}`}; the change was rolled back`,
+        { exitCode: 1, details: { results: result.results } },
+      );
+      return failWith(leased, started, err);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  };
+
+  return {
+    queue,
+    owner,
+    /** Leases and handles one change; null when none is ready. */
+    async processOne(): Promise<Outcome | null> {
+      const leased = queue.lease(owner, { leaseMs });
+      if (!leased) return null;
+      const started = performance.now();
+      let files: unknown;
+      try {
+        files = applyChange({
+          repo: repo.loc.repo,
+          db: repo.db,
+          secret,
+          change: { id: leased.id, payload: leased.payload, signature: leased.signature },
+          limits: repo.config.limits,
+        });
+      } catch (e) {
+        if (!(e instanceof HyperionError)) throw e;
+        return failWith(leased, started, e);
+      }
+      if (opts.validate) {
+        const held = await validate(leased, started);
+        if (held) return held;
+      }
+      try {
+        queue.complete(leased.id, leased.token, {
+          result: files,
+          apply_ms: Math.round(performance.now() - started),
+        });
+      } catch (e) {
+        if (e instanceof HyperionError && e.code === "E_LEASE_LOST")
+          return finish(leased, started, "lost", e);
+        throw e;
+      }
+      return finish(leased, started, "applied");
+    },
+    close: () => repo[Symbol.dispose](),
+  };
+};

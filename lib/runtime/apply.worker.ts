@@ -1,0 +1,36 @@
+/// <reference lib="webworker" />
+// A pool thread: its own connection, leasing and applying until told to stop.
+import { HyperionError } from "../errors.ts";
+import { createApplier } from "./applier.ts";
+import { drain } from "./drain.ts";
+import { type FromWorker, ToWorker } from "./outcome.ts";
+
+declare const self: Worker;
+
+let stopping = false;
+const post = (m: FromWorker) => self.postMessage(m);
+
+self.onmessage = async (event: MessageEvent) => {
+  const msg = ToWorker.parse(event.data);
+  if (msg.type === "stop") {
+    stopping = true;
+    return;
+  }
+  let applier: ReturnType<typeof createApplier> | undefined;
+  try {
+    applier = createApplier({ repo: msg.repo, db: msg.db, worker: msg.worker, validate: msg.validate });
+    await drain(
+      applier,
+      () => stopping,
+      msg.permits,
+      (outcome) => post({ type: "outcome", outcome }),
+    );
+  } catch (e) {
+    const err =
+      e instanceof HyperionError ? e : new HyperionError("E_INTERNAL", String((e as Error)?.stack ?? e));
+    post({ type: "error", worker: msg.worker, code: err.code, message: err.message });
+  } finally {
+    applier?.close();
+    post({ type: "stopped", worker: msg.worker });
+  }
+};

@@ -1,0 +1,34 @@
+import { z } from "zod";
+
+/** What became of one leased change. */
+export const Outcome = z.object({
+  id: z.string(),
+  /** applied; queued (retry later); dead (dead letter); lost (another worker holds it now); held (released until a person acts). */
+  status: z.enum(["applied", "queued", "dead", "lost", "held"]),
+  code: z.string().nullable(),
+  message: z.string().nullable(),
+  apply_ms: z.number(),
+  worker: z.string(),
+});
+export type Outcome = z.infer<typeof Outcome>;
+
+/** Messages between the pool and its worker threads. */
+export const ToWorker = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("start"),
+    repo: z.string(),
+    db: z.string(),
+    worker: z.string(),
+    validate: z.boolean(),
+    permits: z.custom<Int32Array>((v) => v instanceof Int32Array).optional(),
+  }),
+  z.object({ type: z.literal("stop") }),
+]);
+export type ToWorker = z.infer<typeof ToWorker>;
+
+export const FromWorker = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("outcome"), outcome: Outcome }),
+  z.object({ type: z.literal("stopped"), worker: z.string() }),
+  z.object({ type: z.literal("error"), worker: z.string(), code: z.string(), message: z.string() }),
+]);
+export type FromWorker = z.infer<typeof FromWorker>;

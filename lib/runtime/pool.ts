@@ -1,0 +1,122 @@
+import { HyperionError } from "../errors.ts";
+import { log } from "../log.ts";
+import { createApplier } from "./applier.ts";
+import { drain } from "./drain.ts";
+import { FromWorker, type Outcome, type ToWorker } from "./outcome.ts";
+
+export type PoolOptions = {
+  repo: string;
+  db: string;
+  /** Worker threads; 0 runs the same loop on the calling thread (the benchmark's anchor). */
+  workers: number;
+  validate: boolean;
+  /** Changes left to handle (`--max-changes`), shared with the threads; absent for no limit. */
+  permits?: Int32Array;
+  onOutcome: (o: Outcome) => void;
+};
+
+export type Pool = {
+  /** Stop leasing; in-flight applies finish. */
+  stop(): void;
+  /** Terminate threads at once (a second signal); recovery on the next start repairs the rest. */
+  kill(): void;
+  /** Resolves when every worker has stopped; rejects on a worker's internal error. */
+  done: Promise<void>;
+};
+
+// In the compiled binary every module sits under the embedded root (the build's `root: "."`),
+// and import.meta.url names the executable, not this file; from source, the file is beside us.
+const WORKER_ENTRY = import.meta.url.includes("/$bunfs/")
+  ? "/$bunfs/root/lib/runtime/apply.worker.ts"
+  : new URL("./apply.worker.ts", import.meta.url).href;
+
+/**
+ * Bun Workers, each with its own database connection. The entry is `apply.worker.ts`, which the
+ * build adds as an entrypoint (every `*.worker.ts` is), so the compiled binary can start it.
+ */
+export const startPool = (opts: PoolOptions): Pool => {
+  if (opts.workers === 0) return inProcess(opts);
+  const threads: Worker[] = [];
+  let running = opts.workers;
+  let failure: HyperionError | null = null;
+  let resolve!: () => void;
+  let reject!: (e: unknown) => void;
+  const done = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  const stopped = () => {
+    running--;
+    if (running > 0) return;
+    if (failure) reject(failure);
+    else resolve();
+  };
+  for (let i = 1; i <= opts.workers; i++) {
+    const name = `w${i}`;
+    const worker = new Worker(WORKER_ENTRY);
+    let alive = true;
+    worker.onmessage = (event: MessageEvent) => {
+      const msg = FromWorker.parse(event.data);
+      if (msg.type === "outcome") opts.onOutcome(msg.outcome);
+      else if (msg.type === "error") {
+        failure ??= new HyperionError(msg.code, `worker ${msg.worker}: ${msg.message}`, { exitCode: 1 });
+        log.error(failure.message);
+      } else if (msg.type === "stopped" && alive) {
+        alive = false;
+        worker.terminate();
+        stopped();
+      }
+    };
+    // Without this listener a worker that cannot load fails silently (see DESIGN.md pitfalls).
+    worker.addEventListener("error", (event) => {
+      failure ??= new HyperionError("E_WORKER", `worker ${name} failed: ${(event as ErrorEvent).message}`, {
+        exitCode: 1,
+      });
+      if (alive) {
+        alive = false;
+        stopped();
+      }
+    });
+    worker.postMessage({
+      type: "start",
+      repo: opts.repo,
+      db: opts.db,
+      worker: name,
+      validate: opts.validate,
+      permits: opts.permits,
+    } satisfies ToWorker);
+    threads.push(worker);
+  }
+  return {
+    stop: () => {
+      for (const w of threads) w.postMessage({ type: "stop" } satisfies ToWorker);
+    },
+    kill: () => {
+      for (const w of threads) w.terminate();
+      resolve();
+    },
+    done,
+  };
+};
+
+/** The same loop on the calling thread. */
+const inProcess = (opts: PoolOptions): Pool => {
+  let stopping = false;
+  const applier = createApplier({ repo: opts.repo, db: opts.db, worker: "main", validate: opts.validate });
+  const loop = async () => {
+    try {
+      await drain(applier, () => stopping, opts.permits, opts.onOutcome);
+    } finally {
+      applier.close();
+    }
+  };
+  return {
+    stop: () => {
+      stopping = true;
+    },
+    kill: () => {
+      stopping = true;
+    },
+    done: loop(),
+  };
+};

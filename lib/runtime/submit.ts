@@ -1,0 +1,103 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+import { HyperionError } from "../errors.ts";
+import {
+  assessRisk,
+  PLAN_FILE,
+  type RiskAssessment,
+  readPlan,
+  validationInputs,
+} from "../governance/index.ts";
+import { validateChangeRequest } from "../patch/index.ts";
+import type { Queue } from "../queue/index.ts";
+import type { ChangeRequest, FileChange } from "../schema/index.ts";
+import type { Repo } from "../store/index.ts";
+import { runtimeSql } from "../store/runtime-sql.ts";
+
+export const Rejection = z.object({
+  index: z.number().int(),
+  id: z.string().nullable(),
+  task_id: z.string().nullable(),
+  code: z.string(),
+  message: z.string(),
+});
+export type Rejection = z.infer<typeof Rejection>;
+
+const field = (input: unknown, key: string): string | null => {
+  const v = (input as Record<string, unknown> | null)?.[key];
+  return typeof v === "string" ? v : null;
+};
+
+/**
+ * The one way change requests enter the queue: each is validated (schema, paths, ownership,
+ * operation, hashes against the tree as the changes ahead of it will leave it), then all
+ * valid ones are signed and enqueued in one transaction. With any rejection nothing is
+ * enqueued, unless `partial`.
+ */
+export const submitChanges = (
+  repo: Repo,
+  queue: Queue,
+  inputs: readonly unknown[],
+  opts: { partial?: boolean; priority?: number } = {},
+) => {
+  const sql = runtimeSql(repo.db);
+  const accepted: ChangeRequest[] = [];
+  const rejected: Rejection[] = [];
+  // Changes earlier in this submission stack on the same paths like queued ones.
+  const batchAhead = new Map<string, FileChange[]>();
+  const ids = new Set<string>();
+  inputs.forEach((input, index) => {
+    const id = field(input, "id");
+    const taskId = field(input, "task_id");
+    try {
+      if (id !== null && (ids.has(id) || queue.get(id))) {
+        throw new HyperionError("E_DUPLICATE_ID", `change id '${id}' is already used`, {
+          hint: "omit the id to have one assigned",
+        });
+      }
+      const owned = taskId === null ? undefined : (sql.taskOwnedPaths(taskId) ?? undefined);
+      const { cr } = validateChangeRequest(input, {
+        repo: repo.loc.repo,
+        limits: repo.config.limits,
+        owned,
+        ahead: (path) => [...queue.queuedOnPath(path).map((q) => q.change), ...(batchAhead.get(path) ?? [])],
+      });
+      accepted.push(cr);
+      if (id !== null) ids.add(id);
+      for (const change of cr.changes) {
+        for (const path of [change.path, change.new_path]) {
+          if (path !== undefined) batchAhead.set(path, [...(batchAhead.get(path) ?? []), change]);
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof HyperionError)) throw e;
+      rejected.push({ index, id, task_id: taskId, code: e.code, message: e.message });
+    }
+  });
+  if (rejected.length > 0 && !opts.partial)
+    return { enqueued: [], rejected, risks: new Map<string, RiskAssessment>() };
+
+  // Risky changes wait for a person instead of entering the queue.
+  const planPath = join(repo.loc.repo, PLAN_FILE);
+  const inputsOfValidation = validationInputs(
+    repo.loc.repo,
+    existsSync(planPath) ? readPlan(planPath) : null,
+  );
+  const assessed = accepted.map((cr) => ({ cr, risk: assessRisk(cr, repo.config.risk, inputsOfValidation) }));
+  const enqueued = repo.db.transaction(() =>
+    assessed.flatMap(({ cr, risk }) => {
+      const status = risk.needs_approval ? "awaiting_approval" : "queued";
+      const done = queue.enqueue([cr], {
+        priority: opts.priority,
+        risk: risk.level,
+        riskScore: risk.score,
+        status,
+      });
+      if (risk.needs_approval) queue.log(done[0]!.id, "held_for_approval", risk, "warn");
+      return done;
+    }),
+  )();
+  const risks = new Map(enqueued.map((e, i) => [e.id, assessed[i]!.risk]));
+  return { enqueued, rejected, risks };
+};

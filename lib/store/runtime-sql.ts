@@ -1,0 +1,52 @@
+import type { Database } from "bun:sqlite";
+import { z } from "zod";
+
+const OwnedRow = z.object({ owned_paths: z.string() });
+const Paths = z.array(z.string());
+
+/** Statements the runtime needs beyond the queue's and the apply engine's, prepared once per connection. */
+export const runtimeSql = (db: Database) => {
+  const owned = db.query<{ owned_paths: string }, [string]>("SELECT owned_paths FROM tasks WHERE id = ?");
+  const external = db.query(
+    "INSERT INTO file_modifications (path, kind, change_id, source, ts) VALUES (?, ?, NULL, 'external', ?)",
+  );
+  const recentApply = db.query<{ n: number }, [string, number]>(
+    "SELECT count(*) AS n FROM file_modifications WHERE path = ? AND source = 'apply' AND ts >= ?",
+  );
+  return {
+    /** The paths a planned task owns; null for an unknown task id (an operator's ad-hoc change). */
+    taskOwnedPaths: (taskId: string): string[] | null => {
+      const row = owned.get(taskId);
+      return row ? Paths.parse(JSON.parse(OwnedRow.parse(row).owned_paths)) : null;
+    },
+    /** Records an edit made outside Hyperion. */
+    recordExternal: (path: string, kind: string, ts: number) => void external.run(path, kind, ts),
+    /** Whether an apply wrote this path since `since` (so a watch event is Hyperion's own). */
+    appliedSince: (path: string, since: number): boolean => (recentApply.get(path, since)?.n ?? 0) > 0,
+  };
+};
+
+const StatusCount = z.object({ status: z.string(), n: z.number() });
+
+/** Statements for progress and tree watching, prepared once per connection. */
+export const progressSql = (db: Database) => {
+  const byStatus = db.query<{ status: string; n: number }, []>(
+    "SELECT status, count(*) AS n FROM change_queue WHERE status IN ('queued', 'leased', 'awaiting_approval') GROUP BY status",
+  );
+  const leasedOnPath = db.query<{ n: number }, [string]>(
+    "SELECT count(*) AS n FROM change_paths p JOIN change_queue c ON c.seq = p.seq WHERE p.path = ? AND c.status = 'leased'",
+  );
+  return {
+    /** How many changes are queued, leased and waiting for a person right now. */
+    activeCounts: () => {
+      const counts = { queued: 0, leased: 0, awaiting_approval: 0 };
+      for (const row of byStatus.all()) {
+        const { status, n } = StatusCount.parse(row);
+        if (status in counts) counts[status as keyof typeof counts] = n;
+      }
+      return counts;
+    },
+    /** Whether a leased change touches this path (its apply is Hyperion's, not an external edit). */
+    leasedOnPath: (path: string): boolean => (leasedOnPath.get(path)?.n ?? 0) > 0,
+  };
+};

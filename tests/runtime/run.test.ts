@@ -1,0 +1,153 @@
+import { Database } from "bun:sqlite";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { hyperion, ROOT, tmpdir } from "../_helpers.ts";
+import { edited, editsPerFile, fileName, stackedChanges, writeTree } from "./_changes.ts";
+
+// Real child processes on a shared machine: a cap against hangs, not a speed target.
+setDefaultTimeout(120_000);
+
+const statusCounts = (dbPath: string) => {
+  const db = new Database(dbPath, { readonly: true });
+  const rows = db
+    .query<{ status: string; n: number }, []>(
+      "SELECT status, count(*) AS n FROM change_queue GROUP BY status",
+    )
+    .all();
+  db.close();
+  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+};
+
+/** Changes touching one path, in the order they were applied. */
+const appliedOrder = (dbPath: string, path: string) => {
+  const db = new Database(dbPath, { readonly: true });
+  const rows = db
+    .query<{ id: string }, [string]>(
+      "SELECT f.change_id AS id FROM file_modifications f WHERE f.path = ? AND f.source = 'apply' ORDER BY f.id",
+    )
+    .all(path);
+  db.close();
+  return rows.map((r) => r.id);
+};
+
+const setup = async (files: number, lines: number, changes: number) => {
+  const dir = await tmpdir();
+  writeTree(dir.path, files, lines);
+  expect((await hyperion(["init", "--repo", dir.path])).exitCode).toBe(0);
+  const input = join(dir.path, ".hyperion", "changes.json");
+  writeFileSync(input, JSON.stringify(stackedChanges(files, lines, changes)));
+  const enq = await hyperion(["enqueue", input, "--repo", dir.path, "--format", "json"]);
+  expect(enq.stderr).toBe("");
+  expect(enq.exitCode).toBe(0);
+  expect(JSON.parse(enq.stdout)).toHaveLength(changes);
+  return dir;
+};
+
+const expectTree = (repo: string, files: number, lines: number, changes: number) => {
+  const edits = editsPerFile(files, changes);
+  for (let i = 0; i < files; i++) {
+    expect(readFileSync(join(repo, fileName(i)), "utf8")).toBe(edited(i, lines, edits[i]!));
+  }
+};
+
+describe("hyperion run", () => {
+  test("500 changes over 200 files drained by 3 workers leave the tree exactly as the changes say", async () => {
+    await using dir = await setup(200, 20, 500);
+    const r = await hyperion([
+      "run",
+      "--repo",
+      dir.path,
+      "--until-empty",
+      "--workers",
+      "3",
+      "--format",
+      "json",
+    ]);
+    expect(r.exitCode).toBe(0);
+    const lines = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    const summary = lines.at(-1);
+    expect(summary).toMatchObject({
+      type: "summary",
+      applied: 500,
+      dead: 0,
+      queued: 0,
+      leased: 0,
+      exit_code: 0,
+    });
+    expectTree(dir.path, 200, 20, 500);
+    expect(statusCounts(join(dir.path, ".hyperion/hyperion.db"))).toEqual({ applied: 500 });
+    // Same-file changes were applied in queue order.
+    expect(appliedOrder(join(dir.path, ".hyperion/hyperion.db"), fileName(7))).toEqual([
+      "cr-7",
+      "cr-207",
+      "cr-407",
+    ]);
+  });
+
+  test("SIGTERM mid-run loses nothing, and a second run finishes the rest", async () => {
+    await using dir = await setup(100, 200, 600);
+    const db = join(dir.path, ".hyperion/hyperion.db");
+    const proc = Bun.spawn(
+      [
+        process.execPath,
+        join(ROOT, "cmd/hyperion.ts"),
+        "run",
+        "--repo",
+        dir.path,
+        "--until-empty",
+        "--workers",
+        "2",
+      ],
+      { stdout: "pipe", stderr: "pipe", env: { ...process.env, HYPERION_LOG: undefined } },
+    );
+    // Wait until some, not all, changes are applied, then ask it to stop.
+    for (let i = 0; i < 2_000 && (statusCounts(db).applied ?? 0) < 20; i++) await Bun.sleep(5);
+    proc.kill("SIGTERM");
+    expect(await proc.exited).toBe(0);
+    const mid = statusCounts(db);
+    expect(mid.leased).toBeUndefined();
+    expect(mid.applied).toBeGreaterThan(0);
+    expect((mid.applied ?? 0) + (mid.queued ?? 0)).toBe(600);
+
+    const rest = await hyperion(["run", "--repo", dir.path, "--until-empty"]);
+    expect(rest.exitCode).toBe(0);
+    expect(statusCounts(db)).toEqual({ applied: 600 });
+    expectTree(dir.path, 100, 200, 600);
+  });
+
+  test("--max-changes stops after exactly that many", async () => {
+    await using dir = await setup(10, 10, 30);
+    const r = await hyperion([
+      "run",
+      "--repo",
+      dir.path,
+      "--max-changes",
+      "12",
+      "--workers",
+      "3",
+      "--format",
+      "json",
+    ]);
+    expect(r.exitCode).toBe(0);
+    expect(statusCounts(join(dir.path, ".hyperion/hyperion.db"))).toEqual({ applied: 12, queued: 18 });
+  });
+
+  test("a change that can never apply becomes a dead letter and run exits 3", async () => {
+    await using dir = await setup(2, 5, 2);
+    // One attempt only, so the failure is final at once instead of after backoff.
+    writeFileSync(join(dir.path, ".hyperion/config.json"), JSON.stringify({ queue: { max_attempts: 1 } }));
+    // Someone rewrote the file entirely: the queued patch no longer fits.
+    writeFileSync(join(dir.path, fileName(0)), "something else entirely\n");
+    const r = await hyperion(["run", "--repo", dir.path, "--until-empty", "--format", "json", "--no-watch"]);
+    expect(r.exitCode).toBe(3);
+    expect(JSON.parse(r.stdout.trim().split("\n").at(-1)!)).toMatchObject({
+      applied: 1,
+      dead: 1,
+      exit_code: 3,
+    });
+  });
+});
