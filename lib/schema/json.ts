@@ -10,8 +10,10 @@ const errorOffset = (text: string): { at: number; what: string } => {
   const fail = (what: string): never => {
     throw { at: i, what };
   };
-  const literal = (word: string) =>
-    text.startsWith(word, i) ? void (i += word.length) : fail(`expected ${word}`);
+  const literal = (word: string) => {
+    if (!text.startsWith(word, i)) fail(`expected ${word}`);
+    i += word.length;
+  };
   const string = () => {
     i++;
     while (i < text.length && text[i] !== '"') {
@@ -33,7 +35,10 @@ const errorOffset = (text: string): { at: number; what: string } => {
     if (c === "{") {
       i++;
       ws();
-      if (text[i] === "}") return void i++;
+      if (text[i] === "}") {
+        i++;
+        return;
+      }
       for (;;) {
         ws();
         if (text[i] !== '"') fail("expected a property name in double quotes");
@@ -44,28 +49,35 @@ const errorOffset = (text: string): { at: number; what: string } => {
         value();
         ws();
         if (text[i] === ",") i++;
-        else if (text[i] === "}") return void i++;
-        else fail("expected ',' or '}'");
+        else if (text[i] === "}") {
+          i++;
+          return;
+        } else fail("expected ',' or '}'");
       }
     }
     if (c === "[") {
       i++;
       ws();
-      if (text[i] === "]") return void i++;
+      if (text[i] === "]") {
+        i++;
+        return;
+      }
       for (;;) {
         value();
         ws();
         if (text[i] === ",") i++;
-        else if (text[i] === "]") return void i++;
-        else fail("expected ',' or ']'");
+        else if (text[i] === "]") {
+          i++;
+          return;
+        } else fail("expected ',' or ']'");
       }
     }
-    if (c === '"') return string();
-    if (c === "t") return literal("true");
-    if (c === "f") return literal("false");
-    if (c === "n") return literal("null");
-    if (c === "-" || (c !== undefined && c >= "0" && c <= "9")) return number();
-    fail(c === undefined ? "unexpected end of input" : `unexpected character '${c}'`);
+    if (c === '"') string();
+    else if (c === "t") literal("true");
+    else if (c === "f") literal("false");
+    else if (c === "n") literal("null");
+    else if (c === "-" || (c !== undefined && c >= "0" && c <= "9")) number();
+    else fail(c === undefined ? "unexpected end of input" : `unexpected character '${c}'`);
   };
   try {
     value();
