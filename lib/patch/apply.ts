@@ -1,12 +1,13 @@
 import type { Database } from "bun:sqlite";
-import { defaultConfig, type FileChange } from "../schema/index.ts";
-import { applySql, type NewModification } from "../store/apply-sql.ts";
+import { HyperionError } from "../errors.ts";
+import { type ChangeRequest, defaultConfig, type FileChange } from "../schema/index.ts";
+import { type ApplySql, applySql, type NewModification } from "../store/apply-sql.ts";
 import { fail } from "./codes.ts";
 import { type FileState, readResolved } from "./files.ts";
 import { sha256Hex } from "./hash.ts";
-import { execute, type Op } from "./journal.ts";
+import { type Entry, executeAll, type Op } from "./journal.ts";
 import type { ParsedPatch } from "./parse.ts";
-import { printable, realRoot, resolveInRepo } from "./paths.ts";
+import { pathKey, printable, realRoot, resolveInRepo } from "./paths.ts";
 import { rebase } from "./rebase.ts";
 import { resultOnBase } from "./result.ts";
 import { type Limits, shapeRequest } from "./shape.ts";
@@ -37,80 +38,90 @@ export type ApplyResult = {
   already?: boolean;
 };
 
+/** A queue row as applyChanges takes it. */
+export type ChangeRow = { id: string; payload: string; signature: string };
+
+export type ApplyManyContext = Omit<ApplyContext, "change"> & { changes: readonly ChangeRow[] };
+
+/** One change's outcome in a batch: its result, or the error that left it unapplied. */
+export type ApplyOutcome =
+  | { id: string; ok: true; result: ApplyResult }
+  | { id: string; ok: false; error: HyperionError };
+
 const encoder = new TextEncoder();
 
-/**
- * Applies one signed change request to the working tree, all files or none. Verifies the
- * signature, validates again (paths are re-resolved: a directory may have become a symlink),
- * rebases files whose base changed, then writes through the journal. On any error the tree and
- * database are left as they were.
- */
-export const applyChange = (ctx: ApplyContext): ApplyResult => {
-  const step = ctx.onStep ?? (() => {});
-  const { change } = ctx;
-  if (!verifyPayload(ctx.secret, change.payload, change.signature)) {
-    throw fail("E_SIGNATURE", `the stored payload of ${change.id} does not match its signature`, {
+type Checked = { row: ChangeRow; cr: ChangeRequest; parsed: (ParsedPatch | null)[]; payloadSha: string };
+
+/** Signature, schema, structure and the journal's memory of this change id. */
+const check = (sql: ApplySql, secret: Uint8Array, row: ChangeRow, limits: Limits): Checked | ApplyResult => {
+  if (!verifyPayload(secret, row.payload, row.signature)) {
+    throw fail("E_SIGNATURE", `the stored payload of ${row.id} does not match its signature`, {
       hint: "the row was edited or signed with another key; enqueue the change again",
-      details: { change_id: change.id },
+      details: { change_id: row.id },
     });
   }
-  step("verified");
-  const limits = ctx.limits ?? defaultConfig().limits;
   let input: unknown;
   try {
-    input = JSON.parse(change.payload);
+    input = JSON.parse(row.payload);
   } catch {
-    throw fail("E_SCHEMA", `the payload of ${change.id} is not JSON`);
+    throw fail("E_SCHEMA", `the payload of ${row.id} is not JSON`);
   }
   const { shaped, problems } = shapeRequest(input, limits);
   if (!shaped) throw problems[0]!.error;
-  const { cr, parsed } = shaped;
-  if (cr.id !== change.id) {
-    throw fail("E_SCHEMA", `the payload's id '${cr.id ?? ""}' is not the queue row's id '${change.id}'`, {
-      details: { change_id: change.id },
+  if (shaped.cr.id !== row.id) {
+    throw fail("E_SCHEMA", `the payload's id '${shaped.cr.id ?? ""}' is not the queue row's id '${row.id}'`, {
+      details: { change_id: row.id },
     });
   }
-  const sql = applySql(ctx.db);
-  const payloadSha = sha256Hex(change.payload);
-  const prior = sql.latest(change.id, "apply");
+  const payloadSha = sha256Hex(row.payload);
+  const prior = sql.latest(row.id, "apply");
   if (prior?.state === "pending") {
-    throw fail("E_APPLY_IN_PROGRESS", `${change.id} is being applied, or awaits recovery after a crash`, {
+    throw fail("E_APPLY_IN_PROGRESS", `${row.id} is being applied, or awaits recovery after a crash`, {
       hint: "run recovery (`recoverApplies`) at start",
-      details: { change_id: change.id },
+      details: { change_id: row.id },
     });
   }
   if (prior?.state === "applied") {
     if (prior.payload_sha256 !== payloadSha) {
-      throw fail("E_ALREADY_APPLIED", `a change ${change.id} was already applied from another payload`, {
-        details: { change_id: change.id },
+      throw fail("E_ALREADY_APPLIED", `a change ${row.id} was already applied from another payload`, {
+        details: { change_id: row.id },
       });
     }
     return { ...(JSON.parse(prior.result ?? "{}") as ApplyResult), already: true };
   }
+  return { row, cr: shaped.cr, parsed: shaped.parsed, payloadSha };
+};
 
-  const root = realRoot(ctx.repo);
+/** Reads the tree and computes every file's new content (rebasing stale ones): the journal entry. */
+const plan = (
+  root: string,
+  sql: ApplySql,
+  c: Checked,
+  limits: Limits,
+  cache: Map<string, string>,
+): { entry: Entry; result: ApplyResult } => {
   const ops: Op[] = [];
   const mods: NewModification[] = [];
   const files: AppliedFile[] = [];
   const rebases: Record<string, string> = {};
-  cr.changes.forEach((fc, i) => {
-    const p = parsed[i] ?? null;
-    const src = resolveInRepo(root, fc.path);
+  c.cr.changes.forEach((fc, i) => {
+    const p = c.parsed[i] ?? null;
+    const src = resolveInRepo(root, fc.path, { cache, checkFile: false });
     const cur = readResolved(src, limits.max_file_bytes);
     const counts = { added: p?.added ?? 0, removed: p?.removed ?? 0 };
     if (fc.operation === "create") {
       if (cur) throw conflict(fc.path, "was created since the change was made");
-      const out = resultOnBase(fc, p, "")!;
-      const bytes = encoder.encode(out);
-      ops.push(write(src, bytes, p?.newMode ?? 0o644, null));
-      mods.push(mod(fc.path, "create", null, null, ops.at(-1)!.post_sha256, counts));
+      const w = write(src, encoder.encode(resultOnBase(fc, p, "")!), p?.newMode ?? 0o644, null);
+      ops.push(w);
+      mods.push(mod(fc.path, "create", null, null, w.post_sha256, counts));
       files.push({ path: fc.path, op: "create", ...counts });
       return;
     }
     if (!cur) throw conflict(fc.path, "was deleted since the change was made");
     if (fc.operation === "delete") {
-      if (cur.sha !== fc.base_sha256)
+      if (cur.sha !== fc.base_sha256) {
         throw conflict(fc.path, "changed since the change was made; deleting it would lose those edits");
+      }
       if (p) resultOnBase(fc, p, decodeText(cur.bytes, fc.path));
       ops.push({ res: src, op: "delete", content: null, mode: null, post_sha256: null, pre: pre(cur) });
       mods.push(mod(fc.path, "delete", null, cur.sha, null, counts));
@@ -127,31 +138,108 @@ export const applyChange = (ctx: ApplyContext): ApplyResult => {
       files.push({ path: fc.path, op: "modify", ...counts });
       return;
     }
-    const dst = resolveInRepo(root, fc.new_path!);
-    if (readResolved(dst, limits.max_file_bytes))
+    const dst = resolveInRepo(root, fc.new_path!, { cache, checkFile: false });
+    if (readResolved(dst, limits.max_file_bytes)) {
       throw conflict(fc.new_path!, "already exists; the rename would overwrite it");
+    }
     ops.push({ res: src, op: "delete", content: null, mode: null, post_sha256: null, pre: pre(cur) });
     const w = write(dst, content, p?.newMode ?? cur.mode, null);
     ops.push(w);
     mods.push(mod(fc.path, "rename", fc.new_path!, cur.sha, w.post_sha256, counts));
     files.push({ path: fc.path, op: "rename", new_path: fc.new_path!, ...counts });
   });
-  step("planned");
-
   const result: ApplyResult = { files, rebased: Object.keys(rebases).length > 0 };
   if (result.rebased) result.rebases = rebases;
-  execute({
-    root,
-    sql,
-    changeId: change.id,
-    kind: "apply",
-    payloadSha,
+  return {
     result,
-    ops,
-    mods: { source: "apply", rows: mods },
-    step,
+    entry: {
+      changeId: c.row.id,
+      kind: "apply",
+      payloadSha: c.payloadSha,
+      result,
+      ops,
+      mods: { source: "apply", rows: mods },
+    },
+  };
+};
+
+const asError = (e: unknown): HyperionError => {
+  if (e instanceof HyperionError) return e;
+  throw e;
+};
+
+/**
+ * Applies many signed changes in queue order, each atomically and on its own (one failing leaves
+ * the others applied). Changes on disjoint paths share the journal's two transactions, as one
+ * `git apply` call shares one process; a change touching a path of an earlier one in the batch
+ * waits until that one is written.
+ */
+export const applyChanges = (ctx: ApplyManyContext): ApplyOutcome[] => {
+  const step = ctx.onStep ?? (() => {});
+  const limits = ctx.limits ?? defaultConfig().limits;
+  const sql = applySql(ctx.db);
+  const root = realRoot(ctx.repo);
+  const out: ApplyOutcome[] = new Array(ctx.changes.length);
+  let batch: { c: Checked; at: number }[] = [];
+  const held = new Set<string>();
+  const flush = () => {
+    const planned: { at: number; id: string; entry: Entry; result: ApplyResult }[] = [];
+    const cache = new Map<string, string>();
+    for (const { c, at } of batch) {
+      try {
+        planned.push({ at, id: c.row.id, ...plan(root, sql, c, limits, cache) });
+      } catch (e) {
+        out[at] = { id: c.row.id, ok: false, error: asError(e) };
+      }
+    }
+    step("planned");
+    if (planned.length > 0) {
+      const errors = executeAll({ root, sql, step, entries: planned.map((p) => p.entry) });
+      planned.forEach((p, n) => {
+        const error = errors[n];
+        out[p.at] = error ? { id: p.id, ok: false, error } : { id: p.id, ok: true, result: p.result };
+      });
+    }
+    batch = [];
+    held.clear();
+  };
+  const ids = new Set<string>();
+  ctx.changes.forEach((row, at) => {
+    let c: Checked | ApplyResult;
+    try {
+      if (ids.has(row.id)) throw fail("E_SCHEMA", `change ${row.id} appears twice in one batch`);
+      ids.add(row.id);
+      c = check(sql, ctx.secret, row, limits);
+    } catch (e) {
+      out[at] = { id: row.id, ok: false, error: asError(e) };
+      return;
+    }
+    step("verified");
+    if (!("row" in c)) {
+      out[at] = { id: row.id, ok: true, result: c };
+      return;
+    }
+    const paths = c.cr.changes
+      .flatMap((fc) => (fc.new_path ? [fc.path, fc.new_path] : [fc.path]))
+      .map(pathKey);
+    if (paths.some((p) => held.has(p))) flush();
+    batch.push({ c, at });
+    for (const p of paths) held.add(p);
   });
-  return result;
+  if (batch.length > 0) flush();
+  return out;
+};
+
+/**
+ * Applies one signed change request to the working tree, all files or none. Verifies the
+ * signature, validates again (paths are re-resolved: a directory may have become a symlink),
+ * rebases files whose base changed, then writes through the journal. On any error the tree and
+ * database are left as they were, and the error is thrown.
+ */
+export const applyChange = (ctx: ApplyContext): ApplyResult => {
+  const [o] = applyChanges({ ...ctx, changes: [ctx.change] });
+  if (!o!.ok) throw o!.error;
+  return o!.result;
 };
 
 const conflict = (path: string, why: string) =>

@@ -34,7 +34,8 @@ export const ioError = (what: string, path: string, cause: unknown) =>
 export const readAt = (abs: string, rel: string, maxBytes: number): FileState | null => {
   let fd: number;
   try {
-    fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
+    // O_NONBLOCK: opening a FIFO planted at the path must not hang the worker.
+    fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (e) {
     if (errno(e) === "ENOENT") return null;
     if (errno(e) === "ELOOP")
@@ -80,6 +81,9 @@ export const readInRepo = (root: string, rel: string, maxBytes: number): FileSta
 /** A fresh temp-file name; dot-prefixed so tools skip it, random so it never collides. */
 export const tmpName = (): string => `.hyperion-tmp-${randomBytes(8).toString("hex")}`;
 
+// Read once: process.umask() with no argument is the only way to read it, and it does not change.
+const UMASK = process.umask();
+
 /** Writes a new file exclusively (never through a symlink), with exactly `mode`. */
 export const writeNew = (abs: string, bytes: Uint8Array, mode: number): void => {
   const fd = openSync(
@@ -90,7 +94,7 @@ export const writeNew = (abs: string, bytes: Uint8Array, mode: number): void => 
   try {
     let off = 0;
     while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-    fchmodSync(fd, mode); // the umask may have narrowed the mode given to open
+    if ((mode & UMASK) !== 0) fchmodSync(fd, mode); // the umask narrowed the mode given to open
   } finally {
     closeSync(fd);
   }

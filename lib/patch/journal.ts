@@ -27,9 +27,8 @@ export type Op = {
   pre: { existed: boolean; bytes: Uint8Array | null; sha: string | null; mode: number | null };
 };
 
+/** One change's (or rollback's) operations, journalled as one entry. */
 export type Entry = {
-  root: string;
-  sql: ApplySql;
   changeId: string;
   kind: "apply" | "rollback";
   payloadSha: string | null;
@@ -38,18 +37,14 @@ export type Entry = {
   mods: { source: string; rows: NewModification[] };
   /** Runs inside the transaction that marks the entry done (rollback marks its apply). */
   onDone?: () => void;
-  step: (name: string) => void;
 };
 
-const abs = (r: Resolved) => `${r.dir}/${r.name}`;
+export type Batch = { root: string; sql: ApplySql; entries: Entry[]; step: (name: string) => void };
 
-/**
- * Makes a set of file operations atomic across crashes: intent and pre-images are committed
- * first, then temp files are written beside their targets, then renamed over them, then the
- * entry is marked done. A crash anywhere is settled by `settle` on the next start.
- */
-export const execute = (e: Entry): number => {
-  const { sql, step } = e;
+const dirOf = (r: Resolved) => (r.missing.length === 0 ? r.dir : [r.dir, ...r.missing].join("/"));
+const abs = (r: Resolved) => `${dirOf(r)}/${r.name}`;
+
+const planOf = (root: string, e: Entry): Plan => {
   const dirs: string[] = [];
   const files: PlanFile[] = e.ops.map((o) => {
     for (let i = 1; i <= o.res.missing.length; i++)
@@ -65,88 +60,133 @@ export const execute = (e: Entry): number => {
       post_mode: o.mode,
     };
   });
-  const plan: Plan = { files, dirs: [...new Set(dirs)].map((d) => d.slice(e.root.length + 1)) };
-  const touched = new Set(files.map((f) => f.path));
-  const id = sql.immediate(() => {
-    for (const p of sql.pending()) {
-      const busy = p.plan.files.find((f) => touched.has(f.path));
-      if (busy) {
-        throw fail("E_APPLY_IN_PROGRESS", `'${busy.path}' is being changed by ${p.kind} of ${p.change_id}`, {
-          hint: "wait for it, or run recovery if its process died",
-          details: { path: busy.path, change_id: p.change_id },
-        });
+  return { files, dirs: [...new Set(dirs)].map((d) => d.slice(root.length + 1)) };
+};
+
+/**
+ * Makes each entry's file operations atomic across crashes: intents and pre-images are committed
+ * first, then temp files are written beside their targets, then renamed over them, then the
+ * entries are marked done. A crash anywhere is settled by `settle` on the next start. Entries of
+ * one batch (disjoint paths) share the two transactions; each succeeds or fails on its own.
+ * Returns, per entry, null when it was applied or the error that stopped it (nothing written).
+ */
+export const executeAll = (b: Batch): (HyperionError | null)[] => {
+  const { sql, step, root } = b;
+  const plans = b.entries.map((e) => planOf(root, e));
+  const errors: (HyperionError | null)[] = b.entries.map(() => null);
+  const ids: number[] = [];
+  sql.immediate(() => {
+    const busy = new Map<string, JournalRow>();
+    for (const p of sql.pending()) for (const f of p.plan.files) busy.set(f.path, p);
+    b.entries.forEach((e, n) => {
+      const hit = plans[n]!.files.find((f) => busy.has(f.path));
+      if (hit) {
+        const p = busy.get(hit.path)!;
+        errors[n] = fail(
+          "E_APPLY_IN_PROGRESS",
+          `'${hit.path}' is being changed by ${p.kind} of ${p.change_id}`,
+          {
+            hint: "wait for it, or run recovery if its process died",
+            details: { path: hit.path, change_id: p.change_id },
+          },
+        );
+        return;
       }
-    }
-    const id = sql.insertJournal({
-      change_id: e.changeId,
-      kind: e.kind,
-      owner: OWNER,
-      payload_sha256: e.payloadSha,
-      plan,
-      result: e.result,
-    });
-    e.ops.forEach((o, i) => {
-      sql.insertPreImage(e.changeId, id, {
-        path: files[i]!.path,
-        existed: o.pre.existed,
-        content: o.pre.bytes,
-        mode: o.pre.mode,
-        sha256: o.pre.sha,
-        post_sha256: o.post_sha256,
-        post_mode: o.mode,
+      const id = sql.insertJournal({
+        change_id: e.changeId,
+        kind: e.kind,
+        owner: OWNER,
+        payload_sha256: e.payloadSha,
+        plan: plans[n]!,
+        result: e.result,
       });
+      ids[n] = id;
+      e.ops.forEach((o, i) => {
+        sql.insertPreImage(e.changeId, id, {
+          path: plans[n]!.files[i]!.path,
+          existed: o.pre.existed,
+          content: o.pre.bytes,
+          mode: o.pre.mode,
+          sha256: o.pre.sha,
+          post_sha256: o.post_sha256,
+          post_mode: o.mode,
+        });
+      });
+      for (const m of e.mods.rows) sql.insertModification(e.changeId, id, e.mods.source, m);
     });
-    for (const m of e.mods.rows) sql.insertModification(e.changeId, id, e.mods.source, m);
-    return id;
   });
   step("intent");
 
-  const madeDirs: string[] = [];
-  try {
-    e.ops.forEach((o, i) => {
-      if (o.op !== "write") return;
-      madeDirs.push(...makeDirs(o.res.dir, o.res.missing));
-      writeNew(`${[o.res.dir, ...o.res.missing].join("/")}/${files[i]!.tmp}`, o.content!, o.mode!);
-      step(`temp:${o.res.rel}`);
-    });
-    // A directory swapped for a symlink since it was resolved is caught here, before any rename.
-    for (const o of e.ops) {
-      if (o.res.missing.length === 0 && !sameDir(o.res.dir)) {
-        throw fail("E_PATH_OUTSIDE_REPO", `a directory above '${o.res.rel}' changed while applying`, {
-          details: { path: o.res.rel },
-        });
+  const live = (n: number) => ids[n] !== undefined && errors[n] === null;
+  const checkedDirs = new Map<string, boolean>();
+  const forget: number[] = [];
+  b.entries.forEach((e, n) => {
+    if (!live(n)) return;
+    const files = plans[n]!.files;
+    const madeDirs: string[] = [];
+    try {
+      e.ops.forEach((o, i) => {
+        if (o.op !== "write") return;
+        madeDirs.push(...makeDirs(o.res.dir, o.res.missing));
+        writeNew(`${dirOf(o.res)}/${files[i]!.tmp}`, o.content!, o.mode!);
+        step(`temp:${o.res.rel}`);
+      });
+      // A directory swapped for a symlink since it was resolved is caught here, before any rename.
+      for (const o of e.ops) {
+        if (o.res.missing.length === 0 && !sameDir(o.res.dir, checkedDirs)) {
+          throw fail("E_PATH_OUTSIDE_REPO", `a directory above '${o.res.rel}' changed while applying`, {
+            details: { path: o.res.rel },
+          });
+        }
       }
+    } catch (err) {
+      e.ops.forEach((o, i) => {
+        if (files[i]!.tmp) unlinkQuiet(`${dirOf(o.res)}/${files[i]!.tmp}`);
+      });
+      removeEmptyDirs(madeDirs);
+      forget.push(ids[n]!);
+      errors[n] =
+        err instanceof HyperionError ? err : ioError("write a temp file for", e.ops[0]?.res.rel ?? "", err);
     }
-  } catch (err) {
-    e.ops.forEach((o, i) => {
-      if (files[i]!.tmp) unlinkQuiet(`${[o.res.dir, ...o.res.missing].join("/")}/${files[i]!.tmp}`);
+  });
+  if (forget.length > 0) {
+    sql.immediate(() => {
+      for (const id of forget) sql.forget(id);
     });
-    removeEmptyDirs(madeDirs);
-    sql.immediate(() => sql.forget(id));
-    if (err instanceof HyperionError) throw err;
-    throw ioError("write a temp file for", e.ops[0]?.res.rel ?? "", err);
   }
   step("temps");
 
-  try {
-    e.ops.forEach((o, i) => {
-      const dir = [o.res.dir, ...o.res.missing].join("/");
-      if (o.op === "write") rename(`${dir}/${files[i]!.tmp}`, `${dir}/${o.res.name}`);
-      else unlinkQuiet(`${dir}/${o.res.name}`);
-      step(`rename:${o.res.rel}`);
-    });
-  } catch (err) {
-    // The intent is on record: undo what was renamed, exactly as recovery after a crash would.
-    const row = sql.latest(e.changeId, e.kind);
-    if (row && row.id === id) settle(e.root, sql, row, maxOf(e.ops), "back");
-    throw ioError("rename onto", e.ops[0]?.res.rel ?? "", err);
-  }
+  b.entries.forEach((e, n) => {
+    if (!live(n)) return;
+    const files = plans[n]!.files;
+    try {
+      e.ops.forEach((o, i) => {
+        if (o.op === "write") rename(`${dirOf(o.res)}/${files[i]!.tmp}`, abs(o.res));
+        else unlinkQuiet(abs(o.res));
+        step(`rename:${o.res.rel}`);
+      });
+    } catch (err) {
+      // The intent is on record: undo what was renamed, exactly as recovery after a crash would.
+      const row = sql.latest(e.changeId, e.kind);
+      if (row && row.id === ids[n]) settle(root, sql, row, maxOf(e.ops), "back");
+      errors[n] = ioError("rename onto", e.ops[0]?.res.rel ?? "", err);
+    }
+  });
   sql.immediate(() => {
-    sql.setState(id, "applied");
-    e.onDone?.();
+    b.entries.forEach((e, n) => {
+      if (!live(n)) return;
+      sql.setState(ids[n]!, "applied");
+      e.onDone?.();
+    });
   });
   step("committed");
-  return id;
+  return errors;
+};
+
+/** One entry on its own; throws what stopped it. */
+export const execute = (b: Omit<Batch, "entries">, e: Entry): void => {
+  const err = executeAll({ ...b, entries: [e] })[0];
+  if (err) throw err;
 };
 
 const maxOf = (ops: readonly Op[]) =>

@@ -115,16 +115,32 @@ export type Resolved = {
 
 const inside = (root: string, real: string) => real === root || real.startsWith(`${root}/`);
 
+/** Options of resolveInRepo for the apply path. */
+export type ResolveOptions = {
+  /** Real directories by repository-relative prefix, shared within one batch (existing dirs only). */
+  cache?: Map<string, string>;
+  /** lstat the file itself too (default); the apply path instead reads it with O_NOFOLLOW. */
+  checkFile?: boolean;
+};
+
 /**
  * Resolves a checked path under the repository's real root, following symlinks at every directory
- * level and refusing any that lead outside. Called at enqueue and again at apply, since a
- * directory may have been swapped for a symlink in between.
+ * level and refusing any that lead outside, and refusing a final component that is not a regular
+ * file. Called at enqueue and again at apply, since a directory may have been swapped for a
+ * symlink in between.
  */
-export const resolveInRepo = (root: string, rel: string): Resolved => {
+export const resolveInRepo = (root: string, rel: string, opts: ResolveOptions = {}): Resolved => {
   const parts = rel.split("/");
   const name = parts.pop()!;
   let dir = root;
+  let prefix = "";
   for (let i = 0; i < parts.length; i++) {
+    prefix = i === 0 ? parts[0]! : `${prefix}/${parts[i]}`;
+    const known = opts.cache?.get(prefix);
+    if (known !== undefined) {
+      dir = known;
+      continue;
+    }
     const next = `${dir}/${parts[i]}`;
     const st = lstatSync(next, { throwIfNoEntry: false });
     if (st === undefined) return { rel, dir, missing: parts.slice(i), name, st: undefined };
@@ -141,29 +157,23 @@ export const resolveInRepo = (root: string, rel: string): Resolved => {
         throw fail(
           "E_PATH_OUTSIDE_REPO",
           `'${printable(rel)}' goes through a symlink that leads outside the repository`,
-          {
-            details: { path: rel, via: parts.slice(0, i + 1).join("/") },
-          },
+          { details: { path: rel, via: prefix } },
         );
       }
       if (!lstatSync(real).isDirectory()) {
-        throw fail("E_OP_MISMATCH", `'${parts.slice(0, i + 1).join("/")}' is not a directory`, {
-          details: { path: rel },
-        });
+        throw fail("E_OP_MISMATCH", `'${printable(prefix)}' is not a directory`, { details: { path: rel } });
       }
       dir = real;
     } else if (st.isDirectory()) {
       dir = next;
     } else {
-      throw fail(
-        "E_OP_MISMATCH",
-        `'${printable(parts.slice(0, i + 1).join("/"))}' is a file, not a directory`,
-        {
-          details: { path: rel },
-        },
-      );
+      throw fail("E_OP_MISMATCH", `'${printable(prefix)}' is a file, not a directory`, {
+        details: { path: rel },
+      });
     }
+    opts.cache?.set(prefix, dir);
   }
+  if (opts.checkFile === false) return { rel, dir, missing: [], name, st: undefined };
   const st = lstatSync(`${dir}/${name}`, { throwIfNoEntry: false });
   if (st !== undefined && !st.isFile()) {
     throw fail(
@@ -185,10 +195,15 @@ export const realRoot = (repo: string): string => {
 };
 
 /** Re-checks, just before a rename, that a directory still resolves to where it did. */
-export const sameDir = (dir: string): boolean => {
+export const sameDir = (dir: string, checked?: Map<string, boolean>): boolean => {
+  const known = checked?.get(dir);
+  if (known !== undefined) return known;
+  let ok: boolean;
   try {
-    return realpathSync(dir) === dir;
+    ok = realpathSync(dir) === dir;
   } catch {
-    return false;
+    ok = false;
   }
+  checked?.set(dir, ok);
+  return ok;
 };

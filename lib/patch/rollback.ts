@@ -68,29 +68,29 @@ export const rollbackChange = (ctx: RollbackContext): { files: string[] } => {
       },
     );
   }
-  execute({
-    root,
-    sql,
-    changeId: ctx.changeId,
-    kind: "rollback",
-    payloadSha: null,
-    result: { files: images.map((i) => i.path) },
-    ops,
-    mods: {
-      source: "rollback",
-      rows: ops.map((o) => ({
-        path: o.res.rel,
-        kind: o.op === "write" ? (o.pre.existed ? "restore" : "recreate") : "remove",
-        new_path: null,
-        sha256_before: o.pre.sha,
-        sha256_after: o.post_sha256,
-        added: null,
-        removed: null,
-      })),
+  execute(
+    { root, sql, step: ctx.onStep ?? (() => {}) },
+    {
+      changeId: ctx.changeId,
+      kind: "rollback",
+      payloadSha: null,
+      result: { files: images.map((i) => i.path) },
+      ops,
+      mods: {
+        source: "rollback",
+        rows: ops.map((o) => ({
+          path: o.res.rel,
+          kind: o.op === "write" ? (o.pre.existed ? "restore" : "recreate") : "remove",
+          new_path: null,
+          sha256_before: o.pre.sha,
+          sha256_after: o.post_sha256,
+          added: null,
+          removed: null,
+        })),
+      },
+      onDone: () => sql.setState(row.id, "rolled_back"),
     },
-    onDone: () => sql.setState(row.id, "rolled_back"),
-    step: ctx.onStep ?? (() => {}),
-  });
+  );
   removeEmptyDirs(row.plan.dirs.map((d) => `${root}/${d}`));
   return { files: images.map((i) => i.path) };
 };
