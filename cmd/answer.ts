@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import type { z } from "zod";
 import {
   type FiledRequest,
   keyAnswers,
@@ -57,16 +58,18 @@ const command = defineCommand({
     }
     // Rows could have been edited on disk: parse them like any input.
     const where = `request ${row.id} (stored)`;
-    const request = { ...parseWith(TaskRequest, JSON.parse(row.payload), where), id: row.id } as FiledRequest;
-    const brief = parseWith(ScopeBrief, JSON.parse(row.brief ?? "null"), where);
-    const stored = row.answers ? parseWith(Answers, JSON.parse(row.answers), where) : null;
+    const fromRow = <S extends z.ZodType>(schema: S, text: string | null): z.infer<S> =>
+      parseWith(schema, parseJsonText(text ?? "null", where), where);
+    const request: FiledRequest = { ...fromRow(TaskRequest, row.payload), id: row.id };
+    const brief = fromRow(ScopeBrief, row.brief);
+    const before = row.answers ? fromRow(Answers, row.answers) : null;
     const added = input
       ? keyAnswers(
           brief.open_questions,
           parseWith(Answers, parseJsonText(input.text, input.source), input.source),
         )
       : Answers.parse({});
-    const answers = mergeAnswers(stored, added);
+    const answers = mergeAnswers(before, added);
     const plan = await planRequest(agentContext(repo, args), withAnswers(request, answers), {
       answers: answers.answers,
       assume: args.yes,

@@ -98,6 +98,7 @@ export const runTurn = async <T>(turn: RoleInput, opts: TurnOptions<T>): Promise
   const req = { ...turn, prompt: buildPrompt(turn, outputSchema), outputSchema, repo: opts.repo };
   const label = what(turn, opts.taskId);
   const result = await runWithDeadline(opts.harness, req, opts.timeoutMs, label);
+  log.debug(`${label}: ${opts.harness.name} usage ${JSON.stringify(result.usage ?? {})}`);
   const parsed = parseOutput(result, opts.contract);
   if (parsed.ok) return { output: parsed.value, agent: opts.harness.name, usage: result.usage };
 

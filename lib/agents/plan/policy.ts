@@ -101,7 +101,9 @@ export const applyPolicy = (input: PolicyInput): DeveloperTask[] => {
     if (chunk.length > 0) chunks.push(chunk);
 
     const title = [...new Set(group.map((t) => t.title))].join(" + ");
-    const instructions = [...new Set(group.map((t) => t.instructions).filter(Boolean))].join("\n\n");
+    const instructions = [...new Set(group.map((t) => t.instructions).filter(Boolean))]
+      .join("\n\n")
+      .slice(0, 50_000);
     const proposedContext = [...new Set(group.flatMap((t) => t.context_paths))];
     chunks.forEach((parts, k) => {
       const ownedPaths = parts.flatMap((u) => u.paths);
