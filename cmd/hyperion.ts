@@ -33,6 +33,7 @@ export const root = defineCommand({
     "queue-metrics": () => import("./queue-metrics.ts").then((m) => m.default),
     archive: () => import("./archive.ts").then((m) => m.default),
     prune: () => import("./prune.ts").then((m) => m.default),
+    export: () => import("./export.ts").then((m) => m.default),
   },
 });
 
