@@ -37,7 +37,7 @@ export type QueueContext = {
     level?: string,
     worker?: string | null,
   ) => void;
-  /** Recomputes the ready flag of `seq` and of the first changes on each of `paths`. */
+  /** Recomputes the ready flag of `seq` and of the first in line on each of `paths`. */
   refresh: (seq: number, paths: readonly string[]) => void;
 };
 
@@ -60,8 +60,11 @@ export const createContext = (db: Database, opts: QueueOptions): QueueContext =>
       sql.insertLog(changeId, now(), level, event, worker, JSON.stringify(data)),
     refresh: (seq, paths) => {
       const todo = new Set([seq]);
-      // A transition can only change who is first in line, so only the first two on a path matter.
-      for (const p of paths) for (const s of sql.firstOnPath(p)) todo.add(s);
+      // A transition can only change who is first in line, so only the first on a path matters.
+      for (const p of paths) {
+        const first = sql.firstOnPath(p);
+        if (first !== null) todo.add(first);
+      }
       for (const s of todo) sql.recompute(s);
     },
   };

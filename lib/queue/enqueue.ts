@@ -23,7 +23,7 @@ export const makeEnqueue = (ctx: QueueContext) => {
   const run = ctx.tx((crs: ChangeRequest[], opts: EnqueueOptions): Enqueued[] => {
     const now = ctx.now();
     const status = opts.status ?? "queued";
-    const state = status === "queued" ? PATH_STATE.queued : PATH_STATE.none;
+    const state = status === "queued" ? PATH_STATE.inLine : PATH_STATE.none;
     const seen = new Set<string>();
     const out: Enqueued[] = [];
     for (const cr of crs) {
@@ -54,7 +54,7 @@ export const makeEnqueue = (ctx: QueueContext) => {
       const paths = requestPaths(cr);
       for (const p of paths) sql.insertPath(seq, p, state);
       // A new change is last in line on its paths: only its own flag can change.
-      if (state === PATH_STATE.queued) sql.recompute(seq);
+      if (state === PATH_STATE.inLine) sql.recompute(seq);
       ctx.event(id, "enqueued", { seq, task_id: cr.task_id, paths, status, priority: opts.priority ?? 0 });
       out.push({ id, seq, task_id: cr.task_id, status, paths });
     }

@@ -1,4 +1,3 @@
-import { PATH_STATE } from "../store/queue/rows.ts";
 import type { QueueContext } from "./_context.ts";
 import { makeReclaimInTx } from "./reclaim.ts";
 import type { Leased } from "./types.ts";
@@ -48,7 +47,6 @@ export const makeLease = (ctx: QueueContext) => {
         }
         const r = sql.markLeased(seq, owner, now + leaseMs, now) as LeasedRaw | null;
         if (!r) continue;
-        sql.setPathState(seq, PATH_STATE.leased);
         ctx.event(
           r.id,
           "leased",

@@ -79,7 +79,6 @@ export const makeOutcome = (ctx: QueueContext) => {
     if (err.retryable && row.attempts < row.max_attempts) {
       const delay = retryDelay(row.attempts, ctx.config);
       const r = sql.requeueLease(id, token, now + delay, 0, lastError, now) as Finished;
-      sql.setPathState(r.seq, PATH_STATE.queued);
       ctx.refresh(r.seq, sql.pathsOf(r.seq));
       const applyMs = r.leased_at === null ? null : now - r.leased_at;
       ctx.event(
@@ -115,7 +114,6 @@ export const makeOutcome = (ctx: QueueContext) => {
     const owner = (sql.byId(id) as { lease_owner: string | null } | null)?.lease_owner ?? null;
     const r = sql.requeueLease(id, token, now, -1, null, now) as Finished | null;
     if (!r) return false;
-    sql.setPathState(r.seq, PATH_STATE.queued);
     ctx.refresh(r.seq, sql.pathsOf(r.seq));
     ctx.event(id, "released", { token }, "info", owner);
     return true;
@@ -132,11 +130,13 @@ export const makeOutcome = (ctx: QueueContext) => {
       });
     }
     const previous = sql.deadLetter(id);
-    const seq = sql.setStatus(id, "dead", "queued", now, { availableAt: now, attempts: 0 })!;
+    sql.setStatus(id, "dead", "queued", now, { availableAt: now, attempts: 0 });
+    // Back of the line: changes queued on its paths meanwhile keep their turn.
+    const seq = sql.renumber(id);
     sql.deleteDead(id);
-    sql.setPathState(seq, PATH_STATE.queued);
+    sql.setPathState(seq, PATH_STATE.inLine);
     ctx.refresh(seq, sql.pathsOf(seq));
-    ctx.event(id, "retried", { dead_letter: previous });
+    ctx.event(id, "retried", { dead_letter: previous, seq });
   });
 
   return {

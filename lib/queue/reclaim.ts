@@ -38,7 +38,6 @@ export const makeReclaimInTx = (ctx: QueueContext) => {
         ctx.event(r.id, "lease_expired", { ...data, outcome: "dead" }, "error");
       } else {
         sql.requeueLease(r.id, r.lease_token, now, 0, null, now);
-        sql.setPathState(r.seq, PATH_STATE.queued);
         ctx.event(r.id, "lease_expired", { ...data, outcome: "queued" }, "warn");
       }
       ctx.refresh(r.seq, paths);

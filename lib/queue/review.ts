@@ -21,12 +21,14 @@ export const makeReview = (ctx: QueueContext) => {
       );
     }
     const finished = to !== "queued";
-    const seq = sql.setStatus(id, row.status, to, now, finished ? { finished } : { availableAt: now })!;
+    let seq = sql.setStatus(id, row.status, to, now, finished ? { finished } : { availableAt: now })!;
+    // Entering the line joins it at the back; leaving it lets the next one move up.
+    if (to === "queued") seq = sql.renumber(id);
     if (row.status === "queued" || to === "queued") {
-      sql.setPathState(seq, to === "queued" ? PATH_STATE.queued : PATH_STATE.none);
+      sql.setPathState(seq, to === "queued" ? PATH_STATE.inLine : PATH_STATE.none);
       ctx.refresh(seq, sql.pathsOf(seq));
     }
-    ctx.event(id, event, data);
+    ctx.event(id, event, { ...data, ...(to === "queued" ? { seq } : {}) });
   };
 
   return {

@@ -132,7 +132,7 @@ describe("retry", () => {
     ]);
   });
 
-  test("a retried dead letter waits for the change that holds its path, then goes first", async () => {
+  test("a retried dead letter joins the back of its path's line, with a new seq", async () => {
     await using f = await queueFixture();
     const [a, b, c] = f.queue.enqueue([cr(["p"]), cr(["p"]), cr(["p"])]);
     const la = f.queue.lease("w")!;
@@ -140,11 +140,14 @@ describe("retry", () => {
     const lb = f.queue.lease("w")!;
     expect(lb.id).toBe(b!.id);
     f.queue.retry(a!.id);
+    expect(f.queue.get(a!.id)!.seq).toBeGreaterThan(c!.seq);
+    expect(f.queue.paths(a!.id)).toEqual(["p"]);
     expect(f.queue.lease("w")).toBeNull();
     f.queue.complete(lb.id, lb.token);
+    const lc = f.queue.lease("w")!;
+    expect(lc.id).toBe(c!.id);
+    f.queue.complete(lc.id, lc.token);
     expect(f.queue.lease("w")?.id).toBe(a!.id);
-    expect(f.queue.lease("w")).toBeNull();
-    expect(f.queue.get(c!.id)!.status).toBe("queued");
   });
 
   test("refuses a change that is not a dead letter, and an unknown id", async () => {

@@ -3,12 +3,14 @@ import { CHANGE_STATUSES } from "./statuses.ts";
 
 /*
  * Two derived columns keep the lease pick flat however long the queue grows:
- * - change_paths.state mirrors the change's hold on the path: 1 queued, 2 leased, 0 otherwise
- *   (finished, awaiting approval). Partial indexes over it answer "who is first on this path"
- *   and "is this path leased" in one index probe each.
- * - change_queue.ready is 1 when a queued change is first in line on every path it touches and
- *   none of them is leased; lib/queue recomputes it for the few changes a transition can
- *   affect, and the pick reads the head of the partial index change_queue_ready.
+ * - change_paths.state is 1 while the change is in line for the path (queued or leased), 0
+ *   otherwise (finished, awaiting approval); the partial index change_paths_active answers
+ *   "who is first in line on this path" in one probe. Only the first in line is ever leased.
+ * - change_queue.ready is 1 when a queued change is first in line on every path it touches;
+ *   lib/queue recomputes it for the few changes a transition can affect, and the pick reads
+ *   the head of the partial index change_queue_ready.
+ * A change that re-enters the line (retried, approved) gets a new seq: it joins at the back,
+ * and the change_paths rows follow it (ON UPDATE CASCADE).
  */
 export const QUEUE_V1 = `
 CREATE TABLE change_queue (
@@ -50,14 +52,13 @@ CREATE INDEX change_queue_updated ON change_queue(updated_at);
 CREATE INDEX change_queue_agent ON change_queue(agent);
 
 CREATE TABLE change_paths (
-  seq INTEGER NOT NULL REFERENCES change_queue(seq) ON DELETE CASCADE,
+  seq INTEGER NOT NULL REFERENCES change_queue(seq) ON DELETE CASCADE ON UPDATE CASCADE,
   path TEXT NOT NULL,
   state INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (seq, path)
 ) WITHOUT ROWID;
 CREATE INDEX change_paths_path ON change_paths(path, seq);
 CREATE INDEX change_paths_active ON change_paths(path, seq) WHERE state > 0;
-CREATE INDEX change_paths_leased ON change_paths(path) WHERE state = 2;
 
 CREATE TABLE change_queue_logs (
   id INTEGER PRIMARY KEY AUTOINCREMENT,

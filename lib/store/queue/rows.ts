@@ -79,4 +79,4 @@ export const DeadLetterRow = z.object({
 export type DeadLetterRow = z.infer<typeof DeadLetterRow>;
 
 /** change_paths.state: how a change holds a path (see ddl/queue.ts). */
-export const PATH_STATE = { none: 0, queued: 1, leased: 2 } as const;
+export const PATH_STATE = { none: 0, inLine: 1 } as const;

@@ -4,11 +4,11 @@ import { CHANGE_COLUMNS, type ChangeStatus, type NewChangeRow } from "./rows.ts"
 /** A row as SQLite hands it back, before lib/queue parses it. */
 type Raw = Record<string, unknown>;
 
-// ready = queued, and first in line on every path it touches, and none of those paths leased.
+// ready = queued and first in line on every path it touches (so none of them is leased: only
+// the first in line is ever leased, and re-entry joins at the back).
 const READY_EXPR = `(status = 'queued' AND NOT EXISTS (
-  SELECT 1 FROM change_paths p WHERE p.seq = change_queue.seq AND (
-    EXISTS (SELECT 1 FROM change_paths q WHERE q.path = p.path AND q.state > 0 AND q.seq < p.seq)
-    OR EXISTS (SELECT 1 FROM change_paths q WHERE q.path = p.path AND q.state = 2))))`;
+  SELECT 1 FROM change_paths p WHERE p.seq = change_queue.seq AND
+    EXISTS (SELECT 1 FROM change_paths q WHERE q.path = p.path AND q.state > 0 AND q.seq < p.seq)))`;
 
 /** Columns a lease hands the worker (everything but the bookkeeping it does not need). */
 const LEASED_COLUMNS =
@@ -30,7 +30,15 @@ const build = (db: Database) => {
     "SELECT p.path FROM change_paths p JOIN change_queue c ON c.seq = p.seq WHERE c.id = ? ORDER BY p.path",
   );
   const setPathState = p("UPDATE change_paths SET state = ? WHERE seq = ?");
-  const firstOnPath = p("SELECT seq FROM change_paths WHERE path = ? AND state > 0 ORDER BY seq LIMIT 2");
+  const firstOnPath = p("SELECT seq FROM change_paths WHERE path = ? AND state > 0 ORDER BY seq LIMIT 1");
+  // A new seq past every seq ever used (sqlite_sequence remembers archived ones too).
+  const renumber = p(
+    `UPDATE change_queue SET seq = max(
+       coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'change_queue'), 0),
+       (SELECT max(seq) FROM change_queue)) + 1
+     WHERE id = ? RETURNING seq`,
+  );
+  const bumpSequence = p("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'change_queue'");
   const recompute = p(`UPDATE change_queue SET ready = ${READY_EXPR} WHERE seq = ?`);
   const pick = p(
     "SELECT seq FROM change_queue WHERE ready = 1 AND available_at <= ? ORDER BY priority DESC, seq LIMIT ?",
@@ -136,8 +144,15 @@ const build = (db: Database) => {
     pathsOfId: (id: string): string[] => (pathsOfId.all(id) as { path: string }[]).map((r) => r.path),
     /** Sets how change `seq` holds each of its paths. */
     setPathState: (seq: number, state: number): void => void setPathState.run(state, seq),
-    /** The first two changes holding `path` (queued or leased), in queue order. */
-    firstOnPath: (path: string): number[] => (firstOnPath.all(path) as { seq: number }[]).map((r) => r.seq),
+    /** The first change in line on `path` (queued or leased), if any. */
+    firstOnPath: (path: string): number | null =>
+      (firstOnPath.get(path) as { seq: number } | null)?.seq ?? null,
+    /** Moves a change to the back of every line: a new, highest seq; returns it. */
+    renumber: (id: string): number => {
+      const seq = (renumber.get(id) as { seq: number }).seq;
+      bumpSequence.run(seq);
+      return seq;
+    },
     /** Recomputes change_queue.ready for one change. */
     recompute: (seq: number): void => void recompute.run(seq),
     /** Seqs of up to `limit` ready changes due by `now`, best first. */
