@@ -88,10 +88,10 @@ describe("hyperion request + run, each testapp request end to end", () => {
     },
   );
 
-  test("- reads the request from standard input", async () => {
+  test("- reads the request from standard input (and --no-fallback is accepted)", async () => {
     await using repo = await repoCopy();
     const text = await Bun.file(join(TESTAPP, "orchestrate-request-001.json")).text();
-    const r = await hyperion(["request", "-", "--repo", repo.path], { stdin: text });
+    const r = await hyperion(["request", "-", "--repo", repo.path, "--no-fallback"], { stdin: text });
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/^request r-\S+: enqueued \(feature, risk low\), agent stub\n/);
     expect(counts(repo.path)).toEqual({ requests: 1, tasks: 1, changes: 1 });
@@ -215,6 +215,64 @@ describe("hyperion request: bad input exits 2 with one line and enqueues nothing
     expect(env.exitCode).toBe(2);
     oneLine(env.stderr, "E_AGENT_UNAVAILABLE");
     expect(counts(repo.path)).toEqual({ requests: 0, tasks: 0, changes: 0 });
+  });
+});
+
+describe("hyperion request: policy from config, and concurrent filing", () => {
+  test("orchestrator limits in .hyperion/config.json shape the plan", async () => {
+    await using repo = await repoCopy();
+    const config = join(repo.path, ".hyperion/config.json");
+    const current = JSON.parse(await Bun.file(config).text());
+    writeFileSync(config, JSON.stringify({ ...current, orchestrator: { max_files_per_task: 1 } }));
+    const r = await hyperion([
+      "request",
+      join(TESTAPP, "orchestrate-request-002.json"),
+      "--repo",
+      repo.path,
+      "--format",
+      "json",
+    ]);
+    expect(r.exitCode).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.tasks.map((t: { owned_paths: string[] }) => t.owned_paths)).toEqual([
+      ["src/math.ts"],
+      ["tests/math.test.ts"],
+      ["src/format.ts"],
+      ["tests/format.test.ts"],
+      ["src/report.ts"],
+      ["tests/report.test.ts"],
+    ]);
+    expect(out.tasks[0].title).toEndWith("(1/2)");
+  });
+
+  test("an orchestrator section that contradicts itself is refused, naming the field", async () => {
+    await using repo = await repoCopy();
+    const config = join(repo.path, ".hyperion/config.json");
+    const current = JSON.parse(await Bun.file(config).text());
+    writeFileSync(
+      config,
+      JSON.stringify({ ...current, orchestrator: { context_window: 8000, max_tokens_per_task: 9000 } }),
+    );
+    const r = await hyperion(["request", join(TESTAPP, "orchestrate-request-001.json"), "--repo", repo.path]);
+    expect(r.exitCode).toBe(2);
+    expect(oneLine(r.stderr, "E_CONFIG")).toContain("orchestrator.max_tokens_per_task");
+  });
+
+  test("two processes filing one request id at once: exactly one wins", async () => {
+    await using repo = await repoCopy();
+    const file = join(repo.path, "req.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        id: "race-1",
+        title: "x",
+        edits: [{ op: "create", path: "src/r.ts", content: "r\n" }],
+      }),
+    );
+    const both = await Promise.all([1, 2].map(() => hyperion(["request", file, "--repo", repo.path])));
+    expect(both.map((r) => r.exitCode).sort()).toEqual([0, 2]);
+    oneLine(both.find((r) => r.exitCode === 2)!.stderr, "E_REQUEST_EXISTS");
+    expect(counts(repo.path)).toEqual({ requests: 1, tasks: 1, changes: 1 });
   });
 });
 
