@@ -24,8 +24,7 @@ export const intArg = (value: string | undefined, flag: string, min: number): nu
 };
 
 export const secondsArg = (value: string | undefined, flag: string, fallback: number): number => {
-  if (value === undefined) return fallback;
-  const n = Number(value);
+  const n = value === undefined ? fallback : Number(value);
   if (!Number.isFinite(n) || n <= 0)
     throw usageError("E_USAGE", `${flag} must be a positive number of seconds, got '${value}'`);
   return Math.round(n * 1000);

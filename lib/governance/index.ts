@@ -1,5 +1,6 @@
 export * from "./argv.ts";
 export * from "./env.ts";
+export * from "./git.ts";
 export * from "./plan.ts";
 export * from "./posix-regex.ts";
 export * from "./review.ts";

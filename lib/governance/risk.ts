@@ -75,9 +75,12 @@ const insideRepo = (repo: string, candidate: string): string | null => {
   }
 };
 
+// Files a command line names that an interpreter would run (`bun run x.ts`, `sh x.sh`).
+const CODE = /\.(sh|bash|zsh|ts|tsx|mts|cts|js|jsx|mjs|cjs|py|rb|pl|php|lua)$/;
+
 /**
- * Repository files that decide what the validation commands execute: files named on the plan's
- * command lines (scripts, configs) and the test preloads bunfig.toml lists.
+ * Repository files that decide what the validation commands execute: a program named by path,
+ * scripts named on the plan's command lines, and the test preloads bunfig.toml lists.
  */
 export const validationInputs = (repo: string, plan: Workplan | null): Set<string> => {
   const found = new Set<string>();
@@ -88,10 +91,12 @@ export const validationInputs = (repo: string, plan: Workplan | null): Set<strin
     } catch {
       continue;
     }
-    for (const word of argv) {
+    argv.forEach((word, i) => {
+      if (i > 0 && !CODE.test(word)) return;
+      if (i === 0 && !word.includes("/")) return; // found on PATH, not in the repository
       const rel = insideRepo(repo, word);
       if (rel) found.add(rel);
-    }
+    });
   }
   const bunfig = join(repo, "bunfig.toml");
   if (existsSync(bunfig)) {

@@ -1,8 +1,9 @@
 import { hostname } from "node:os";
 import { HyperionError } from "../errors.ts";
-import { approvedPlan, runValidation } from "../governance/index.ts";
+import { approvedPlan, commitPaths, runValidation } from "../governance/index.ts";
 import { applyChange, rollbackChange } from "../patch/index.ts";
 import { createQueue, type Leased } from "../queue/index.ts";
+import { ChangeRequest } from "../schema/index.ts";
 import { openRepo } from "../store/index.ts";
 import { readSecret } from "../store/workspace.ts";
 import type { Outcome } from "./outcome.ts";
@@ -14,6 +15,8 @@ export type ApplierOptions = {
   worker: string;
   /** Run the approved plan's validation commands after each apply (the pool serialises this). */
   validate: boolean;
+  /** Commit each applied change in git (the pool serialises this too). */
+  commit: boolean;
 };
 
 /**
@@ -96,6 +99,21 @@ export const createApplier = (opts: ApplierOptions) => {
     }
   };
 
+  /** One commit per applied change; a failure to commit is logged, the change stays applied. */
+  const commitChange = (leased: Leased): string | null => {
+    const cr = ChangeRequest.parse(JSON.parse(leased.payload));
+    const paths = cr.changes.flatMap((c) => (c.new_path ? [c.path, c.new_path] : [c.path]));
+    try {
+      return commitPaths(repo.loc.repo, paths, cr.summary ?? `Apply ${leased.id}`, {
+        task: cr.task_id,
+        change: leased.id,
+      });
+    } catch (e) {
+      queue.log(leased.id, "commit_failed", { message: String((e as Error).message) }, "warn");
+      return null;
+    }
+  };
+
   return {
     queue,
     owner,
@@ -121,10 +139,12 @@ export const createApplier = (opts: ApplierOptions) => {
         const held = await validate(leased, started);
         if (held) return held;
       }
+      const commit = opts.commit ? commitChange(leased) : null;
       try {
         queue.complete(leased.id, leased.token, {
           result: files,
           apply_ms: Math.round(performance.now() - started),
+          ...(commit ? { commit } : {}),
         });
       } catch (e) {
         if (e instanceof HyperionError && e.code === "E_LEASE_LOST")

@@ -18,7 +18,7 @@ self.onmessage = async (event: MessageEvent) => {
   }
   let applier: ReturnType<typeof createApplier> | undefined;
   try {
-    applier = createApplier({ repo: msg.repo, db: msg.db, worker: msg.worker, validate: msg.validate });
+    applier = createApplier(msg);
     await drain(
       applier,
       () => stopping,

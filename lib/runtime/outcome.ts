@@ -20,6 +20,7 @@ export const ToWorker = z.discriminatedUnion("type", [
     db: z.string(),
     worker: z.string(),
     validate: z.boolean(),
+    commit: z.boolean(),
     permits: z.custom<Int32Array>((v) => v instanceof Int32Array).optional(),
   }),
   z.object({ type: z.literal("stop") }),

@@ -10,6 +10,7 @@ export type PoolOptions = {
   /** Worker threads; 0 runs the same loop on the calling thread (the benchmark's anchor). */
   workers: number;
   validate: boolean;
+  commit: boolean;
   /** Changes left to handle (`--max-changes`), shared with the threads; absent for no limit. */
   permits?: Int32Array;
   onOutcome: (o: Outcome) => void;
@@ -83,6 +84,7 @@ export const startPool = (opts: PoolOptions): Pool => {
       db: opts.db,
       worker: name,
       validate: opts.validate,
+      commit: opts.commit,
       permits: opts.permits,
     } satisfies ToWorker);
     threads.push(worker);
@@ -102,7 +104,13 @@ export const startPool = (opts: PoolOptions): Pool => {
 /** The same loop on the calling thread. */
 const inProcess = (opts: PoolOptions): Pool => {
   let stopping = false;
-  const applier = createApplier({ repo: opts.repo, db: opts.db, worker: "main", validate: opts.validate });
+  const applier = createApplier({
+    repo: opts.repo,
+    db: opts.db,
+    worker: "main",
+    validate: opts.validate,
+    commit: opts.commit,
+  });
   const loop = async () => {
     try {
       await drain(applier, () => stopping, opts.permits, opts.onOutcome);

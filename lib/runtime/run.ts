@@ -1,4 +1,4 @@
-import { approvedPlan } from "../governance/index.ts";
+import { approvedPlan, isGitRepo } from "../governance/index.ts";
 import { log } from "../log.ts";
 import { recoverApplies } from "../patch/index.ts";
 import { createQueue } from "../queue/index.ts";
@@ -54,10 +54,13 @@ export const startRun = (opts: RunOptions): Runner => {
   // Present but unapproved: refuse before anything is applied (E_PLAN_NOT_APPROVED, exit 3).
   const plan = approvedPlan(repo.loc.repo, repo.db);
   const validate = (plan?.metadata.validationPolicy?.commands.length ?? 0) > 0;
+  const commit = repo.config.git.commit && isGitRepo(repo.loc.repo);
   let workers = opts.workers ?? repo.config.workers;
-  if (validate && workers > 1) {
-    // Validation runs against the whole tree, so one change is applied and validated at a time.
-    log.info(`validation commands present: applying with 1 worker instead of ${workers}`);
+  if ((validate || commit) && workers > 1) {
+    // Validation runs against the whole tree and git has one index: one change at a time.
+    log.info(
+      `${validate ? "validation commands" : "git commits"}: applying with 1 worker instead of ${workers}`,
+    );
     workers = 1;
   }
 
@@ -80,7 +83,15 @@ export const startRun = (opts: RunOptions): Runner => {
     if (o.status === "held") stop();
   };
   const watcher = opts.watch === false ? null : watchTree(repo.loc.repo, repo.db, queue);
-  const pool = startPool({ repo: repo.loc.repo, db: repo.loc.db, workers, validate, permits, onOutcome });
+  const pool = startPool({
+    repo: repo.loc.repo,
+    db: repo.loc.db,
+    workers,
+    validate,
+    commit,
+    permits,
+    onOutcome,
+  });
 
   let stopping = false;
   let graceTimer: ReturnType<typeof setTimeout> | undefined;

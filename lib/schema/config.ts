@@ -100,6 +100,15 @@ const GovernanceConfig = z.strictObject({
     .describe("Output kept per command stream (head and tail)."),
 });
 
+const GitConfig = z.strictObject({
+  commit: z
+    .boolean()
+    .default(false)
+    .describe(
+      "In a git repository, commit each applied change (with Hyperion-Task/Hyperion-Change trailers).",
+    ),
+});
+
 export const Config = z
   .strictObject({
     workers: z
@@ -115,6 +124,7 @@ export const Config = z
     agents: AgentsConfig.prefault({}),
     governance: GovernanceConfig.prefault({}),
     risk: RiskConfig.prefault({}),
+    git: GitConfig.prefault({}),
   })
   .meta({
     title: "Config",
