@@ -9,6 +9,7 @@ export * from "./prompt.ts";
 export * from "./record.ts";
 export * from "./repo-files.ts";
 export * from "./request.ts";
+export * from "./result.ts";
 export * from "./roles/developer.ts";
 export * from "./roles/engineer.ts";
 export * from "./roles/orchestrator.ts";

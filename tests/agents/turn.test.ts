@@ -42,6 +42,23 @@ describe("runTurn", () => {
     expect(out.usage?.input_tokens).toBeGreaterThan(0);
   });
 
+  test("the prompt states the role, the contract as JSON Schema, and the input", async () => {
+    let seen: Parameters<AgentHarness["turn"]>[0] | undefined;
+    const recorder: AgentHarness = {
+      name: "recorder",
+      turn: async (req) => {
+        seen = req;
+        return stub.turn(req);
+      },
+    };
+    await runTurn(turn, opts(recorder));
+    expect(seen?.prompt).toStartWith("You are the Engineer.");
+    expect(seen?.outputSchema.properties).toHaveProperty("open_questions");
+    expect(seen?.prompt).toContain(JSON.stringify(seen?.outputSchema));
+    expect(seen?.prompt).toContain(JSON.stringify(input));
+    expect(seen?.signal.aborted).toBe(false);
+  });
+
   test("JSON wrapped in prose and a code fence is found and accepted", async () => {
     const json = JSON.stringify(stubEngineer(input));
     const out = await runTurn(
