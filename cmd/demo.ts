@@ -127,6 +127,9 @@ const command = defineCommand({
     process.stdout.write("\nrecorded:\n");
     await step(["list", "--repo", dir]);
     await step(["file-mods", "--request", planned.request_id, "--repo", dir]);
+    const renamed = planned.change_requests[0]?.id;
+    if (renamed) await step(["logs", "--change", renamed, "--repo", dir]);
+    await step(["queue-metrics", "--repo", dir]);
     process.stdout.write(
       [
         "",
