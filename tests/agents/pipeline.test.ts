@@ -141,4 +141,36 @@ describe("planRequest + recordPlan", () => {
     expect(requestsSql(fx.repo.db).hasRequest("r-undo")).toBe(false);
     expect(createQueue(fx.repo.db, { secret: readSecret(fx.repo.loc) }).list()).toHaveLength(0);
   });
+  test("a request whose edits change nothing is recorded as no_changes, with nothing queued", async () => {
+    await using fx = await repoFixture();
+    const same = readFileSync(join(fx.path, "src/greet.ts"), "utf8");
+    const request = fileRequest({
+      ...TaskRequest.parse({ title: "noop", edits: [{ op: "modify", path: "src/greet.ts", content: same }] }),
+      id: "r-noop",
+    });
+    const result = recordPlan(fx.repo.db, await planRequest(contextFor(fx.repo), request), {
+      existing: false,
+      answers: null,
+      enqueue: enqueueInto(fx.repo),
+    });
+    expect(result).toMatchObject({
+      status: "no_changes",
+      change_requests: [],
+      tasks: [{ status: "no_changes" }],
+    });
+    expect(requestsSql(fx.repo.db).getRequest("r-noop")?.status).toBe("no_changes");
+    expect(createQueue(fx.repo.db, { secret: readSecret(fx.repo.loc) }).list()).toHaveLength(0);
+  });
+
+  test("the request's priority travels with its changes into the queue", async () => {
+    await using fx = await repoFixture();
+    const request = fileRequest({ ...testappRequest(1, "r-prio"), priority: 7 });
+    const result = recordPlan(fx.repo.db, await planRequest(contextFor(fx.repo), request), {
+      existing: false,
+      answers: null,
+      enqueue: enqueueInto(fx.repo),
+    });
+    const queue = createQueue(fx.repo.db, { secret: readSecret(fx.repo.loc) });
+    expect(queue.get(result.change_requests[0]!.id!)?.priority).toBe(7);
+  });
 });
