@@ -108,6 +108,11 @@ export const REASONS = {
     retryable: false,
     exitCode: EXIT.needsPerson,
   },
+  E_ROLLBACK_CONFLICT: {
+    meaning: "a forced rollback's three-way merge conflicts with later edits; nothing was written",
+    retryable: false,
+    exitCode: EXIT.needsPerson,
+  },
   E_IO: {
     meaning: "the file system failed (permissions, disk full...); nothing was changed",
     retryable: true,

@@ -37,6 +37,8 @@ export type Entry = {
   mods: { source: string; rows: NewModification[] };
   /** Runs inside the transaction that marks the entry done (rollback marks its apply). */
   onDone?: () => void;
+  /** Directories to remove when empty once every rename is done (rollback: those its apply made). */
+  dropDirs?: string[];
 };
 
 export type Batch = { root: string; sql: ApplySql; entries: Entry[]; step: (name: string) => void };
@@ -172,6 +174,9 @@ export const executeAll = (b: Batch): (HyperionError | null)[] => {
       errors[n] = ioError("rename onto", e.ops[0]?.res.rel ?? "", err);
     }
   });
+  b.entries.forEach((e, n) => {
+    if (live(n) && e.dropDirs) removeEmptyDirs(e.dropDirs);
+  });
   sql.immediate(() => {
     b.entries.forEach((e, n) => {
       if (!live(n)) return;
@@ -231,13 +236,13 @@ export const settle = (
       if (s.file.op === "write") rename(`${s.dir}/${s.file.tmp}`, `${s.dir}/${s.file.path.split("/").pop()}`);
       else unlinkQuiet(`${s.dir}/${s.file.path.split("/").pop()}`);
     }
+    const applied = row.kind === "rollback" ? sql.latest(row.change_id, "apply") : null;
     sql.immediate(() => {
       sql.setState(row.id, "applied");
-      if (row.kind === "rollback") {
-        const applied = sql.latest(row.change_id, "apply");
-        if (applied?.state === "applied") sql.setState(applied.id, "rolled_back");
-      }
+      if (applied?.state === "applied") sql.setState(applied.id, "rolled_back");
     });
+    // A finished rollback also removes the directories its apply had created, as rollbackChange does.
+    if (applied) removeEmptyDirs(applied.plan.dirs.map((d) => `${root}/${d}`));
     return "forward";
   }
   const pre = new Map(sql.preImages(row.id).map((p) => [p.path, p]));

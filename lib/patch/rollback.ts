@@ -1,11 +1,16 @@
 import type { Database } from "bun:sqlite";
-import { defaultConfig } from "../schema/index.ts";
+import { ChangeRequest, defaultConfig } from "../schema/index.ts";
 import { applySql } from "../store/apply-sql.ts";
 import { fail } from "./codes.ts";
-import { readResolved, removeEmptyDirs } from "./files.ts";
+import { readResolved } from "./files.ts";
+import { sha256Hex } from "./hash.ts";
+import { applyExact } from "./hunks.ts";
 import { execute, type Op } from "./journal.ts";
+import { type MergeConflict, merge3 } from "./merge3.ts";
+import { parsePatch } from "./parse.ts";
 import { realRoot, resolveInRepo } from "./paths.ts";
 import type { Limits } from "./shape.ts";
+import { decodeText } from "./text.ts";
 
 export type RollbackContext = {
   repo: string;
@@ -14,6 +19,43 @@ export type RollbackContext = {
   limits?: Limits;
   /** Test hook, as in applyChange. */
   onStep?: (step: string) => void;
+  /**
+   * Roll back files changed since, too: the change's own edit is taken out of what they hold now
+   * by a three-way merge (base: what the change wrote, ours: the file now, theirs: the pre-image).
+   * Needs the change's payload, to know what it wrote. Conflicts refuse the whole rollback.
+   */
+  force?: { payload: string };
+};
+
+/** What the change wrote to `path`, rebuilt from its pre-image and its patch; null when it removed the file. */
+const postImage = (cr: ChangeRequest, path: string, pre: string | null): string | null | undefined => {
+  const change = cr.changes.find((c) => c.path === path || c.new_path === path);
+  if (!change) return undefined;
+  if (change.operation === "delete" || (change.operation === "rename" && change.path === path)) return null;
+  if (change.operation === "rename") return undefined; // the new path's content came from another file
+  if (!change.patch) return undefined;
+  return applyExact(change.operation === "create" ? "" : (pre ?? ""), parsePatch(change.patch, path), path);
+};
+
+/** The content a forced rollback leaves in a diverged file, or why it cannot. */
+const mergeBack = (
+  cr: ChangeRequest,
+  path: string,
+  pre: Uint8Array | null,
+  current: Uint8Array | null,
+): { ok: true; content: string | null } | { ok: false; why: string; conflicts?: MergeConflict[] } => {
+  const preText = pre === null ? null : decodeText(pre, path);
+  const post = postImage(cr, path, preText);
+  if (post === undefined) return { ok: false, why: "what the change wrote cannot be rebuilt" };
+  if (post === null || current === null) return { ok: false, why: "it was removed or recreated since" };
+  const merged = merge3(post, decodeText(current, path), preText ?? "");
+  if (!merged.ok) return { ok: false, why: "later edits overlap the change", conflicts: merged.conflicts };
+  if (preText === null) {
+    return merged.content === ""
+      ? { ok: true, content: null }
+      : { ok: false, why: "it was created by the change and edited since" };
+  }
+  return { ok: true, content: merged.content };
 };
 
 /**
@@ -21,7 +63,7 @@ export type RollbackContext = {
  * journal as apply, so a crash mid-rollback is repaired too. Refused with E_ROLLBACK_DIVERGED,
  * naming the paths, when any file no longer holds what the change wrote.
  */
-export const rollbackChange = (ctx: RollbackContext): { files: string[] } => {
+export const rollbackChange = (ctx: RollbackContext): { files: string[]; merged: string[] } => {
   const sql = applySql(ctx.db);
   const limits = ctx.limits ?? defaultConfig().limits;
   const row = sql.latest(ctx.changeId, "apply");
@@ -39,11 +81,35 @@ export const rollbackChange = (ctx: RollbackContext): { files: string[] } => {
   const images = sql.preImages(row.id);
   const ops: Op[] = [];
   const diverged: string[] = [];
+  const conflicts: { path: string; why: string; conflicts?: MergeConflict[] }[] = [];
+  const forced = ctx.force ? ChangeRequest.parse(JSON.parse(ctx.force.payload)) : null;
   for (const img of images) {
     const res = resolveInRepo(root, img.path);
     const cur = readResolved(res, limits.max_file_bytes);
     if ((cur?.sha ?? null) !== img.post_sha256) {
       diverged.push(img.path);
+      if (!forced) continue;
+      const m = mergeBack(
+        forced,
+        img.path,
+        img.existed === 1 ? (img.content ?? new Uint8Array()) : null,
+        cur?.bytes ?? null,
+      );
+      if (!m.ok) {
+        conflicts.push({ path: img.path, why: m.why, ...(m.conflicts ? { conflicts: m.conflicts } : {}) });
+        continue;
+      }
+      const bytes = m.content === null ? null : new TextEncoder().encode(m.content);
+      ops.push({
+        res,
+        op: bytes === null ? "delete" : "write",
+        content: bytes,
+        mode: bytes === null ? null : (cur?.mode ?? img.mode ?? 0o644),
+        post_sha256: bytes === null ? null : sha256Hex(bytes),
+        pre: cur
+          ? { existed: true, bytes: cur.bytes, sha: cur.sha, mode: cur.mode }
+          : { existed: false, bytes: null, sha: null, mode: null },
+      });
       continue;
     }
     const existed = img.existed === 1;
@@ -58,7 +124,17 @@ export const rollbackChange = (ctx: RollbackContext): { files: string[] } => {
         : { existed: false, bytes: null, sha: null, mode: null },
     });
   }
-  if (diverged.length > 0) {
+  if (conflicts.length > 0) {
+    throw fail(
+      "E_ROLLBACK_CONFLICT",
+      `cannot roll back ${ctx.changeId}: ${conflicts.map((c) => `${c.path} (${c.why})`).join(", ")}`,
+      {
+        hint: "undo these files by hand; nothing was written",
+        details: { change_id: ctx.changeId, conflicts },
+      },
+    );
+  }
+  if (diverged.length > 0 && !forced) {
     throw fail(
       "E_ROLLBACK_DIVERGED",
       `cannot roll back ${ctx.changeId}: ${diverged.join(", ")} changed since it was applied`,
@@ -89,8 +165,8 @@ export const rollbackChange = (ctx: RollbackContext): { files: string[] } => {
         })),
       },
       onDone: () => sql.setState(row.id, "rolled_back"),
+      dropDirs: row.plan.dirs.map((d) => `${root}/${d}`),
     },
   );
-  removeEmptyDirs(row.plan.dirs.map((d) => `${root}/${d}`));
-  return { files: images.map((i) => i.path) };
+  return { files: images.map((i) => i.path), merged: diverged };
 };

@@ -1,6 +1,14 @@
 import type { Database } from "bun:sqlite";
 import { randomBytes } from "node:crypto";
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { HyperionError } from "../../lib/errors.ts";
 import { signPayload } from "../../lib/patch/index.ts";
@@ -49,11 +57,15 @@ export const fixture = async () => {
 };
 export type Fixture = Awaited<ReturnType<typeof fixture>>;
 
-/** Every entry under a directory: type, mode and content (or link target), for exact comparison. */
+/**
+ * Every entry under a directory: type, mode and content (or link target), for exact comparison.
+ * The database's -shm file is skipped: readers update its read marks; it holds no data.
+ */
 export const snapshotTree = (root: string): Record<string, string> => {
   const out: Record<string, string> = {};
   const walk = (rel: string) => {
     for (const name of readdirSync(join(root, rel)).sort()) {
+      if (name.endsWith("-shm")) continue;
       const p = rel ? `${rel}/${name}` : name;
       const st = lstatSync(join(root, p));
       const mode = (Number(st.mode) & 0o7777).toString(8);
@@ -80,9 +92,21 @@ export const snapshotDb = (dbPath: string): string[] =>
 
 /** Every row of the apply tables, for readable comparisons. */
 export const rows = (db: Database) => ({
-  journal: db.query("SELECT change_id, kind, state FROM apply_journal ORDER BY id").all(),
-  pre: db.query("SELECT change_id, path, existed FROM pre_images ORDER BY id").all(),
-  mods: db.query("SELECT change_id, path, kind, source FROM file_modifications ORDER BY id").all(),
+  journal: db
+    .query<{ change_id: string; kind: string; state: string }, []>(
+      "SELECT change_id, kind, state FROM apply_journal ORDER BY id",
+    )
+    .all(),
+  pre: db
+    .query<{ change_id: string; path: string; existed: number }, []>(
+      "SELECT change_id, path, existed FROM pre_images ORDER BY id",
+    )
+    .all(),
+  mods: db
+    .query<{ change_id: string; path: string; kind: string; source: string }, []>(
+      "SELECT change_id, path, kind, source FROM file_modifications ORDER BY id",
+    )
+    .all(),
 });
 
 /** The HyperionError a call throws (fails the test when it throws nothing or something else). */
