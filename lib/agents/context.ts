@@ -14,6 +14,7 @@ export type AgentContext = {
   fallback: boolean;
 };
 
+/** The options every role turn of a request passes to runTurn. */
 export const turnOptions = (ctx: AgentContext) => ({
   harness: ctx.harness,
   stub: ctx.stub,

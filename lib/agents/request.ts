@@ -33,9 +33,8 @@ export const checkRequest = (request: FiledRequest, repo: string): void => {
     );
   }
   request.edits.forEach((edit, i) => {
-    const fields = edit.op === "rename" ? (["path", "new_path"] as const) : (["path"] as const);
-    for (const field of fields) {
-      const path = (edit as Record<string, string>)[field]!;
+    const named = edit.op === "rename" ? { path: edit.path, new_path: edit.new_path } : { path: edit.path };
+    for (const [field, path] of Object.entries(named)) {
       try {
         repoFilePath(repo, path);
       } catch (e) {
