@@ -1,5 +1,7 @@
 import type { Database, Statement } from "bun:sqlite";
 import { z } from "zod";
+import { envError } from "../errors.ts";
+import { issuePath } from "../schema/json.ts";
 import { CHANGE_STATUS_VALUES } from "./ddl/statuses.ts";
 
 /*
@@ -214,6 +216,20 @@ export const listingQueries = {
   },
 };
 
+/** Parses a row read back; a row edited on disk into another shape is named, not a stack trace. */
+const parseRow = <S extends z.ZodType>(schema: S, table: string, raw: unknown): z.infer<S> => {
+  const r = schema.safeParse(raw);
+  if (r.success) return r.data;
+  const row = raw as Record<string, unknown>;
+  const key = row.seq ?? row.id ?? row.change_id;
+  const issue = r.error.issues[0]!;
+  throw envError(
+    "E_DB_ROW",
+    `${table} row ${String(key)}: ${issuePath(issue.path)}: ${issue.message}`,
+    "the row was edited outside Hyperion; run `hyperion doctor`",
+  );
+};
+
 /** The listings' statements on one connection. */
 export const listingsSql = (db: Database) => {
   const cache = new Map<string, Statement>();
@@ -232,24 +248,24 @@ export const listingsSql = (db: Database) => {
   return {
     /** Changes, most recently updated first. */
     changes: (q: ChangeQuery): ChangeListRow[] =>
-      all(listingQueries.changes(q)).map((r) => ChangeListRow.parse(r)),
+      all(listingQueries.changes(q)).map((r) => parseRow(ChangeListRow, "change_queue", r)),
     /** Dead letters, newest first. */
     deadLetters: (q: DeadLetterQuery): DeadLetterListRow[] =>
-      all(listingQueries.deadLetters(q)).map((r) => DeadLetterListRow.parse(r)),
+      all(listingQueries.deadLetters(q)).map((r) => parseRow(DeadLetterListRow, "dead_letters", r)),
     /** Task requests, newest first, with how many tasks each was cut into. */
     requests: (q: RequestQuery): RequestListRow[] =>
-      all(listingQueries.requests(q)).map((r) => RequestListRow.parse(r)),
+      all(listingQueries.requests(q)).map((r) => parseRow(RequestListRow, "task_requests", r)),
     /** How many of a request's changes are in each status. */
     changeCounts: (requestId: string): Record<string, number> =>
       Object.fromEntries(countsOf.all(requestId).map((r) => [r.status, r.n])),
     /** The newest `limit` log events matching, returned oldest first (as a log reads). */
     logs: (q: LogQuery): LogListRow[] =>
       all(listingQueries.logs(q))
-        .map((r) => LogListRow.parse(r))
+        .map((r) => parseRow(LogListRow, "change_queue_logs", r))
         .reverse(),
     /** File modifications, newest first. */
     fileMods: (q: FileModQuery): FileModListRow[] =>
-      all(listingQueries.fileMods(q)).map((r) => FileModListRow.parse(r)),
+      all(listingQueries.fileMods(q)).map((r) => parseRow(FileModListRow, "file_modifications", r)),
   };
 };
 export type ListingsSql = ReturnType<typeof listingsSql>;
