@@ -3,10 +3,11 @@ import type { Hunk, ParsedPatch } from "./parse.ts";
 import { printable } from "./paths.ts";
 import { splitLines } from "./text.ts";
 
+// A file "uses" an ending only when it has at least one line ending that way and none the other.
 const crlfOnly = (lines: readonly string[]) =>
-  lines.length > 0 &&
-  lines.every((l, i) => l.endsWith("\r\n") || (i === lines.length - 1 && !l.endsWith("\n")));
-const lfOnly = (lines: readonly string[]) => lines.every((l) => !l.endsWith("\r\n"));
+  lines.some((l) => l.endsWith("\r\n")) && lines.every((l) => l.endsWith("\r\n") || !l.endsWith("\n"));
+const lfOnly = (lines: readonly string[]) =>
+  lines.some((l) => l.endsWith("\n")) && lines.every((l) => !l.endsWith("\r\n"));
 
 /**
  * A patch written with LF against a CRLF file (or the reverse) is read in the file's line
@@ -18,7 +19,7 @@ const convert = (source: readonly string[], hunks: readonly Hunk[]): ((l: string
   if (crlfOnly(source) && patchLines.every((l) => !l.endsWith("\r\n"))) {
     return (l) => (l.endsWith("\n") ? `${l.slice(0, -1)}\r\n` : l);
   }
-  if (source.length > 0 && lfOnly(source) && patchLines.every((l) => l.endsWith("\r\n"))) {
+  if (lfOnly(source) && patchLines.every((l) => l.endsWith("\r\n"))) {
     return (l) => (l.endsWith("\r\n") ? `${l.slice(0, -2)}\n` : l);
   }
   return (l) => l;
