@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { hyperion, tmpdir } from "../_helpers.ts";
+import { hyperionOnTty } from "../cmd/_pty.ts";
 import { copyTestapp, expectedTree, readTree, TESTAPP } from "./_tree.ts";
 
 /** A fresh copy of testapp with .hyperion/ and, when asked, its WORKPLAN.md approved. */
@@ -95,6 +96,18 @@ describe("hyperion request + run, each testapp request end to end", () => {
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/^request r-\S+: enqueued \(feature, risk low\), agent stub\n/);
     expect(counts(repo.path)).toEqual({ requests: 1, tasks: 1, changes: 1 });
+  });
+
+  test("- on a terminal is refused at once rather than waited on", async () => {
+    await using repo = await repoCopy();
+    const r = await hyperionOnTty(["request", "-", "--repo", repo.path], {
+      prompt: "\u0000never",
+      answer: "",
+    });
+    expect(r.prompted).toBe(false);
+    expect(r.exitCode).toBe(2);
+    expect(r.screen).toContain("hyperion: E_INPUT: standard input is a terminal");
+    expect(counts(repo.path)).toEqual({ requests: 0, tasks: 0, changes: 0 });
   });
 
   test("--dry-run prints the plan and writes nothing", async () => {
