@@ -12,7 +12,7 @@ import { HyperionError } from "../../lib/errors.ts";
 import { createQueue } from "../../lib/queue/index.ts";
 import { TaskRequest } from "../../lib/schema/index.ts";
 import { readSecret, requestsSql } from "../../lib/store/index.ts";
-import { ROOT } from "../_helpers.ts";
+import { hyperion, ROOT } from "../_helpers.ts";
 import { contextFor, enqueueInto, repoFixture } from "./_repo.ts";
 
 const testappRequest = (n: number, id: string) =>
@@ -74,7 +74,7 @@ describe("planRequest + recordPlan", () => {
     }
   });
 
-  test("garbage from every agent turn falls back to the stub, visibly, in the result and the rows", async () => {
+  test("garbage from every agent turn falls back to the stub, visibly: in the result, the rows, summary and history", async () => {
     await using fx = await repoFixture();
     const plan = await planRequest(contextFor(fx.repo, garbage), testappRequest(1, "r-fb"));
     expect(plan.fallbacks.map((f) => f.role)).toEqual(["engineer", "orchestrator", "developer"]);
@@ -92,6 +92,14 @@ describe("planRequest + recordPlan", () => {
     expect(row.fallback).toBe(1);
     expect(row.fallback_reason).toContain("engineer (garbage): the output holds no JSON object");
     expect(sql.tasksOf("r-fb")[0]).toMatchObject({ agent: "stub", fallback: 1 });
+    // And wherever a person looks at the request afterwards.
+    const summary = await hyperion(["summary", "r-fb", "--repo", fx.path]);
+    expect(summary.exitCode).toBe(0);
+    expect(summary.stdout).toContain("(stub fallback)");
+    const history = await hyperion(["history", "--repo", fx.path, "--format", "json"]);
+    expect(JSON.parse(history.stdout)).toContainEqual(
+      expect.objectContaining({ id: "r-fb", fallback: true }),
+    );
   });
 
   test("with fallback off, garbage is an error and nothing is recorded", async () => {
