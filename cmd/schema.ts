@@ -18,7 +18,8 @@ const command = defineCommand({
     if (!args.name) {
       for (const name of schemaNames) {
         const meta = schemas[name].meta();
-        process.stdout.write(`${name.padEnd(16)} ${String(meta?.description ?? "")}\n`);
+        const width = Math.max(...schemaNames.map((n) => n.length));
+        process.stdout.write(`${name.padEnd(width)}  ${String(meta?.description ?? "")}\n`);
       }
       return;
     }
