@@ -1,3 +1,4 @@
+import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -223,5 +224,18 @@ describe("listings refuse bad input", () => {
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain("E_NOT_INITIALIZED");
     expect(existsSync(join(empty.path, ".hyperion"))).toBe(false);
+  });
+
+  test("a row edited on disk into another shape is named on one line, exit 1", async () => {
+    await using edited = await tmpdir();
+    seedRepo(edited.path);
+    const db = new Database(join(edited.path, ".hyperion", "hyperion.db"));
+    db.run("UPDATE change_queue SET attempts = 'many' WHERE id = 'c1'");
+    db.close();
+    const r = await hyperion(["list", "--repo", edited.path, "--format", "json"]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toStartWith("hyperion: E_DB_ROW: change_queue row 1: attempts: ");
   });
 });
