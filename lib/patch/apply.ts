@@ -67,7 +67,7 @@ const check = (sql: ApplySql, secret: Uint8Array, row: ChangeRow, limits: Limits
     throw fail("E_SCHEMA", `the payload of ${row.id} is not JSON`);
   }
   const { shaped, problems } = shapeRequest(input, limits);
-  if (!shaped) throw problems[0]!.error;
+  if (!shaped || problems.length > 0) throw problems[0]!.error;
   if (shaped.cr.id !== row.id) {
     throw fail("E_SCHEMA", `the payload's id '${shaped.cr.id ?? ""}' is not the queue row's id '${row.id}'`, {
       details: { change_id: row.id },

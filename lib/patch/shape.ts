@@ -81,7 +81,8 @@ export const shapeRequest = (
       problems.push({ index: null, path: null, error: asHyperion(e) });
     }
   }
-  return { shaped: problems.length === 0 ? { cr, parsed: patches } : null, problems };
+  // Returned even with per-change problems, so checkChangeRequest can check the other changes.
+  return { shaped: { cr, parsed: patches }, problems };
 };
 
 const need = (fc: FileChange, field: keyof FileChange) => {

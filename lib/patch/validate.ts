@@ -92,7 +92,11 @@ export const checkChangeRequest = (input: unknown, ctx: ValidateContext): Checke
     }
     return st;
   };
+  const bad = new Set(problems.map((p) => p.index));
+  // A request-level problem (a collision) stops here; a bad change only skips itself.
+  if (bad.has(null)) return { cr: null, stale: [], problems };
   shaped.cr.changes.forEach((fc, index) => {
+    if (bad.has(index)) return;
     try {
       if (ctx.owned) {
         for (const p of [fc.path, fc.new_path]) {
@@ -109,6 +113,7 @@ export const checkChangeRequest = (input: unknown, ctx: ValidateContext): Checke
       problems.push({ index, path: fc.path, error: e as HyperionError });
     }
   });
+  problems.sort((a, b) => (a.index ?? -1) - (b.index ?? -1));
   return { cr: problems.length === 0 ? shaped.cr : null, stale, problems };
 };
 

@@ -1,0 +1,111 @@
+import { describe, expect, test } from "bun:test";
+import { mkdirSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  applyChange,
+  applyChanges,
+  makeFileChange,
+  signPayload,
+  validateChangeRequest,
+} from "../../lib/patch/index.ts";
+import { fixture, limits, rows, snapshotTree, thrown } from "./_fixture.ts";
+
+describe("applyChange", () => {
+  test("re-validates paths at apply time: a directory swapped for a symlink since enqueue is refused", async () => {
+    await using f = await fixture();
+    f.write({ "src/a.ts": "a\n" });
+    mkdirSync(join(f.root, "elsewhere"));
+    writeFileSync(join(f.root, "elsewhere/a.ts"), "a\n");
+    const cr = { task_id: "t", changes: [makeFileChange("src/a.ts", "a\n", "pwned\n")] };
+    validateChangeRequest(cr, { repo: f.repo, limits });
+    renameSync(join(f.repo, "src"), join(f.root, "moved-src"));
+    symlinkSync(join(f.root, "elsewhere"), join(f.repo, "src"));
+    const before = snapshotTree(f.root);
+    expect(
+      thrown(() => applyChange({ repo: f.repo, db: f.db, secret: f.secret, change: f.signed(cr) })).code,
+    ).toBe("E_PATH_OUTSIDE_REPO");
+    expect(snapshotTree(f.root)).toEqual(before);
+  });
+
+  test("a symlinked directory inside the repository is followed", async () => {
+    await using f = await fixture();
+    f.write({ "real/a.ts": "a\n" });
+    symlinkSync("real", join(f.repo, "alias"));
+    applyChange({
+      repo: f.repo,
+      db: f.db,
+      secret: f.secret,
+      change: f.signed({ task_id: "t", changes: [makeFileChange("alias/a.ts", "a\n", "b\n")] }),
+    });
+    expect(f.read("real/a.ts")).toBe("b\n");
+  });
+
+  test("applying the same payload again reports it applied and writes nothing; another payload is refused", async () => {
+    await using f = await fixture();
+    f.write({ "a.txt": "1\n" });
+    const row = f.signed({ id: "cr-x", task_id: "t", changes: [makeFileChange("a.txt", "1\n", "2\n")] });
+    const first = applyChange({ repo: f.repo, db: f.db, secret: f.secret, change: row });
+    const again = applyChange({ repo: f.repo, db: f.db, secret: f.secret, change: row });
+    expect(again).toEqual({ ...first, already: true });
+    expect(rows(f.db).journal).toHaveLength(1);
+    const payload = JSON.stringify({
+      id: "cr-x",
+      task_id: "t",
+      changes: [makeFileChange("a.txt", "2\n", "3\n")],
+    });
+    const other = { id: "cr-x", payload, signature: signPayload(f.secret, payload) };
+    expect(thrown(() => applyChange({ repo: f.repo, db: f.db, secret: f.secret, change: other })).code).toBe(
+      "E_ALREADY_APPLIED",
+    );
+    expect(f.read("a.txt")).toBe("2\n");
+  });
+
+  test("a change on paths held by a pending entry is refused as in progress, retryably", async () => {
+    await using f = await fixture();
+    f.write({ "a.txt": "1\n" });
+    const first = f.signed({ task_id: "t", changes: [makeFileChange("a.txt", "1\n", "2\n")] });
+    expect(() =>
+      applyChange({
+        repo: f.repo,
+        db: f.db,
+        secret: f.secret,
+        change: first,
+        onStep: (s) => {
+          if (s === "temps") throw new Error("halt before renames");
+        },
+      }),
+    ).toThrow("halt");
+    const second = f.signed({ task_id: "t", changes: [makeFileChange("a.txt", "1\n", "3\n")] });
+    const e = thrown(() => applyChange({ repo: f.repo, db: f.db, secret: f.secret, change: second }));
+    expect(e.code).toBe("E_APPLY_IN_PROGRESS");
+    expect(e.retryable).toBe(true);
+    expect(f.read("a.txt")).toBe("1\n");
+  });
+});
+
+describe("applyChanges", () => {
+  test("each change succeeds or fails on its own, outcomes in the order given", async () => {
+    await using f = await fixture();
+    f.write({ "a.txt": "a\n", "b.txt": "b\n", "c.txt": "c\n" });
+    const good1 = f.signed({ task_id: "t", changes: [makeFileChange("a.txt", "a\n", "A\n")] });
+    const bad = f.signed({ task_id: "t", changes: [makeFileChange("b.txt", "not b\n", null)] });
+    const good2 = f.signed({ task_id: "t", changes: [makeFileChange("c.txt", "c\n", "C\n")] });
+    const out = applyChanges({ repo: f.repo, db: f.db, secret: f.secret, changes: [good1, bad, good2] });
+    expect(out.map((o) => [o.id, o.ok ? "ok" : o.error.code])).toEqual([
+      [good1.id, "ok"],
+      [bad.id, "E_CONFLICT"],
+      [good2.id, "ok"],
+    ]);
+    expect([f.read("a.txt"), f.read("b.txt"), f.read("c.txt")]).toEqual(["A\n", "b\n", "C\n"]);
+  });
+
+  test("changes stacked on one path apply in order, the second against the first's result", async () => {
+    await using f = await fixture();
+    f.write({ "a.txt": "1\n" });
+    const one = f.signed({ task_id: "t", changes: [makeFileChange("a.txt", "1\n", "2\n")] });
+    const two = f.signed({ task_id: "t", changes: [makeFileChange("a.txt", "2\n", "3\n")] });
+    const out = applyChanges({ repo: f.repo, db: f.db, secret: f.secret, changes: [one, two] });
+    expect(out.every((o) => o.ok && !o.result.rebased)).toBe(true);
+    expect(f.read("a.txt")).toBe("3\n");
+  });
+});
