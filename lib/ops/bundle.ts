@@ -23,13 +23,35 @@ export type BundleManifest = z.infer<typeof BundleManifest>;
 
 export type BundleFile = { path: string; content: string };
 
-/** The skill catalog: one SKILL.md per skill, named as its front matter names it. */
+/**
+ * The skill catalog: one SKILL.md per skill. The YAML header (name, description) is added here,
+ * not kept in the markdown, where a formatter would take its `---` for a thematic break.
+ */
 export const SKILLS = {
-  "hyperion-submit-change": submitChange,
-  "hyperion-read-queue": readQueue,
-  "hyperion-approvals": approvals,
-  "hyperion-sessions": skillSessions,
+  "hyperion-submit-change": {
+    description:
+      "Submit a change to a repository managed by Hyperion as a change request (unified diffs per file, tied to a task) instead of editing files directly.",
+    body: submitChange,
+  },
+  "hyperion-read-queue": {
+    description:
+      "Read the state of Hyperion's merge queue - changes by status, dead letters, task request history, event logs, file modifications and queue metrics - as JSON.",
+    body: readQueue,
+  },
+  "hyperion-approvals": {
+    description:
+      "Review the changes Hyperion holds for a person (high-risk paths, deletions, size, anything that alters what validation runs) and approve, reject, or retry dead letters.",
+    body: approvals,
+  },
+  "hyperion-sessions": {
+    description:
+      "Keep and reuse a coding agent's session (GitHub Copilot CLI, Claude Code, Codex, Gemini CLI) across Hyperion turns, so the agent keeps its context and the operator stays logged in.",
+    body: skillSessions,
+  },
 } as const;
+
+const skillFile = (name: string, s: { description: string; body: string }) =>
+  `---\nname: ${name}\ndescription: ${s.description}\n---\n\n${s.body}`;
 
 const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
 const outputSchema = (s: z.ZodType) => z.toJSONSchema(s, { io: "output", target: "draft-2020-12" });
@@ -39,7 +61,10 @@ export const bundleFiles = (version: string): BundleFile[] => {
   const files: BundleFile[] = [
     { path: "HYPERION.md", content: guide },
     { path: "SESSIONS.md", content: sessions },
-    ...Object.entries(SKILLS).map(([name, content]) => ({ path: `skills/${name}/SKILL.md`, content })),
+    ...Object.entries(SKILLS).map(([name, s]) => ({
+      path: `skills/${name}/SKILL.md`,
+      content: skillFile(name, s),
+    })),
     ...schemaNames.map((name) => ({
       path: `schemas/${name}.schema.json`,
       content: json(jsonSchemaOf(name)),
