@@ -37,8 +37,6 @@ export type QueueContext = {
     level?: string,
     worker?: string | null,
   ) => void;
-  /** Recomputes the ready flag of `seq` and of the first in line on each of `paths`. */
-  refresh: (seq: number, paths: readonly string[]) => void;
 };
 
 export const createContext = (db: Database, opts: QueueOptions): QueueContext => {
@@ -58,14 +56,5 @@ export const createContext = (db: Database, opts: QueueOptions): QueueContext =>
     tx: (fn) => immediateTx(db, fn, lock, txOpts),
     event: (changeId, event, data, level = "info", worker = null) =>
       sql.insertLog(changeId, now(), level, event, worker, JSON.stringify(data)),
-    refresh: (seq, paths) => {
-      const todo = new Set([seq]);
-      // A transition can only change who is first in line, so only the first on a path matters.
-      for (const p of paths) {
-        const first = sql.firstOnPath(p);
-        if (first !== null) todo.add(first);
-      }
-      for (const s of todo) sql.recompute(s);
-    },
   };
 };

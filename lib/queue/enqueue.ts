@@ -53,8 +53,6 @@ export const makeEnqueue = (ctx: QueueContext) => {
       });
       const paths = requestPaths(cr);
       for (const p of paths) sql.insertPath(seq, p, state);
-      // A new change is last in line on its paths: only its own flag can change.
-      if (state === PATH_STATE.inLine) sql.recompute(seq);
       ctx.event(id, "enqueued", { seq, task_id: cr.task_id, paths, status, priority: opts.priority ?? 0 });
       out.push({ id, seq, task_id: cr.task_id, status, paths });
     }

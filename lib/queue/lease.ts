@@ -27,53 +27,60 @@ export const makeLease = (ctx: QueueContext) => {
   const reclaim = makeReclaimInTx(ctx);
   let ownersCheckedAt = Number.NEGATIVE_INFINITY;
 
-  const take = ctx.tx((owner: string, n: number, leaseMs: number, pollMs: number | undefined): Leased[] => {
+  /** Leases up to `n` changes inside the caller's transaction. */
+  const leaseInTx = (owner: string, n: number, leaseMs: number, pollMs: number | undefined): Leased[] => {
     const now = ctx.now();
     // Expired leases cost one index probe; checking owners' pids costs syscalls, so less often.
     const checkOwners = now - ownersCheckedAt >= ctx.config.reclaim_interval_ms;
     if (checkOwners) ownersCheckedAt = now;
     reclaim(now, checkOwners);
     const out: Leased[] = [];
+    const leased = (r: LeasedRaw | null) => {
+      if (!r) return;
+      ctx.event(
+        r.id,
+        "leased",
+        {
+          token: r.lease_token,
+          attempt: r.attempts,
+          dequeue_ms: now - r.enqueued_at,
+          wait_ms: now - Math.max(r.available_at, r.enqueued_at),
+          lock_ms: Math.round(ctx.lock.lockMs * 1000) / 1000,
+          busy_retries: ctx.lock.busyRetries,
+          ...(pollMs === undefined ? {} : { poll_ms: pollMs }),
+        },
+        "info",
+        owner,
+      );
+      out.push(toLeased(r));
+    };
+    // The common case, one change, is one statement; a batch picks first, then leases each.
+    if (n === 1) leased(sql.leaseNext(owner, now + leaseMs, now) as LeasedRaw | null);
     for (let round = 0; out.length < n && round < 8; round++) {
       const seqs = sql.pick(now, n - out.length);
       if (seqs.length === 0) break;
       let stale = 0;
       for (const seq of seqs) {
-        // Guard against a stale flag: exclusion must hold even if bookkeeping ever drifts.
-        if (!sql.isFree(seq)) {
+        const r = sql.markLeased(seq, owner, now + leaseMs, now) as LeasedRaw | null;
+        if (r) leased(r);
+        else {
+          // The flag said ready, the rule says no: repair the flag and pick again.
           sql.recompute(seq);
           stale++;
-          continue;
         }
-        const r = sql.markLeased(seq, owner, now + leaseMs, now) as LeasedRaw | null;
-        if (!r) continue;
-        ctx.event(
-          r.id,
-          "leased",
-          {
-            token: r.lease_token,
-            attempt: r.attempts,
-            dequeue_ms: now - r.enqueued_at,
-            wait_ms: now - Math.max(r.available_at, r.enqueued_at),
-            lock_ms: Math.round(ctx.lock.lockMs * 1000) / 1000,
-            busy_retries: ctx.lock.busyRetries,
-            ...(pollMs === undefined ? {} : { poll_ms: pollMs }),
-          },
-          "info",
-          owner,
-        );
-        out.push(toLeased(r));
       }
       if (stale === 0) break;
     }
     return out;
-  });
+  };
+  const take = ctx.tx(leaseInTx);
 
   const heartbeatTx = ctx.tx((id: string, token: number, leaseMs: number): boolean =>
     sql.heartbeat(id, token, ctx.now() + leaseMs, ctx.now()),
   );
 
   return {
+    leaseInTx,
     lease: (owner: string, opts: LeaseOptions = {}): Leased | null =>
       take(owner, 1, opts.leaseMs ?? ctx.config.lease_ms, opts.pollMs)[0] ?? null,
     leaseBatch: (owner: string, n: number, opts: LeaseOptions = {}): Leased[] =>

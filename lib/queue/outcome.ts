@@ -1,5 +1,4 @@
 import { HyperionError } from "../errors.ts";
-import { PATH_STATE } from "../store/queue/rows.ts";
 import type { QueueContext } from "./_context.ts";
 import { retryDelay } from "./backoff.ts";
 import type { Failure } from "./types.ts";
@@ -31,8 +30,6 @@ export const makeOutcome = (ctx: QueueContext) => {
   const applyOne = (id: string, token: number, data: object | undefined, now: number): boolean => {
     const r = sql.finishLease(id, token, "applied", now, null) as Finished | null;
     if (!r) return false;
-    sql.setPathState(r.seq, PATH_STATE.none);
-    ctx.refresh(r.seq, sql.pathsOf(r.seq));
     const applyMs = r.leased_at === null ? null : now - r.leased_at;
     ctx.event(
       id,
@@ -44,9 +41,11 @@ export const makeOutcome = (ctx: QueueContext) => {
     return true;
   };
 
-  const complete = ctx.tx((id: string, token: number, data?: object): void => {
+  /** complete, inside the caller's transaction. */
+  const completeInTx = (id: string, token: number, data?: object): void => {
     if (!applyOne(id, token, data, ctx.now())) throw leaseLost(ctx, id, token);
-  });
+  };
+  const complete = ctx.tx(completeInTx);
 
   const completeMany = ctx.tx(
     (items: { id: string; token: number; data?: object }[]): { applied: string[]; lost: string[] } => {
@@ -79,7 +78,6 @@ export const makeOutcome = (ctx: QueueContext) => {
     if (err.retryable && row.attempts < row.max_attempts) {
       const delay = retryDelay(row.attempts, ctx.config);
       const r = sql.requeueLease(id, token, now + delay, 0, lastError, now) as Finished;
-      ctx.refresh(r.seq, sql.pathsOf(r.seq));
       const applyMs = r.leased_at === null ? null : now - r.leased_at;
       ctx.event(
         id,
@@ -95,8 +93,6 @@ export const makeOutcome = (ctx: QueueContext) => {
     const code = exhausted ? "E_ATTEMPTS_EXHAUSTED" : err.code;
     const message = exhausted ? `failed ${r.attempts} times; last: ${err.code}: ${err.message}` : err.message;
     sql.insertDead(id, code, message, lastError, r.attempts, now);
-    sql.setPathState(r.seq, PATH_STATE.none);
-    ctx.refresh(r.seq, sql.pathsOf(r.seq));
     const applyMs = r.leased_at === null ? null : now - r.leased_at;
     ctx.event(
       id,
@@ -114,7 +110,6 @@ export const makeOutcome = (ctx: QueueContext) => {
     const owner = (sql.byId(id) as { lease_owner: string | null } | null)?.lease_owner ?? null;
     const r = sql.requeueLease(id, token, now, -1, null, now) as Finished | null;
     if (!r) return false;
-    ctx.refresh(r.seq, sql.pathsOf(r.seq));
     ctx.event(id, "released", { token }, "info", owner);
     return true;
   });
@@ -130,16 +125,15 @@ export const makeOutcome = (ctx: QueueContext) => {
       });
     }
     const previous = sql.deadLetter(id);
-    sql.setStatus(id, "dead", "queued", now, { availableAt: now, attempts: 0 });
-    // Back of the line: changes queued on its paths meanwhile keep their turn.
+    // Back of the line (a new seq, before it joins): changes queued on its paths meanwhile keep their turn.
     const seq = sql.renumber(id);
+    sql.setStatus(id, "dead", "queued", now, { availableAt: now, attempts: 0 });
     sql.deleteDead(id);
-    sql.setPathState(seq, PATH_STATE.inLine);
-    ctx.refresh(seq, sql.pathsOf(seq));
     ctx.event(id, "retried", { dead_letter: previous, seq });
   });
 
   return {
+    completeInTx,
     complete,
     completeMany,
     fail,

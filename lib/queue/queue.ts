@@ -35,6 +35,14 @@ export type Queue = {
   heartbeat: (id: string, token: number, leaseMs?: number) => boolean;
   /** Marks a leased change applied; E_LEASE_LOST when the token is stale. */
   complete: (id: string, token: number, data?: object) => void;
+  /** complete, then lease the next change for `owner`, in one transaction (a worker's loop); nothing happens on a stale token. */
+  completeNext: (
+    id: string,
+    token: number,
+    owner: string,
+    data?: object,
+    opts?: LeaseOptions,
+  ) => Leased | null;
   /** Marks several leased changes applied in one transaction; stale tokens are listed in `lost`. */
   completeMany: (items: { id: string; token: number; data?: object }[]) => {
     applied: string[];
@@ -86,10 +94,19 @@ export type Queue = {
 export const createQueue = (db: Database, opts: QueueOptions): Queue => {
   const ctx = createContext(db, opts);
   const reclaimInTx = makeReclaimInTx(ctx);
+  const { leaseInTx, ...lease } = makeLease(ctx);
+  const { completeInTx, ...outcome } = makeOutcome(ctx);
   return {
     enqueue: makeEnqueue(ctx),
-    ...makeLease(ctx),
-    ...makeOutcome(ctx),
+    ...lease,
+    ...outcome,
+    // One commit per change for a worker that takes one at a time.
+    completeNext: ctx.tx(
+      (id: string, token: number, owner: string, data?: object, opts: LeaseOptions = {}) => {
+        completeInTx(id, token, data);
+        return leaseInTx(owner, 1, opts.leaseMs ?? ctx.config.lease_ms, opts.pollMs)[0] ?? null;
+      },
+    ),
     ...makeReview(ctx),
     reclaim: ctx.tx(() => reclaimInTx(ctx.now(), true)),
     ...makeInspect(ctx),

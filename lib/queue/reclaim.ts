@@ -1,4 +1,3 @@
-import { PATH_STATE } from "../store/queue/rows.ts";
 import type { QueueContext } from "./_context.ts";
 import { ownerGone } from "./owner.ts";
 
@@ -27,20 +26,17 @@ export const makeReclaimInTx = (ctx: QueueContext) => {
       const expired = r.leased_until < now;
       if (!expired && !ownerGone(r.lease_owner)) continue;
       const reason = expired ? "expired" : "owner_gone";
-      const paths = sql.pathsOf(r.seq);
       const data = { reason, owner: r.lease_owner, token: r.lease_token, attempts: r.attempts };
       if (r.attempts >= r.max_attempts) {
         const message = `lease ${reason} on attempt ${r.attempts} of ${r.max_attempts}`;
         const lastError = JSON.stringify({ code: "E_LEASE_EXPIRED", message, retryable: true });
         sql.finishLease(r.id, r.lease_token, "dead", now, lastError);
         sql.insertDead(r.id, "E_LEASE_EXPIRED", message, lastError, r.attempts, now);
-        sql.setPathState(r.seq, PATH_STATE.none);
         ctx.event(r.id, "lease_expired", { ...data, outcome: "dead" }, "error");
       } else {
         sql.requeueLease(r.id, r.lease_token, now, 0, null, now);
         ctx.event(r.id, "lease_expired", { ...data, outcome: "queued" }, "warn");
       }
-      ctx.refresh(r.seq, paths);
       n++;
     }
     return n;

@@ -1,5 +1,5 @@
 import { HyperionError } from "../errors.ts";
-import { type ChangeStatus, PATH_STATE } from "../store/queue/rows.ts";
+import type { ChangeStatus } from "../store/queue/rows.ts";
 import type { QueueContext } from "./_context.ts";
 import { notFound } from "./outcome.ts";
 
@@ -21,14 +21,10 @@ export const makeReview = (ctx: QueueContext) => {
       );
     }
     const finished = to !== "queued";
-    let seq = sql.setStatus(id, row.status, to, now, finished ? { finished } : { availableAt: now })!;
-    // Entering the line joins it at the back; leaving it lets the next one move up.
-    if (to === "queued") seq = sql.renumber(id);
-    if (row.status === "queued" || to === "queued") {
-      sql.setPathState(seq, to === "queued" ? PATH_STATE.inLine : PATH_STATE.none);
-      ctx.refresh(seq, sql.pathsOf(seq));
-    }
-    ctx.event(id, event, { ...data, ...(to === "queued" ? { seq } : {}) });
+    // Entering the line joins it at the back: a new seq first, then the status (triggers do the rest).
+    const seq = to === "queued" ? sql.renumber(id) : null;
+    sql.setStatus(id, row.status, to, now, finished ? { finished } : { availableAt: now });
+    ctx.event(id, event, { ...data, ...(seq === null ? {} : { seq }) });
   };
 
   return {

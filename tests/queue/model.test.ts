@@ -110,5 +110,5 @@ describe("lease rule (model check)", () => {
       }),
       { numRuns: 300 },
     );
-  });
+  }, 120_000);
 });

@@ -7,11 +7,22 @@ import { CHANGE_STATUSES } from "./statuses.ts";
  *   otherwise (finished, awaiting approval); the partial index change_paths_active answers
  *   "who is first in line on this path" in one probe. Only the first in line is ever leased.
  * - change_queue.ready is 1 when a queued change is first in line on every path it touches;
- *   lib/queue recomputes it for the few changes a transition can affect, and the pick reads
- *   the head of the partial index change_queue_ready.
- * A change that re-enters the line (retried, approved) gets a new seq: it joins at the back,
- * and the change_paths rows follow it (ON UPDATE CASCADE).
+ *   the pick reads the head of the partial index change_queue_ready.
+ * Triggers keep both true inside SQLite, whoever writes the status: a transition can only
+ * change who is first in line on the change's own paths, so that is all they recompute.
+ * A change that re-enters the line (retried, approved) gets a new seq first: it joins at the
+ * back, and its change_paths rows follow it (ON UPDATE CASCADE).
  */
+
+/** SQL: is change_queue row `seq` first in line on every path it touches? */
+export const FIRST_IN_LINE = (seq: string) => `NOT EXISTS (
+    SELECT 1 FROM change_paths p WHERE p.seq = ${seq} AND EXISTS (
+      SELECT 1 FROM change_paths q WHERE q.path = p.path AND q.state > 0 AND q.seq < p.seq))`;
+
+const IN_LINE = (s: string) => `${s} IN ('queued', 'leased')`;
+
+/** The condition of the partial index change_queue_open; a query must repeat it to use the index. */
+export const OPEN = "status IN ('queued', 'leased', 'awaiting_approval')";
 export const QUEUE_V1 = `
 CREATE TABLE change_queue (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -41,12 +52,11 @@ CREATE TABLE change_queue (
   finished_at INTEGER,
   updated_at INTEGER NOT NULL
 );
-CREATE INDEX change_queue_status ON change_queue(status, priority DESC, seq);
+-- Open changes only: finished ones (most rows, over time) never move in or out of it.
+CREATE INDEX change_queue_open ON change_queue(status) WHERE ${OPEN};
 CREATE INDEX change_queue_ready ON change_queue(priority DESC, seq) WHERE ready = 1;
-CREATE INDEX change_queue_lease_expiry ON change_queue(status, leased_until) WHERE status = 'leased';
 CREATE INDEX change_queue_task ON change_queue(task_id);
 CREATE INDEX change_queue_request ON change_queue(request_id);
-CREATE INDEX change_queue_finished ON change_queue(finished_at) WHERE finished_at IS NOT NULL;
 -- Operator listings (lib/store/listings-sql.ts): --since and --agent.
 CREATE INDEX change_queue_updated ON change_queue(updated_at);
 CREATE INDEX change_queue_agent ON change_queue(agent);
@@ -60,8 +70,32 @@ CREATE TABLE change_paths (
 CREATE INDEX change_paths_path ON change_paths(path, seq);
 CREATE INDEX change_paths_active ON change_paths(path, seq) WHERE state > 0;
 
+CREATE TRIGGER change_paths_joined AFTER INSERT ON change_paths WHEN NEW.state = 1
+BEGIN
+  UPDATE change_queue SET ready = (status = 'queued' AND ${FIRST_IN_LINE("change_queue.seq")})
+  WHERE seq = NEW.seq;
+END;
+
+CREATE TRIGGER change_queue_line AFTER UPDATE OF status ON change_queue
+WHEN (${IN_LINE("OLD.status")}) <> (${IN_LINE("NEW.status")})
+BEGIN
+  UPDATE change_paths SET state = (${IN_LINE("NEW.status")}) WHERE seq = NEW.seq;
+  UPDATE change_queue SET ready = (status = 'queued' AND ${FIRST_IN_LINE("change_queue.seq")})
+  WHERE seq = NEW.seq OR seq IN (
+    SELECT (SELECT q.seq FROM change_paths q WHERE q.path = p.path AND q.state > 0 ORDER BY q.seq LIMIT 1)
+    FROM change_paths p WHERE p.seq = NEW.seq);
+END;
+
+CREATE TRIGGER change_queue_requeued AFTER UPDATE OF status ON change_queue
+WHEN OLD.status = 'leased' AND NEW.status = 'queued'
+BEGIN
+  UPDATE change_queue SET ready = ${FIRST_IN_LINE("change_queue.seq")} WHERE seq = NEW.seq;
+END;
+
+-- No AUTOINCREMENT: it would write sqlite_sequence on every event, and only the newest id could
+-- ever be reused (the archive moves the oldest).
 CREATE TABLE change_queue_logs (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  id INTEGER PRIMARY KEY,
   change_id TEXT,
   ts INTEGER NOT NULL,
   level TEXT NOT NULL DEFAULT 'info',

@@ -84,7 +84,7 @@ export const openArchiveSession = (
     clearLogs: db.prepare("DELETE FROM temp.archive_logs"),
     select: db.prepare(
       `INSERT INTO temp.archive_batch (seq, id) SELECT seq, id FROM main.change_queue
-       WHERE finished_at IS NOT NULL AND finished_at < ? AND status IN ${FINISHED} ORDER BY finished_at LIMIT ?`,
+       WHERE status IN ${FINISHED} AND finished_at < ? ORDER BY seq LIMIT ?`,
     ),
     selectLogs: db.prepare(
       "INSERT INTO temp.archive_logs (id) SELECT id FROM main.change_queue_logs WHERE change_id IS NULL AND ts < ? ORDER BY ts LIMIT ?",

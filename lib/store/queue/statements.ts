@@ -1,14 +1,11 @@
 import type { Database } from "bun:sqlite";
+import { FIRST_IN_LINE, OPEN } from "../ddl/queue.ts";
 import { CHANGE_COLUMNS, type ChangeStatus, type NewChangeRow } from "./rows.ts";
 
 /** A row as SQLite hands it back, before lib/queue parses it. */
 type Raw = Record<string, unknown>;
 
-// ready = queued and first in line on every path it touches (so none of them is leased: only
-// the first in line is ever leased, and re-entry joins at the back).
-const READY_EXPR = `(status = 'queued' AND NOT EXISTS (
-  SELECT 1 FROM change_paths p WHERE p.seq = change_queue.seq AND
-    EXISTS (SELECT 1 FROM change_paths q WHERE q.path = p.path AND q.state > 0 AND q.seq < p.seq)))`;
+const FIRST = FIRST_IN_LINE("change_queue.seq");
 
 /** Columns a lease hands the worker (everything but the bookkeeping it does not need). */
 const LEASED_COLUMNS =
@@ -29,8 +26,6 @@ const build = (db: Database) => {
   const pathsOfId = p(
     "SELECT p.path FROM change_paths p JOIN change_queue c ON c.seq = p.seq WHERE c.id = ? ORDER BY p.path",
   );
-  const setPathState = p("UPDATE change_paths SET state = ? WHERE seq = ?");
-  const firstOnPath = p("SELECT seq FROM change_paths WHERE path = ? AND state > 0 ORDER BY seq LIMIT 1");
   // A new seq past every seq ever used (sqlite_sequence remembers archived ones too).
   const renumber = p(
     `UPDATE change_queue SET seq = max(
@@ -39,15 +34,20 @@ const build = (db: Database) => {
      WHERE id = ? RETURNING seq`,
   );
   const bumpSequence = p("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'change_queue'");
-  const recompute = p(`UPDATE change_queue SET ready = ${READY_EXPR} WHERE seq = ?`);
-  const pick = p(
-    "SELECT seq FROM change_queue WHERE ready = 1 AND available_at <= ? ORDER BY priority DESC, seq LIMIT ?",
-  );
-  const isFree = p(`SELECT ${READY_EXPR} AS ok FROM change_queue WHERE seq = ?`);
+  const recompute = p(`UPDATE change_queue SET ready = (status = 'queued' AND ${FIRST}) WHERE seq = ?`);
+  const PICK =
+    "SELECT seq FROM change_queue WHERE ready = 1 AND available_at <= ? ORDER BY priority DESC, seq LIMIT ?";
+  const pick = p(PICK);
+  const LEASE_SET = `status = 'leased', ready = 0, lease_owner = ?, leased_until = ?, leased_at = ?,
+       attempts = attempts + 1, lease_token = lease_token + 1, updated_at = ?`;
+  // The first-in-line guard re-checks the rule from scratch, so exclusion holds even if the
+  // ready flag were ever stale.
   const markLeased = p(
-    `UPDATE change_queue SET status = 'leased', ready = 0, lease_owner = ?, leased_until = ?, leased_at = ?,
-       attempts = attempts + 1, lease_token = lease_token + 1, updated_at = ?
-     WHERE seq = ? AND status = 'queued' RETURNING ${LEASED_COLUMNS}`,
+    `UPDATE change_queue SET ${LEASE_SET} WHERE seq = ? AND status = 'queued' AND ${FIRST} RETURNING ${LEASED_COLUMNS}`,
+  );
+  const leaseNext = p(
+    `UPDATE change_queue SET ${LEASE_SET} WHERE seq = (${PICK.replace("LIMIT ?", "LIMIT 1")})
+       AND status = 'queued' AND ${FIRST} RETURNING ${LEASED_COLUMNS}`,
   );
   const heartbeat = p(
     "UPDATE change_queue SET leased_until = ?, updated_at = ? WHERE id = ? AND lease_token = ? AND status = 'leased'",
@@ -64,10 +64,10 @@ const build = (db: Database) => {
      RETURNING seq, id, attempts, max_attempts, leased_at, enqueued_at, lease_owner`,
   );
   const leasedRows = p(
-    "SELECT seq, id, lease_owner, lease_token, leased_until, attempts, max_attempts FROM change_queue WHERE status = 'leased'",
+    `SELECT seq, id, lease_owner, lease_token, leased_until, attempts, max_attempts FROM change_queue WHERE ${OPEN} AND status = 'leased'`,
   );
   const expiredRows = p(
-    "SELECT seq, id, lease_owner, lease_token, leased_until, attempts, max_attempts FROM change_queue WHERE status = 'leased' AND leased_until < ?",
+    `SELECT seq, id, lease_owner, lease_token, leased_until, attempts, max_attempts FROM change_queue WHERE ${OPEN} AND status = 'leased' AND leased_until < ?`,
   );
   const setStatus = p(
     `UPDATE change_queue SET status = ?, available_at = coalesce(?, available_at), attempts = coalesce(?, attempts),
@@ -101,7 +101,10 @@ const build = (db: Database) => {
   );
   const depth = p("SELECT status, count(*) AS n FROM change_queue GROUP BY status");
   const readyCount = p("SELECT count(*) AS n FROM change_queue WHERE ready = 1");
-  const oldestQueued = p("SELECT min(enqueued_at) AS t FROM change_queue WHERE status = 'queued'");
+  // The first queued in seq order (the index keeps rowid order within a status).
+  const oldestQueued = p(
+    `SELECT enqueued_at AS t FROM change_queue WHERE ${OPEN} AND status = 'queued' ORDER BY seq LIMIT 1`,
+  );
   const eventsSince = p(
     `SELECT event, worker, ts, data FROM change_queue_logs WHERE ts >= ?
        AND event IN ('leased', 'applied', 'failed', 'dead', 'lease_expired', 'released')`,
@@ -142,27 +145,23 @@ const build = (db: Database) => {
     pathsOf: (seq: number): string[] => (pathsOf.all(seq) as { path: string }[]).map((r) => r.path),
     /** Paths a change touches, by id, sorted. */
     pathsOfId: (id: string): string[] => (pathsOfId.all(id) as { path: string }[]).map((r) => r.path),
-    /** Sets how change `seq` holds each of its paths. */
-    setPathState: (seq: number, state: number): void => void setPathState.run(state, seq),
-    /** The first change in line on `path` (queued or leased), if any. */
-    firstOnPath: (path: string): number | null =>
-      (firstOnPath.get(path) as { seq: number } | null)?.seq ?? null,
     /** Moves a change to the back of every line: a new, highest seq; returns it. */
     renumber: (id: string): number => {
       const seq = (renumber.get(id) as { seq: number }).seq;
       bumpSequence.run(seq);
       return seq;
     },
-    /** Recomputes change_queue.ready for one change. */
+    /** Recomputes change_queue.ready for one change (repairs a stale flag; triggers keep it otherwise). */
     recompute: (seq: number): void => void recompute.run(seq),
     /** Seqs of up to `limit` ready changes due by `now`, best first. */
     pick: (now: number, limit: number): number[] =>
       (pick.all(now, limit) as { seq: number }[]).map((r) => r.seq),
-    /** Checks the ready rule for one change from scratch (a guard against a stale flag). */
-    isFree: (seq: number): boolean => (isFree.get(seq) as { ok: number } | null)?.ok === 1,
-    /** Leases a queued change: attempts+1, a new fencing token; returns the leased columns. */
+    /** Leases change `seq` if it is queued and first in line: attempts+1, a new fencing token. */
     markLeased: (seq: number, owner: string, until: number, now: number): Raw | null =>
       markLeased.get(owner, until, now, now, seq) as Raw | null,
+    /** Picks and leases the best ready change in one statement; null when none (or a stale flag). */
+    leaseNext: (owner: string, until: number, now: number): Raw | null =>
+      leaseNext.get(owner, until, now, now, now) as Raw | null,
     /** Extends a lease; false when the token is stale. */
     heartbeat: (id: string, token: number, until: number, now: number): boolean =>
       heartbeat.run(until, now, id, token).changes === 1,
@@ -246,7 +245,7 @@ const build = (db: Database) => {
     /** Number of changes first in line and free to lease (due or not). */
     readyCount: (): number => (readyCount.get() as { n: number }).n,
     /** When the oldest queued change was enqueued. */
-    oldestQueued: (): number | null => (oldestQueued.get() as { t: number | null }).t,
+    oldestQueued: (): number | null => (oldestQueued.get() as { t: number } | null)?.t ?? null,
     /** Telemetry events since `ts`. */
     eventsSince: (ts: number): { event: string; worker: string | null; ts: number; data: string }[] =>
       eventsSince.all(ts) as { event: string; worker: string | null; ts: number; data: string }[],
