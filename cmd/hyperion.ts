@@ -21,6 +21,7 @@ export const root = defineCommand({
     reject: () => import("./reject.ts").then((m) => m.default),
     summary: () => import("./summary.ts").then((m) => m.default),
     retry: () => import("./retry.ts").then((m) => m.default),
+    rollback: () => import("./rollback.ts").then((m) => m.default),
     list: () => import("./list.ts").then((m) => m.default),
     "dead-letters": () => import("./dead-letters.ts").then((m) => m.default),
     history: () => import("./history.ts").then((m) => m.default),

@@ -8,3 +8,4 @@ export * from "./risk.ts";
 export * from "./runner.ts";
 export * from "./summary.ts";
 export * from "./workplan.ts";
+export * from "./rollback.ts";
