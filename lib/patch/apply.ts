@@ -1,7 +1,7 @@
 import type { Database } from "bun:sqlite";
 import { HyperionError } from "../errors.ts";
 import { type ChangeRequest, defaultConfig, type FileChange } from "../schema/index.ts";
-import { type ApplySql, applySql, type NewModification } from "../store/apply-sql.ts";
+import { type ApplySql, applySql, type NewModification, type Prior } from "../store/apply-sql.ts";
 import { fail } from "./codes.ts";
 import { type FileState, readResolved } from "./files.ts";
 import { sha256Hex } from "./hash.ts";
@@ -53,7 +53,12 @@ const encoder = new TextEncoder();
 type Checked = { row: ChangeRow; cr: ChangeRequest; parsed: (ParsedPatch | null)[]; payloadSha: string };
 
 /** Signature, schema, structure and the journal's memory of this change id. */
-const check = (sql: ApplySql, secret: Uint8Array, row: ChangeRow, limits: Limits): Checked | ApplyResult => {
+const check = (
+  prior: Prior | undefined,
+  secret: Uint8Array,
+  row: ChangeRow,
+  limits: Limits,
+): Checked | ApplyResult => {
   if (!verifyPayload(secret, row.payload, row.signature)) {
     throw fail("E_SIGNATURE", `the stored payload of ${row.id} does not match its signature`, {
       hint: "the row was edited or signed with another key; enqueue the change again",
@@ -74,7 +79,6 @@ const check = (sql: ApplySql, secret: Uint8Array, row: ChangeRow, limits: Limits
     });
   }
   const payloadSha = sha256Hex(row.payload);
-  const prior = sql.latest(row.id, "apply");
   if (prior?.state === "pending") {
     throw fail("E_APPLY_IN_PROGRESS", `${row.id} is being applied, or awaits recovery after a crash`, {
       hint: "run recovery (`recoverApplies`) at start",
@@ -111,7 +115,13 @@ const plan = (
     const counts = { added: p?.added ?? 0, removed: p?.removed ?? 0 };
     if (fc.operation === "create") {
       if (cur) throw conflict(fc.path, "was created since the change was made");
-      const w = write(src, encoder.encode(resultOnBase(fc, p, "")!), p?.newMode ?? 0o644, null);
+      const w = write(
+        src,
+        encoder.encode(resultOnBase(fc, p, "")!),
+        p?.newMode ?? 0o644,
+        null,
+        fc.new_sha256,
+      );
       ops.push(w);
       mods.push(mod(fc.path, "create", null, null, w.post_sha256, counts));
       files.push({ path: fc.path, op: "create", ...counts });
@@ -128,11 +138,11 @@ const plan = (
       files.push({ path: fc.path, op: "delete", ...counts });
       return;
     }
-    const content = newContent(fc, p, cur, sql.contentBySha, limits, (how) => {
+    const { bytes: content, sha } = newContent(fc, p, cur, sql.contentBySha, limits, (how) => {
       rebases[fc.path] = how;
     });
     if (fc.operation === "modify") {
-      const w = write(src, content, p?.newMode ?? cur.mode, cur);
+      const w = write(src, content, p?.newMode ?? cur.mode, cur, sha);
       ops.push(w);
       mods.push(mod(fc.path, "modify", null, cur.sha, w.post_sha256, counts));
       files.push({ path: fc.path, op: "modify", ...counts });
@@ -143,7 +153,7 @@ const plan = (
       throw conflict(fc.new_path!, "already exists; the rename would overwrite it");
     }
     ops.push({ res: src, op: "delete", content: null, mode: null, post_sha256: null, pre: pre(cur) });
-    const w = write(dst, content, p?.newMode ?? cur.mode, null);
+    const w = write(dst, content, p?.newMode ?? cur.mode, null, sha);
     ops.push(w);
     mods.push(mod(fc.path, "rename", fc.new_path!, cur.sha, w.post_sha256, counts));
     files.push({ path: fc.path, op: "rename", new_path: fc.new_path!, ...counts });
@@ -204,12 +214,13 @@ export const applyChanges = (ctx: ApplyManyContext): ApplyOutcome[] => {
     held.clear();
   };
   const ids = new Set<string>();
+  const priors = sql.priors(ctx.changes.map((r) => r.id));
   ctx.changes.forEach((row, at) => {
     let c: Checked | ApplyResult;
     try {
       if (ids.has(row.id)) throw fail("E_SCHEMA", `change ${row.id} appears twice in one batch`);
       ids.add(row.id);
-      c = check(sql, ctx.secret, row, limits);
+      c = check(priors.get(row.id), ctx.secret, row, limits);
     } catch (e) {
       out[at] = { id: row.id, ok: false, error: asError(e) };
       return;
@@ -255,12 +266,13 @@ const pre = (cur: FileState): Op["pre"] => ({
   mode: cur.mode,
 });
 
-const write = (res: Op["res"], bytes: Uint8Array, mode: number, cur: FileState | null): Op => ({
+/** A write of `bytes`; `sha` when already known (an exact apply verified it against new_sha256). */
+const write = (res: Op["res"], bytes: Uint8Array, mode: number, cur: FileState | null, sha?: string): Op => ({
   res,
   op: "write",
   content: bytes,
   mode,
-  post_sha256: sha256Hex(bytes),
+  post_sha256: sha ?? sha256Hex(bytes),
   pre: cur ? pre(cur) : { existed: false, bytes: null, sha: null, mode: null },
 });
 
@@ -288,18 +300,18 @@ const newContent = (
   contentBySha: (sha: string) => Uint8Array | null,
   limits: Limits,
   rebased: (how: string) => void,
-): Uint8Array => {
+): { bytes: Uint8Array; sha?: string } => {
   const baseSha = fc.base_sha256!;
   if (p === null) {
     if (cur.sha !== baseSha) rebased("moved as it is");
-    return cur.bytes;
+    return { bytes: cur.bytes, sha: cur.sha };
   }
   const text = decodeText(cur.bytes, fc.path);
-  if (cur.sha === baseSha) return encoder.encode(resultOnBase(fc, p, text)!);
+  if (cur.sha === baseSha) return { bytes: encoder.encode(resultOnBase(fc, p, text)!), sha: fc.new_sha256 };
   const baseBytes = contentBySha(baseSha);
   // Pre-image rows are untrusted like any row: the content must still hash to what it claims.
   const base = baseBytes && sha256Hex(baseBytes) === baseSha ? decodeText(baseBytes, fc.path) : undefined;
   const out = rebase(fc.path, text, p, base, limits.rebase_fuzz);
   rebased(out.how);
-  return encoder.encode(out.content);
+  return { bytes: encoder.encode(out.content) };
 };

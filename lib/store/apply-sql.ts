@@ -58,6 +58,14 @@ export const PreImageRow = z.object({
 });
 export type PreImageRow = z.infer<typeof PreImageRow>;
 
+/** What the journal remembers of a change id before it is applied (again). */
+export type Prior = {
+  change_id: string;
+  state: JournalState;
+  payload_sha256: string | null;
+  result: string | null;
+};
+
 export type NewPreImage = {
   path: string;
   existed: boolean;
@@ -107,6 +115,10 @@ const build = (db: Database) => {
   const pending = db.query("SELECT * FROM apply_journal WHERE state = 'pending' ORDER BY id");
   const latest = db.query(
     "SELECT * FROM apply_journal WHERE change_id = $change_id AND kind = $kind ORDER BY id DESC LIMIT 1",
+  );
+  const priors = db.query<Prior, { ids: string }>(
+    `SELECT change_id, state, payload_sha256, result FROM apply_journal
+     WHERE kind = 'apply' AND state IN ('pending','applied') AND change_id IN (SELECT value FROM json_each($ids))`,
   );
   const preImages = db.query(
     "SELECT path, existed, content, mode, sha256, post_sha256, post_mode FROM pre_images WHERE journal_id = $journal_id ORDER BY id",
@@ -168,6 +180,10 @@ const build = (db: Database) => {
     latest(changeId: string, kind: "apply" | "rollback"): JournalRow | null {
       const row = latest.get({ change_id: changeId, kind });
       return row ? journal(row) : null;
+    },
+    /** The live (pending or applied) apply entry of each of these change ids, in one query. */
+    priors(ids: readonly string[]) {
+      return new Map(priors.all({ ids: JSON.stringify(ids) }).map((r) => [r.change_id, r]));
     },
     /** The pre-images of one journal entry, in plan order. */
     preImages: (journalId: number): PreImageRow[] =>
