@@ -54,8 +54,18 @@ export const makeLease = (ctx: QueueContext) => {
       );
       out.push(toLeased(r));
     };
-    // The common case, one change, is one statement; a batch picks first, then leases each.
+    // One change is one statement; a batch is one statement and one for its events.
     if (n === 1) leased(sql.leaseNext(owner, now + leaseMs, now) as LeasedRaw | null);
+    else {
+      const rows = sql.leaseMany(owner, now + leaseMs, now, n) as LeasedRaw[];
+      rows.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
+      if (rows.length > 0) {
+        const lockMs = Math.round(ctx.lock.lockMs * 1000) / 1000;
+        sql.logLeased(rows.map((r) => r.seq), now, lockMs, ctx.lock.busyRetries, pollMs ?? null);
+        for (const r of rows) out.push(toLeased(r));
+      }
+    }
+    // Fewer than asked: none left, or a stale flag the rule refused; the loop below repairs it.
     for (let round = 0; out.length < n && round < 8; round++) {
       const seqs = sql.pick(now, n - out.length);
       if (seqs.length === 0) break;

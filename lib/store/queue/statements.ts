@@ -49,6 +49,30 @@ const build = (db: Database) => {
     `UPDATE change_queue SET ${LEASE_SET} WHERE seq = (${PICK.replace("LIMIT ?", "LIMIT 1")})
        AND status = 'queued' AND ${FIRST} RETURNING ${LEASED_COLUMNS}`,
   );
+  // Batches: one statement for n changes, the per-row work done inside SQLite.
+  const leaseMany = p(
+    `UPDATE change_queue SET ${LEASE_SET} WHERE seq IN (${PICK}) AND status = 'queued' AND ${FIRST}
+     RETURNING ${LEASED_COLUMNS}`,
+  );
+  const logLeased = p(
+    `INSERT INTO change_queue_logs (change_id, ts, level, event, worker, data)
+     SELECT id, ?1, 'info', 'leased', lease_owner, json_object('token', lease_token, 'attempt', attempts,
+       'dequeue_ms', ?1 - enqueued_at, 'wait_ms', ?1 - max(available_at, enqueued_at), 'lock_ms', ?2,
+       'busy_retries', ?3, 'poll_ms', ?4)
+     FROM change_queue WHERE seq IN (SELECT value FROM json_each(?5))`,
+  );
+  const completeMany = p(
+    `UPDATE change_queue SET status = 'applied', ready = 0, leased_until = NULL, finished_at = ?1, updated_at = ?1
+     WHERE status = 'leased' AND seq IN (
+       SELECT c.seq FROM json_each(?2) j JOIN change_queue c ON c.id = j.value ->> 0 AND c.lease_token = j.value ->> 1)
+     RETURNING id`,
+  );
+  const logApplied = p(
+    `INSERT INTO change_queue_logs (change_id, ts, level, event, worker, data)
+     SELECT c.id, ?1, 'info', 'applied', c.lease_owner,
+       json_patch(json_object('token', c.lease_token, 'attempt', c.attempts, 'apply_ms', ?1 - c.leased_at), j.value -> 2)
+     FROM json_each(?2) j JOIN change_queue c ON c.id = j.value ->> 0`,
+  );
   const heartbeat = p(
     "UPDATE change_queue SET leased_until = ?, updated_at = ? WHERE id = ? AND lease_token = ? AND status = 'leased'",
   );
@@ -162,6 +186,18 @@ const build = (db: Database) => {
     /** Picks and leases the best ready change in one statement; null when none (or a stale flag). */
     leaseNext: (owner: string, until: number, now: number): Raw | null =>
       leaseNext.get(owner, until, now, now, now) as Raw | null,
+    /** Leases up to `limit` ready changes in one statement, in no particular order. */
+    leaseMany: (owner: string, until: number, now: number, limit: number): Raw[] =>
+      leaseMany.all(owner, until, now, now, now, limit) as Raw[],
+    /** Logs `leased` events for the given seqs, with the lease's telemetry. */
+    logLeased: (seqs: number[], now: number, lockMs: number, busyRetries: number, pollMs: number | null): void =>
+      void logLeased.run(now, lockMs, busyRetries, pollMs, JSON.stringify(seqs)),
+    /** Marks the changes whose [id, token] still hold their lease applied; returns their ids. */
+    completeMany: (items: [string, number][], now: number): string[] =>
+      (completeMany.all(now, JSON.stringify(items)) as { id: string }[]).map((r) => r.id),
+    /** Logs `applied` events for [id, token, data] items, merging each data object in. */
+    logApplied: (items: [string, number, object][], now: number): void =>
+      void logApplied.run(now, JSON.stringify(items)),
     /** Extends a lease; false when the token is stale. */
     heartbeat: (id: string, token: number, until: number, now: number): boolean =>
       heartbeat.run(until, now, id, token).changes === 1,

@@ -1,0 +1,251 @@
+/**
+ * `bun run bench:queue`: Hyperion's merge queue beside raw bun:sqlite (the minimal equivalent
+ * SQL, the physical limit) and plainjob, in one run on one machine. Prints a markdown report
+ * (the Queue section of docs/PERFORMANCE.md) and checks the targets of issue 4.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { makeChanges, openSystem, SYSTEMS, type SystemName } from "./queue-systems.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "hyperion-bench-queue-"));
+let files = 0;
+const fresh = (system: SystemName) => join(dir, `${system}-${++files}.db`);
+const rate = (n: number, ms: number) => Math.round((n * 1000) / ms);
+const fmt = (n: number) => n.toLocaleString("en-US");
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? 0;
+};
+const us = (ms: number) => `${(ms * 1000).toFixed(0)} µs`;
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+/** A database of `system` holding `n` queued changes. */
+const filled = (system: SystemName, n: number, hot?: number) => {
+  const path = fresh(system);
+  const s = openSystem(system, path);
+  const crs = makeChanges(n, { hot });
+  for (let i = 0; i < n; i += 1_000) s.enqueueMany(crs.slice(i, i + 1_000));
+  return { path, s };
+};
+
+type Row = Record<string, string | number>;
+const results: Record<string, Row> = {};
+const put = (system: string, key: string, v: string | number) => {
+  results[system] ??= {};
+  results[system]![key] = v;
+};
+
+// 1. Enqueue: one change per transaction, and batches of 1,000.
+const ENQ_SINGLE = 5_000;
+const ENQ_BATCH = 20_000;
+for (const system of SYSTEMS) {
+  log(`enqueue: ${system}`);
+  const one = openSystem(system, fresh(system));
+  const crs1 = makeChanges(ENQ_SINGLE, { prefix: "one" });
+  let t = performance.now();
+  for (const cr of crs1) one.enqueueOne(cr);
+  put(system, "enqueue_single", rate(ENQ_SINGLE, performance.now() - t));
+  one.close();
+  const many = openSystem(system, fresh(system));
+  const crs = makeChanges(ENQ_BATCH, { prefix: "many" });
+  t = performance.now();
+  for (let i = 0; i < ENQ_BATCH; i += 1_000) many.enqueueMany(crs.slice(i, i + 1_000));
+  put(system, "enqueue_batch", rate(ENQ_BATCH, performance.now() - t));
+  many.close();
+}
+
+// 2. Lease + complete one at a time, one worker (this thread): rate and latency per cycle.
+const DRAIN = 20_000;
+for (const system of SYSTEMS) {
+  log(`lease+complete x1: ${system}`);
+  const { s } = filled(system, DRAIN);
+  const lat: number[] = [];
+  const t = performance.now();
+  for (;;) {
+    const c0 = performance.now();
+    if (!s.cycle()) break;
+    lat.push(performance.now() - c0);
+  }
+  const ms = performance.now() - t;
+  s.close();
+  put(system, "cycle_1w", rate(lat.length, ms));
+  put(system, "p50", us(pct(lat, 50)));
+  put(system, "p95", us(pct(lat, 95)));
+  log(`worker loop x1: ${system}`);
+  const w = filled(system, DRAIN);
+  const t1 = performance.now();
+  const n = await w.s.workerLoop();
+  put(system, "loop_1w", rate(n, performance.now() - t1));
+  w.s.close();
+}
+
+/** Drains a database with `workers` Bun Workers, each on its own connection. */
+const drainWithWorkers = async (system: SystemName, path: string, workers: number, batch: number) => {
+  const ws = Array.from({ length: workers }, () => new Worker(join(import.meta.dir, "queue-worker.ts")));
+  await Promise.all(
+    ws.map(
+      (w, i) =>
+        new Promise<void>((resolve) => {
+          w.onmessage = () => resolve();
+          w.postMessage({ system, path, name: `w${i}`, batch });
+        }),
+    ),
+  );
+  const done = ws.map(
+    (w) =>
+      new Promise<{ n: number; t0: number; t1: number }>((resolve) => {
+        w.onmessage = (e) => resolve(e.data);
+      }),
+  );
+  for (const w of ws) w.postMessage("go");
+  const out = await Promise.all(done);
+  for (const w of ws) w.terminate();
+  const n = out.reduce((a, o) => a + o.n, 0);
+  return rate(n, Math.max(...out.map((o) => o.t1)) - Math.min(...out.map((o) => o.t0)));
+};
+
+// 3. Two worker threads one at a time; then batches of 100 (as Hyperion's workers drain) with 1 and 2.
+for (const system of SYSTEMS) {
+  log(`lease+complete x2 and batched: ${system}`);
+  let f = filled(system, DRAIN);
+  f.s.close();
+  put(system, "cycle_2w", await drainWithWorkers(system, f.path, 2, 1));
+  for (const workers of [1, 2]) {
+    f = filled(system, DRAIN);
+    f.s.close();
+    const batch = system === "plainjob" ? 1 : 100;
+    put(system, `batch_${workers}w`, await drainWithWorkers(system, f.path, workers, batch));
+  }
+}
+
+// 4. Is the lease flat? 1,000 lease+complete cycles over 1k, 20k and 100k queued rows.
+const SIZES = [1_000, 20_000, 100_000];
+const flat: Record<string, Record<number, number>> = {};
+const cyclesOver = (system: SystemName, n: number, hot?: number) => {
+  const { s } = filled(system, n, hot);
+  const t = performance.now();
+  for (let i = 0; i < 1_000; i++) s.cycle();
+  const per = (performance.now() - t) / 1_000;
+  s.close();
+  return per;
+};
+for (const system of ["hyperion", "raw"] as SystemName[]) {
+  flat[system] = {};
+  for (const n of SIZES) {
+    log(`flat: ${system} ${n}`);
+    flat[system]![n] = cyclesOver(system, n);
+  }
+}
+log("flat: hyperion 100k, every other change on one hot path");
+const hot100k = cyclesOver("hyperion", 100_000, 2);
+
+// 5. Peak RSS of a process holding 20k and 100k queued rows (each system in its own process).
+const rss: Record<string, Record<number, string>> = {};
+for (const system of SYSTEMS) {
+  rss[system] = {};
+  for (const n of [20_000, 100_000]) {
+    log(`rss: ${system} ${n}`);
+    const p = Bun.spawnSync([
+      process.execPath,
+      join(import.meta.dir, "queue-rss.ts"),
+      system,
+      String(n),
+      dir,
+    ]);
+    rss[system]![n] = p.stdout.toString().trim();
+  }
+}
+rmSync(dir, { recursive: true, force: true });
+
+// Report.
+const h = results.hyperion!;
+const r = results.raw!;
+const p = results.plainjob!;
+const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+const line = (cells: (string | number)[]) =>
+  `| ${cells.map((c) => (typeof c === "number" ? fmt(c) : c)).join(" | ")} |`;
+const out: string[] = [];
+out.push(
+  `Measured ${new Date().toISOString().slice(0, 10)}, Bun ${Bun.version}, ${navigator.hardwareConcurrency} cores.`,
+);
+out.push("");
+out.push(line(["per second (higher is better)", "hyperion", "raw bun:sqlite", "plainjob"]));
+out.push(line(["---", "---:", "---:", "---:"]));
+const rows: [string, string][] = [
+  ["enqueue, one per transaction", "enqueue_single"],
+  ["enqueue, batches of 1,000", "enqueue_batch"],
+  ["lease, then complete, one at a time, 1 worker", "cycle_1w"],
+  ["worker loop one at a time, 1 worker (hyperion: completeNext; plainjob: defineWorker)", "loop_1w"],
+  ["lease, then complete, one at a time, 2 workers", "cycle_2w"],
+  ["drain in batches of 100, 1 worker (plainjob: one at a time)", "batch_1w"],
+  ["drain in batches of 100, 2 workers (plainjob: one at a time)", "batch_2w"],
+];
+for (const [label, key] of rows) out.push(line([label, h[key]!, r[key]!, p[key]!]));
+out.push(line(["lease+complete latency p50, 1 worker", h.p50!, r.p50!, p.p50!]));
+out.push(line(["lease+complete latency p95, 1 worker", h.p95!, r.p95!, p.p95!]));
+out.push(
+  line([
+    "peak RSS, 20,000 queued rows (MiB)",
+    rss.hyperion![20_000]!,
+    rss.raw![20_000]!,
+    rss.plainjob![20_000]!,
+  ]),
+);
+out.push(
+  line([
+    "peak RSS, 100,000 queued rows (MiB)",
+    rss.hyperion![100_000]!,
+    rss.raw![100_000]!,
+    rss.plainjob![100_000]!,
+  ]),
+);
+out.push("");
+out.push(line(["lease+complete, µs per cycle", ...SIZES.map((n) => `${fmt(n)} queued`), "100k / 1k"]));
+out.push(line(["---", "---:", "---:", "---:", "---:"]));
+for (const system of ["hyperion", "raw"]) {
+  const f = flat[system]!;
+  out.push(line([system, ...SIZES.map((n) => (f[n]! * 1000).toFixed(1)), x(f[100_000]!, f[1_000]!)]));
+}
+out.push(
+  line([
+    "hyperion, 100k with every other change on one path",
+    "",
+    "",
+    (hot100k * 1000).toFixed(1),
+    x(hot100k, flat.hyperion![1_000]!),
+  ]),
+);
+out.push("");
+const num = (v: string | number | undefined) => Number(v);
+const targets: [string, boolean, string][] = [
+  [
+    "one-at-a-time >= 1.0x plainjob draining with its worker (worker loops)",
+    num(h.loop_1w) >= num(p.loop_1w),
+    x(num(h.loop_1w), num(p.loop_1w)),
+  ],
+  [
+    "one-at-a-time >= 1.0x plainjob, bare calls (lease, then complete)",
+    num(h.cycle_1w) >= num(p.cycle_1w),
+    x(num(h.cycle_1w), num(p.cycle_1w)),
+  ],
+  [
+    "drained in batches >= 3x plainjob draining with its worker",
+    num(h.batch_1w) >= 3 * num(p.loop_1w),
+    x(num(h.batch_1w), num(p.loop_1w)),
+  ],
+  [
+    "batched enqueue within 1.5x of raw",
+    num(r.enqueue_batch) <= 1.5 * num(h.enqueue_batch),
+    `raw is ${x(num(r.enqueue_batch), num(h.enqueue_batch))}`,
+  ],
+  [
+    "lease flat (within 1.5x) from 1k to 100k queued",
+    flat.hyperion![100_000]! <= 1.5 * flat.hyperion![1_000]!,
+    x(flat.hyperion![100_000]!, flat.hyperion![1_000]!),
+  ],
+];
+out.push(line(["target", "met", "measured"]));
+out.push(line(["---", "---", "---:"]));
+for (const [name, ok, got] of targets) out.push(line([name, ok ? "yes" : "**no**", got]));
+process.stdout.write(`${out.join("\n")}\n`);
