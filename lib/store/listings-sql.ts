@@ -2,6 +2,7 @@ import type { Database, Statement } from "bun:sqlite";
 import { z } from "zod";
 import { envError } from "../errors.ts";
 import { issuePath } from "../schema/json.ts";
+import { DONE, OPEN } from "./ddl/queue.ts";
 import { CHANGE_STATUS_VALUES } from "./ddl/statuses.ts";
 
 /*
@@ -132,6 +133,12 @@ const where = (clauses: Clause[]): { sql: string; bind: Bind } => {
   };
 };
 
+const OPEN_STATUSES = ["queued", "leased", "awaiting_approval"];
+
+/** `--status`, with the condition of the partial index that holds that status, so SQLite uses it. */
+const status = (v: string | undefined): Clause =>
+  v === undefined ? null : [`status = $status AND ${OPEN_STATUSES.includes(v) ? OPEN : DONE}`, { status: v }];
+
 const CHANGE_COLS = Object.keys(ChangeListRow.shape).join(", ");
 
 type Built = { sql: string; bind: Bind };
@@ -140,7 +147,7 @@ type Built = { sql: string; bind: Bind };
 export const listingQueries = {
   changes: (q: ChangeQuery): Built => {
     const w = where([
-      eq("status", "status", q.status),
+      status(q.status),
       eq("agent", "agent", q.agent),
       eq("request_id", "request", q.request),
       gte("updated_at", "since", q.since),

@@ -9,6 +9,9 @@ import { tmpdir } from "../_helpers.ts";
 const cases: { [K in keyof typeof listingQueries]: [string, Parameters<(typeof listingQueries)[K]>[0]][] } = {
   changes: [
     ["status", { status: "queued", limit: 100 }],
+    ["status", { status: "awaiting_approval", limit: 100 }],
+    ["status", { status: "applied", limit: 100 }],
+    ["status", { status: "rolled_back", limit: 100 }],
     ["agent", { agent: "a1", limit: 100 }],
     ["request", { request: "r1", limit: 100 }],
     ["since", { since: 1, limit: 100 }],

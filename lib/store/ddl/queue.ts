@@ -23,6 +23,8 @@ const IN_LINE = (s: string) => `${s} IN ('queued', 'leased')`;
 
 /** The condition of the partial index change_queue_open; a query must repeat it to use the index. */
 export const OPEN = "status IN ('queued', 'leased', 'awaiting_approval')";
+/** The condition of the partial index change_queue_done (finished changes, for the listings). */
+export const DONE = "status IN ('applied', 'dead', 'rejected', 'rolled_back')";
 export const QUEUE_V1 = `
 CREATE TABLE change_queue (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -57,9 +59,12 @@ CREATE INDEX change_queue_open ON change_queue(status) WHERE ${OPEN};
 CREATE INDEX change_queue_ready ON change_queue(priority DESC, seq) WHERE ready = 1;
 CREATE INDEX change_queue_task ON change_queue(task_id);
 CREATE INDEX change_queue_request ON change_queue(request_id);
--- Operator listings (lib/store/listings-sql.ts): --since and --agent.
+-- Operator listings (lib/store/listings-sql.ts): --since, --agent, and --status of a finished
+-- change (an open status is served by change_queue_open). A change enters change_queue_done once,
+-- when it finishes, so the lease path never writes to it.
 CREATE INDEX change_queue_updated ON change_queue(updated_at);
 CREATE INDEX change_queue_agent ON change_queue(agent);
+CREATE INDEX change_queue_done ON change_queue(status, updated_at) WHERE ${DONE};
 
 CREATE TABLE change_paths (
   seq INTEGER NOT NULL REFERENCES change_queue(seq) ON DELETE CASCADE ON UPDATE CASCADE,
