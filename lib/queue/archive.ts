@@ -14,7 +14,7 @@ export type ArchiveOptions = {
 };
 
 /**
- * Moves finished changes (applied, dead, rejected, rolled back) older than the TTL, with their
+ * Moves finished changes (applied, dead, rejected, rolled back) not updated within the TTL, with their
  * paths, dead letters and logs, to `<archiveDir>/changes-YYYY-MM.db`, one short transaction per
  * batch so workers wait at most one batch for the write lock.
  */

@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import { DONE } from "../ddl/queue.ts";
 import { openDatabase } from "../open.ts";
 import { immediateTx, type LockStats } from "./busy.ts";
 
@@ -10,7 +11,9 @@ const TABLES = [
   { name: "dead_letters", key: "change_id" },
 ] as const;
 
-const FINISHED = "('applied', 'dead', 'rejected', 'rolled_back')";
+// Finished changes whose last update (finish, rollback) is older than the cutoff: a range of
+// the partial index change_queue_done for each finished status.
+const OLD_FINISHED = `${DONE} AND updated_at < ?1`;
 
 /** Creates the archive's tables like the live ones (adding columns the live ones grew since). */
 const prepareArchive = (db: Database): Record<string, string> => {
@@ -38,7 +41,7 @@ export const countArchivable = (db: Database, cutoff: number): { changes: number
   changes: (
     db
       .query(
-        `SELECT count(*) AS n FROM change_queue WHERE finished_at IS NOT NULL AND finished_at < ? AND status IN ${FINISHED}`,
+        `SELECT count(*) AS n FROM change_queue WHERE ${OLD_FINISHED}`,
       )
       .get(cutoff) as { n: number }
   ).n,
@@ -46,7 +49,7 @@ export const countArchivable = (db: Database, cutoff: number): { changes: number
     db
       .query(
         `SELECT count(*) AS n FROM change_queue_logs l WHERE (l.change_id IS NULL AND l.ts < ?1)
-           OR l.change_id IN (SELECT id FROM change_queue WHERE finished_at IS NOT NULL AND finished_at < ?1 AND status IN ${FINISHED})`,
+           OR l.change_id IN (SELECT id FROM change_queue WHERE ${OLD_FINISHED})`,
       )
       .get(cutoff) as { n: number }
   ).n,
@@ -84,7 +87,7 @@ export const openArchiveSession = (
     clearLogs: db.prepare("DELETE FROM temp.archive_logs"),
     select: db.prepare(
       `INSERT INTO temp.archive_batch (seq, id) SELECT seq, id FROM main.change_queue
-       WHERE status IN ${FINISHED} AND finished_at < ? ORDER BY seq LIMIT ?`,
+       WHERE ${OLD_FINISHED} LIMIT ?2`,
     ),
     selectLogs: db.prepare(
       "INSERT INTO temp.archive_logs (id) SELECT id FROM main.change_queue_logs WHERE change_id IS NULL AND ts < ? ORDER BY ts LIMIT ?",
