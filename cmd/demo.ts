@@ -1,25 +1,35 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { defineCommand } from "citty";
+import { testappFiles } from "../lib/agents/testapp-files.ts" with { type: "macro" };
 import { envError, usageError } from "../lib/errors.ts";
 import { main } from "./_main.ts";
 
 /** The request the demo files: several files, a rename, a delete and a find/replace modify. */
 const REQUEST = "orchestrate-request-003.json";
 
-/** The sample repository: --testapp, else the source tree's testapp/, else ./testapp. */
-const findTestapp = (given: string | undefined): string => {
-  const candidates = given ? [resolve(given)] : [join(import.meta.dir, "../testapp"), resolve("testapp")];
-  const found = candidates.find((c) => existsSync(join(c, REQUEST)));
-  if (!found) {
+/** testapp/ as it was when this hyperion was built (inlined by the macro import). */
+const EMBEDDED = testappFiles();
+
+/** A sample repository given with --testapp; it must hold the demo's request. */
+const checkTestapp = (given: string): string => {
+  const dir = resolve(given);
+  if (!existsSync(join(dir, REQUEST))) {
     throw usageError(
       "E_DEMO_NO_TESTAPP",
-      given ? `${given} holds no ${REQUEST}` : "cannot find testapp/ (the sample repository)",
-      "run from the Hyperion source tree, or pass --testapp DIR",
+      `${given} holds no ${REQUEST}`,
+      "pass a copy of Hyperion's testapp/",
     );
   }
-  return found;
+  return dir;
+};
+
+const writeEmbedded = (dir: string) => {
+  for (const [path, file] of Object.entries(EMBEDDED)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), file.text, { mode: file.mode });
+  }
 };
 
 /** This hyperion as a command line: the compiled executable itself, or bun running the root file. */
@@ -65,7 +75,7 @@ const command = defineCommand({
   args: {
     testapp: {
       type: "string",
-      description: "Sample repository to copy (default: the source tree's testapp/)",
+      description: "Sample repository to copy (default: the testapp/ built into hyperion)",
       valueHint: "DIR",
     },
     dir: {
@@ -75,7 +85,7 @@ const command = defineCommand({
     },
   },
   async run({ args }) {
-    const source = findTestapp(args.testapp);
+    const source = args.testapp === undefined ? null : checkTestapp(args.testapp);
     const dir = args.dir ? resolve(args.dir) : mkdtempSync(join(tmpdir(), "hyperion-demo-"));
     if (args.dir) {
       mkdirSync(dir, { recursive: true });
@@ -83,11 +93,14 @@ const command = defineCommand({
         throw usageError("E_DEMO_DIR", `${dir} is not empty`, "choose a new or empty --dir");
     }
     // A copy, never the source: the demo changes files. Local state of the source stays behind.
-    cpSync(source, dir, {
-      recursive: true,
-      filter: (p) => ![".hyperion", "node_modules"].includes(basename(p)),
-    });
-    process.stdout.write(`hyperion demo: a copy of ${source} in ${dir}\n\n`);
+    if (source === null) writeEmbedded(dir);
+    else {
+      cpSync(source, dir, {
+        recursive: true,
+        filter: (p) => ![".hyperion", "node_modules"].includes(basename(p)),
+      });
+    }
+    process.stdout.write(`hyperion demo: a copy of ${source ?? "testapp"} in ${dir}\n\n`);
 
     await step(["init", "--repo", dir], false);
     await step(["plan", "approve", "--repo", dir]);
@@ -136,8 +149,9 @@ const command = defineCommand({
         "look further:",
         `  hyperion list --repo ${dir}                 every change and its status`,
         `  hyperion history --repo ${dir}              requests, tasks and what became of them`,
-        `  hyperion logs <change> --repo ${dir}        one change's events, validation output included`,
-        `  hyperion tui --repo ${dir}                  the dashboard`,
+        `  hyperion logs --change <id> --repo ${dir}   one change's events, validation output included`,
+        `  hyperion summary <request> --repo ${dir}    what was asked, planned, applied and validated`,
+        `  hyperion rollback --request <id> --repo ${dir}   undo it all`,
         "",
       ].join("\n"),
     );

@@ -1,23 +1,18 @@
 import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, run, tmpdir } from "../_helpers.ts";
+import { run, tmpdir } from "../_helpers.ts";
 import { edited, editsPerFile, fileName, stackedChanges, writeTree } from "../runtime/_changes.ts";
+import { compiledBinary } from "./_binary.ts";
 
 // Real child processes on a shared machine: a cap against hangs, not a speed target.
 setDefaultTimeout(120_000);
 
-// The compiled executable, built once into a temp dir and run from outside the source tree.
+// The compiled executable, run from outside the source tree.
 let bin = "";
-let cleanup: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  const dir = await tmpdir("hyperion-bin-");
-  cleanup = () => dir[Symbol.asyncDispose]();
-  bin = join(dir.path, "hyperion");
-  const built = await run([process.execPath, join(ROOT, "scripts/build.ts"), "--outfile", bin]);
-  expect(built.exitCode).toBe(0);
-  return cleanup;
+  bin = await compiledBinary();
 });
 
 describe("compiled hyperion", () => {

@@ -1,21 +1,15 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { ROOT, run, tmpdir } from "../_helpers.ts";
-import { copyTestapp, expectedTree, readTree, TESTAPP } from "./_tree.ts";
+import { run, tmpdir } from "../_helpers.ts";
+import { compiledBinary } from "./_binary.ts";
+import { copyTestapp, expectedTree, readTree } from "./_tree.ts";
 
 // The compiled executable finds itself differently from `bun cmd/hyperion.ts` (demo re-runs it
 // as child processes), so the agents' commands are checked in the binary too.
 let bin = "";
-let dir: Awaited<ReturnType<typeof tmpdir>> | undefined;
 
 beforeAll(async () => {
-  dir = await tmpdir("hyperion-request-bin-");
-  bin = join(dir.path, "hyperion");
-  const built = await run([process.execPath, join(ROOT, "scripts/build.ts"), "--outfile", bin]);
-  expect(built.exitCode).toBe(0);
-});
-afterAll(async () => {
-  await dir?.[Symbol.asyncDispose]();
+  bin = await compiledBinary();
 });
 
 describe("compiled hyperion: the agents pipeline", () => {
@@ -33,10 +27,10 @@ describe("compiled hyperion: the agents pipeline", () => {
     expect(bad.stderr).toStartWith("hyperion: E_JSON: <stdin>:1:2: ");
   });
 
-  test("demo runs its steps through the binary itself", async () => {
+  test("demo runs its steps through the binary itself, from the testapp it carries", async () => {
     await using tmp = await tmpdir();
     const out = join(tmp.path, "demo");
-    const r = await run([bin, "demo", "--testapp", TESTAPP, "--dir", out], { cwd: tmp.path });
+    const r = await run([bin, "demo", "--dir", out], { cwd: tmp.path });
     expect(r.stderr).toBe("");
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain("applied 4 · retried 0 · dead 0");

@@ -16,7 +16,7 @@ describe("hyperion demo", () => {
     expect(r.stdout).toContain("applied 4 · retried 0 · dead 0 · held for approval 0");
     expect(r.stdout).toContain(`$ hyperion file-mods --request r-`);
     expect(r.stdout).toContain(`$ hyperion queue-metrics --repo ${dir}`);
-    expect(r.stdout).toContain(`hyperion tui --repo ${dir}`);
+    expect(r.stdout).toContain(`hyperion summary <request> --repo ${dir}`);
     expect(readTree(dir)).toEqual(expectedTree("003"));
   });
 
