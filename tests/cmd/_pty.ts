@@ -9,8 +9,8 @@ const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
  */
 export const hyperionOnTty = async (
   args: string[],
-  opts: { prompt: string; answer: string },
-): Promise<{ exitCode: number; screen: string; prompted: boolean }> => {
+  opts: { prompt?: string; answer?: string } = {},
+): Promise<{ exitCode: number; screen: string; raw: string; prompted: boolean }> => {
   const cmd = [process.execPath, `${ROOT}/cmd/hyperion.ts`, ...args].map(quote).join(" ");
   // A pty starts with 0 columns, which would wrap the prompt one character per line.
   const proc = Bun.spawn(["script", "-qec", `stty cols 500 rows 50; exec ${cmd}`, "/dev/null"], {
@@ -25,12 +25,12 @@ export const hyperionOnTty = async (
   const decoder = new TextDecoder();
   for await (const chunk of proc.stdout) {
     screen += decoder.decode(chunk, { stream: true });
-    if (!prompted && Bun.stripANSI(screen).includes(opts.prompt)) {
+    if (opts.prompt !== undefined && !prompted && Bun.stripANSI(screen).includes(opts.prompt)) {
       prompted = true;
-      proc.stdin.write(opts.answer);
+      proc.stdin.write(opts.answer ?? "");
       await proc.stdin.flush();
     }
   }
   await proc.stdin.end();
-  return { exitCode: await proc.exited, screen: Bun.stripANSI(screen), prompted };
+  return { exitCode: await proc.exited, screen: Bun.stripANSI(screen), raw: screen, prompted };
 };

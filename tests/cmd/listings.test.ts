@@ -6,6 +6,7 @@ import type { z } from "zod";
 import { recordSchemas } from "../../lib/ops/index.ts";
 import { hyperion, tmpdir } from "../_helpers.ts";
 import { seedRepo } from "../ops/_seed.ts";
+import { hyperionOnTty } from "./_pty.ts";
 
 const H = 3_600_000;
 let dir: Awaited<ReturnType<typeof tmpdir>>;
@@ -82,6 +83,17 @@ describe("hyperion list", () => {
     expect(col).toBeGreaterThan(0);
     for (const l of lines.slice(1))
       expect(l.slice(col).split(" ")[0]).toMatch(/^(queued|awaiting_approval|dead|applied)$/);
+  });
+});
+
+describe("hyperion list on a terminal", () => {
+  test("colours the status column, keeping the same columns", async () => {
+    const tty = await hyperionOnTty(["list", "--repo", repo]);
+    expect(tty.exitCode).toBe(0);
+    expect(tty.raw).toContain("\x1b[32mapplied");
+    expect(tty.raw).toContain("\x1b[31mdead");
+    const plain = await hyperion(["list", "--repo", repo]);
+    expect(tty.screen.replaceAll("\r\n", "\n")).toContain(plain.stdout.trimEnd());
   });
 });
 
