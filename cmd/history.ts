@@ -20,11 +20,13 @@ const command = defineCommand({
   args: {
     ...listingArgs,
     status: { type: "string", description: `Only this status: ${REQUEST_STATUS_VALUES.join(", ")}` },
+    agent: { type: "string", description: "Only requests planned by this agent (stub, copilot, ...)" },
     request: { type: "string", description: "Only this task request", valueHint: "ID" },
   },
   run({ args }) {
     const query = {
       status: parseChoice("status", args.status, REQUEST_STATUS_VALUES),
+      agent: parseText("agent", args.agent),
       request: parseText("request", args.request),
       since: args.since === undefined ? undefined : parseSince(args.since),
       limit: parseLimit(args.limit),

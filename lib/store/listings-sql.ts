@@ -103,7 +103,13 @@ export type ChangeQuery = {
   limit: number;
 };
 export type DeadLetterQuery = { agent?: string; request?: string; since?: number; limit: number };
-export type RequestQuery = { status?: string; request?: string; since?: number; limit: number };
+export type RequestQuery = {
+  status?: string;
+  agent?: string;
+  request?: string;
+  since?: number;
+  limit: number;
+};
 export type LogQuery = { change?: string; levels?: string[]; since?: number; limit: number };
 /** `path` matches exactly; `pathPrefix` (ending in '/') matches a directory's files. */
 export type FileModQuery = {
@@ -174,6 +180,7 @@ export const listingQueries = {
   requests: (q: RequestQuery): Built => {
     const w = where([
       eq("r.status", "status", q.status),
+      eq("r.agent", "agent", q.agent),
       eq("r.id", "request", q.request),
       gte("r.created_at", "since", q.since),
     ]);

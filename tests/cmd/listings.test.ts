@@ -143,9 +143,11 @@ describe("hyperion history", () => {
     expect(rows[0]).toMatchObject({ status: "needs_clarification", created_at: iso(H / 3) });
   });
 
-  test("filters by --status, --request, --since and --limit", async () => {
+  test("filters by --status, --agent, --request, --since and --limit", async () => {
     expect((await json("history", ["--status", "needs_clarification"])).map((r) => r.id)).toEqual(["r3"]);
     expect((await json("history", ["--request", "r1"])).map((r) => r.id)).toEqual(["r1"]);
+    expect((await json("history", ["--agent", "copilot"])).map((r) => r.id)).toEqual(["r2"]);
+    expect((await json("history", ["--agent", "stub"])).map((r) => r.id)).toEqual(["r3", "r1"]);
     expect((await json("history", ["--since", "8h"])).map((r) => r.id)).toEqual(["r3", "r2"]);
     expect((await json("history", ["--limit", "1"])).map((r) => r.id)).toEqual(["r3"]);
   });

@@ -10,7 +10,7 @@ const H = 3_600_000;
  *
  *   request  created   status               tasks  changes
  *   r1       now-11h   enqueued             2      c1 (a1, applied at -9h), c2 (a2, dead at -7h)
- *   r2       now-6h    enqueued             1      c3 (a1, queued at -5h), c4 (a2, awaiting approval at -1h)
+ *   r2       now-6h    enqueued (copilot)   1      c3 (a1, queued at -5h), c4 (a2, awaiting approval at -1h)
  *   r3       now-20m   needs_clarification  0
  *   -                                             c5 (a1, ad-hoc, queued at -30m)
  *
@@ -35,7 +35,7 @@ export const seedRepo = (repo: string, now = Date.now()) => {
     changes: [{ path, operation: "create", patch: "" }],
   });
   const req = requestsSql(r.db);
-  const request = (id: string, offset: number, status: "enqueued" | "needs_clarification") =>
+  const request = (id: string, offset: number, status: "enqueued" | "needs_clarification", agent = "stub") =>
     req.insertRequest({
       id,
       title: `request ${id}`,
@@ -46,7 +46,7 @@ export const seedRepo = (repo: string, now = Date.now()) => {
       payload: "{}",
       brief: null,
       answers: null,
-      agent: "stub",
+      agent,
       fallback: 0,
       fallback_reason: null,
       created_at: now - offset,
@@ -96,7 +96,7 @@ export const seedRepo = (repo: string, now = Date.now()) => {
     retryable: false,
   });
 
-  request("r2", 6 * H, "enqueued");
+  request("r2", 6 * H, "enqueued", "copilot");
   task("t-c3", "r2", 6 * H);
   at(5 * H);
   queue.enqueue(cr("c3", "a1", "r2", "src/c.ts"));

@@ -23,6 +23,7 @@ const cases: { [K in keyof typeof listingQueries]: [string, Parameters<(typeof l
   ],
   requests: [
     ["status", { status: "enqueued", limit: 100 }],
+    ["agent", { agent: "stub", limit: 100 }],
     ["request", { request: "r1", limit: 100 }],
     ["since", { since: 1, limit: 100 }],
   ],

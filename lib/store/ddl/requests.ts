@@ -27,6 +27,8 @@ CREATE TABLE task_requests (
 );
 CREATE INDEX task_requests_created ON task_requests(created_at);
 CREATE INDEX task_requests_status ON task_requests(status, created_at);
+-- hyperion history --agent (lib/store/listings-sql.ts).
+CREATE INDEX task_requests_agent ON task_requests(agent, created_at);
 
 CREATE TABLE tasks (
   id TEXT PRIMARY KEY,
