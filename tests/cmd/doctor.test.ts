@@ -1,6 +1,6 @@
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
-import { chmodSync, closeSync, openSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, mkdirSync, openSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { type Check, DoctorReport } from "../../lib/ops/index.ts";
 import { createQueue } from "../../lib/queue/index.ts";
@@ -220,5 +220,35 @@ describe("hyperion doctor", () => {
     expect(out.stdout).toMatch(/^FAIL\s+secret\s+.*mode 640/m);
     expect(out.stdout).toContain(`chmod 600 ${join(r.repo, ".hyperion", "secret")}`);
     expect(out.stdout).toMatch(/1 failed, \d+ warnings?/);
+  });
+
+  test("names the coding CLIs on PATH with their versions, and fails when the configured one is missing", async () => {
+    await using r = await fresh();
+    const bin = join(r.repo, "bin");
+    mkdirSync(bin);
+    // A stand-in for the real CLI: same name, answers --version the way it does.
+    writeFileSync(
+      join(bin, "copilot"),
+      '#!/bin/sh\n[ "$1" = --version ] && echo "1.0.102" && exit 0\nexit 2\n',
+      {
+        mode: 0o755,
+      },
+    );
+    const run = (agent: string) =>
+      hyperion(["doctor", "--repo", r.repo, "--format", "json"], {
+        env: { PATH: bin, HYPERION_AGENT: agent },
+      });
+    const found = DoctorReport.parse(JSON.parse((await run("copilot")).stdout));
+    const agents = found.checks.find((c) => c.name === "agents")!;
+    expect(agents).toMatchObject({
+      status: "ok",
+      details: { agent: "copilot", versions: { copilot: "1.0.102" } },
+    });
+    expect(agents.summary).toContain("copilot 1.0.102");
+    const missing = await run("claude");
+    expect(missing.exitCode).toBe(1);
+    const check = DoctorReport.parse(JSON.parse(missing.stdout)).checks.find((c) => c.name === "agents")!;
+    expect(check).toMatchObject({ status: "fail" });
+    expect(check.summary).toContain("`claude` is not on PATH");
   });
 });

@@ -82,14 +82,35 @@ const CLIS: Partial<Record<AgentName, string>> = {
   gemini: "gemini",
 };
 
-/** Agent CLIs on PATH; the configured harness's must be there. */
+/** The first line `<cli> --version` prints; null when it fails or takes over 5 s. */
+const versionOf = (path: string, env: Record<string, string | undefined>): string | null => {
+  try {
+    // stdin is /dev/null: some CLIs (codex) read a prompt from a stdin that is not a terminal.
+    const r = Bun.spawnSync([path, "--version"], {
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      env,
+      timeout: 5_000,
+    });
+    const line = r.stdout.toString().trim().split("\n")[0]?.trim();
+    return r.exitCode === 0 && line ? line.slice(0, 80) : null;
+  } catch {
+    return null;
+  }
+};
+
+/** Agent CLIs on PATH with their versions; the configured harness's must be there. */
 export const checkAgents = (config: Config, env: Record<string, string | undefined> = process.env): Check => {
   const chosen = (env.HYPERION_AGENT || config.agents.default) as AgentName;
-  const found = Object.fromEntries(
-    Object.entries(CLIS).map(([agent, bin]) => [agent, Bun.which(bin!, { PATH: env.PATH ?? "" }) ?? null]),
-  );
-  const on = Object.keys(found).filter((a) => found[a]);
-  const details = { agent: chosen, found };
+  const found: Record<string, string | null> = {};
+  const versions: Record<string, string | null> = {};
+  for (const [agent, bin] of Object.entries(CLIS)) {
+    found[agent] = Bun.which(bin!, { PATH: env.PATH ?? "" }) ?? null;
+    if (found[agent]) versions[agent] = versionOf(found[agent]!, env);
+  }
+  const on = Object.keys(versions).map((a) => (versions[a] ? `${a} ${versions[a]}` : a));
+  const details = { agent: chosen, found, versions };
   const cli = CLIS[chosen];
   if (cli && !found[chosen])
     return problem(
