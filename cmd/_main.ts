@@ -92,7 +92,10 @@ export const report = (e: unknown): number => {
   }
   const name = (e as { name?: string })?.name;
   if (name === "CLIError") {
-    process.stderr.write(`hyperion: E_USAGE: ${(e as Error).message} (run \`hyperion --help\`)\n`);
+    // citty colours its messages whatever the terminal; one plain line is the contract.
+    process.stderr.write(
+      `hyperion: E_USAGE: ${Bun.stripANSI((e as Error).message)} (run \`hyperion --help\`)\n`,
+    );
     return 2;
   }
   process.stderr.write(

@@ -152,3 +152,14 @@ describe("hyperion init", () => {
     expect(readdirSync(join(dir.path, ".hyperion"))).toEqual(["config.json"]);
   });
 });
+
+describe("citty's own errors", () => {
+  test("an enum flag with a bad value is one plain line, exit 2", async () => {
+    await using dir = await tmpdir();
+    const r = await hyperion(["init", "--repo", dir.path, "--format", "xml"]);
+    expect(r.exitCode).toBe(2);
+    oneLine(r.stderr, "E_USAGE");
+    expect(r.stderr).not.toContain("\x1b[");
+    expect(readdirSync(dir.path)).toEqual([]);
+  });
+});
