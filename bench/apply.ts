@@ -9,6 +9,7 @@ import { join } from "node:path";
 import {
   applyChange,
   applyChanges,
+  applyChangesAsync,
   makeFileChange,
   signPayload,
   validateChangeRequest,
@@ -49,13 +50,22 @@ const rows = changes.map((c, i) => {
 });
 const gitPatch = changes.map((c) => c.patch).join("");
 
-type Contender = { name: string; run: (dir: string, base: string) => void };
+type Contender = { name: string; run: (dir: string, base: string) => void | Promise<void> };
 const contenders: Contender[] = [
   {
     name: "`git apply` (one process call, 1,000 patches)",
     run: (dir, base) => {
       const git = Bun.spawnSync(["git", "apply", join(base, "all.patch")], { cwd: dir });
       if (git.exitCode !== 0) throw new Error(`git apply failed: ${git.stderr.toString()}`);
+    },
+  },
+  {
+    name: "Hyperion `applyChangesAsync` (one call, 1,000 changes, file writes overlapped)",
+    run: async (dir, base) => {
+      const db = openDatabase(join(base, `${Math.random()}.db`), { create: true });
+      const out = await applyChangesAsync({ repo: dir, db, secret, changes: rows, limits });
+      db.close();
+      if (out.some((o) => !o.ok)) throw new Error("applyChangesAsync failed");
     },
   },
   {
@@ -100,7 +110,7 @@ for (let round = 0; round < ROUNDS; round++) {
     for (let k = 0; k < contenders.length; k++) {
       const at = (k + round) % contenders.length; // rotate who goes first
       const t = performance.now();
-      contenders[at]!.run(dirs[at]!, base);
+      await contenders[at]!.run(dirs[at]!, base);
       times[at]!.push(performance.now() - t);
     }
     for (let i = 0; i < FILES; i += 37) {

@@ -5,7 +5,7 @@ import { type ApplySql, applySql, type NewModification, type Prior } from "../st
 import { fail } from "./codes.ts";
 import { type FileState, readResolved } from "./files.ts";
 import { sha256Hex } from "./hash.ts";
-import { type Entry, executeAll, type Op } from "./journal.ts";
+import { type Entry, executeAll, executeAllAsync, type Op } from "./journal.ts";
 import type { ParsedPatch } from "./parse.ts";
 import { pathKey, printable, realRoot, resolveInRepo } from "./paths.ts";
 import { rebase } from "./rebase.ts";
@@ -184,16 +184,26 @@ const asError = (e: unknown): HyperionError => {
  * `git apply` call shares one process; a change touching a path of an earlier one in the batch
  * waits until that one is written.
  */
-export const applyChanges = (ctx: ApplyManyContext): ApplyOutcome[] => {
+type Planned = { at: number; id: string; entry: Entry; result: ApplyResult };
+type Exec = { root: string; sql: ApplySql; step: (s: string) => void; entries: Entry[] };
+
+/**
+ * The batching shared by the sync and async drivers: checks each change, groups changes on
+ * disjoint paths, and yields each group's planned entries for the driver to execute; the driver
+ * sends back each entry's error (or null).
+ */
+function* batches(
+  ctx: ApplyManyContext,
+  out: ApplyOutcome[],
+): Generator<Exec, void, (HyperionError | null)[]> {
   const step = ctx.onStep ?? (() => {});
   const limits = ctx.limits ?? defaultConfig().limits;
   const sql = applySql(ctx.db);
   const root = realRoot(ctx.repo);
-  const out: ApplyOutcome[] = new Array(ctx.changes.length);
   let batch: { c: Checked; at: number }[] = [];
   const held = new Set<string>();
-  const flush = () => {
-    const planned: { at: number; id: string; entry: Entry; result: ApplyResult }[] = [];
+  function* flush(): Generator<Exec, void, (HyperionError | null)[]> {
+    const planned: Planned[] = [];
     const cache = new Map<string, string>();
     for (const { c, at } of batch) {
       try {
@@ -202,20 +212,20 @@ export const applyChanges = (ctx: ApplyManyContext): ApplyOutcome[] => {
         out[at] = { id: c.row.id, ok: false, error: asError(e) };
       }
     }
-    step("planned");
-    if (planned.length > 0) {
-      const errors = executeAll({ root, sql, step, entries: planned.map((p) => p.entry) });
-      planned.forEach((p, n) => {
-        const error = errors[n];
-        out[p.at] = error ? { id: p.id, ok: false, error } : { id: p.id, ok: true, result: p.result };
-      });
-    }
     batch = [];
     held.clear();
-  };
+    step("planned");
+    if (planned.length === 0) return;
+    const errors = yield { root, sql, step, entries: planned.map((p) => p.entry) };
+    planned.forEach((p, n) => {
+      const error = errors[n];
+      out[p.at] = error ? { id: p.id, ok: false, error } : { id: p.id, ok: true, result: p.result };
+    });
+  }
   const ids = new Set<string>();
   const priors = sql.priors(ctx.changes.map((r) => r.id));
-  ctx.changes.forEach((row, at) => {
+  for (let at = 0; at < ctx.changes.length; at++) {
+    const row = ctx.changes[at]!;
     let c: Checked | ApplyResult;
     try {
       if (ids.has(row.id)) throw fail("E_SCHEMA", `change ${row.id} appears twice in one batch`);
@@ -223,21 +233,48 @@ export const applyChanges = (ctx: ApplyManyContext): ApplyOutcome[] => {
       c = check(priors.get(row.id), ctx.secret, row, limits);
     } catch (e) {
       out[at] = { id: row.id, ok: false, error: asError(e) };
-      return;
+      continue;
     }
     step("verified");
     if (!("row" in c)) {
       out[at] = { id: row.id, ok: true, result: c };
-      return;
+      continue;
     }
     const paths = c.cr.changes
       .flatMap((fc) => (fc.new_path ? [fc.path, fc.new_path] : [fc.path]))
       .map(pathKey);
-    if (paths.some((p) => held.has(p))) flush();
+    if (paths.some((p) => held.has(p))) yield* flush();
     batch.push({ c, at });
     for (const p of paths) held.add(p);
-  });
-  if (batch.length > 0) flush();
+  }
+  if (batch.length > 0) yield* flush();
+}
+
+/**
+ * Applies many signed changes in queue order, each atomically and on its own (one failing leaves
+ * the others applied). Changes on disjoint paths share the journal's two transactions, as one
+ * `git apply` call shares one process; a change touching a path of an earlier one in the batch
+ * waits until that one is written.
+ */
+export const applyChanges = (ctx: ApplyManyContext): ApplyOutcome[] => {
+  const out: ApplyOutcome[] = new Array(ctx.changes.length);
+  const gen = batches(ctx, out);
+  for (let next = gen.next(); !next.done; ) next = gen.next(executeAll(next.value));
+  return out;
+};
+
+/**
+ * applyChanges with each batch's temp writes and renames in flight together (at most
+ * `concurrency` at once), so disk latency overlaps; same guarantees, for a worker that drains
+ * many changes at a time.
+ */
+export const applyChangesAsync = async (
+  ctx: ApplyManyContext & { concurrency?: number },
+): Promise<ApplyOutcome[]> => {
+  const out: ApplyOutcome[] = new Array(ctx.changes.length);
+  const gen = batches(ctx, out);
+  for (let next = gen.next(); !next.done; )
+    next = gen.next(await executeAllAsync(next.value, ctx.concurrency));
   return out;
 };
 

@@ -8,9 +8,12 @@ import {
   readAt,
   removeEmptyDirs,
   rename,
+  renameAsync,
   tmpName,
   unlinkQuiet,
+  unlinkQuietAsync,
   writeNew,
+  writeNewAsync,
 } from "./files.ts";
 import { type Resolved, resolveInRepo, sameDir } from "./paths.ts";
 
@@ -65,18 +68,22 @@ const planOf = (root: string, e: Entry): Plan => {
   return { files, dirs: [...new Set(dirs)].map((d) => d.slice(root.length + 1)) };
 };
 
-/**
- * Makes each entry's file operations atomic across crashes: intents and pre-images are committed
- * first, then temp files are written beside their targets, then renamed over them, then the
- * entries are marked done. A crash anywhere is settled by `settle` on the next start. Entries of
- * one batch (disjoint paths) share the two transactions; each succeeds or fails on its own.
- * Returns, per entry, null when it was applied or the error that stopped it (nothing written).
- */
-export const executeAll = (b: Batch): (HyperionError | null)[] => {
-  const { sql, step, root } = b;
+type Run = {
+  b: Batch;
+  plans: Plan[];
+  ids: (number | undefined)[];
+  errors: (HyperionError | null)[];
+  forget: number[];
+  checkedDirs: Map<string, boolean>;
+};
+
+const live = (r: Run, n: number) => r.ids[n] !== undefined && r.errors[n] === null;
+
+/** Phase 1: intents and pre-images of every entry, in one transaction. */
+const begin = (b: Batch): Run => {
+  const { sql, root } = b;
   const plans = b.entries.map((e) => planOf(root, e));
-  const errors: (HyperionError | null)[] = b.entries.map(() => null);
-  const ids: number[] = [];
+  const r: Run = { b, plans, ids: [], errors: b.entries.map(() => null), forget: [], checkedDirs: new Map() };
   sql.immediate(() => {
     const busy = new Map<string, JournalRow>();
     for (const p of sql.pending()) for (const f of p.plan.files) busy.set(f.path, p);
@@ -84,7 +91,7 @@ export const executeAll = (b: Batch): (HyperionError | null)[] => {
       const hit = plans[n]!.files.find((f) => busy.has(f.path));
       if (hit) {
         const p = busy.get(hit.path)!;
-        errors[n] = fail(
+        r.errors[n] = fail(
           "E_APPLY_IN_PROGRESS",
           `'${hit.path}' is being changed by ${p.kind} of ${p.change_id}`,
           {
@@ -102,7 +109,7 @@ export const executeAll = (b: Batch): (HyperionError | null)[] => {
         plan: plans[n]!,
         result: e.result,
       });
-      ids[n] = id;
+      r.ids[n] = id;
       e.ops.forEach((o, i) => {
         sql.insertPreImage(e.changeId, id, {
           path: plans[n]!.files[i]!.path,
@@ -117,75 +124,163 @@ export const executeAll = (b: Batch): (HyperionError | null)[] => {
       for (const m of e.mods.rows) sql.insertModification(e.changeId, id, e.mods.source, m);
     });
   });
-  step("intent");
+  b.step("intent");
+  return r;
+};
 
-  const live = (n: number) => ids[n] !== undefined && errors[n] === null;
-  const checkedDirs = new Map<string, boolean>();
-  const forget: number[] = [];
+// A directory swapped for a symlink since it was resolved is caught here, before any rename.
+const checkDirs = (r: Run, e: Entry) => {
+  for (const o of e.ops) {
+    if (o.res.missing.length === 0 && !sameDir(o.res.dir, r.checkedDirs)) {
+      throw fail("E_PATH_OUTSIDE_REPO", `a directory above '${o.res.rel}' changed while applying`, {
+        details: { path: o.res.rel },
+      });
+    }
+  }
+};
+
+/** An entry whose temps could not be written: remove them, forget the entry, keep its error. */
+const tempsFailed = (r: Run, n: number, madeDirs: string[], err: unknown) => {
+  const e = r.b.entries[n]!;
+  e.ops.forEach((o, i) => {
+    const tmp = r.plans[n]!.files[i]!.tmp;
+    if (tmp) unlinkQuiet(`${dirOf(o.res)}/${tmp}`);
+  });
+  removeEmptyDirs(madeDirs);
+  r.forget.push(r.ids[n]!);
+  r.errors[n] =
+    err instanceof HyperionError ? err : ioError("write a temp file for", e.ops[0]?.res.rel ?? "", err);
+};
+
+/** Phase 2 done: drop the entries that failed, before any rename. */
+const tempsDone = (r: Run) => {
+  if (r.forget.length > 0) {
+    r.b.sql.immediate(() => {
+      for (const id of r.forget) r.b.sql.forget(id);
+    });
+  }
+  r.b.step("temps");
+};
+
+/** A rename failed mid-entry: the intent is on record, so undo exactly as recovery would. */
+const renameFailed = (r: Run, n: number, err: unknown) => {
+  const e = r.b.entries[n]!;
+  const row = r.b.sql.latest(e.changeId, e.kind);
+  if (row && row.id === r.ids[n]) settle(r.b.root, r.b.sql, row, maxOf(e.ops), "back");
+  r.errors[n] = ioError("rename onto", e.ops[0]?.res.rel ?? "", err);
+};
+
+/** Phase 4: mark every entry that got through done, in one transaction. */
+const finish = (r: Run): (HyperionError | null)[] => {
+  const { b } = r;
   b.entries.forEach((e, n) => {
-    if (!live(n)) return;
-    const files = plans[n]!.files;
+    if (live(r, n) && e.dropDirs) removeEmptyDirs(e.dropDirs);
+  });
+  b.sql.immediate(() => {
+    b.entries.forEach((e, n) => {
+      if (!live(r, n)) return;
+      b.sql.setState(r.ids[n]!, "applied");
+      e.onDone?.();
+    });
+  });
+  b.step("committed");
+  return r.errors;
+};
+
+/**
+ * Makes each entry's file operations atomic across crashes: intents and pre-images are committed
+ * first, then temp files are written beside their targets, then renamed over them, then the
+ * entries are marked done. A crash anywhere is settled by `settle` on the next start. Entries of
+ * one batch (disjoint paths) share the two transactions; each succeeds or fails on its own.
+ * Returns, per entry, null when it was applied or the error that stopped it (nothing written).
+ */
+export const executeAll = (b: Batch): (HyperionError | null)[] => {
+  const r = begin(b);
+  b.entries.forEach((e, n) => {
+    if (!live(r, n)) return;
+    const files = r.plans[n]!.files;
     const madeDirs: string[] = [];
     try {
       e.ops.forEach((o, i) => {
         if (o.op !== "write") return;
         madeDirs.push(...makeDirs(o.res.dir, o.res.missing));
         writeNew(`${dirOf(o.res)}/${files[i]!.tmp}`, o.content!, o.mode!);
-        step(`temp:${o.res.rel}`);
+        b.step(`temp:${o.res.rel}`);
       });
-      // A directory swapped for a symlink since it was resolved is caught here, before any rename.
-      for (const o of e.ops) {
-        if (o.res.missing.length === 0 && !sameDir(o.res.dir, checkedDirs)) {
-          throw fail("E_PATH_OUTSIDE_REPO", `a directory above '${o.res.rel}' changed while applying`, {
-            details: { path: o.res.rel },
-          });
-        }
-      }
+      checkDirs(r, e);
     } catch (err) {
-      e.ops.forEach((o, i) => {
-        if (files[i]!.tmp) unlinkQuiet(`${dirOf(o.res)}/${files[i]!.tmp}`);
-      });
-      removeEmptyDirs(madeDirs);
-      forget.push(ids[n]!);
-      errors[n] =
-        err instanceof HyperionError ? err : ioError("write a temp file for", e.ops[0]?.res.rel ?? "", err);
+      tempsFailed(r, n, madeDirs, err);
     }
   });
-  if (forget.length > 0) {
-    sql.immediate(() => {
-      for (const id of forget) sql.forget(id);
-    });
-  }
-  step("temps");
-
+  tempsDone(r);
   b.entries.forEach((e, n) => {
-    if (!live(n)) return;
-    const files = plans[n]!.files;
+    if (!live(r, n)) return;
+    const files = r.plans[n]!.files;
     try {
       e.ops.forEach((o, i) => {
         if (o.op === "write") rename(`${dirOf(o.res)}/${files[i]!.tmp}`, abs(o.res));
         else unlinkQuiet(abs(o.res));
-        step(`rename:${o.res.rel}`);
+        b.step(`rename:${o.res.rel}`);
       });
     } catch (err) {
-      // The intent is on record: undo what was renamed, exactly as recovery after a crash would.
-      const row = sql.latest(e.changeId, e.kind);
-      if (row && row.id === ids[n]) settle(root, sql, row, maxOf(e.ops), "back");
-      errors[n] = ioError("rename onto", e.ops[0]?.res.rel ?? "", err);
+      renameFailed(r, n, err);
     }
   });
-  b.entries.forEach((e, n) => {
-    if (live(n) && e.dropDirs) removeEmptyDirs(e.dropDirs);
+  return finish(r);
+};
+
+/** Runs `fn` over the items with at most `limit` at once. */
+const pool = async <T>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<void>) => {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+};
+
+/**
+ * executeAll with the file phases run concurrently (temp writes, then renames), so a disk's
+ * latency overlaps across entries. The invariant is the same: every temp of the batch is complete
+ * before the first rename.
+ */
+export const executeAllAsync = async (b: Batch, concurrency = 32): Promise<(HyperionError | null)[]> => {
+  const r = begin(b);
+  await pool(b.entries, concurrency, async (e, n) => {
+    if (!live(r, n)) return;
+    const files = r.plans[n]!.files;
+    const madeDirs: string[] = [];
+    try {
+      for (let i = 0; i < e.ops.length; i++) {
+        const o = e.ops[i]!;
+        if (o.op !== "write") continue;
+        madeDirs.push(...makeDirs(o.res.dir, o.res.missing));
+        await writeNewAsync(`${dirOf(o.res)}/${files[i]!.tmp}`, o.content!, o.mode!);
+        b.step(`temp:${o.res.rel}`);
+      }
+      checkDirs(r, e);
+    } catch (err) {
+      tempsFailed(r, n, madeDirs, err);
+    }
   });
-  sql.immediate(() => {
-    b.entries.forEach((e, n) => {
-      if (!live(n)) return;
-      sql.setState(ids[n]!, "applied");
-      e.onDone?.();
-    });
+  tempsDone(r);
+  await pool(b.entries, concurrency, async (e, n) => {
+    if (!live(r, n)) return;
+    const files = r.plans[n]!.files;
+    try {
+      for (let i = 0; i < e.ops.length; i++) {
+        const o = e.ops[i]!;
+        if (o.op === "write") await renameAsync(`${dirOf(o.res)}/${files[i]!.tmp}`, abs(o.res));
+        else await unlinkQuietAsync(abs(o.res));
+        b.step(`rename:${o.res.rel}`);
+      }
+    } catch (err) {
+      renameFailed(r, n, err);
+    }
   });
-  step("committed");
-  return errors;
+  return finish(r);
 };
 
 /** One entry on its own; throws what stopped it. */

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import {
   applyChange,
   applyChanges,
+  applyChangesAsync,
   makeFileChange,
   signPayload,
   validateChangeRequest,
@@ -107,5 +108,32 @@ describe("applyChanges", () => {
     const out = applyChanges({ repo: f.repo, db: f.db, secret: f.secret, changes: [one, two] });
     expect(out.every((o) => o.ok && !o.result.rebased)).toBe(true);
     expect(f.read("a.txt")).toBe("3\n");
+  });
+
+  test("the overlapped (async) driver gives the same outcomes and tree", async () => {
+    await using f = await fixture();
+    f.write({ "a.txt": "a\n", "b.txt": "b\n", "s.txt": "1\n" });
+    const changes = [
+      f.signed({ task_id: "t", changes: [makeFileChange("a.txt", "a\n", "A\n")] }),
+      f.signed({ task_id: "t", changes: [makeFileChange("b.txt", "not b\n", null)] }),
+      f.signed({ task_id: "t", changes: [makeFileChange("s.txt", "1\n", "2\n")] }),
+      f.signed({ task_id: "t", changes: [makeFileChange("s.txt", "2\n", "3\n")] }),
+      f.signed({ task_id: "t", changes: [makeFileChange("new/c.txt", null, "c\n")] }),
+    ];
+    const out = await applyChangesAsync({
+      repo: f.repo,
+      db: f.db,
+      secret: f.secret,
+      changes,
+      concurrency: 2,
+    });
+    expect(out.map((o) => (o.ok ? "ok" : o.error.code))).toEqual(["ok", "E_CONFLICT", "ok", "ok", "ok"]);
+    expect([f.read("a.txt"), f.read("b.txt"), f.read("s.txt"), f.read("new/c.txt")]).toEqual([
+      "A\n",
+      "b\n",
+      "3\n",
+      "c\n",
+    ]);
+    expect(rows(f.db).journal.map((j) => j.state)).toEqual(["applied", "applied", "applied", "applied"]);
   });
 });

@@ -156,6 +156,31 @@ describe("crash at every step of an apply", async () => {
   });
 });
 
+describe("crash at every step of an overlapped (async) apply", async () => {
+  const { pre, post } = await expected();
+  const { f: probe, payloadFile } = await setup();
+  const recorded = await child(probe, "apply-async", payloadFile);
+  await probe[Symbol.asyncDispose]();
+  const steps = stepsOf(recorded.stdout);
+
+  test("a full run passes the same steps as the synchronous path", () => {
+    expect(recorded.exitCode).toBe(0);
+    expect(steps).toContain("temps");
+    expect(steps.at(-1)).toBe("committed");
+  });
+
+  for (const step of steps) {
+    test(`killed after '${step}', recovery leaves all or nothing`, async () => {
+      const { f, payloadFile } = await setup();
+      await using _ = f;
+      expect((await child(f, "apply-async", payloadFile, step)).exitCode).not.toBe(0);
+      expect((await child(f, "recover", "")).exitCode).toBe(0);
+      expect(snapshotTree(f.repo)).toEqual(steps.indexOf(step) >= lastTemp(steps) ? post : pre);
+      expect(rows(f.db).journal.filter((j) => j.state === "pending")).toEqual([]);
+    });
+  }
+});
+
 describe("crash at every step of a rollback", async () => {
   const { pre, post } = await expected();
   const { f: probe, row: probeRow } = await setup();
