@@ -5,7 +5,7 @@ export * from "./plan.ts";
 export * from "./posix-regex.ts";
 export * from "./review.ts";
 export * from "./risk.ts";
+export * from "./rollback.ts";
 export * from "./runner.ts";
 export * from "./summary.ts";
 export * from "./workplan.ts";
-export * from "./rollback.ts";

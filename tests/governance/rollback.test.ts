@@ -9,7 +9,7 @@ import { copyTestapp, readTree, TESTAPP } from "../e2e/_tree.ts";
 setDefaultTimeout(120_000);
 
 const lines = (n: number, edit: Record<number, string> = {}) =>
-  Array.from({ length: n }, (_, i) => edit[i] ?? `line ${i}`).join("\n") + "\n";
+  `${Array.from({ length: n }, (_, i) => edit[i] ?? `line ${i}`).join("\n")}\n`;
 
 const oneChange = async (before: string, after: string) => {
   const dir = await tmpdir();
