@@ -50,6 +50,43 @@ describe("complete", () => {
   });
 });
 
+describe("completeNext", () => {
+  test("completes a change and leases the next in one step; a stale token changes nothing", async () => {
+    await using f = await queueFixture();
+    const [a, b, c] = f.queue.enqueue([cr(["p"]), cr(["p"]), cr(["q"])]);
+    const la = f.queue.lease("w")!;
+    expect(la.id).toBe(a!.id);
+    // Completing a frees p: b (older) goes before c.
+    const lb = f.queue.completeNext(la.id, la.token, "w", { files: 1 })!;
+    expect(lb.id).toBe(b!.id);
+    expect(f.queue.get(a!.id)!.status).toBe("applied");
+    expect(f.queue.logs(a!.id).at(-1)).toMatchObject({ event: "applied", data: { files: 1 } });
+    expect(thrown(() => f.queue.completeNext(la.id, la.token, "w")).code).toBe("E_LEASE_LOST");
+    expect(f.queue.get(b!.id)).toMatchObject({ status: "leased", lease_token: lb.token });
+    const lc = f.queue.completeNext(lb.id, lb.token, "w")!;
+    expect(lc.id).toBe(c!.id);
+    expect(f.queue.completeNext(lc.id, lc.token, "w")).toBeNull();
+    expect(f.queue.metrics().depth).toMatchObject({ applied: 3, leased: 0, queued: 0 });
+  });
+
+  test("completeMany logs one applied event per change with the data passed for it", async () => {
+    await using f = await queueFixture();
+    f.queue.enqueue([cr(["a"]), cr(["b"])]);
+    const [x, y] = f.queue.leaseBatch("w", 2);
+    f.queue.completeMany([
+      { id: x!.id, token: x!.token, data: { n: 1 } },
+      { id: y!.id, token: y!.token },
+    ]);
+    expect(f.queue.logs(x!.id).at(-1)).toMatchObject({
+      event: "applied",
+      worker: "w",
+      data: { n: 1, attempt: 1 },
+    });
+    expect(f.queue.logs(y!.id).at(-1)).toMatchObject({ event: "applied", data: { token: y!.token } });
+    expect(f.queue.logs(y!.id).find((l) => l.event === "leased")?.data).toMatchObject({ token: y!.token });
+  });
+});
+
 describe("fail", () => {
   test("a retryable failure goes back with growing backoff until max_attempts, then a dead letter", async () => {
     const clock = manualClock();
