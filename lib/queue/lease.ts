@@ -25,15 +25,17 @@ type LeasedRaw = Omit<Leased, "token" | "owner" | "needs_rebase"> & {
 export const makeLease = (ctx: QueueContext) => {
   const { sql } = ctx;
   const reclaim = makeReclaimInTx(ctx);
-  let ownersCheckedAt = Number.NEGATIVE_INFINITY;
+  let reclaimedAt = Number.NEGATIVE_INFINITY;
 
   /** Leases up to `n` changes inside the caller's transaction. */
   const leaseInTx = (owner: string, n: number, leaseMs: number, pollMs: number | undefined): Leased[] => {
     const now = ctx.now();
-    // Expired leases cost one index probe; checking owners' pids costs syscalls, so less often.
-    const checkOwners = now - ownersCheckedAt >= ctx.config.reclaim_interval_ms;
-    if (checkOwners) ownersCheckedAt = now;
-    reclaim(now, checkOwners);
+    // Abandoned leases wait at most reclaim_interval_ms longer: the scan (and a kill(pid, 0) per
+    // leased row) is not worth paying on every lease.
+    if (now < reclaimedAt || now - reclaimedAt >= ctx.config.reclaim_interval_ms) {
+      reclaimedAt = now;
+      reclaim(now);
+    }
     const out: Leased[] = [];
     const leased = (r: LeasedRaw | null) => {
       if (!r) return;
@@ -61,7 +63,13 @@ export const makeLease = (ctx: QueueContext) => {
       rows.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
       if (rows.length > 0) {
         const lockMs = Math.round(ctx.lock.lockMs * 1000) / 1000;
-        sql.logLeased(rows.map((r) => r.seq), now, lockMs, ctx.lock.busyRetries, pollMs ?? null);
+        sql.logLeased(
+          rows.map((r) => r.seq),
+          now,
+          lockMs,
+          ctx.lock.busyRetries,
+          pollMs ?? null,
+        );
         for (const r of rows) out.push(toLeased(r));
       }
     }

@@ -50,10 +50,22 @@ export const makeOutcome = (ctx: QueueContext) => {
   const completeMany = ctx.tx(
     (items: { id: string; token: number; data?: object }[]): { applied: string[]; lost: string[] } => {
       const now = ctx.now();
-      const done = new Set(sql.completeMany(items.map((it) => [it.id, it.token]), now));
+      const done = new Set(
+        sql.completeMany(
+          items.map((it) => [it.id, it.token]),
+          now,
+        ),
+      );
       const applied = items.filter((it) => done.has(it.id));
-      if (applied.length > 0) sql.logApplied(applied.map((it) => [it.id, it.token, it.data ?? {}]), now);
-      return { applied: applied.map((it) => it.id), lost: items.filter((it) => !done.has(it.id)).map((it) => it.id) };
+      if (applied.length > 0)
+        sql.logApplied(
+          applied.map((it) => [it.id, it.token, it.data ?? {}]),
+          now,
+        );
+      return {
+        applied: applied.map((it) => it.id),
+        lost: items.filter((it) => !done.has(it.id)).map((it) => it.id),
+      };
     },
   );
 

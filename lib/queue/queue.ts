@@ -108,7 +108,7 @@ export const createQueue = (db: Database, opts: QueueOptions): Queue => {
       },
     ),
     ...makeReview(ctx),
-    reclaim: ctx.tx(() => reclaimInTx(ctx.now(), true)),
+    reclaim: ctx.tx(() => reclaimInTx(ctx.now())),
     ...makeInspect(ctx),
     archive: makeArchive(ctx),
     metrics: makeMetrics(ctx),

@@ -12,15 +12,15 @@ type LeaseRow = {
 };
 
 /**
- * Returns abandoned leases to the queue: those past `leased_until`, and (when `checkOwners`)
- * those whose owner is a process on this host that has exited. A change that has used up its
+ * Returns abandoned leases to the queue: those past `leased_until`, and those whose owner is a
+ * process on this host that has exited. A change that has used up its
  * attempts this way (it keeps killing its workers) becomes a dead letter instead.
  * Runs inside the caller's transaction.
  */
 export const makeReclaimInTx = (ctx: QueueContext) => {
   const { sql } = ctx;
-  return (now: number, checkOwners: boolean): number => {
-    const rows = (checkOwners ? sql.leasedRows() : sql.expiredRows(now)) as LeaseRow[];
+  return (now: number): number => {
+    const rows = sql.leasedRows() as LeaseRow[];
     let n = 0;
     for (const r of rows) {
       const expired = r.leased_until < now;

@@ -39,11 +39,7 @@ const prepareArchive = (db: Database): Record<string, string> => {
 /** Finished changes and loose log events older than `cutoff` that an archive run would move. */
 export const countArchivable = (db: Database, cutoff: number): { changes: number; logs: number } => ({
   changes: (
-    db
-      .query(
-        `SELECT count(*) AS n FROM change_queue WHERE ${OLD_FINISHED}`,
-      )
-      .get(cutoff) as { n: number }
+    db.query(`SELECT count(*) AS n FROM change_queue WHERE ${OLD_FINISHED}`).get(cutoff) as { n: number }
   ).n,
   logs: (
     db

@@ -90,9 +90,6 @@ const build = (db: Database) => {
   const leasedRows = p(
     `SELECT seq, id, lease_owner, lease_token, leased_until, attempts, max_attempts FROM change_queue WHERE ${OPEN} AND status = 'leased'`,
   );
-  const expiredRows = p(
-    `SELECT seq, id, lease_owner, lease_token, leased_until, attempts, max_attempts FROM change_queue WHERE ${OPEN} AND status = 'leased' AND leased_until < ?`,
-  );
   const setStatus = p(
     `UPDATE change_queue SET status = ?, available_at = coalesce(?, available_at), attempts = coalesce(?, attempts),
        finished_at = ?, last_error = coalesce(?, last_error), updated_at = ?
@@ -190,8 +187,13 @@ const build = (db: Database) => {
     leaseMany: (owner: string, until: number, now: number, limit: number): Raw[] =>
       leaseMany.all(owner, until, now, now, now, limit) as Raw[],
     /** Logs `leased` events for the given seqs, with the lease's telemetry. */
-    logLeased: (seqs: number[], now: number, lockMs: number, busyRetries: number, pollMs: number | null): void =>
-      void logLeased.run(now, lockMs, busyRetries, pollMs, JSON.stringify(seqs)),
+    logLeased: (
+      seqs: number[],
+      now: number,
+      lockMs: number,
+      busyRetries: number,
+      pollMs: number | null,
+    ): void => void logLeased.run(now, lockMs, busyRetries, pollMs, JSON.stringify(seqs)),
     /** Marks the changes whose [id, token] still hold their lease applied; returns their ids. */
     completeMany: (items: [string, number][], now: number): string[] =>
       (completeMany.all(now, JSON.stringify(items)) as { id: string }[]).map((r) => r.id),
@@ -220,8 +222,6 @@ const build = (db: Database) => {
     ): Raw | null => requeueLease.get(availableAt, attemptsDelta, lastError, now, id, token) as Raw | null,
     /** Every leased change (few: one per busy worker). */
     leasedRows: (): Raw[] => leasedRows.all() as Raw[],
-    /** Leased changes whose lease ended before `now`. */
-    expiredRows: (now: number): Raw[] => expiredRows.all(now) as Raw[],
     /** Moves a change from status `from` to `to`; returns its seq, or null when it was not in `from`. */
     setStatus: (
       id: string,
