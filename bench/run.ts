@@ -14,8 +14,8 @@ import { initRepo, openRepo, readSecret } from "../lib/store/index.ts";
 
 type Shape = { name: string; files: number; lines: number; changed: number; changes: number };
 const SHAPES: Shape[] = [
-  { name: "small (1-line patches)", files: 400, lines: 20, changed: 1, changes: 2_000 },
-  { name: "200-line patches", files: 200, lines: 400, changed: 200, changes: 400 },
+  { name: "small (1-line patches)", files: 1_000, lines: 20, changed: 1, changes: 5_000 },
+  { name: "200-line patches", files: 500, lines: 400, changed: 200, changes: 2_000 },
 ];
 const MODES = [
   { label: "in-process loop (anchor)", workers: 0 },

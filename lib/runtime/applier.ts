@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { HyperionError } from "../errors.ts";
 import { approvedPlan, commitPaths, runValidation } from "../governance/index.ts";
-import { applyChange, rollbackChange } from "../patch/index.ts";
+import { applyChange, applyChanges, rollbackChange } from "../patch/index.ts";
 import { createQueue, type Leased } from "../queue/index.ts";
 import { ChangeRequest } from "../schema/index.ts";
 import { openRepo } from "../store/index.ts";
@@ -114,44 +114,90 @@ export const createApplier = (opts: ApplierOptions) => {
     }
   };
 
+  /** Apply, validate, commit, complete: one change at a time, for validation and git mode. */
+  const processOne = async (leased: Leased): Promise<Outcome> => {
+    const started = performance.now();
+    let files: unknown;
+    try {
+      files = applyChange({
+        repo: repo.loc.repo,
+        db: repo.db,
+        secret,
+        change: { id: leased.id, payload: leased.payload, signature: leased.signature },
+        limits: repo.config.limits,
+      });
+    } catch (e) {
+      if (!(e instanceof HyperionError)) throw e;
+      return failWith(leased, started, e);
+    }
+    if (opts.validate) {
+      const held = await validate(leased, started);
+      if (held) return held;
+    }
+    const commit = opts.commit ? commitChange(leased) : null;
+    try {
+      queue.complete(leased.id, leased.token, {
+        result: files,
+        apply_ms: Math.round(performance.now() - started),
+        ...(commit ? { commit } : {}),
+      });
+    } catch (e) {
+      if (e instanceof HyperionError && e.code === "E_LEASE_LOST") return finish(leased, started, "lost", e);
+      throw e;
+    }
+    return finish(leased, started, "applied");
+  };
+
+  /**
+   * A batch of leased changes (their paths are disjoint: each is first in line on its paths)
+   * applied in one journal round trip and completed in one transaction, so the write lock is
+   * taken a few times per batch instead of a few times per change.
+   */
+  const processBatch = (batch: Leased[]): Outcome[] => {
+    const started = performance.now();
+    const results = applyChanges({
+      repo: repo.loc.repo,
+      db: repo.db,
+      secret,
+      changes: batch.map((l) => ({ id: l.id, payload: l.payload, signature: l.signature })),
+      limits: repo.config.limits,
+    });
+    const applyMs = Math.round(performance.now() - started);
+    const outcomes: Outcome[] = [];
+    const done: { id: string; token: number; data: object }[] = [];
+    results.forEach((r, i) => {
+      const leased = batch[i]!;
+      if (r.ok)
+        done.push({
+          id: leased.id,
+          token: leased.token,
+          data: { result: r.result, apply_ms: applyMs, batch: batch.length },
+        });
+      else outcomes.push(failWith(leased, started, r.error));
+    });
+    if (done.length > 0) {
+      const { lost } = queue.completeMany(done);
+      const lostSet = new Set(lost);
+      for (const d of done) {
+        const leased = batch.find((l) => l.id === d.id)!;
+        outcomes.push(finish(leased, started, lostSet.has(d.id) ? "lost" : "applied"));
+      }
+    }
+    return outcomes;
+  };
+
   return {
     queue,
     owner,
-    /** Leases and handles one change; null when none is ready. */
-    async processOne(): Promise<Outcome | null> {
-      const leased = queue.lease(owner, { leaseMs });
-      if (!leased) return null;
-      const started = performance.now();
-      let files: unknown;
-      try {
-        files = applyChange({
-          repo: repo.loc.repo,
-          db: repo.db,
-          secret,
-          change: { id: leased.id, payload: leased.payload, signature: leased.signature },
-          limits: repo.config.limits,
-        });
-      } catch (e) {
-        if (!(e instanceof HyperionError)) throw e;
-        return failWith(leased, started, e);
-      }
-      if (opts.validate) {
-        const held = await validate(leased, started);
-        if (held) return held;
-      }
-      const commit = opts.commit ? commitChange(leased) : null;
-      try {
-        queue.complete(leased.id, leased.token, {
-          result: files,
-          apply_ms: Math.round(performance.now() - started),
-          ...(commit ? { commit } : {}),
-        });
-      } catch (e) {
-        if (e instanceof HyperionError && e.code === "E_LEASE_LOST")
-          return finish(leased, started, "lost", e);
-        throw e;
-      }
-      return finish(leased, started, "applied");
+    /** Leases up to `max` changes and handles them; an empty list when none is ready. */
+    async process(max: number): Promise<Outcome[]> {
+      const serial = opts.validate || opts.commit;
+      const batch = queue.leaseBatch(owner, serial ? 1 : max, { leaseMs });
+      if (batch.length === 0) return [];
+      if (!serial) return processBatch(batch);
+      const outcomes: Outcome[] = [];
+      for (const leased of batch) outcomes.push(await processOne(leased));
+      return outcomes;
     },
     close: () => repo[Symbol.dispose](),
   };

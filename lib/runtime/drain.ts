@@ -3,9 +3,22 @@ import type { Outcome } from "./outcome.ts";
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Changes one worker leases at a time when they can be applied together. */
+export const BATCH = 32;
+
+/** Takes up to `want` permits; returns how many it got. */
+const take = (permits: Int32Array, want: number): number => {
+  for (;;) {
+    const left = Atomics.load(permits, 0);
+    if (left <= 0) return 0;
+    const got = Math.min(left, want);
+    if (Atomics.compareExchange(permits, 0, left, left - got) === left) return got;
+  }
+};
+
 /**
- * The loop every worker runs: take a permit (when `--max-changes` set a budget), lease and
- * handle one change, report it. Polls fast while there is work and backs off to 100 ms when idle.
+ * The loop every worker runs: take permits (when `--max-changes` set a budget), lease and handle
+ * a batch of changes, report them. Polls fast while there is work and backs off to 100 ms when idle.
  */
 export const drain = async (
   applier: ReturnType<typeof createApplier>,
@@ -15,19 +28,17 @@ export const drain = async (
 ): Promise<void> => {
   let idle = 1;
   while (!stopping()) {
-    if (permits && Atomics.sub(permits, 0, 1) <= 0) {
-      Atomics.add(permits, 0, 1);
-      return;
-    }
-    const outcome = await applier.processOne();
-    if (!outcome) {
-      if (permits) Atomics.add(permits, 0, 1);
+    const want = permits ? take(permits, BATCH) : BATCH;
+    if (want === 0) return;
+    const outcomes = await applier.process(want);
+    if (permits && outcomes.length < want) Atomics.add(permits, 0, want - outcomes.length);
+    if (outcomes.length === 0) {
       await pause(idle);
       idle = Math.min(idle * 2, 100);
       continue;
     }
     idle = 1;
-    report(outcome);
-    if (outcome.status === "held") return;
+    for (const o of outcomes) report(o);
+    if (outcomes.some((o) => o.status === "held")) return;
   }
 };
