@@ -101,14 +101,24 @@ const begin = (b: Batch): Run => {
         );
         return;
       }
-      const id = sql.insertJournal({
-        change_id: e.changeId,
-        kind: e.kind,
-        owner: OWNER,
-        payload_sha256: e.payloadSha,
-        plan: plans[n]!,
-        result: e.result,
-      });
+      let id: number;
+      try {
+        id = sql.insertJournal({
+          change_id: e.changeId,
+          kind: e.kind,
+          owner: OWNER,
+          payload_sha256: e.payloadSha,
+          plan: plans[n]!,
+          result: e.result,
+        });
+      } catch (err) {
+        // Another process journalled this change id since we looked (the live-entry unique index).
+        if (!String((err as { code?: unknown }).code ?? err).includes("CONSTRAINT")) throw err;
+        r.errors[n] = fail("E_APPLY_IN_PROGRESS", `${e.changeId} is being applied by another process`, {
+          details: { change_id: e.changeId },
+        });
+        return;
+      }
       r.ids[n] = id;
       e.ops.forEach((o, i) => {
         sql.insertPreImage(e.changeId, id, {
