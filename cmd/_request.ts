@@ -10,7 +10,7 @@ import { envError, HyperionError, usageError } from "../lib/errors.ts";
 import { createQueue } from "../lib/queue/index.ts";
 import { submitChanges } from "../lib/runtime/index.ts";
 import type { RequestResult } from "../lib/schema/index.ts";
-import { type Repo, readSecret } from "../lib/store/index.ts";
+import { type Repo, readSecret, sessionsSql } from "../lib/store/index.ts";
 import { printJson } from "./_args.ts";
 
 /** Flags `request` and `answer` share. */
@@ -18,6 +18,12 @@ export const agentArgs = {
   agent: {
     type: "string",
     description: "Harness for the agents: stub (default), or $HYPERION_AGENT, or config agents.default",
+    valueHint: "NAME",
+  },
+  session: {
+    type: "string",
+    description:
+      "Stored agent session every turn resumes (`hyperion session list`); its agent unless --agent",
     valueHint: "NAME",
   },
   fallback: {
@@ -49,12 +55,24 @@ export const readInput = (file: string): { text: string; source: string } => {
   }
 };
 
-export const agentContext = (repo: Repo, args: { agent?: string; fallback?: boolean }): AgentContext => {
-  const name = agentName(args.agent, repo.config);
+export const agentContext = (
+  repo: Repo,
+  args: { agent?: string; fallback?: boolean; session?: string },
+): AgentContext => {
+  const sessions = sessionsSql(repo.db);
+  const pinned = args.session === undefined ? undefined : sessions.get(args.session);
+  if (pinned === null) {
+    throw usageError(
+      "E_SESSION_NOT_FOUND",
+      `no stored session ${JSON.stringify(args.session)}`,
+      "see `hyperion session list`, or store one with `hyperion session init`",
+    );
+  }
+  const name = agentName(args.agent, repo.config, process.env, pinned);
   return {
     repo: repo.loc.repo,
     config: repo.config,
-    harness: selectHarness(name, { repo: repo.loc.repo }),
+    harness: selectHarness(name, { repo: repo.loc.repo, config: repo.config, sessions, pinned }),
     stub: createStubHarness(),
     fallback: (args.fallback ?? true) && repo.config.agents.fallback,
   };

@@ -19,6 +19,6 @@ export const turnOptions = (ctx: AgentContext) => ({
   harness: ctx.harness,
   stub: ctx.stub,
   fallback: ctx.fallback,
-  timeoutMs: ctx.config.agents.timeout_ms,
+  timeoutMs: ctx.harness.timeoutMs ?? ctx.config.agents.timeout_ms,
   repo: ctx.repo,
 });

@@ -62,12 +62,16 @@ export type TurnResult = {
   usage?: Usage;
   /** A resume token for the next turn of the same session. */
   session?: { resume: string };
+  /** Workspace mode: paths the agent wrote outside what it owns, discarded and never applied. */
+  discarded?: string[];
 };
 
 /** Runs one role turn: prompt in, text/JSON out. `stub` is built in; CLI harnesses live in harness/. */
 export type AgentHarness = {
   /** The name shown in results and stored on rows (stub, copilot...). */
   readonly name: string;
+  /** Longest one turn may take, when the harness's config sets one (else agents.timeout_ms). */
+  readonly timeoutMs?: number;
   /** One turn; rejects on failure of the agent itself (exit code, auth, missing executable). */
   turn: (req: TurnRequest) => Promise<TurnResult>;
 };

@@ -14,6 +14,8 @@ export * from "./roles/developer.ts";
 export * from "./roles/engineer.ts";
 export * from "./roles/orchestrator.ts";
 export * from "./select.ts";
+export * from "./session.ts";
 export * from "./stub/index.ts";
 export * from "./turn.ts";
 export * from "./units.ts";
+export * from "./workspace.ts";

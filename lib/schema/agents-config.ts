@@ -56,6 +56,57 @@ export const OrchestratorConfig = z
   });
 export type OrchestratorConfig = z.infer<typeof OrchestratorConfig>;
 
+/** An environment variable name, or a prefix pattern ending in `*` (`COPILOT_*`). */
+const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\*?$/, "a variable name, or a prefix ending in *");
+
+/** How one coding CLI is driven; every field is the operator's (trusted) choice. */
+export const HarnessConfig = z.strictObject({
+  command: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("The executable (a name on PATH or a path); default: the CLI's own name (copilot, claude...)."),
+  mode: z
+    .enum(["json", "workspace"])
+    .default("json")
+    .describe(
+      "json: the Developer answers with proposed contents; workspace: it edits a private copy of its task's files and Hyperion diffs the copy.",
+    ),
+  model: z.string().min(1).optional().describe("Model id passed to the CLI (--model / -m)."),
+  timeout_ms: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe("Longest one turn of this harness may take; default agents.timeout_ms."),
+  env: z
+    .array(EnvName)
+    .optional()
+    .describe(
+      "Environment variables forwarded to the CLI (names or `PREFIX_*`), replacing the CLI's defaults (copilot: COPILOT_*, GH_TOKEN, GITHUB_TOKEN; claude: ANTHROPIC_*, CLAUDE_*; codex: OPENAI_*, CODEX_*; gemini: GEMINI_*, GOOGLE_*). PATH and LANG always pass; nothing else of the operator's environment does.",
+    ),
+  env_extra: z
+    .array(EnvName)
+    .default([])
+    .describe("Environment variables forwarded in addition to `env` (or the CLI's defaults)."),
+  allow_all_tools: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Let the CLI run every tool without asking (copilot --allow-all-tools, claude bypassPermissions, gemini yolo).",
+    ),
+  allow_tools: z.array(z.string().min(1)).default([]).describe("Tools the CLI may use without asking."),
+  deny_tools: z.array(z.string().min(1)).default([]).describe("Tools the CLI must not use."),
+  args: z.array(z.string()).default([]).describe("Extra arguments placed before the prompt."),
+  template: z
+    .array(z.string())
+    .optional()
+    .describe(
+      "For the `command` harness: argv after the executable, with {prompt}, {model}, {workdir}, {session} and {home} replaced.",
+    ),
+});
+export type HarnessConfig = z.infer<typeof HarnessConfig>;
+
 export const AgentsConfig = z.strictObject({
   default: AgentName.default("stub").describe(
     "Harness for every role unless `--agent` or HYPERION_AGENT names another.",
@@ -73,5 +124,10 @@ export const AgentsConfig = z.strictObject({
       "Use the stub when an agent's output fails its contract (logged and shown as `fallback: true`); false makes it an error.",
     ),
   max_concurrent_agents: z.number().int().min(1).max(64).default(4).describe("Developer turns run at once."),
+  copilot: HarnessConfig.prefault({}).describe("The GitHub Copilot CLI harness."),
+  claude: HarnessConfig.prefault({}).describe("The Claude Code CLI harness."),
+  codex: HarnessConfig.prefault({}).describe("The OpenAI Codex CLI harness."),
+  gemini: HarnessConfig.prefault({}).describe("The Gemini CLI harness."),
+  command: HarnessConfig.prefault({}).describe("Any other CLI, driven by `template`."),
 });
 export type AgentsConfig = z.infer<typeof AgentsConfig>;

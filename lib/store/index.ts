@@ -2,4 +2,5 @@ export * from "./migrations.ts";
 export * from "./open.ts";
 export * from "./paths.ts";
 export * from "./requests-sql.ts";
+export * from "./sessions-sql.ts";
 export * from "./workspace.ts";

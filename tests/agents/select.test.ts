@@ -21,10 +21,37 @@ describe("choosing a harness", () => {
     );
   });
 
-  test("a CLI harness not in this build is refused rather than replaced by the stub", () => {
+  test("a CLI harness whose executable is missing is refused rather than replaced by the stub", () => {
     expect(selectHarness("stub", { repo: "." }).name).toBe("stub");
-    expect(() => selectHarness("copilot", { repo: "." })).toThrow(
-      expect.objectContaining({ code: "E_AGENT_UNAVAILABLE", exitCode: 2 }),
+    expect(() => selectHarness("copilot", { repo: ".", env: { PATH: "/nonexistent" } })).toThrow(
+      expect.objectContaining({ code: "E_AGENT_MISSING", exitCode: 1 }),
+    );
+  });
+
+  test("a pinned session names the agent, and a different --agent is refused", () => {
+    const pinned = {
+      name: "s1",
+      agent: "claude",
+      role: null,
+      resume_token: null,
+      started: 0,
+      allow_all_tools: 0,
+      created_at: 1,
+      last_used_at: null,
+    };
+    expect(agentName(undefined, config("codex"), { HYPERION_AGENT: "gemini" }, pinned)).toBe("claude");
+    expect(() => agentName("codex", config(), {}, pinned)).toThrow(
+      expect.objectContaining({ code: "E_SESSION_AGENT", exitCode: 2 }),
+    );
+  });
+
+  test("the command harness needs its executable and template in config", () => {
+    expect(() => selectHarness("command", { repo: "." })).toThrow(
+      expect.objectContaining({ code: "E_CONFIG" }),
+    );
+    const noTemplate = Config.parse({ agents: { command: { command: process.execPath } } });
+    expect(() => selectHarness("command", { repo: ".", config: noTemplate })).toThrow(
+      expect.objectContaining({ code: "E_CONFIG", message: expect.stringContaining("template") }),
     );
   });
 });

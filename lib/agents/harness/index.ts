@@ -1,11 +1,19 @@
 import type { AgentName } from "../../schema/index.ts";
 import type { AgentHarness } from "../harness.ts";
+import { createCliHarness, type HarnessOptions } from "./driver.ts";
+import type { CliName } from "./spec.ts";
+import { CLIS } from "./table.ts";
 
-/**
- * Harnesses that drive real coding CLIs (copilot, claude, codex, gemini, command) belong in this
- * directory, one table-driven module, each registered here by name. None is built yet: until
- * then `--agent copilot` is refused with E_AGENT_UNAVAILABLE rather than silently using the stub.
- */
-export const cliHarnesses: Partial<
-  Record<Exclude<AgentName, "stub">, (opts: { repo: string }) => AgentHarness>
-> = {};
+export { createCliHarness, type HarnessOptions, resolveBin } from "./driver.ts";
+export { childEnv } from "./env.ts";
+export type { ArgvInput, CliName, CliSpec, ParsedRun } from "./spec.ts";
+export { CLIS } from "./table.ts";
+export { agentVersions, type CliVersion, cliVersion } from "./version.ts";
+
+/** The harnesses that drive real coding CLIs, by name; `stub` is built in (lib/agents/stub/). */
+export const cliHarnesses: Record<
+  Exclude<AgentName, "stub">,
+  (opts: HarnessOptions) => AgentHarness
+> = Object.fromEntries(
+  (Object.keys(CLIS) as CliName[]).map((n) => [n, (opts: HarnessOptions) => createCliHarness(CLIS[n], opts)]),
+) as Record<CliName, (opts: HarnessOptions) => AgentHarness>;

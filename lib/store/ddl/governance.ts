@@ -1,4 +1,8 @@
-/** Approvals of risky changes and of plans (bound to the plan's sha256), and the agents' stored sessions. */
+/**
+ * Approvals of risky changes and of plans (bound to the plan's sha256), and the agents' stored
+ * sessions: `resume_token` is null until a CLI that names its own sessions (codex, gemini) has
+ * run once; `started` is 1 once the CLI holds the session, so the next turn resumes it.
+ */
 
 export const GOVERNANCE_V1 = `
 CREATE TABLE approvals (
@@ -15,7 +19,8 @@ CREATE TABLE agent_sessions (
   name TEXT PRIMARY KEY,
   agent TEXT NOT NULL,
   role TEXT,
-  resume_token TEXT NOT NULL,
+  resume_token TEXT,
+  started INTEGER NOT NULL DEFAULT 0,
   allow_all_tools INTEGER NOT NULL DEFAULT 0,
   created_at INTEGER NOT NULL,
   last_used_at INTEGER

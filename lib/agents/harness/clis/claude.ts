@@ -1,0 +1,63 @@
+import { z } from "zod";
+import { type CliSpec, jsonLines, jsonObject, type ParsedRun, unframed } from "../spec.ts";
+
+/**
+ * The result record of `claude -p --output-format json` (one object), which is also the last line
+ * of `--output-format stream-json --verbose` (2.1.197).
+ */
+const Result = z.looseObject({
+  type: z.literal("result"),
+  subtype: z.string().optional(),
+  is_error: z.boolean().default(false),
+  result: z.string().optional(),
+  session_id: z.string().optional(),
+  duration_ms: z.number().optional(),
+  usage: z
+    .looseObject({ input_tokens: z.number().optional(), output_tokens: z.number().optional() })
+    .optional(),
+  permission_denials: z.array(z.looseObject({ tool_name: z.string().optional() })).default([]),
+});
+
+const parse = (stdout: string): ParsedRun => {
+  const whole = jsonObject(stdout);
+  const candidates = whole ? [whole] : jsonLines(stdout);
+  const r = candidates.map((c) => Result.safeParse(c)).findLast((p) => p.success)?.data;
+  if (!r) return unframed(stdout);
+  return {
+    text: r.result ?? "",
+    sessionId: r.session_id,
+    usage: {
+      input_tokens: r.usage?.input_tokens,
+      output_tokens: r.usage?.output_tokens,
+      duration_ms: r.duration_ms,
+    },
+    denied: r.permission_denials.map((d) => d.tool_name ?? "a tool"),
+    error: r.is_error ? `${r.subtype ?? "error"}: ${r.result ?? "no detail"}` : undefined,
+    framed: true,
+  };
+};
+
+export const claude: CliSpec = {
+  name: "claude",
+  bin: "claude",
+  install: "npm install -g @anthropic-ai/claude-code",
+  checked: "2.1.197",
+  env: ["ANTHROPIC_*", "CLAUDE_*"],
+  homeVars: { CLAUDE_CONFIG_DIR: ".claude" },
+  namesSessions: "hyperion",
+  argv: (a) => [
+    "-p",
+    a.prompt,
+    "--output-format",
+    "json",
+    ...(a.model ? ["--model", a.model] : []),
+    ...(a.session ? (a.session.resume ? ["--resume", a.session.id] : ["--session-id", a.session.id]) : []),
+    "--permission-mode",
+    a.allowAllTools ? "bypassPermissions" : a.writes ? "acceptEdits" : "default",
+    ...(a.allowTools.length ? ["--allowedTools", a.allowTools.join(",")] : []),
+    ...(a.denyTools.length ? ["--disallowedTools", a.denyTools.join(",")] : []),
+    ...a.args,
+  ],
+  parse,
+  exitCodes: {},
+};

@@ -1,0 +1,88 @@
+import { HyperionError } from "../../errors.ts";
+import type { ChildRun } from "./spawn.ts";
+import type { CliSpec, ParsedRun } from "./spec.ts";
+
+/** Text the CLIs print when nobody is logged in or a key is wrong. */
+const AUTH =
+  /not (?:logged|signed) in|please (?:log|sign) ?in|login required|run .{0,20}login|unauthori[sz]ed|authenticat(?:e|ion) (?:failed|required|error)|invalid (?:api[ _-]?key|x-api-key|token)|\b401\b/i;
+
+/** Text the CLIs print when the session to resume is not in their home. */
+const NO_SESSION =
+  /No session, task, or name matched|No conversation found|Invalid session identifier|no (?:saved )?session found|session not found/i;
+
+const lastLine = (text: string): string =>
+  text
+    .trim()
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .at(-1)
+    ?.slice(0, 300) ?? "";
+
+const fail = (code: string, message: string, hint: string, details?: Record<string, unknown>) =>
+  new HyperionError(code, message, { exitCode: 1, hint, details });
+
+/** The executable is not on PATH: say which, and how to install it. */
+export const missingCli = (spec: CliSpec, bin: string): HyperionError =>
+  fail(
+    "E_AGENT_MISSING",
+    `the ${spec.name} harness needs \`${bin}\`, which is not on PATH`,
+    `${spec.install}${spec.name === "command" ? "" : `, or set agents.${spec.name}.command to its path`}`,
+    { bin },
+  );
+
+/**
+ * What went wrong in a finished run, or null when it succeeded: a failed exit (auth, a session
+ * the home does not hold, a documented code, or plain), an error the CLI reported in its output,
+ * or a denied tool (a failure even with exit 0: the agent did not do what it was asked).
+ */
+export const runFailure = (spec: CliSpec, run: ChildRun, parsed: ParsedRun, session?: string) => {
+  const output = `${run.stderr}\n${parsed.error ?? ""}\n${parsed.framed ? "" : run.stdout}`;
+  const details = { exit_code: run.exitCode, stderr: run.stderr.slice(-4_000) };
+  const failed = run.exitCode !== 0 || parsed.error !== undefined;
+  if (failed && (spec.exitCodes[run.exitCode ?? -1] === "authentication failed" || AUTH.test(output))) {
+    return fail(
+      "E_AGENT_AUTH",
+      `${spec.name} is not authenticated: ${lastLine(output) || `exit ${run.exitCode}`}`,
+      spec.env.length
+        ? `log in, or export its credentials (${spec.env.join(", ")}); only forwarded variables reach the agent (agents.${spec.name}.env)`
+        : "check the CLI's credentials",
+      details,
+    );
+  }
+  if (failed && NO_SESSION.test(output)) {
+    return fail(
+      "E_AGENT_SESSION",
+      `${spec.name} does not hold session ${session ?? "(none)"} in its private home: ${lastLine(output)}`,
+      "bring the session's state into .hyperion/agents/<session>/home, or `hyperion session rm` it and start afresh",
+      details,
+    );
+  }
+  if (run.exitCode !== 0) {
+    const meaning = spec.exitCodes[run.exitCode ?? -1];
+    const why = run.exitCode === null ? `killed by ${run.signal ?? "a signal"}` : `exit ${run.exitCode}`;
+    return fail(
+      "E_AGENT_EXIT",
+      `${spec.name} failed (${why}${meaning ? `: ${meaning}` : ""}): ${lastLine(parsed.error ?? run.stderr) || lastLine(run.stdout) || "no output"}`,
+      "rerun with HYPERION_LOG=1 to see its output",
+      details,
+    );
+  }
+  if (parsed.error !== undefined) {
+    return fail(
+      "E_AGENT_FAILED",
+      `${spec.name} reported an error: ${lastLine(parsed.error)}`,
+      "rerun with HYPERION_LOG=1 to see its output",
+      details,
+    );
+  }
+  if (parsed.denied.length > 0) {
+    return fail(
+      "E_AGENT_DENIED",
+      `${spec.name} was refused a tool (${[...new Set(parsed.denied)].join(", ")}), so its turn is incomplete`,
+      `allow the tool in agents.${spec.name}.allow_tools (or allow_all_tools), or keep the agent from needing it`,
+      details,
+    );
+  }
+  return null;
+};

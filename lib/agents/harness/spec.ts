@@ -1,0 +1,87 @@
+import type { AgentName } from "../../schema/index.ts";
+import type { Usage } from "../harness.ts";
+
+export type CliName = Exclude<AgentName, "stub">;
+
+/** What one run's argv is built from. */
+export type ArgvInput = {
+  prompt: string;
+  /** The private scratch directory the agent works in (never the live tree). */
+  workdir: string;
+  /** The private home of the session (HOME). */
+  home: string;
+  model?: string;
+  /** The session to create (`resume: false`, an id Hyperion chose) or resume; null: the CLI names it. */
+  session: { id: string; resume: boolean } | null;
+  /** The agent may edit files in `workdir` (workspace mode). */
+  writes: boolean;
+  allowAllTools: boolean;
+  allowTools: readonly string[];
+  denyTools: readonly string[];
+  /** Extra arguments from config, before the prompt. */
+  args: readonly string[];
+  /** `command` only: the argv template. */
+  template?: readonly string[];
+};
+
+/** What Hyperion reads from one run's output. */
+export type ParsedRun = {
+  /** The agent's final answer (the raw output when the framing is not recognised). */
+  text: string;
+  /** The CLI's session id, for the next turn's resume. */
+  sessionId?: string;
+  usage?: Usage;
+  /** Tools the CLI refused to run: a failed turn even when the CLI exits 0. */
+  denied: string[];
+  /** An error the CLI reported in its output (is_error, turn.failed, error object). */
+  error?: string;
+  /** False when the output is not in the CLI's framing; the raw text then goes to the fallback. */
+  framed: boolean;
+};
+
+/** One coding CLI: how to call it and how to read it. Flags change between releases: `checked`. */
+export type CliSpec = {
+  name: CliName;
+  /** The executable's name on PATH. */
+  bin: string;
+  /** How to install it, for the missing-executable error. */
+  install: string;
+  /** The version these flags and this framing were checked against. */
+  checked: string;
+  /** Environment variables forwarded by default (names, or prefixes ending in `*`). */
+  env: readonly string[];
+  /** Variables pointing at the CLI's state directory, set under the private home (must exist). */
+  homeVars: Readonly<Record<string, string>>;
+  /** Who names a new session: Hyperion (`--session-id <uuid>`), or the CLI (read from its output). */
+  namesSessions: "hyperion" | "cli";
+  argv: (a: ArgvInput) => string[];
+  parse: (stdout: string) => ParsedRun;
+  /** Exit codes with a documented meaning; any other non-zero code is a plain failure. */
+  exitCodes: Readonly<Record<number, string>>;
+};
+
+/** Parses JSON Lines, skipping lines that are not JSON objects. */
+export const jsonLines = (text: string): Record<string, unknown>[] =>
+  text.split("\n").flatMap((line) => {
+    const t = line.trim();
+    if (!t.startsWith("{")) return [];
+    try {
+      const v = JSON.parse(t);
+      return v && typeof v === "object" && !Array.isArray(v) ? [v as Record<string, unknown>] : [];
+    } catch {
+      return [];
+    }
+  });
+
+/** The whole text as one JSON object, or null. */
+export const jsonObject = (text: string): Record<string, unknown> | null => {
+  try {
+    const v = JSON.parse(text.trim());
+    return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+};
+
+/** The output when it is not in the CLI's framing: the raw text, for the fallback and the logs. */
+export const unframed = (stdout: string): ParsedRun => ({ text: stdout, denied: [], framed: false });

@@ -1,0 +1,54 @@
+import { join } from "node:path";
+import { usageError } from "../errors.ts";
+import type { SessionRow, SessionsSql } from "../store/index.ts";
+
+/** What a harness needs of the stored sessions. */
+export type SessionStore = Pick<SessionsSql, "get" | "forRole" | "markUsed">;
+
+/** Session names become directory names under .hyperion/agents/. */
+export const SESSION_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export const checkSessionName = (name: string): string => {
+  if (!SESSION_NAME.test(name)) {
+    throw usageError(
+      "E_SESSION_NAME",
+      `session name ${JSON.stringify(name)} is not allowed`,
+      "use up to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit",
+    );
+  }
+  return name;
+};
+
+/** `<repo>/.hyperion/agents`: every agent session's private home and scratch copies. */
+export const agentsDir = (repo: string): string => join(repo, ".hyperion", "agents");
+
+/** One session's directory: `home/` (its HOME, stable so `--resume` finds its state) and `work/`. */
+export const sessionDir = (repo: string, name: string): string => join(agentsDir(repo), name);
+
+/** A resume token as listings and logs show it: never in full. */
+export const maskToken = (token: string | null): string => {
+  if (!token) return "-";
+  if (token.length < 12) return "****";
+  return `${token.slice(0, 4)}…${token.slice(-4)}`;
+};
+
+/** The stored session a turn uses: the one pinned, else the newest for its agent and role. */
+export const sessionFor = (
+  agent: string,
+  role: string,
+  opts: { sessions?: SessionStore; pinned?: SessionRow },
+): SessionRow | null => opts.pinned ?? opts.sessions?.forRole(agent, role) ?? null;
+
+const held = new Map<string, Promise<unknown>>();
+
+/** Turns that share a stored session run one at a time: a CLI's session is not safe to share at once. */
+export const withSessionLock = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+  const before = held.get(name) ?? Promise.resolve();
+  const mine = before.catch(() => undefined).then(fn);
+  held.set(name, mine);
+  try {
+    return await mine;
+  } finally {
+    if (held.get(name) === mine) held.delete(name);
+  }
+};

@@ -1,0 +1,224 @@
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import {
+  createStubHarness,
+  type EngineerInput,
+  runTurn,
+  selectHarness,
+  stubEngineer,
+} from "../../../lib/agents/index.ts";
+import { Config, EngineerOutput, TaskRequest } from "../../../lib/schema/index.ts";
+import { sessionsSql } from "../../../lib/store/index.ts";
+import { repoFixture } from "../_repo.ts";
+import { CLI_NAMES, operatorEnv, readRuns, standinBin, standinConfig } from "./_standin.ts";
+
+setDefaultTimeout(60_000);
+
+const input: EngineerInput = {
+  request: {
+    ...TaskRequest.parse({ title: "Fix the crash in greet", edits: [{ op: "delete", path: "a.ts" }] }),
+    id: "r-1",
+  },
+  answers: [],
+  assume: false,
+  files: ["a.ts"],
+};
+const turn = { role: "engineer" as const, input };
+const expected = stubEngineer(input);
+
+/** A repository, stand-ins on PATH, and a harness of `cli` run through runTurn as the pipeline does. */
+const setup = async (cli: (typeof CLI_NAMES)[number], scenario: string, timeoutMs = 30_000) => {
+  const fx = await repoFixture({ "a.ts": "export const a = 1;\n" });
+  const bin = standinBin(fx.path);
+  const log = join(fx.path, "standin.log");
+  const env = operatorEnv(bin, {
+    HYPERION_STANDIN: scenario,
+    HYPERION_STANDIN_LOG: log,
+    OPERATOR_SECRET: "must-not-reach-the-agent",
+    COPILOT_HOME: "/operator/.copilot",
+    GH_TOKEN: "gh-token-value",
+    ANTHROPIC_API_KEY: "sk-ant-value",
+    OPENAI_API_KEY: "sk-openai-value",
+    GEMINI_API_KEY: "gemini-value",
+  });
+  const sessions = sessionsSql(fx.repo.db);
+  const config = Config.parse({ agents: { [cli]: standinConfig() } });
+  const make = () => selectHarness(cli, { repo: fx.path, config, sessions, env });
+  const run = () =>
+    runTurn(turn, {
+      harness: make(),
+      stub: createStubHarness(),
+      fallback: true,
+      timeoutMs,
+      repo: fx.path,
+      contract: EngineerOutput,
+    });
+  return { fx, log, env, sessions, make, run };
+};
+
+/** Polls until a process has exited, or fails after the deadline. */
+const gone = async (pid: number, ms = 10_000) => {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return true;
+    }
+    if (Date.now() > until) return false;
+    await Bun.sleep(20);
+  }
+};
+
+const FLAGS: Record<string, string[]> = {
+  copilot: ["-p", "--output-format", "json", "-C", "--session-id", "--no-auto-update"],
+  claude: ["-p", "--output-format", "json", "--session-id", "--permission-mode", "default"],
+  codex: ["exec", "--json", "--skip-git-repo-check", "-s", "read-only", "-C"],
+  gemini: ["-p", "-o", "json", "--skip-trust", "--session-id", "--approval-mode", "default"],
+};
+
+describe.each(CLI_NAMES)("the %s harness against its stand-in", (cli) => {
+  test("success: the answer is used, with the documented flags, a private HOME and only forwarded variables", async () => {
+    const s = await setup(cli, "ok");
+    await using _ = s.fx;
+    const out = await s.run();
+    expect(out.agent).toBe(cli);
+    expect(out.fallback).toBeUndefined();
+    expect(out.output).toEqual(expected);
+    const [r] = readRuns(s.log);
+    for (const f of FLAGS[cli]!) expect(r!.argv).toContain(f);
+    expect(r!.home.startsWith(join(s.fx.path, ".hyperion", "agents"))).toBe(true);
+    expect(r!.cwd.startsWith(join(s.fx.path, ".hyperion", "agents"))).toBe(true);
+    expect(r!.env).not.toContain("OPERATOR_SECRET");
+    const own = {
+      copilot: "GH_TOKEN",
+      claude: "ANTHROPIC_API_KEY",
+      codex: "OPENAI_API_KEY",
+      gemini: "GEMINI_API_KEY",
+    }[cli];
+    expect(r!.env).toContain(own);
+    // Another CLI's credentials stay home.
+    if (cli !== "claude") expect(r!.env).not.toContain("ANTHROPIC_API_KEY");
+    if (cli !== "copilot") expect(r!.env).not.toContain("GH_TOKEN");
+    // An ephemeral session leaves nothing behind.
+    expect(existsSync(r!.home)).toBe(false);
+  });
+
+  test("JSON wrapped in prose and a code fence is accepted", async () => {
+    const s = await setup(cli, "prose");
+    await using _ = s.fx;
+    const out = await s.run();
+    expect(out.fallback).toBeUndefined();
+    expect(out.output).toEqual(expected);
+  });
+
+  test("garbage falls back to the stub, visibly", async () => {
+    const s = await setup(cli, "garbage");
+    await using _ = s.fx;
+    const out = await s.run();
+    expect(out.agent).toBe("stub");
+    expect(out.fallback).toEqual({ role: "engineer", agent: cli, reason: "the output holds no JSON object" });
+  });
+
+  test("a CLI that reads stdin gets an empty one and does not hang", async () => {
+    const s = await setup(cli, "stdin");
+    await using _ = s.fx;
+    const out = await s.run();
+    expect(out.output).toEqual(expected);
+  });
+
+  test("a timeout is E_AGENT_TIMEOUT and the child is killed", async () => {
+    const s = await setup(cli, "hang", 1_500);
+    await using _ = s.fx;
+    await expect(s.run()).rejects.toMatchObject({ code: "E_AGENT_TIMEOUT", exitCode: 1 });
+    const [r] = readRuns(s.log);
+    expect(await gone(r!.pid)).toBe(true);
+  });
+
+  test("a non-zero exit is E_AGENT_EXIT with the CLI's words", async () => {
+    const s = await setup(cli, "fail");
+    await using _ = s.fx;
+    const err = await s.run().catch((e) => e);
+    expect(err).toMatchObject({ code: "E_AGENT_EXIT", exitCode: 1 });
+    expect(err.message).toContain("the model gave up");
+    if (cli === "gemini") expect(err.message).toContain("exit 53: turn limit exceeded");
+  });
+
+  test("auth failure text is E_AGENT_AUTH, naming the variables that would be forwarded", async () => {
+    const s = await setup(cli, "auth");
+    await using _ = s.fx;
+    const err = await s.run().catch((e) => e);
+    expect(err).toMatchObject({ code: "E_AGENT_AUTH", exitCode: 1 });
+    expect(err.hint).toContain(`agents.${cli}.env`);
+  });
+
+  test("a denied tool with exit 0 is a failure, not a success", async () => {
+    const s = await setup(cli, "denied");
+    await using _ = s.fx;
+    const err = await s.run().catch((e) => e);
+    expect(err).toMatchObject({ code: "E_AGENT_DENIED", exitCode: 1 });
+  });
+
+  test("a stored session is created on the first turn and resumed from the same home on the next", async () => {
+    const s = await setup(cli, "ok");
+    await using _ = s.fx;
+    s.sessions.insert({
+      name: "main",
+      agent: cli,
+      role: null,
+      resume_token: null,
+      started: 0,
+      allow_all_tools: 0,
+      created_at: Date.now(),
+    });
+    await s.run();
+    const first = s.sessions.get("main")!;
+    expect(first.started).toBe(1);
+    expect(first.resume_token).toMatch(/^[0-9a-f-]{36}$/);
+    expect(first.last_used_at).not.toBeNull();
+    await s.run();
+    const [a, b] = readRuns(s.log);
+    expect(a!.home).toBe(b!.home);
+    expect(existsSync(a!.home)).toBe(true);
+    expect(b!.session).toBe(first.resume_token!);
+    expect(b!.turns).toBe(2);
+    const resumeFlag = {
+      copilot: `--resume=${first.resume_token}`,
+      claude: "--resume",
+      codex: "resume",
+      gemini: "-r",
+    }[cli];
+    expect(b!.argv).toContain(resumeFlag);
+  });
+
+  test("a session token the private home does not hold is E_AGENT_SESSION", async () => {
+    const s = await setup(cli, "ok");
+    await using _ = s.fx;
+    s.sessions.insert({
+      name: "brought",
+      agent: cli,
+      role: "engineer",
+      resume_token: "0cb916db-26aa-40f2-86b5-1ba81b225fd2",
+      started: 1,
+      allow_all_tools: 0,
+      created_at: Date.now(),
+    });
+    await expect(s.run()).rejects.toMatchObject({ code: "E_AGENT_SESSION", exitCode: 1 });
+  });
+});
+
+describe("missing executables", () => {
+  test.each(CLI_NAMES)("%s not on PATH: E_AGENT_MISSING, saying how to install it", async (cli) => {
+    await using fx = await repoFixture({ "a.ts": "" });
+    const err = (() => {
+      try {
+        selectHarness(cli, { repo: fx.path, env: { PATH: join(fx.path, "empty") } });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toMatchObject({ code: "E_AGENT_MISSING", exitCode: 1 });
+    expect((err as { hint: string }).hint).toContain(`npm install -g`);
+  });
+});
