@@ -73,7 +73,7 @@ type Run = {
   plans: Plan[];
   ids: (number | undefined)[];
   errors: (HyperionError | null)[];
-  forget: number[];
+  forget: { id: number; change_id: string }[];
   checkedDirs: Map<string, boolean>;
 };
 
@@ -157,7 +157,7 @@ const tempsFailed = (r: Run, n: number, madeDirs: string[], err: unknown) => {
     if (tmp) unlinkQuiet(`${dirOf(o.res)}/${tmp}`);
   });
   removeEmptyDirs(madeDirs);
-  r.forget.push(r.ids[n]!);
+  r.forget.push({ id: r.ids[n]!, change_id: e.changeId });
   r.errors[n] =
     err instanceof HyperionError ? err : ioError("write a temp file for", e.ops[0]?.res.rel ?? "", err);
 };
@@ -166,7 +166,7 @@ const tempsFailed = (r: Run, n: number, madeDirs: string[], err: unknown) => {
 const tempsDone = (r: Run) => {
   if (r.forget.length > 0) {
     r.b.sql.immediate(() => {
-      for (const id of r.forget) r.b.sql.forget(id);
+      for (const row of r.forget) r.b.sql.forget(row);
     });
   }
   r.b.step("temps");
@@ -350,7 +350,7 @@ export const settle = (
     if (applied) removeEmptyDirs(applied.plan.dirs.map((d) => `${root}/${d}`));
     return "forward";
   }
-  const pre = new Map(sql.preImages(row.id).map((p) => [p.path, p]));
+  const pre = new Map(sql.preImages(row).map((p) => [p.path, p]));
   if (seen.some((s) => s.file.existed && !isPre(s) && !pre.has(s.file.path))) return "stuck";
   for (const s of seen) {
     if (s.dir !== null && s.file.tmp) unlinkQuiet(`${s.dir}/${s.file.tmp}`);
@@ -365,7 +365,7 @@ export const settle = (
   }
   if (row.kind === "apply") removeEmptyDirs(row.plan.dirs.map((d) => `${root}/${d}`));
   sql.immediate(() => {
-    sql.dropRows(row.id);
+    sql.dropRows(row);
     sql.setState(row.id, "aborted");
   });
   return "back";

@@ -78,7 +78,7 @@ export const rollbackChange = (ctx: RollbackContext): { files: string[]; merged:
     });
   }
   const root = realRoot(ctx.repo);
-  const images = sql.preImages(row.id);
+  const images = sql.preImages(row);
   const ops: Op[] = [];
   const diverged: string[] = [];
   const conflicts: { path: string; why: string; conflicts?: MergeConflict[] }[] = [];

@@ -121,14 +121,14 @@ const build = (db: Database) => {
      WHERE kind = 'apply' AND state IN ('pending','applied') AND change_id IN (SELECT value FROM json_each($ids))`,
   );
   const preImages = db.query(
-    "SELECT path, existed, content, mode, sha256, post_sha256, post_mode FROM pre_images WHERE journal_id = $journal_id ORDER BY id",
+    "SELECT path, existed, content, mode, sha256, post_sha256, post_mode FROM pre_images WHERE change_id = $change_id AND journal_id = $journal_id ORDER BY id",
   );
   const bySha = db.query<{ content: Uint8Array | null }, { sha: string }>(
     "SELECT content FROM pre_images WHERE sha256 = $sha AND content IS NOT NULL LIMIT 1",
   );
   const dropRows = [
-    db.query("DELETE FROM pre_images WHERE journal_id = $id"),
-    db.query("DELETE FROM file_modifications WHERE journal_id = $id"),
+    db.query("DELETE FROM pre_images WHERE change_id = $change_id AND journal_id = $id"),
+    db.query("DELETE FROM file_modifications WHERE change_id = $change_id AND journal_id = $id"),
   ];
   const dropJournal = db.query("DELETE FROM apply_journal WHERE id = $id");
 
@@ -186,18 +186,18 @@ const build = (db: Database) => {
       return new Map(priors.all({ ids: JSON.stringify(ids) }).map((r) => [r.change_id, r]));
     },
     /** The pre-images of one journal entry, in plan order. */
-    preImages: (journalId: number): PreImageRow[] =>
-      preImages.all({ journal_id: journalId }).map((r) => PreImageRow.parse(r)),
+    preImages: (row: { id: number; change_id: string }): PreImageRow[] =>
+      preImages.all({ change_id: row.change_id, journal_id: row.id }).map((r) => PreImageRow.parse(r)),
     /** Content some earlier apply replaced, found by its hash: the base of a three-way rebase. */
     contentBySha: (sha: string): Uint8Array | null => bySha.get({ sha })?.content ?? null,
     /** Removes an entry that never touched the tree, with its pre-images and modifications. */
-    forget(id: number): void {
-      for (const q of dropRows) q.run({ id });
-      dropJournal.run({ id });
+    forget(row: { id: number; change_id: string }): void {
+      for (const q of dropRows) q.run({ id: row.id, change_id: row.change_id });
+      dropJournal.run({ id: row.id });
     },
     /** Removes pre-images and modifications of an entry that was rolled back before it finished. */
-    dropRows(id: number): void {
-      for (const q of dropRows) q.run({ id });
+    dropRows(row: { id: number; change_id: string }): void {
+      for (const q of dropRows) q.run({ id: row.id, change_id: row.change_id });
     },
   };
 };

@@ -1,11 +1,13 @@
 /**
  * Change application: the journal that makes a multi-file apply atomic across crashes, what each
  * apply replaced (pre_images, for rollback and three-way rebase) and what it wrote (audit).
+ * Every index is a page written per apply, so there are few: rows of a journal entry are found
+ * through their change_id index, and ids are plain rowids (AUTOINCREMENT writes sqlite_sequence).
  */
 
 export const APPLY_V1 = `
 CREATE TABLE apply_journal (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  id INTEGER PRIMARY KEY,
   change_id TEXT NOT NULL,
   kind TEXT NOT NULL CHECK (kind IN ('apply','rollback')),
   state TEXT NOT NULL CHECK (state IN ('pending','applied','aborted','rolled_back')),
@@ -22,7 +24,7 @@ CREATE UNIQUE INDEX apply_journal_live ON apply_journal(change_id)
   WHERE kind = 'apply' AND state IN ('pending','applied');
 
 CREATE TABLE file_modifications (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  id INTEGER PRIMARY KEY,
   path TEXT NOT NULL,
   kind TEXT NOT NULL,
   change_id TEXT,
@@ -38,10 +40,9 @@ CREATE TABLE file_modifications (
 CREATE INDEX file_modifications_ts ON file_modifications(ts);
 CREATE INDEX file_modifications_path ON file_modifications(path, ts);
 CREATE INDEX file_modifications_change ON file_modifications(change_id);
-CREATE INDEX file_modifications_journal ON file_modifications(journal_id);
 
 CREATE TABLE pre_images (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  id INTEGER PRIMARY KEY,
   change_id TEXT NOT NULL,
   journal_id INTEGER REFERENCES apply_journal(id) ON DELETE CASCADE,
   path TEXT NOT NULL,
@@ -54,6 +55,5 @@ CREATE TABLE pre_images (
   created_at INTEGER NOT NULL
 );
 CREATE INDEX pre_images_change ON pre_images(change_id);
-CREATE INDEX pre_images_journal ON pre_images(journal_id);
 CREATE INDEX pre_images_sha ON pre_images(sha256) WHERE sha256 IS NOT NULL;
 `;
