@@ -29,6 +29,7 @@ export const root = defineCommand({
     "file-mods": () => import("./file-mods.ts").then((m) => m.default),
     request: () => import("./request.ts").then((m) => m.default),
     answer: () => import("./answer.ts").then((m) => m.default),
+    session: () => import("./session.ts").then((m) => m.default),
     demo: () => import("./demo.ts").then((m) => m.default),
     doctor: () => import("./doctor.ts").then((m) => m.default),
     "queue-metrics": () => import("./queue-metrics.ts").then((m) => m.default),

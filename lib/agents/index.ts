@@ -15,6 +15,7 @@ export * from "./roles/engineer.ts";
 export * from "./roles/orchestrator.ts";
 export * from "./select.ts";
 export * from "./session.ts";
+export * from "./session-admin.ts";
 export * from "./stub/index.ts";
 export * from "./turn.ts";
 export * from "./units.ts";

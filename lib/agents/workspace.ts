@@ -110,5 +110,6 @@ export const readWorkspace = (dir: string, input: DeveloperInput, summary: strin
     });
   }
   const line = summary.trim().split("\n")[0] ?? "";
+  proposed.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { output: { summary: line.slice(0, 2_000), files: proposed }, discarded: discarded.sort() };
 };

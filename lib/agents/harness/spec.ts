@@ -52,6 +52,8 @@ export type CliSpec = {
   env: readonly string[];
   /** Variables pointing at the CLI's state directory, set under the private home (must exist). */
   homeVars: Readonly<Record<string, string>>;
+  /** Where the CLI keeps one session's state, relative to its home (so `session init` can bring it). */
+  sessionState?: (id: string) => string;
   /** Who names a new session: Hyperion (`--session-id <uuid>`), or the CLI (read from its output). */
   namesSessions: "hyperion" | "cli";
   argv: (a: ArgvInput) => string[];

@@ -65,6 +65,8 @@ export const copilot: CliSpec = {
   checked: "1.0.102",
   env: ["COPILOT_*", "GH_TOKEN", "GITHUB_TOKEN"],
   homeVars: { COPILOT_HOME: ".copilot" },
+  // 1.0.102 resumes from this directory alone (checked: copied into a fresh home, --resume works).
+  sessionState: (id) => `.copilot/session-state/${id}`,
   namesSessions: "hyperion",
   argv: (a) => [
     "-p",

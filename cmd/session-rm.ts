@@ -1,0 +1,23 @@
+import { defineCommand } from "citty";
+import { removeSession } from "../lib/agents/index.ts";
+import { openRepo } from "../lib/store/index.ts";
+import { repoArgs } from "./_args.ts";
+import { main } from "./_main.ts";
+
+const command = defineCommand({
+  meta: { name: "rm", description: "Remove a stored agent session and its private home" },
+  args: {
+    name: { type: "positional", required: true, description: "The session's name" },
+    ...repoArgs,
+  },
+  run({ args }) {
+    using repo = openRepo({ repo: args.repo, db: args.db });
+    removeSession(repo.loc.repo, repo.db, args.name);
+    process.stdout.write(`removed session ${args.name}\n`);
+    return 0;
+  },
+});
+
+export default command;
+
+if (import.meta.main) await main(command);
