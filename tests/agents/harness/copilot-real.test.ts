@@ -1,0 +1,201 @@
+/**
+ * The REAL GitHub Copilot CLI (the @github/copilot dev dependency, 1.0.102), offline: its BYOK
+ * provider points at a Bun.serve mock of an OpenAI-style /v1/chat/completions on 127.0.0.1, so
+ * no network and no account are involved. The mock plays the model, tool calls included.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  createStubHarness,
+  type EngineerInput,
+  runDeveloper,
+  runTurn,
+  selectHarness,
+  stubEngineer,
+} from "../../../lib/agents/index.ts";
+import { Config, DeveloperTask, EngineerOutput, TaskRequest } from "../../../lib/schema/index.ts";
+import { sessionsSql } from "../../../lib/store/index.ts";
+import { ROOT } from "../../_helpers.ts";
+import { contextFor, repoFixture } from "../_repo.ts";
+
+setDefaultTimeout(180_000);
+
+const COPILOT = join(ROOT, "node_modules", ".bin", "copilot");
+// The CLI masks the key's value wherever it appears in its output: a short key would mask words.
+const KEY = `test-${randomBytes(32).toString("hex")}`;
+
+type Body = { model: string; messages: { role: string; content: unknown }[] };
+type Reply = { text: string } | { bash: string };
+let answer: (body: Body, prompt: string, afterTool: boolean) => Reply = () => ({ text: "" });
+const seen: { auth: string | null; body: Body }[] = [];
+
+const chunk = (model: string, delta: Record<string, unknown>, finish: string | null = null) =>
+  `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", created: 1, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+
+const sse = (model: string, reply: Reply): string =>
+  "text" in reply
+    ? chunk(model, { role: "assistant", content: reply.text }) + chunk(model, {}, "stop") + "data: [DONE]\n\n"
+    : chunk(model, {
+        role: "assistant",
+        tool_calls: [
+          {
+            index: 0,
+            id: `call_${seen.length}`,
+            type: "function",
+            function: {
+              name: "bash",
+              arguments: JSON.stringify({ command: reply.bash, description: "edit", mode: "sync" }),
+            },
+          },
+        ],
+      }) +
+      chunk(model, {}, "tool_calls") +
+      "data: [DONE]\n\n";
+
+let server: ReturnType<typeof Bun.serve>;
+let fx: Awaited<ReturnType<typeof repoFixture>>;
+
+beforeAll(async () => {
+  server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    async fetch(req) {
+      if (!new URL(req.url).pathname.endsWith("/chat/completions")) return Response.json({ data: [] });
+      const body = (await req.json()) as Body;
+      seen.push({ auth: req.headers.get("authorization"), body });
+      const users = body.messages.filter((m) => m.role === "user");
+      const prompt = String(users.at(-1)?.content ?? "");
+      const afterTool = body.messages.at(-1)?.role === "tool";
+      return new Response(sse(body.model, answer(body, prompt, afterTool)), {
+        headers: { "content-type": "text/event-stream" },
+      });
+    },
+  });
+  // One repository for the file: the CLI unpacks itself (~235 MB) into the shared cache once.
+  fx = await repoFixture({ "src/a.ts": "export const a = 1;\n", "src/b.ts": "export const b = 2;\n" });
+});
+
+afterAll(async () => {
+  server.stop(true);
+  await fx[Symbol.asyncDispose]();
+});
+
+const env = () => ({
+  PATH: process.env.PATH,
+  HOME: "/home/operator-should-not-leak",
+  COPILOT_OFFLINE: "true",
+  COPILOT_PROVIDER_TYPE: "openai",
+  COPILOT_PROVIDER_BASE_URL: `http://127.0.0.1:${server.port}/v1`,
+  COPILOT_PROVIDER_API_KEY: KEY,
+});
+
+const harness = (over: Record<string, unknown> = {}) => {
+  const config = Config.parse({ agents: { copilot: { command: COPILOT, model: "mock-model", ...over } } });
+  return {
+    config,
+    harness: selectHarness("copilot", {
+      repo: fx.path,
+      config,
+      sessions: sessionsSql(fx.repo.db),
+      env: env(),
+    }),
+  };
+};
+
+const input: EngineerInput = {
+  request: { ...TaskRequest.parse({ title: "Fix the crash in greet", edits: [] }), id: "r-1" },
+  answers: [],
+  assume: true,
+  files: ["src/a.ts"],
+};
+const engineerTurn = (h: ReturnType<typeof harness>["harness"]) =>
+  runTurn(
+    { role: "engineer", input },
+    {
+      harness: h,
+      stub: createStubHarness(),
+      fallback: false,
+      timeoutMs: 120_000,
+      repo: fx.path,
+      contract: EngineerOutput,
+    },
+  );
+/** The model's answer to an Engineer prompt: the stub's brief, wrapped in prose. */
+const engineerAnswer = (prompt: string): Reply => {
+  const json = prompt.slice(prompt.lastIndexOf("Input:\n") + 7);
+  return { text: `Here is the brief:\n${JSON.stringify(stubEngineer(JSON.parse(json)))}` };
+};
+
+describe("the real copilot CLI, offline against a loopback model", () => {
+  test("an Engineer turn: the CLI's answer is parsed from its JSON Lines, with the key from forwarded COPILOT_*", async () => {
+    expect(existsSync(COPILOT)).toBe(true);
+    answer = (_b, prompt) => engineerAnswer(prompt);
+    const before = seen.length;
+    const out = await engineerTurn(harness().harness);
+    expect(out.agent).toBe("copilot");
+    expect(out.fallback).toBeUndefined();
+    expect(out.output).toEqual(stubEngineer(input));
+    expect(out.usage?.duration_ms).toBeGreaterThan(0);
+    expect(seen.length).toBeGreaterThan(before);
+    expect(seen.at(-1)!.auth).toBe(`Bearer ${KEY}`);
+    expect(seen.at(-1)!.body.model).toBe("mock-model");
+  });
+
+  test("a stored session: --session-id first, then --resume from the same private home", async () => {
+    answer = (_b, prompt) => engineerAnswer(prompt);
+    const sessions = sessionsSql(fx.repo.db);
+    sessions.insert({
+      name: "eng",
+      agent: "copilot",
+      role: "engineer",
+      resume_token: crypto.randomUUID(),
+      started: 0,
+      allow_all_tools: 0,
+      created_at: Date.now(),
+    });
+    const id = sessions.get("eng")!.resume_token!;
+    await engineerTurn(harness().harness);
+    expect(sessions.get("eng")).toMatchObject({ started: 1, resume_token: id });
+    expect(existsSync(join(fx.path, ".hyperion/agents/eng/home/.copilot/session-state", id))).toBe(true);
+    await engineerTurn(harness().harness);
+    // The resumed conversation carries the first turn's prompt and answer.
+    const last = seen.at(-1)!.body.messages;
+    expect(last.filter((m) => m.role === "user")).toHaveLength(2);
+    expect(last.filter((m) => m.role === "assistant")).toHaveLength(1);
+    sessions.remove("eng");
+  });
+
+  test("a tool the CLI denies (exit 0) fails the turn", async () => {
+    answer = (_b, _p, afterTool) => (afterTool ? { text: "{}" } : { bash: "echo hi > made.txt" });
+    await expect(engineerTurn(harness().harness)).rejects.toMatchObject({
+      code: "E_AGENT_DENIED",
+      message: expect.stringContaining("bash"),
+    });
+  });
+
+  test("workspace mode: the CLI edits its scratch copy; only the owned file's change comes back", async () => {
+    answer = (_b, _p, afterTool) =>
+      afterTool
+        ? { text: "Set a to 42." }
+        : { bash: "echo 'export const a = 42;' > src/a.ts && echo stray > stray.txt && echo x > src/b.ts" };
+    const { config, harness: h } = harness({ mode: "workspace" });
+    const task = DeveloperTask.parse({
+      id: "r-9-t1",
+      request_id: "r-9",
+      title: "Set a to 42",
+      owned_paths: ["src/a.ts"],
+      context_paths: ["src/b.ts"],
+      estimated_tokens: 100,
+    });
+    const r = await runDeveloper({ ...contextFor(fx.repo, h, false), config }, task);
+    expect(r.turn.agent).toBe("copilot");
+    expect(r.change?.summary).toBe("Set a to 42.");
+    expect(r.change?.changes.map((c) => [c.path, c.operation])).toEqual([["src/a.ts", "modify"]]);
+    expect(r.change?.changes[0]!.patch).toContain("+export const a = 42;");
+    // The live tree is untouched.
+    expect(readFileSync(join(fx.path, "src/a.ts"), "utf8")).toBe("export const a = 1;\n");
+    expect(existsSync(join(fx.path, "stray.txt"))).toBe(false);
+  });
+});
