@@ -137,3 +137,67 @@ describe("applyChanges", () => {
     expect(rows(f.db).journal.map((j) => j.state)).toEqual(["applied", "applied", "applied", "applied"]);
   });
 });
+
+describe("failures half way through", () => {
+  const setup = async () => {
+    const f = await fixture();
+    f.write({ "a.txt": "a\n", "b.txt": "b\n" });
+    const row = f.signed({
+      task_id: "t",
+      changes: [
+        makeFileChange("a.txt", "a\n", "A\n"),
+        makeFileChange("b.txt", "b\n", null),
+        makeFileChange("n/c.txt", null, "c\n"),
+      ],
+    });
+    return { f, row };
+  };
+
+  test("an error while temps are written removes them and the journal entry: tree and db as before", async () => {
+    const { f, row } = await setup();
+    await using _ = f;
+    const tree = snapshotTree(f.repo);
+    const e = thrown(() =>
+      applyChange({
+        repo: f.repo,
+        db: f.db,
+        secret: f.secret,
+        change: row,
+        onStep: (s) => {
+          if (s === "temp:n/c.txt") throw new Error("ENOSPC: no space left on device");
+        },
+      }),
+    );
+    expect(e.code).toBe("E_IO");
+    expect(e.retryable).toBe(true);
+    expect(snapshotTree(f.repo)).toEqual(tree);
+    expect(rows(f.db)).toEqual({ journal: [], pre: [], mods: [] });
+  });
+
+  test("an error between renames undoes the renamed files at once", async () => {
+    const { f, row } = await setup();
+    await using _ = f;
+    const tree = snapshotTree(f.repo);
+    const e = thrown(() =>
+      applyChange({
+        repo: f.repo,
+        db: f.db,
+        secret: f.secret,
+        change: row,
+        onStep: (s) => {
+          if (s === "rename:b.txt") throw new Error("EIO: i/o error");
+        },
+      }),
+    );
+    expect(e.code).toBe("E_IO");
+    expect(snapshotTree(f.repo)).toEqual(tree);
+    expect(rows(f.db)).toEqual({
+      journal: [{ change_id: row.id, kind: "apply", state: "aborted" }],
+      pre: [],
+      mods: [],
+    });
+    // The change is not lost: once the disk is back, it applies.
+    applyChange({ repo: f.repo, db: f.db, secret: f.secret, change: row });
+    expect(f.read("a.txt")).toBe("A\n");
+  });
+});

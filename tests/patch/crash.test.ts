@@ -135,6 +135,18 @@ describe("crash at every step of an apply", async () => {
     expect(snapshotTree(f.repo)).toEqual(pre);
   });
 
+  test("a file edited between the crash and recovery is left alone and reported stuck", async () => {
+    const { f, payloadFile } = await setup();
+    await using _ = f;
+    await child(f, "apply", payloadFile, "rename:b/c.txt");
+    f.write({ "tool.sh": "edited by a person\n" });
+    const tree = snapshotTree(f.repo);
+    const report = JSON.parse((await child(f, "recover", "")).stdout);
+    expect(report.stuck).toEqual(["cr-crash"]);
+    expect(snapshotTree(f.repo)).toEqual(tree);
+    expect(rows(f.db).journal).toEqual([{ change_id: "cr-crash", kind: "apply", state: "pending" }]);
+  });
+
   test("recovery leaves the entry of a live process alone", async () => {
     const { f, row } = await setup();
     await using _ = f;
