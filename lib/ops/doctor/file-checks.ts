@@ -1,5 +1,6 @@
 import type { Database } from "bun:sqlite";
 import { readFileSync, statSync } from "node:fs";
+import { type CliName, CLIS as HARNESS_CLIS } from "../../agents/harness/index.ts";
 import { planStatus } from "../../governance/index.ts";
 import type { AgentName, Config } from "../../schema/index.ts";
 import type { Locations } from "../../store/index.ts";
@@ -109,8 +110,14 @@ export const checkAgents = (config: Config, env: Record<string, string | undefin
     found[agent] = Bun.which(bin!, { PATH: env.PATH ?? "" }) ?? null;
     if (found[agent]) versions[agent] = versionOf(found[agent]!, env);
   }
-  const on = Object.keys(versions).map((a) => (versions[a] ? `${a} ${versions[a]}` : a));
-  const details = { agent: chosen, found, versions };
+  // Flags change between releases: name the version Hyperion's harness was checked against when it differs.
+  const checked = Object.fromEntries(Object.keys(CLIS).map((a) => [a, HARNESS_CLIS[a as CliName].checked]));
+  const on = Object.keys(versions).map((a) =>
+    versions[a]
+      ? `${a} ${versions[a]}${versions[a]!.includes(checked[a]!) ? "" : ` (harness checked against ${checked[a]})`}`
+      : a,
+  );
+  const details = { agent: chosen, found, versions, checked };
   const cli = CLIS[chosen];
   if (cli && !found[chosen])
     return problem(
