@@ -37,7 +37,11 @@ export const sessionFor = (
   agent: string,
   role: string,
   opts: { sessions?: SessionStore; pinned?: SessionRow },
-): SessionRow | null => opts.pinned ?? opts.sessions?.forRole(agent, role) ?? null;
+): SessionRow | null => {
+  // Read afresh: an earlier turn of the same session may have started it or named its token.
+  if (opts.pinned) return opts.sessions?.get(opts.pinned.name) ?? opts.pinned;
+  return opts.sessions?.forRole(agent, role) ?? null;
+};
 
 const held = new Map<string, Promise<unknown>>();
 

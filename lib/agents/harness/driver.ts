@@ -69,9 +69,11 @@ export const createCliHarness = (spec: CliSpec, opts: HarnessOptions): AgentHarn
   }
 
   const turn = async (req: TurnRequest): Promise<TurnResult> => {
-    const stored = sessionFor(spec.name, req.role, opts);
-    const name = stored?.name ?? `turn-${randomUUID()}`;
+    const chosen = sessionFor(spec.name, req.role, opts);
+    const name = chosen?.name ?? `turn-${randomUUID()}`;
     return withSessionLock(name, async () => {
+      // Read again under the lock: the turn before may have started the session.
+      const stored = chosen && (opts.sessions?.get(chosen.name) ?? chosen);
       const base = sessionDir(opts.repo, name);
       const home = join(base, "home");
       const work = join(base, "work", randomUUID().slice(0, 8));
