@@ -186,23 +186,36 @@ const asError = (e: unknown): HyperionError => {
  */
 type Planned = { at: number; id: string; entry: Entry; result: ApplyResult };
 type Exec = { root: string; sql: ApplySql; step: (s: string) => void; entries: Entry[] };
+/** What the batching asks of its driver: run a batch (and report back), or first finish all in flight. */
+type Order =
+  | { barrier: true }
+  | { barrier: false; exec: Exec; done: (errors: (HyperionError | null)[]) => void };
 
 /**
- * The batching shared by the sync and async drivers: checks each change, groups changes on
- * disjoint paths, and yields each group's planned entries for the driver to execute; the driver
- * sends back each entry's error (or null).
+ * The batching shared by the sync and async drivers: checks each change and groups changes on
+ * disjoint paths (at most `maxBatch`); each group is planned (files read, contents computed) and
+ * handed to the driver. A driver may run a group while the next is planned, so before planning a
+ * group that touches a path of a group possibly still in flight, a barrier is yielded.
  */
 function* batches(
   ctx: ApplyManyContext,
   out: ApplyOutcome[],
-): Generator<Exec, void, (HyperionError | null)[]> {
+  maxBatch: number,
+): Generator<Order, void, void> {
   const step = ctx.onStep ?? (() => {});
   const limits = ctx.limits ?? defaultConfig().limits;
   const sql = applySql(ctx.db);
   const root = realRoot(ctx.repo);
   let batch: { c: Checked; at: number }[] = [];
-  const held = new Set<string>();
-  function* flush(): Generator<Exec, void, (HyperionError | null)[]> {
+  let held = new Set<string>();
+  let inFlight = new Set<string>();
+  let barrier = false;
+  function* flush(): Generator<Order, void, void> {
+    if (barrier) {
+      yield { barrier: true };
+      inFlight = new Set();
+      barrier = false;
+    }
     const planned: Planned[] = [];
     const cache = new Map<string, string>();
     for (const { c, at } of batch) {
@@ -213,14 +226,20 @@ function* batches(
       }
     }
     batch = [];
-    held.clear();
+    for (const p of held) inFlight.add(p);
+    held = new Set();
     step("planned");
     if (planned.length === 0) return;
-    const errors = yield { root, sql, step, entries: planned.map((p) => p.entry) };
-    planned.forEach((p, n) => {
-      const error = errors[n];
-      out[p.at] = error ? { id: p.id, ok: false, error } : { id: p.id, ok: true, result: p.result };
-    });
+    yield {
+      barrier: false,
+      exec: { root, sql, step, entries: planned.map((p) => p.entry) },
+      done: (errors) => {
+        planned.forEach((p, n) => {
+          const error = errors[n];
+          out[p.at] = error ? { id: p.id, ok: false, error } : { id: p.id, ok: true, result: p.result };
+        });
+      },
+    };
   }
   const ids = new Set<string>();
   const priors = sql.priors(ctx.changes.map((r) => r.id));
@@ -244,8 +263,11 @@ function* batches(
       .flatMap((fc) => (fc.new_path ? [fc.path, fc.new_path] : [fc.path]))
       .map(pathKey);
     if (paths.some((p) => held.has(p))) yield* flush();
+    // It must read what an earlier group writes: that group has to be finished first.
+    if (paths.some((p) => inFlight.has(p) || held.has(p))) barrier = true;
     batch.push({ c, at });
     for (const p of paths) held.add(p);
+    if (batch.length >= maxBatch) yield* flush();
   }
   if (batch.length > 0) yield* flush();
 }
@@ -258,23 +280,34 @@ function* batches(
  */
 export const applyChanges = (ctx: ApplyManyContext): ApplyOutcome[] => {
   const out: ApplyOutcome[] = new Array(ctx.changes.length);
-  const gen = batches(ctx, out);
-  for (let next = gen.next(); !next.done; ) next = gen.next(executeAll(next.value));
+  for (const order of batches(ctx, out, Number.POSITIVE_INFINITY)) {
+    if (!order.barrier) order.done(executeAll(order.exec));
+  }
   return out;
 };
 
 /**
- * applyChanges with each batch's temp writes and renames in flight together (at most
- * `concurrency` at once), so disk latency overlaps; same guarantees, for a worker that drains
- * many changes at a time.
+ * applyChanges for a worker that drains many changes at a time: groups of at most `batch`
+ * changes (default 64), each group's temp writes and renames in flight together (at most
+ * `concurrency` at once), and the next group checked and planned while the previous one's files
+ * are written, so CPU work and disk latency overlap. Same guarantees per change.
  */
 export const applyChangesAsync = async (
-  ctx: ApplyManyContext & { concurrency?: number },
+  ctx: ApplyManyContext & { concurrency?: number; batch?: number },
 ): Promise<ApplyOutcome[]> => {
   const out: ApplyOutcome[] = new Array(ctx.changes.length);
-  const gen = batches(ctx, out);
-  for (let next = gen.next(); !next.done; )
-    next = gen.next(await executeAllAsync(next.value, ctx.concurrency));
+  let running: Promise<void>[] = [];
+  for (const order of batches(ctx, out, ctx.batch ?? 64)) {
+    if (order.barrier) {
+      await Promise.all(running);
+      running = [];
+      continue;
+    }
+    // Two groups in flight at most: one writing, one being planned.
+    if (running.length >= 2) await running.shift();
+    running.push(executeAllAsync(order.exec, ctx.concurrency).then(order.done));
+  }
+  await Promise.all(running);
   return out;
 };
 

@@ -138,6 +138,33 @@ describe("applyChanges", () => {
   });
 });
 
+test("the pipelined async driver waits for a group in flight before planning a change on its paths", async () => {
+  await using f = await fixture();
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 8; i++) files[`f${i}.txt`] = "0\n";
+  f.write(files);
+  // Groups of two; the same files come back every few changes, across group boundaries.
+  const version = new Map<string, number>();
+  const changes = Array.from({ length: 24 }, (_, k) => {
+    const path = `f${k % 3}.txt`;
+    const v = version.get(path) ?? 0;
+    version.set(path, v + 1);
+    return f.signed({ task_id: "t", changes: [makeFileChange(path, `${v}\n`, `${v + 1}\n`)] });
+  });
+  const out = await applyChangesAsync({
+    repo: f.repo,
+    db: f.db,
+    secret: f.secret,
+    changes,
+    batch: 2,
+    concurrency: 4,
+  });
+  expect(out.map((o) => (o.ok ? (o.result.rebased ? "rebased" : "ok") : o.error.code))).toEqual(
+    changes.map(() => "ok"),
+  );
+  for (const [path, v] of version) expect(f.read(path)).toBe(`${v}\n`);
+});
+
 describe("failures half way through", () => {
   const setup = async () => {
     const f = await fixture();
