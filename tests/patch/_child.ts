@@ -13,9 +13,17 @@ const [mode, repo, dbPath, secretHex, payloadFile, killAt] = process.argv.slice(
   string,
 ];
 const db = openDatabase(dbPath);
+// killAt is a step name, or `name@n` for its n-th occurrence (steps repeat across a batch).
+const [killStep, killNth] = killAt.includes("@")
+  ? [killAt.split("@")[0], Number(killAt.split("@")[1])]
+  : [killAt, 1];
+const seen = new Map<string, number>();
 const onStep = (step: string) => {
   process.stdout.write(`${step}\n`);
-  if (step === killAt) process.kill(process.pid, "SIGKILL");
+  const kind = step.split(":")[0]!;
+  const n = (seen.get(kind) ?? 0) + 1;
+  seen.set(kind, n);
+  if (step === killAt || (kind === killStep && n === killNth)) process.kill(process.pid, "SIGKILL");
 };
 if (mode === "apply") {
   const change = JSON.parse(readFileSync(payloadFile, "utf8"));
@@ -30,6 +38,17 @@ if (mode === "apply") {
     onStep,
   });
   if (!out?.ok) throw out?.error;
+} else if (mode === "apply-many") {
+  const changes = JSON.parse(readFileSync(payloadFile, "utf8"));
+  await applyChangesAsync({
+    repo,
+    db,
+    secret: Buffer.from(secretHex, "hex"),
+    changes,
+    onStep,
+    batch: 2,
+    concurrency: 2,
+  });
 } else if (mode === "rollback") {
   rollbackChange({ repo, db, changeId: payloadFile, onStep });
 } else {

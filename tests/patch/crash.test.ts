@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { readdirSync, truncateSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { applyChange, makeFileChange, rollbackChange } from "../../lib/patch/index.ts";
 import { openDatabase } from "../../lib/store/index.ts";
@@ -189,6 +189,51 @@ describe("crash at every step of an overlapped (async) apply", async () => {
       expect((await child(f, "recover", "")).exitCode).toBe(0);
       expect(snapshotTree(f.repo)).toEqual(steps.indexOf(step) >= lastTemp(steps) ? post : pre);
       expect(rows(f.db).journal.filter((j) => j.state === "pending")).toEqual([]);
+    });
+  }
+});
+
+describe("crash in the middle of a pipelined batch", () => {
+  // Six two-file changes in groups of two: a crash leaves groups done, in flight and not started.
+  const N = 6;
+  const batchSetup = async () => {
+    const f = await fixture();
+    const files: Record<string, string> = {};
+    for (let i = 0; i < N; i++) Object.assign(files, { [`x${i}.txt`]: `x${i}\n`, [`y${i}.txt`]: `y${i}\n` });
+    f.write(files);
+    const rowsFile = join(f.root, "rows.json");
+    const changes = Array.from({ length: N }, (_, i) =>
+      f.signed({
+        id: `cr-${i}`,
+        task_id: "t",
+        changes: [
+          makeFileChange(`x${i}.txt`, `x${i}\n`, `X${i}\n`),
+          makeFileChange(`y${i}.txt`, `y${i}\n`, null),
+        ],
+      }),
+    );
+    writeFileSync(rowsFile, JSON.stringify(changes));
+    return { f, rowsFile };
+  };
+
+  for (const killAt of ["intent@2", "temp@3", "temps@2", "rename@3", "rename@6", "committed@2"]) {
+    test(`killed at ${killAt}: after recovery every change is wholly applied or wholly not`, async () => {
+      const { f, rowsFile } = await batchSetup();
+      await using _ = f;
+      expect((await child(f, "apply-many", rowsFile, killAt)).exitCode).not.toBe(0);
+      expect((await child(f, "recover", "")).exitCode).toBe(0);
+      let applied = 0;
+      for (let i = 0; i < N; i++) {
+        const x = f.read(`x${i}.txt`);
+        const yGone = !existsSync(join(f.repo, `y${i}.txt`));
+        expect({ i, x, yGone }).toEqual(
+          x === `X${i}\n` ? { i, x, yGone: true } : { i, x: `x${i}\n`, yGone: false },
+        );
+        if (yGone) applied++;
+      }
+      expect(rows(f.db).journal.filter((j) => j.state === "pending")).toEqual([]);
+      expect(rows(f.db).journal.filter((j) => j.state === "applied")).toHaveLength(applied);
+      expect(readdirSync(f.repo).filter((n) => n.startsWith(".hyperion-tmp-"))).toEqual([]);
     });
   }
 });
