@@ -30,6 +30,7 @@ export type StandinRun = {
   session?: string;
   turns?: number;
   error?: string;
+  running?: number;
 };
 
 export const readRuns = (log: string): StandinRun[] =>
@@ -50,6 +51,6 @@ export const operatorEnv = (bin: string, extra: Record<string, string> = {}) => 
 /** A harness config forwarding the stand-in's control variables. */
 export const standinConfig = (over: Partial<HarnessConfig> = {}): HarnessConfig =>
   HarnessConfig.parse({
-    env_extra: ["HYPERION_STANDIN", "HYPERION_STANDIN_LOG", "HYPERION_STANDIN_REPO"],
+    env_extra: ["HYPERION_STANDIN*"],
     ...over,
   });

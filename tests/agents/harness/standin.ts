@@ -8,7 +8,15 @@
  * HYPERION_STANDIN (scenario), HYPERION_STANDIN_LOG (a JSON line per run), HYPERION_STANDIN_REPO.
  */
 import { randomUUID } from "node:crypto";
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { stubDeveloper, stubEngineer, stubOrchestrator } from "../../../lib/agents/index.ts";
 
@@ -233,6 +241,27 @@ if (cli === "codex" || cli === "gemini" || scenario === "stdin") await Bun.stdin
 record({ session: sessionId, turns });
 
 if (scenario === "hang") await new Promise(() => setInterval(() => {}, 1_000));
+// Concurrency: a developer waits (up to 5 s) until `limit` developers run at once, or every one
+// of the `total` has started, and records how many it saw at once: more than `limit` breaks the bound.
+const limit = Number(process.env.HYPERION_STANDIN_LIMIT ?? 0);
+const total = Number(process.env.HYPERION_STANDIN_TOTAL ?? 0);
+if (limit > 0 && prompt.includes("You are a Developer")) {
+  const dir = join(process.env.HYPERION_STANDIN_REPO!, ".hyperion");
+  const running = join(dir, "running");
+  const begun = join(dir, "begun");
+  mkdirSync(running, { recursive: true });
+  mkdirSync(begun, { recursive: true });
+  writeFileSync(join(running, String(process.pid)), "");
+  writeFileSync(join(begun, String(process.pid)), "");
+  const count = () => readdirSync(running).length;
+  const done = () => count() >= limit || readdirSync(begun).length >= total;
+  let most = count();
+  for (const until = Date.now() + 5_000; !done() && Date.now() < until; most = Math.max(most, count()))
+    await Bun.sleep(10);
+  most = Math.max(most, count());
+  record({ running: most });
+  rmSync(join(running, String(process.pid)));
+}
 if (scenario === "auth") {
   const code = cli === "gemini" ? 41 : 1;
   die(
