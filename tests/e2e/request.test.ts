@@ -207,7 +207,7 @@ describe("hyperion request: bad input exits 2 with one line and enqueues nothing
     expect(counts(repo.path)).toEqual({ requests: 1, tasks: 1, changes: 1 });
   });
 
-  test("an unknown agent is refused before anything runs", async () => {
+  test("an unknown agent, or a CLI agent not installed, is refused before anything runs", async () => {
     await using repo = await repoCopy();
     const r = await hyperion([
       "request",
@@ -222,11 +222,13 @@ describe("hyperion request: bad input exits 2 with one line and enqueues nothing
     const env = await hyperion(
       ["request", join(TESTAPP, "orchestrate-request-001.json"), "--repo", repo.path],
       {
-        env: { HYPERION_AGENT: "copilot" },
+        // A PATH without copilot: the harness is refused when chosen, never replaced by the stub.
+        env: { HYPERION_AGENT: "copilot", PATH: "/nonexistent" },
       },
     );
-    expect(env.exitCode).toBe(2);
-    oneLine(env.stderr, "E_AGENT_UNAVAILABLE");
+    expect(env.exitCode).toBe(1);
+    oneLine(env.stderr, "E_AGENT_MISSING");
+    expect(env.stderr).toContain("npm install -g @github/copilot");
     expect(counts(repo.path)).toEqual({ requests: 0, tasks: 0, changes: 0 });
   });
 });
