@@ -60,7 +60,7 @@ const contenders: Contender[] = [
     },
   },
   {
-    name: "Hyperion `applyChangesAsync` (one call, 1,000 changes, file writes overlapped)",
+    name: "Hyperion `applyChangesAsync` (one call, 1,000 changes, pipelined)",
     run: async (dir, base) => {
       const db = openDatabase(join(base, `${Math.random()}.db`), { create: true });
       const out = await applyChangesAsync({ repo: dir, db, secret, changes: rows, limits });
