@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import { z } from "zod";
 import { HyperionError } from "../errors.ts";
 import { type ChangeRequest, defaultConfig, type FileChange } from "../schema/index.ts";
 import { type ApplySql, applySql, type NewModification, type Prior } from "../store/apply-sql.ts";
@@ -26,17 +27,27 @@ export type ApplyContext = {
   onStep?: (step: string) => void;
 };
 
-export type AppliedFile = { path: string; op: string; added: number; removed: number; new_path?: string };
+/** One file an apply wrote. */
+export const AppliedFile = z.object({
+  path: z.string(),
+  op: z.enum(["create", "modify", "delete", "rename"]),
+  added: z.number().int(),
+  removed: z.number().int(),
+  new_path: z.string().optional(),
+});
+export type AppliedFile = z.infer<typeof AppliedFile>;
 
-export type ApplyResult = {
-  files: AppliedFile[];
+/** What applyChange returns; also kept in the journal and parsed when read back. */
+export const ApplyResult = z.object({
+  files: z.array(AppliedFile),
   /** True when some file had changed since the patch was made and was rebased. */
-  rebased: boolean;
-  /** How each rebased path was placed: offset, fuzz or merge3. */
-  rebases?: Record<string, string>;
+  rebased: z.boolean(),
+  /** How each rebased path was placed: offset, fuzz, merge3, or moved as it is. */
+  rebases: z.record(z.string(), z.string()).optional(),
   /** True when this payload had already been applied (a retry after a crash): nothing was written. */
-  already?: boolean;
-};
+  already: z.boolean().optional(),
+});
+export type ApplyResult = z.infer<typeof ApplyResult>;
 
 /** A queue row as applyChanges takes it. */
 export type ChangeRow = { id: string; payload: string; signature: string };
@@ -91,7 +102,19 @@ const check = (
         details: { change_id: row.id },
       });
     }
-    return { ...(JSON.parse(prior.result ?? "{}") as ApplyResult), already: true };
+    let stored: unknown;
+    try {
+      stored = JSON.parse(prior.result ?? "null");
+    } catch {
+      stored = undefined;
+    }
+    const recorded = ApplyResult.safeParse(stored);
+    if (!recorded.success) {
+      throw fail("E_ALREADY_APPLIED", `${row.id} is applied, but its recorded result is unreadable`, {
+        details: { change_id: row.id },
+      });
+    }
+    return { ...recorded.data, already: true };
   }
   return { row, cr: shaped.cr, parsed: shaped.parsed, payloadSha };
 };

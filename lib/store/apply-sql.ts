@@ -1,5 +1,6 @@
 import type { Database } from "bun:sqlite";
 import { z } from "zod";
+import { HyperionError } from "../errors.ts";
 
 /** One file of a journalled apply: enough to finish it or undo it after a crash. */
 export const PlanFile = z.strictObject({
@@ -35,7 +36,13 @@ export const JournalRow = z.object({
   owner: z.string(),
   payload_sha256: z.string().nullable(),
   plan: z.string().transform((s, ctx) => {
-    const parsed = Plan.safeParse(JSON.parse(s));
+    let json: unknown;
+    try {
+      json = JSON.parse(s);
+    } catch {
+      json = undefined;
+    }
+    const parsed = Plan.safeParse(json);
     if (!parsed.success) {
       ctx.addIssue({ code: "custom", message: "apply_journal.plan does not parse" });
       return z.NEVER;
@@ -132,7 +139,19 @@ const build = (db: Database) => {
   ];
   const dropJournal = db.query("DELETE FROM apply_journal WHERE id = $id");
 
-  const journal = (row: unknown): JournalRow => JournalRow.parse(row);
+  const journal = (row: unknown): JournalRow => {
+    const parsed = JournalRow.safeParse(row);
+    if (parsed.success) return parsed.data;
+    throw new HyperionError(
+      "E_DB_CORRUPT",
+      `an apply_journal row does not parse: ${parsed.error.issues[0]?.message}`,
+      {
+        exitCode: 1,
+        hint: "the database was edited by hand; restore it from a backup",
+        details: { row },
+      },
+    );
+  };
 
   return {
     /** Runs `fn` in one BEGIN IMMEDIATE transaction. */

@@ -6,6 +6,7 @@ import {
   applyChanges,
   applyChangesAsync,
   makeFileChange,
+  rollbackChange,
   signPayload,
   validateChangeRequest,
 } from "../../lib/patch/index.ts";
@@ -227,4 +228,20 @@ describe("failures half way through", () => {
     applyChange({ repo: f.repo, db: f.db, secret: f.secret, change: row });
     expect(f.read("a.txt")).toBe("A\n");
   });
+});
+
+test("journal rows edited on disk are reported as a corrupt database, never half-trusted", async () => {
+  await using f = await fixture();
+  f.write({ "a.txt": "1\n" });
+  const row = f.signed({ task_id: "t", changes: [makeFileChange("a.txt", "1\n", "2\n")] });
+  applyChange({ repo: f.repo, db: f.db, secret: f.secret, change: row });
+  f.db.run("UPDATE apply_journal SET result = 'not json'");
+  expect(thrown(() => applyChange({ repo: f.repo, db: f.db, secret: f.secret, change: row })).code).toBe(
+    "E_ALREADY_APPLIED",
+  );
+  f.db.run("UPDATE apply_journal SET plan = '{\"files\": 7}'");
+  expect(thrown(() => rollbackChange({ repo: f.repo, db: f.db, changeId: row.id })).code).toBe(
+    "E_DB_CORRUPT",
+  );
+  expect(f.read("a.txt")).toBe("2\n");
 });
