@@ -49,6 +49,8 @@ const scan = (dir: string): Found => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const abs = join(d, e.name);
       const rel = relative(dir, abs).split(sep).join("/");
+      // Hyperion's own (a long prompt); no repository path can name it.
+      if (rel === ".hyperion") continue;
       if (e.isDirectory()) walk(abs);
       else if (e.isFile() && !lstatSync(abs).isSymbolicLink()) files.set(rel, readFileSync(abs, "utf8"));
       else odd.push(rel);

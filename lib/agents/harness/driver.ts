@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { usageError } from "../../errors.ts";
 import { log } from "../../log.ts";
@@ -40,6 +40,21 @@ export const resolveBin = (spec: CliSpec, config: HarnessConfig, env: Record<str
     isAbsolute(bin) || bin.includes("/") ? resolve(bin) : Bun.which(bin, { PATH: env.PATH ?? "" });
   if (!found || !Bun.file(found).size) throw missingCli(spec, bin);
   return found;
+};
+
+/**
+ * Linux refuses one argument over 128 KiB (MAX_ARG_STRLEN), and every CLI takes its prompt as an
+ * argument: a longer prompt goes into the scratch directory, under `.hyperion/` (a path no task
+ * can own, so workspace diffs never see it), and the argument points the agent at it.
+ */
+const MAX_PROMPT_ARG = 100_000;
+export const PROMPT_FILE = ".hyperion/PROMPT.md";
+
+const promptArg = (prompt: string, work: string): string => {
+  if (Buffer.byteLength(prompt) <= MAX_PROMPT_ARG) return prompt;
+  mkdirSync(join(work, ".hyperion"), { recursive: true });
+  writeFileSync(join(work, PROMPT_FILE), prompt);
+  return `Your instructions are too long for the command line: they are in the file ${PROMPT_FILE} of your working directory. Read all of it first, then follow it exactly.`;
 };
 
 /** The session argument of a run: create it under an id Hyperion chose, resume it, or let the CLI name it. */
@@ -85,7 +100,10 @@ export const createCliHarness = (spec: CliSpec, opts: HarnessOptions): AgentHarn
       const argv = [
         bin,
         ...spec.argv({
-          prompt: req.role === "developer" && workspace ? workspacePrompt(req.input) : req.prompt,
+          prompt: promptArg(
+            req.role === "developer" && workspace ? workspacePrompt(req.input) : req.prompt,
+            work,
+          ),
           workdir: work,
           home,
           model: cfg.model,

@@ -121,6 +121,29 @@ describe.each(CLI_NAMES)("the %s harness against its stand-in", (cli) => {
     expect(out.fallback).toEqual({ role: "engineer", agent: cli, reason: "the output holds no JSON object" });
   });
 
+  test("a prompt too long for one argument (Linux: 128 KiB) reaches the CLI through a file", async () => {
+    const s = await setup(cli, "ok");
+    await using _ = s.fx;
+    const big: EngineerInput = {
+      ...input,
+      files: Array.from({ length: 9_000 }, (_, i) => `src/module-${i}.ts`),
+    };
+    const out = await runTurn(
+      { role: "engineer", input: big },
+      {
+        harness: s.make(),
+        stub: createStubHarness(),
+        fallback: false,
+        timeoutMs: 30_000,
+        repo: s.fx.path,
+        contract: EngineerOutput,
+      },
+    );
+    expect(out.output).toEqual(stubEngineer(big));
+    const [r] = readRuns(s.log);
+    expect(Math.max(...r!.argv.map((a) => a.length))).toBeLessThan(1_000);
+  });
+
   test("a CLI that reads stdin gets an empty one and does not hang", async () => {
     const s = await setup(cli, "stdin");
     await using _ = s.fx;

@@ -34,25 +34,26 @@ const seen: { auth: string | null; body: Body }[] = [];
 const chunk = (model: string, delta: Record<string, unknown>, finish: string | null = null) =>
   `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", created: 1, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
 
-const sse = (model: string, reply: Reply): string =>
-  "text" in reply
-    ? chunk(model, { role: "assistant", content: reply.text }) + chunk(model, {}, "stop") + "data: [DONE]\n\n"
-    : chunk(model, {
-        role: "assistant",
-        tool_calls: [
-          {
-            index: 0,
-            id: `call_${seen.length}`,
-            type: "function",
-            function: {
-              name: "bash",
-              arguments: JSON.stringify({ command: reply.bash, description: "edit", mode: "sync" }),
+const sse = (model: string, reply: Reply): string => {
+  const first =
+    "text" in reply
+      ? chunk(model, { role: "assistant", content: reply.text })
+      : chunk(model, {
+          role: "assistant",
+          tool_calls: [
+            {
+              index: 0,
+              id: `call_${seen.length}`,
+              type: "function",
+              function: {
+                name: "bash",
+                arguments: JSON.stringify({ command: reply.bash, description: "edit", mode: "sync" }),
+              },
             },
-          },
-        ],
-      }) +
-      chunk(model, {}, "tool_calls") +
-      "data: [DONE]\n\n";
+          ],
+        });
+  return [first, chunk(model, {}, "text" in reply ? "stop" : "tool_calls"), "data: [DONE]\n\n"].join("");
+};
 
 let server: ReturnType<typeof Bun.serve>;
 let fx: Awaited<ReturnType<typeof repoFixture>>;

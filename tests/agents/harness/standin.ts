@@ -186,6 +186,9 @@ if (cli === "copilot") {
   resume = one(opts, "-r", "--resume");
 }
 if (newSession && resume) die(2, "stand-in: both a new session and a resume");
+// A prompt too long for one argument comes as a file the argument names, as an agent would read it.
+const promptFile = prompt.match(/in the file (\S+) of your working directory/)?.[1];
+if (promptFile) prompt = readFileSync(promptFile, "utf8");
 if (newSession && !UUID.test(newSession)) die(2, `stand-in: --session-id ${newSession} is not a UUID`);
 
 const home = process.env.HOME ?? die(2, "stand-in: no HOME");
