@@ -15,6 +15,7 @@ import { type Limits, shapeRequest } from "./shape.ts";
 import { verifyPayload } from "./sign.ts";
 import { decodeText } from "./text.ts";
 
+/** What applyChange needs: the tree, the store, the signing key and one queue row. */
 export type ApplyContext = {
   repo: string;
   db: Database;
@@ -52,6 +53,7 @@ export type ApplyResult = z.infer<typeof ApplyResult>;
 /** A queue row as applyChanges takes it. */
 export type ChangeRow = { id: string; payload: string; signature: string };
 
+/** applyChange's context with many queue rows, in queue order. */
 export type ApplyManyContext = Omit<ApplyContext, "change"> & { changes: readonly ChangeRow[] };
 
 /** One change's outcome in a batch: its result, or the error that left it unapplied. */

@@ -119,6 +119,7 @@ export const REASONS = {
     exitCode: EXIT.failure,
   },
 } as const satisfies Record<string, Reason>;
+/** A reason code lib/patch can fail with. */
 export type ReasonCode = keyof typeof REASONS;
 
 /** A HyperionError carrying the reason's retryability and exit code. */

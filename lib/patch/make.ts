@@ -4,6 +4,7 @@ import { fail } from "./codes.ts";
 import { sha256Hex } from "./hash.ts";
 import { checkPath, printable } from "./paths.ts";
 
+/** Variants of makeFileChange: rename, context lines, mode of a created file. */
 export type MakeOptions = {
   /** Makes a rename: the file moves to this path (with `after` as its new content, or unchanged). */
   newPath?: string;

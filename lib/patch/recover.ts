@@ -6,6 +6,7 @@ import { OWNER, settle } from "./journal.ts";
 import { realRoot } from "./paths.ts";
 import type { Limits } from "./shape.ts";
 
+/** The tree and the store to repair. */
 export type RecoverContext = {
   repo: string;
   db: Database;
@@ -14,6 +15,7 @@ export type RecoverContext = {
   force?: boolean;
 };
 
+/** Change ids by what recovery did with their pending journal entries. */
 export type Recovered = {
   /** Changes (or rollbacks) finished from their temp files. */
   rolledForward: string[];

@@ -12,6 +12,7 @@ import { realRoot, resolveInRepo } from "./paths.ts";
 import type { Limits } from "./shape.ts";
 import { decodeText } from "./text.ts";
 
+/** The tree, the store and the applied change to undo. */
 export type RollbackContext = {
   repo: string;
   db: Database;

@@ -10,6 +10,7 @@ import { resultOnBase } from "./result.ts";
 import { type Limits, type Problem, shapeRequest } from "./shape.ts";
 import { decodeText } from "./text.ts";
 
+/** What validation needs besides the request: the tree, the limits, ownership and the queue ahead. */
 export type ValidateContext = {
   /** The repository root. */
   repo: string;
@@ -20,12 +21,14 @@ export type ValidateContext = {
   ahead?: (path: string) => readonly FileChange[];
 };
 
+/** A valid request, as parsed. */
 export type Validated = {
   cr: ChangeRequest;
   /** Paths whose base matched neither the tree nor the projection: accepted, rebased at apply. */
   stale: string[];
 };
 
+/** Every problem of a request, one per change (cr is null when there is any). */
 export type Checked = { cr: ChangeRequest | null; stale: string[]; problems: Problem[] };
 
 /** A file as the tree or the queue will leave it; text null when absent or not known. */
