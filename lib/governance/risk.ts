@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, normalize, relative } from "node:path";
 import { z } from "zod";
+import { patchLineCounts } from "../patch/stats.ts";
 import type { ChangeRequest, RiskConfig } from "../schema/index.ts";
 import { Risk } from "../schema/index.ts";
 import { parseCommandLine } from "./argv.ts";
@@ -14,17 +15,6 @@ export const RiskAssessment = z.object({
   reasons: z.array(z.object({ rule: z.string(), path: z.string().nullable(), weight: z.number() })),
 });
 export type RiskAssessment = z.infer<typeof RiskAssessment>;
-
-const countLines = (patch: string | undefined) => {
-  let added = 0;
-  let removed = 0;
-  for (const line of (patch ?? "").split("\n")) {
-    if (line.startsWith("+++") || line.startsWith("---")) continue;
-    if (line.startsWith("+")) added++;
-    else if (line.startsWith("-")) removed++;
-  }
-  return added + removed;
-};
 
 /** Scores a change request against the operator's policy. */
 export const assessRisk = (
@@ -45,7 +35,8 @@ export const assessRisk = (
     if (change.operation === "rename") add("rename", change.path, policy.rename_weight);
     if (/^(new file mode|new mode) 100755$/m.test(change.patch ?? ""))
       add("executable", change.path, policy.executable_weight);
-    lines += countLines(change.patch);
+    const { added, removed } = patchLineCounts(change.patch);
+    lines += added + removed;
   }
   for (const path of paths) {
     for (const rule of globs) if (rule.matcher.match(path)) add(rule.reason, path, rule.weight);

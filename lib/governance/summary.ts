@@ -1,6 +1,7 @@
 import type { Database } from "bun:sqlite";
 import { z } from "zod";
 import { usageError } from "../errors.ts";
+import { patchLineCounts } from "../patch/stats.ts";
 import type { Queue } from "../queue/index.ts";
 import { ChangeRequest } from "../schema/index.ts";
 import { governanceSql } from "../store/governance-sql.ts";
@@ -76,17 +77,6 @@ export const RequestSummary = z.object({
 });
 export type RequestSummary = z.infer<typeof RequestSummary>;
 
-const lineCounts = (patch: string | undefined) => {
-  let added = 0;
-  let removed = 0;
-  for (const line of (patch ?? "").split("\n")) {
-    if (line.startsWith("+++") || line.startsWith("---")) continue;
-    if (line.startsWith("+")) added++;
-    else if (line.startsWith("-")) removed++;
-  }
-  return { added, removed };
-};
-
 const ValidationEvent = z.object({
   ok: z.boolean(),
   results: z.array(
@@ -121,7 +111,7 @@ const summarizeChange = (db: Database, queue: Queue, row: ChangeRow): ChangeSumm
       path: c.path,
       operation: c.operation,
       new_path: c.new_path ?? null,
-      ...lineCounts(c.patch),
+      ...patchLineCounts(c.patch),
     })),
     validation,
     approvals: governanceSql(db)

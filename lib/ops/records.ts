@@ -1,12 +1,7 @@
 import { z } from "zod";
 import { CHANGE_STATUS_VALUES } from "../store/ddl/statuses.ts";
-import {
-  ChangeListRow,
-  DeadLetterListRow,
-  FileModListRow,
-  LogListRow,
-  RequestListRow,
-} from "../store/listings-sql.ts";
+import { ChangeListRow, DeadLetterListRow, FileModListRow, RequestListRow } from "../store/listings-sql.ts";
+import { LogRow } from "../store/queue/rows.ts";
 
 /*
  * What `--format json` prints for each listing: the database's column names, times as ISO-8601
@@ -54,7 +49,7 @@ export const RequestRecord = RequestListRow.omit({ tasks: true })
   .meta({ title: "RequestRecord", description: "One task request of `hyperion history --format json`." });
 export type RequestRecord = z.infer<typeof RequestRecord>;
 
-export const LogRecord = LogListRow.extend({
+export const LogRecord = LogRow.extend({
   ts: Iso,
   data: z.unknown().describe("The event's JSON data (the stored text when it does not parse)."),
 }).meta({ title: "LogRecord", description: "One event of `hyperion logs --format json`." });

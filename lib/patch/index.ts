@@ -6,4 +6,5 @@ export * from "./paths.ts";
 export * from "./recover.ts";
 export * from "./rollback.ts";
 export * from "./sign.ts";
+export * from "./stats.ts";
 export * from "./validate.ts";

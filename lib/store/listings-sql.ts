@@ -4,6 +4,7 @@ import { envError } from "../errors.ts";
 import { issuePath } from "../schema/json.ts";
 import { DONE, OPEN } from "./ddl/queue.ts";
 import { CHANGE_STATUS_VALUES } from "./ddl/statuses.ts";
+import { LogRow } from "./queue/rows.ts";
 
 /*
  * Read-only queries behind the operator's listings (`hyperion list`, `dead-letters`, `history`,
@@ -73,17 +74,6 @@ export const RequestListRow = z.object({
   tasks: int,
 });
 export type RequestListRow = z.infer<typeof RequestListRow>;
-
-export const LogListRow = z.object({
-  id: int,
-  change_id: z.string().nullable(),
-  ts: int,
-  level: z.string(),
-  event: z.string(),
-  worker: z.string().nullable(),
-  data: z.string(),
-});
-export type LogListRow = z.infer<typeof LogListRow>;
 
 export const FileModListRow = z.object({
   id: int,
@@ -273,9 +263,9 @@ export const listingsSql = (db: Database) => {
     changeCounts: (requestId: string): Record<string, number> =>
       Object.fromEntries(countsOf.all(requestId).map((r) => [r.status, r.n])),
     /** The newest `limit` log events matching, returned oldest first (as a log reads). */
-    logs: (q: LogQuery): LogListRow[] =>
+    logs: (q: LogQuery): LogRow[] =>
       all(listingQueries.logs(q))
-        .map((r) => parseRow(LogListRow, "change_queue_logs", r))
+        .map((r) => parseRow(LogRow, "change_queue_logs", r))
         .reverse(),
     /** File modifications, newest first. */
     fileMods: (q: FileModQuery): FileModListRow[] =>
