@@ -1,0 +1,88 @@
+import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
+import { HyperionError } from "../../lib/errors.ts";
+import {
+  applyChange,
+  makeFileChange,
+  REASONS,
+  sha256Hex,
+  validateChangeRequest,
+} from "../../lib/patch/index.ts";
+import { fixture, limits, snapshotTree } from "./_fixture.ts";
+
+const BEFORE = "alpha\nbeta\ngamma\ndelta\nepsilon\n";
+const AFTER = "alpha\nBETA\ngamma\ndelta\nepsilon\nzeta\n";
+const valid = makeFileChange("f.txt", BEFORE, AFTER);
+
+/** A patch with a few characters replaced, inserted or deleted, or lines duplicated or dropped. */
+const mutated = fc
+  .array(
+    fc.oneof(
+      fc.tuple(
+        fc.constant("replace" as const),
+        fc.nat(),
+        fc.constantFrom("@", "-", "+", " ", "\\", "\n", "0", "9", ",", "\r", "a"),
+      ),
+      fc.tuple(
+        fc.constant("insert" as const),
+        fc.nat(),
+        fc.constantFrom("@@ -1 +1 @@\n", "\n", "-", "+x\n", "\\ No newline at end of file\n"),
+      ),
+      fc.tuple(fc.constant("delete" as const), fc.nat(), fc.constant("")),
+    ),
+    { minLength: 1, maxLength: 4 },
+  )
+  .map((edits) => {
+    let p = valid.patch!;
+    for (const [kind, at, text] of edits) {
+      const i = at % (p.length + 1);
+      if (kind === "replace") p = p.slice(0, i) + text + p.slice(i + 1);
+      else if (kind === "insert") p = p.slice(0, i) + text + p.slice(i);
+      else p = p.slice(0, i) + p.slice(i + 1);
+    }
+    return p;
+  });
+
+describe("fuzzed patches", () => {
+  test("a mangled patch either gives exactly new_sha256 or is refused with a reason code, tree untouched", async () => {
+    await using f = await fixture();
+    f.write({ "f.txt": BEFORE });
+    let n = 0;
+    fc.assert(
+      fc.property(mutated, fc.boolean(), (patch, keepHash) => {
+        const change = {
+          ...valid,
+          patch,
+          new_sha256: keepHash ? valid.new_sha256 : sha256Hex(AFTER.toUpperCase()),
+        };
+        const cr = { task_id: "t", changes: [change] };
+        const before = snapshotTree(f.repo);
+        for (const run of [
+          () => validateChangeRequest(cr, { repo: f.repo, limits }),
+          () =>
+            applyChange({
+              repo: f.repo,
+              db: f.db,
+              secret: f.secret,
+              change: f.signed({ ...cr, id: `fz-${++n}` }),
+            }),
+        ]) {
+          try {
+            run();
+          } catch (e) {
+            expect(e).toBeInstanceOf(HyperionError);
+            expect(Object.keys(REASONS)).toContain((e as HyperionError).code);
+            expect(snapshotTree(f.repo)).toEqual(before);
+          }
+        }
+        // Whatever got through wrote exactly the content the change names; put the file back.
+        const now = f.read("f.txt");
+        if (now !== BEFORE) {
+          expect(sha256Hex(now)).toBe(change.new_sha256!);
+          f.write({ "f.txt": BEFORE });
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
