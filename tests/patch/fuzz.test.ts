@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { HyperionError } from "../../lib/errors.ts";
 import {
   applyChange,
+  checkPath,
   makeFileChange,
   REASONS,
   sha256Hex,
@@ -83,6 +84,72 @@ describe("fuzzed patches", () => {
         }
       }),
       { numRuns: 300 },
+    );
+  });
+
+  test("any string is either refused as a path with an E_PATH_ code or is a plain relative path", () => {
+    const piece = fc.constantFrom(
+      "a",
+      "..",
+      ".",
+      "",
+      "/",
+      "\\",
+      ":",
+      ".git",
+      ".GIT",
+      "C:",
+      "\u0000",
+      "\n",
+      "é",
+      "e\u0301",
+      "\ud800",
+      " ",
+      "con",
+    );
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: "binary", maxLength: 12 }),
+          fc.array(piece, { maxLength: 6 }).map((p) => p.join("")),
+        ),
+        (path) => {
+          let ok: string;
+          try {
+            ok = checkPath(path);
+          } catch (e) {
+            expect(e).toBeInstanceOf(HyperionError);
+            expect((e as HyperionError).code).toMatch(/^E_PATH_/);
+            return;
+          }
+          expect(ok).toBe(path);
+          const parts = path.split("/");
+          expect(parts.every((c) => c !== "" && c !== "." && c !== ".." && c.toLowerCase() !== ".git")).toBe(
+            true,
+          );
+          expect(/[\u0000-\u001f\\:]/.test(path) || path.startsWith("/")).toBe(false);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  test("any JSON value as a change request is refused with a reason code or accepted; nothing is thrown otherwise", async () => {
+    await using f = await fixture();
+    f.write({ "f.txt": BEFORE });
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.jsonValue(), fc.record({ task_id: fc.string(), changes: fc.array(fc.jsonValue()) })),
+        (input) => {
+          try {
+            validateChangeRequest(input, { repo: f.repo, limits });
+          } catch (e) {
+            expect(e).toBeInstanceOf(HyperionError);
+            expect(Object.keys(REASONS)).toContain((e as HyperionError).code);
+          }
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 });
