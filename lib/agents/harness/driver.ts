@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { isAbsolute, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { usageError } from "../../errors.ts";
 import { log } from "../../log.ts";
 import type { HarnessConfig } from "../../schema/index.ts";
@@ -124,6 +124,7 @@ export const createCliHarness = (spec: CliSpec, opts: HarnessOptions): AgentHarn
           home,
           homeVars: spec.homeVars,
           cache: join(agentsDir(opts.repo), "_cache"),
+          ceiling: dirname(work),
         });
         const run = await runChild(argv, { cwd: work, env: childEnvVars, signal: req.signal });
         log.debug(

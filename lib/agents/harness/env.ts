@@ -18,6 +18,8 @@ export type ChildEnvInput = {
   homeVars: Readonly<Record<string, string>>;
   /** Shared across sessions: what a CLI unpacks or downloads once (copilot unpacks ~235 MB there). */
   cache: string;
+  /** The directory above the turn's scratch directory: git (and CLIs that ask git) stop there. */
+  ceiling: string;
 };
 
 /**
@@ -41,6 +43,9 @@ export const childEnv = (i: ChildEnvInput): Record<string, string> => {
     env[name] = join(i.home, dir);
     mkdirSync(env[name]!, { recursive: true, mode: 0o700 }); // CODEX_HOME must exist
   }
+  // The scratch directory sits inside the repository: without a ceiling, git commands the agent
+  // runs would act on the live repository, and copilot 1.0.102 would load its AGENTS.md.
+  env.GIT_CEILING_DIRECTORIES = i.ceiling;
   // Headless: no colour codes in the output Hyperion parses.
   env.NO_COLOR = "1";
   return env;

@@ -72,7 +72,15 @@ const gone = async (pid: number, ms = 10_000) => {
 };
 
 const FLAGS: Record<string, string[]> = {
-  copilot: ["-p", "--output-format", "json", "-C", "--session-id", "--no-auto-update"],
+  copilot: [
+    "-p",
+    "--output-format",
+    "json",
+    "-C",
+    "--session-id",
+    "--no-auto-update",
+    "--no-custom-instructions",
+  ],
   claude: ["-p", "--output-format", "json", "--session-id", "--permission-mode", "default"],
   codex: ["exec", "--json", "--skip-git-repo-check", "-s", "read-only", "-C"],
   gemini: ["-p", "-o", "json", "--skip-trust", "--session-id", "--approval-mode", "default"],

@@ -46,7 +46,15 @@ const GRAMMARS: Record<string, Grammar> = {
       "--deny-tool": null,
       "--log-level": ["none", "error", "warning", "info", "debug", "all", "default"],
     },
-    booleans: ["--allow-all-tools", "--allow-all-paths", "--no-auto-update", "-s", "--silent", "--no-color"],
+    booleans: [
+      "--allow-all-tools",
+      "--allow-all-paths",
+      "--no-auto-update",
+      "--no-custom-instructions",
+      "-s",
+      "--silent",
+      "--no-color",
+    ],
     positionals: 0,
   },
   claude: {

@@ -86,6 +86,8 @@ export const copilot: CliSpec = {
         ]),
     ...a.denyTools.map((t) => `--deny-tool=${t}`),
     "--no-auto-update",
+    // The repository's AGENTS.md and the like are untrusted content, never instructions.
+    "--no-custom-instructions",
     ...a.args,
   ],
   parse,
