@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { HyperionError } from "../errors.ts";
 import { approvedPlan, commitPaths, runValidation } from "../governance/index.ts";
-import { applyChange, applyChanges, rollbackChange } from "../patch/index.ts";
+import { applyChange, applyChangesAsync, rollbackChange } from "../patch/index.ts";
 import { createQueue, type Leased } from "../queue/index.ts";
 import { ChangeRequest } from "../schema/index.ts";
 import { openRepo } from "../store/index.ts";
@@ -153,9 +153,10 @@ export const createApplier = (opts: ApplierOptions) => {
    * applied in one journal round trip and completed in one transaction, so the write lock is
    * taken a few times per batch instead of a few times per change.
    */
-  const processBatch = (batch: Leased[]): Outcome[] => {
+  const processBatch = async (batch: Leased[]): Promise<Outcome[]> => {
     const started = performance.now();
-    const results = applyChanges({
+    // Pipelined: the next group is checked and planned while the previous group's files are written.
+    const results = await applyChangesAsync({
       repo: repo.loc.repo,
       db: repo.db,
       secret,

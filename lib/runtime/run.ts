@@ -105,7 +105,6 @@ export const startRun = (opts: RunOptions): Runner => {
   const reclaimer = setInterval(() => queue.reclaim(), Math.max(1_000, repo.config.queue.lease_ms / 2));
   const checker = setInterval(() => {
     if (stopping) return;
-    if (permits && Atomics.load(permits, 0) <= 0) return stop();
     if (opts.untilEmpty) {
       const c = counts.activeCounts();
       if (c.queued + c.leased === 0) stop();
