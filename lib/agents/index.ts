@@ -2,6 +2,7 @@ export * from "./context.ts";
 export * from "./edits.ts";
 export * from "./extract-json.ts";
 export * from "./harness.ts";
+export * from "./harness/index.ts";
 export * from "./pipeline.ts";
 export * from "./plan/policy.ts";
 export * from "./plan/tokens.ts";
