@@ -223,6 +223,30 @@ describe.each(CLI_NAMES)("the %s harness against its stand-in", (cli) => {
     expect(b!.argv).toContain(resumeFlag);
   });
 
+  test("a session stored with --allow-all-tools turns into the CLI's own flag", async () => {
+    const s = await setup(cli, "ok");
+    await using _ = s.fx;
+    s.sessions.insert({
+      name: "trusted",
+      agent: cli,
+      role: "engineer",
+      resume_token: null,
+      started: 0,
+      allow_all_tools: 1,
+      created_at: Date.now(),
+    });
+    await s.run();
+    const [r] = readRuns(s.log);
+    const flag = {
+      copilot: ["--allow-all-tools"],
+      claude: ["--permission-mode", "bypassPermissions"],
+      codex: ["-s", "workspace-write"],
+      gemini: ["--approval-mode", "yolo"],
+    }[cli];
+    const i = r!.argv.indexOf(flag[0]!);
+    expect(r!.argv.slice(i, i + flag.length)).toEqual(flag);
+  });
+
   test("a session token the private home does not hold is E_AGENT_SESSION", async () => {
     const s = await setup(cli, "ok");
     await using _ = s.fx;
