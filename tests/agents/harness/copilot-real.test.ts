@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   createStubHarness,
@@ -13,11 +13,13 @@ import {
   runDeveloper,
   runTurn,
   selectHarness,
+  stubDeveloper,
   stubEngineer,
+  stubOrchestrator,
 } from "../../../lib/agents/index.ts";
 import { Config, DeveloperTask, EngineerOutput, TaskRequest } from "../../../lib/schema/index.ts";
 import { sessionsSql } from "../../../lib/store/index.ts";
-import { ROOT } from "../../_helpers.ts";
+import { hyperion, ROOT, tmpdir } from "../../_helpers.ts";
 import { contextFor, repoFixture } from "../_repo.ts";
 
 setDefaultTimeout(180_000);
@@ -135,7 +137,48 @@ const engineerAnswer = (prompt: string): Reply => {
   return { text: `Here is the brief:\n${JSON.stringify(stubEngineer(JSON.parse(json)))}` };
 };
 
+/** The model's answer to any role's prompt: the stub's, as an agent that follows the edits would give. */
+const roleAnswer = (prompt: string, repo: string): Reply => {
+  const input = JSON.parse(prompt.slice(prompt.lastIndexOf("Input:\n") + 7));
+  if (prompt.includes("You are the Engineer.")) return { text: JSON.stringify(stubEngineer(input)) };
+  if (prompt.includes("You are the Orchestrator."))
+    return { text: JSON.stringify(stubOrchestrator(input, repo)) };
+  return { text: `\`\`\`json\n${JSON.stringify(stubDeveloper(input))}\n\`\`\`` };
+};
+
 describe("the real copilot CLI, offline against a loopback model", () => {
+  test("hyperion request --agent copilot: every role's turn through the real CLI, enqueued with no fallback", async () => {
+    await using app = await tmpdir("hyperion-copilot-");
+    cpSync(join(ROOT, "testapp"), app.path, { recursive: true });
+    expect((await hyperion(["init", "--repo", app.path])).exitCode).toBe(0);
+    const config = JSON.parse(readFileSync(join(app.path, ".hyperion/config.json"), "utf8"));
+    config.agents.copilot = { command: COPILOT, model: "mock-model" };
+    writeFileSync(join(app.path, ".hyperion/config.json"), JSON.stringify(config));
+    answer = (_b, prompt) => roleAnswer(prompt, app.path);
+    const before = seen.length;
+    const r = await hyperion(
+      [
+        "request",
+        join(app.path, "orchestrate-request-003.json"),
+        "--repo",
+        app.path,
+        "--agent",
+        "copilot",
+        "--format",
+        "json",
+      ],
+      { env: env() },
+    );
+    expect(r.stderr).toBe("");
+    expect(r.exitCode).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result).toMatchObject({ status: "enqueued", agent: "copilot", fallback: false });
+    expect(result.tasks).toHaveLength(4);
+    expect(result.tasks.every((t: { agent: string }) => t.agent === "copilot")).toBe(true);
+    expect(result.change_requests).toHaveLength(4);
+    expect(seen.length - before).toBe(6); // engineer, orchestrator, four developers
+  });
+
   test("an Engineer turn: the CLI's answer is parsed from its JSON Lines, with the key from forwarded COPILOT_*", async () => {
     expect(existsSync(COPILOT)).toBe(true);
     answer = (_b, prompt) => engineerAnswer(prompt);
