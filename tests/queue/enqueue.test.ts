@@ -66,3 +66,20 @@ describe("enqueue", () => {
     expect(thrown(() => f.queue.approve(a!.id)).code).toBe("E_BAD_STATUS");
   });
 });
+
+describe("queue order in the database", () => {
+  test("a status write that would put a change ahead of one already in line is refused by the schema", async () => {
+    await using f = await queueFixture();
+    const [held] = f.queue.enqueue(cr(["p"]), { status: "awaiting_approval" });
+    const [later] = f.queue.enqueue(cr(["p"]));
+    expect(f.queue.lease("w")?.id).toBe(later!.id);
+    // What approve does without its new seq: held would be first in line while later is leased.
+    expect(() => f.db.run("UPDATE change_queue SET status = 'queued' WHERE id = ?", [held!.id])).toThrow(
+      /E_QUEUE_ORDER/,
+    );
+    expect(f.queue.get(held!.id)!.status).toBe("awaiting_approval");
+    f.queue.approve(held!.id);
+    expect(f.queue.get(held!.id)!.seq).toBeGreaterThan(later!.seq);
+    expect(f.queue.lease("w")).toBeNull();
+  });
+});

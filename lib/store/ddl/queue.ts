@@ -81,6 +81,17 @@ BEGIN
   WHERE seq = NEW.seq;
 END;
 
+-- The invariant the pick relies on (only the first in line is ever leased) holds only if a change
+-- that joins the line comes after every change already in line on its paths.
+CREATE TRIGGER change_queue_join_at_back BEFORE UPDATE OF status ON change_queue
+WHEN NOT (${IN_LINE("OLD.status")}) AND (${IN_LINE("NEW.status")})
+BEGIN
+  SELECT RAISE(ABORT, 'E_QUEUE_ORDER: a change joins the line at the back; give it a new seq first')
+  WHERE EXISTS (
+    SELECT 1 FROM change_paths p JOIN change_paths q ON q.path = p.path AND q.state > 0 AND q.seq > p.seq
+    WHERE p.seq = NEW.seq);
+END;
+
 CREATE TRIGGER change_queue_line AFTER UPDATE OF status ON change_queue
 WHEN (${IN_LINE("OLD.status")}) <> (${IN_LINE("NEW.status")})
 BEGIN
