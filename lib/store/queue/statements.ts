@@ -20,9 +20,7 @@ const build = (db: Database) => {
   );
   const insertPath = p("INSERT OR IGNORE INTO change_paths (seq, path, state) VALUES (?, ?, ?)");
   const idExists = p("SELECT 1 AS x FROM change_queue WHERE id = ?");
-  const bySeq = p(`SELECT ${CHANGE_COLUMNS} FROM change_queue WHERE seq = ?`);
   const byId = p(`SELECT ${CHANGE_COLUMNS} FROM change_queue WHERE id = ?`);
-  const pathsOf = p("SELECT path FROM change_paths WHERE seq = ?");
   const pathsOfId = p(
     "SELECT p.path FROM change_paths p JOIN change_queue c ON c.seq = p.seq WHERE c.id = ? ORDER BY p.path",
   );
@@ -158,12 +156,8 @@ const build = (db: Database) => {
     insertPath: (seq: number, path: string, state: number): void => void insertPath.run(seq, path, state),
     /** True when a live change already has this id. */
     idExists: (id: string): boolean => idExists.get(id) !== null,
-    /** The raw row of a change by seq. */
-    bySeq: (seq: number): Raw | null => bySeq.get(seq) as Raw | null,
     /** The raw row of a change by id. */
     byId: (id: string): Raw | null => byId.get(id) as Raw | null,
-    /** Paths a change touches. */
-    pathsOf: (seq: number): string[] => (pathsOf.all(seq) as { path: string }[]).map((r) => r.path),
     /** Paths a change touches, by id, sorted. */
     pathsOfId: (id: string): string[] => (pathsOfId.all(id) as { path: string }[]).map((r) => r.path),
     /** Moves a change to the back of every line: a new, highest seq; returns it. */
