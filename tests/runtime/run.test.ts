@@ -80,6 +80,15 @@ describe("hyperion run", () => {
     });
     expectTree(dir.path, 200, 20, 500);
     expect(statusCounts(join(dir.path, ".hyperion/hyperion.db"))).toEqual({ applied: 500 });
+    // The watcher saw every write, and knew each one for Hyperion's own.
+    const db = new Database(join(dir.path, ".hyperion/hyperion.db"), { readonly: true });
+    const sources = db
+      .query<{ source: string; n: number }, []>(
+        "SELECT source, count(*) AS n FROM file_modifications GROUP BY source",
+      )
+      .all();
+    db.close();
+    expect(sources).toEqual([{ source: "apply", n: 500 }]);
     // Same-file changes were applied in queue order.
     expect(appliedOrder(join(dir.path, ".hyperion/hyperion.db"), fileName(7))).toEqual([
       "cr-7",
