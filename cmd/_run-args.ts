@@ -2,7 +2,7 @@ import { usageError } from "../lib/errors.ts";
 
 /** Flags `run` and `worker` share. */
 export const runArgs = {
-  workers: { type: "string", description: "Worker threads (default: config `workers`, 3)", valueHint: "N" },
+  workers: { type: "string", description: "Worker threads (default: config `workers`, 2)", valueHint: "N" },
   "progress-interval": {
     type: "string",
     description: "Seconds between progress lines (default: 2)",

@@ -1,6 +1,7 @@
 /// <reference lib="webworker" />
 // A pool thread: its own connection, leasing and applying until told to stop.
 import { HyperionError } from "../errors.ts";
+import { joinWriteLock } from "../store/write-lock.ts";
 import { createApplier } from "./applier.ts";
 import { drain } from "./drain.ts";
 import { type FromWorker, ToWorker } from "./outcome.ts";
@@ -18,6 +19,7 @@ self.onmessage = async (event: MessageEvent) => {
   }
   let applier: ReturnType<typeof createApplier> | undefined;
   try {
+    joinWriteLock(msg.writeLock);
     applier = createApplier(msg);
     await drain(
       applier,

@@ -22,6 +22,7 @@ export const ToWorker = z.discriminatedUnion("type", [
     validate: z.boolean(),
     commit: z.boolean(),
     permits: z.custom<Int32Array>((v) => v instanceof Int32Array).optional(),
+    writeLock: z.custom<SharedArrayBuffer>((v) => v instanceof SharedArrayBuffer),
   }),
   z.object({ type: z.literal("stop") }),
 ]);

@@ -1,5 +1,6 @@
 import { HyperionError } from "../errors.ts";
 import { log } from "../log.ts";
+import { createWriteLock } from "../store/write-lock.ts";
 import { createApplier } from "./applier.ts";
 import { drain } from "./drain.ts";
 import { FromWorker, type Outcome, type ToWorker } from "./outcome.ts";
@@ -38,6 +39,7 @@ const WORKER_ENTRY = import.meta.url.includes("/$bunfs/")
 export const startPool = (opts: PoolOptions): Pool => {
   if (opts.workers === 0) return inProcess(opts);
   const threads: Worker[] = [];
+  const writeLock = createWriteLock();
   let running = opts.workers;
   let failure: HyperionError | null = null;
   let resolve!: () => void;
@@ -86,6 +88,7 @@ export const startPool = (opts: PoolOptions): Pool => {
       validate: opts.validate,
       commit: opts.commit,
       permits: opts.permits,
+      writeLock,
     } satisfies ToWorker);
     threads.push(worker);
   }

@@ -116,8 +116,10 @@ export const Config = z
       .int()
       .min(1)
       .max(64)
-      .default(3)
-      .describe("Worker threads for `hyperion run` and `worker`."),
+      .default(2)
+      .describe(
+        "Worker threads for `hyperion run` and `worker` (2 measured best here: docs/PERFORMANCE.md#run).",
+      ),
     queue: QueueConfig.prefault({}),
     limits: LimitsConfig.prefault({}),
     orchestrator: OrchestratorConfig.prefault({}),

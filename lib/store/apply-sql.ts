@@ -1,6 +1,7 @@
 import type { Database } from "bun:sqlite";
 import { z } from "zod";
 import { HyperionError } from "../errors.ts";
+import { withWriteLock } from "./write-lock.ts";
 
 /** One file of a journalled apply: enough to finish it or undo it after a crash. */
 export const PlanFile = z.strictObject({
@@ -155,7 +156,7 @@ const build = (db: Database) => {
 
   return {
     /** Runs `fn` in one BEGIN IMMEDIATE transaction. */
-    immediate: <T>(fn: () => T): T => db.transaction(fn).immediate(),
+    immediate: <T>(fn: () => T): T => withWriteLock(() => db.transaction(fn).immediate()),
     /** Records a pending apply (or rollback) with its plan; returns the journal id. */
     insertJournal(j: {
       change_id: string;

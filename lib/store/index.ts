@@ -4,3 +4,4 @@ export * from "./paths.ts";
 export * from "./requests-sql.ts";
 export * from "./sessions-sql.ts";
 export * from "./workspace.ts";
+export * from "./write-lock.ts";

@@ -81,7 +81,7 @@ describe("hyperion init", () => {
     expect(statSync(join(dir.path, ".hyperion/secret")).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(dir.path, ".hyperion/secret"), "utf8").trim()).toMatch(/^[0-9a-f]{64}$/);
     const config = JSON.parse(readFileSync(join(dir.path, ".hyperion/config.json"), "utf8"));
-    expect(config.workers).toBe(3);
+    expect(config.workers).toBe(2);
     const secret = readFileSync(join(dir.path, ".hyperion/secret"));
 
     const again = await hyperion(["init", "--repo", dir.path, "--format", "json"]);

@@ -116,7 +116,7 @@ describe("ScopeBrief and DeveloperTask", () => {
 describe("Config", () => {
   test("an empty object gets every default", () => {
     const c = Config.parse({});
-    expect(c.workers).toBe(3);
+    expect(c.workers).toBe(2);
     expect(c.queue.max_attempts).toBe(5);
     expect(c.limits.max_patch_bytes).toBeGreaterThanOrEqual(1024 * 1024);
   });

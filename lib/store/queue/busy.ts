@@ -1,5 +1,6 @@
 import type { Database } from "bun:sqlite";
 import { HyperionError } from "../../errors.ts";
+import { withWriteLock } from "../write-lock.ts";
 
 /** SQLITE_BUSY and friends: another connection holds the lock; trying again later succeeds. */
 export const isBusy = (e: unknown): boolean => {
@@ -34,6 +35,10 @@ export const immediateTx = <A extends unknown[], R>(
   const rollback = db.prepare("ROLLBACK");
   return (...args: A): R => {
     if (db.inTransaction) return fn(...args);
+    return withWriteLock(() => run(args));
+  };
+
+  function run(args: A): R {
     const start = performance.now();
     let retries = 0;
     for (;;) {
@@ -56,7 +61,7 @@ export const immediateTx = <A extends unknown[], R>(
         retries = backoff(retries, start, opts, stats);
       }
     }
-  };
+  }
 };
 
 const backoff = (retries: number, start: number, opts: ImmediateOptions, stats: LockStats): number => {
