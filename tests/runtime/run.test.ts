@@ -160,3 +160,48 @@ describe("hyperion run", () => {
     });
   });
 });
+
+describe("hyperion worker", () => {
+  test("applies what is enqueued while it runs, and stops on SIGINT with a summary", async () => {
+    await using dir = await tmpdir();
+    writeTree(dir.path, 5, 5);
+    expect((await hyperion(["init", "--repo", dir.path])).exitCode).toBe(0);
+    const db = join(dir.path, ".hyperion/hyperion.db");
+    const proc = Bun.spawn(
+      [
+        process.execPath,
+        join(ROOT, "cmd/hyperion.ts"),
+        "worker",
+        "--repo",
+        dir.path,
+        "--format",
+        "json",
+        "--progress-interval",
+        "0.2",
+      ],
+      { stdout: "pipe", stderr: "pipe", env: { ...process.env, HYPERION_LOG: undefined } },
+    );
+    writeFileSync(join(dir.path, ".hyperion/later.json"), JSON.stringify(stackedChanges(5, 5, 5)));
+    expect(
+      (await hyperion(["enqueue", join(dir.path, ".hyperion/later.json"), "--repo", dir.path])).exitCode,
+    ).toBe(0);
+    for (let i = 0; i < 2_000 && (statusCounts(db).applied ?? 0) < 5; i++) await Bun.sleep(5);
+    expect(statusCounts(db)).toEqual({ applied: 5 });
+    // Progress arrives as NDJSON while it runs; wait for a line, then stop it.
+    let out = "";
+    const decoder = new TextDecoder();
+    const reading = (async () => {
+      for await (const chunk of proc.stdout) out += decoder.decode(chunk);
+    })();
+    for (let i = 0; i < 2_000 && !out.includes('"type":"progress"'); i++) await Bun.sleep(5);
+    proc.kill("SIGINT");
+    expect(await proc.exited).toBe(0);
+    await reading;
+    const lines = out
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines.at(-1)).toMatchObject({ type: "summary", applied: 5, exit_code: 0 });
+    expect(lines.some((l) => l.type === "progress")).toBe(true);
+  });
+});
