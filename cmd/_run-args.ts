@@ -1,4 +1,5 @@
 import { usageError } from "../lib/errors.ts";
+import { startRun } from "../lib/runtime/index.ts";
 
 /** Flags `run` and `worker` share. */
 export const runArgs = {
@@ -28,6 +29,31 @@ export const secondsArg = (value: string | undefined, flag: string, fallback: nu
   if (!Number.isFinite(n) || n <= 0)
     throw usageError("E_USAGE", `${flag} must be a positive number of seconds, got '${value}'`);
   return Math.round(n * 1000);
+};
+
+/** `run` and `worker`: start the runtime from the shared flags, stop on signals, return the exit code. */
+export const runFromArgs = async (
+  args: {
+    repo?: string;
+    db?: string;
+    workers?: string;
+    "progress-interval"?: string;
+    watch?: boolean;
+    format: "text" | "json";
+  },
+  opts: { untilEmpty: boolean; maxChanges?: number },
+): Promise<number> => {
+  const runner = startRun({
+    repo: args.repo,
+    db: args.db,
+    workers: intArg(args.workers, "--workers", 0),
+    progressIntervalMs: secondsArg(args["progress-interval"], "--progress-interval", 2),
+    format: args.format,
+    watch: args.watch !== false,
+    ...opts,
+  });
+  onSignals(runner.stop, runner.kill);
+  return (await runner.done).exit_code ?? 0;
 };
 
 /** First SIGINT/SIGTERM: graceful stop; a second: exit at once. */

@@ -4,7 +4,7 @@ import { envError } from "../errors.ts";
 import { issuePath } from "../schema/json.ts";
 import { DONE, OPEN } from "./ddl/queue.ts";
 import { CHANGE_STATUS_VALUES } from "./ddl/statuses.ts";
-import { LogRow } from "./queue/rows.ts";
+import { DeadLetterRow, LogRow } from "./queue/rows.ts";
 
 /*
  * Read-only queries behind the operator's listings (`hyperion list`, `dead-letters`, `history`,
@@ -43,13 +43,7 @@ export const ChangeListRow = z.object({
 export type ChangeListRow = z.infer<typeof ChangeListRow>;
 
 /** A dead letter with the change it belongs to (null when that change was archived). */
-export const DeadLetterListRow = z.object({
-  change_id: z.string(),
-  reason_code: z.string(),
-  message: z.string(),
-  last_error: z.string().nullable(),
-  attempts: int,
-  dead_at: int,
+export const DeadLetterListRow = DeadLetterRow.extend({
   task_id: z.string().nullable(),
   request_id: z.string().nullable(),
   agent: z.string().nullable(),
