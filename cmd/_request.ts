@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import {
   type AgentContext,
   agentName,
@@ -6,7 +5,7 @@ import {
   type Enqueue,
   selectHarness,
 } from "../lib/agents/index.ts";
-import { envError, HyperionError, usageError } from "../lib/errors.ts";
+import { HyperionError, usageError } from "../lib/errors.ts";
 import { createQueue } from "../lib/queue/index.ts";
 import { submitChanges } from "../lib/runtime/index.ts";
 import type { RequestResult } from "../lib/schema/index.ts";
@@ -33,27 +32,6 @@ export const agentArgs = {
       "Let the stub stand in when an agent's output fails its contract (--no-fallback: fail instead)",
   },
 } as const;
-
-/**
- * Reads a file, or standard input for `-`. A terminal on stdin is refused rather than waited on:
- * the command is headless and must never hang.
- */
-export const readInput = (file: string): { text: string; source: string } => {
-  if (file === "-") {
-    if (process.stdin.isTTY) {
-      throw usageError("E_INPUT", "standard input is a terminal", "pipe the JSON in, or pass a file name");
-    }
-    return { text: readFileSync(0, "utf8"), source: "<stdin>" };
-  }
-  try {
-    return { text: readFileSync(file, "utf8"), source: file };
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT")
-      throw usageError("E_INPUT", `${file} does not exist`, "pass a JSON file, or - for standard input");
-    throw envError("E_IO", `cannot read ${file}: ${(e as Error).message}`);
-  }
-};
 
 export const agentContext = (
   repo: Repo,

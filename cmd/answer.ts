@@ -11,9 +11,9 @@ import {
 import { usageError } from "../lib/errors.ts";
 import { Answers, parseJsonText, parseWith, ScopeBrief, TaskRequest } from "../lib/schema/index.ts";
 import { openRepo, requestsSql } from "../lib/store/index.ts";
-import { formatArg, repoArgs } from "./_args.ts";
+import { formatArg, readInput, repoArgs } from "./_args.ts";
 import { main } from "./_main.ts";
-import { agentArgs, agentContext, enqueueInto, printResult, readInput } from "./_request.ts";
+import { agentArgs, agentContext, enqueueInto, printResult } from "./_request.ts";
 
 const command = defineCommand({
   meta: {

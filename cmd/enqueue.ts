@@ -1,25 +1,10 @@
-import { readFileSync } from "node:fs";
 import { defineCommand } from "citty";
-import { envError, usageError } from "../lib/errors.ts";
-import { createQueue } from "../lib/queue/index.ts";
+import { usageError } from "../lib/errors.ts";
 import { submitChanges } from "../lib/runtime/index.ts";
 import { parseJsonText } from "../lib/schema/index.ts";
-import { openRepo, readSecret } from "../lib/store/index.ts";
-import { formatArg, printJson, repoArgs } from "./_args.ts";
+import { formatArg, printJson, readInput, repoArgs } from "./_args.ts";
 import { main } from "./_main.ts";
-
-/** Reads a file, or standard input for `-`. */
-export const readInput = (file: string): { text: string; source: string } => {
-  if (file === "-") return { text: readFileSync(0, "utf8"), source: "<stdin>" };
-  try {
-    return { text: readFileSync(file, "utf8"), source: file };
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT")
-      throw usageError("E_INPUT", `${file} does not exist`, "pass a JSON file or - for standard input");
-    throw envError("E_IO", `cannot read ${file}: ${(e as Error).message}`);
-  }
-};
+import { openQueue } from "./_queue.ts";
 
 const command = defineCommand({
   meta: {
@@ -47,9 +32,11 @@ const command = defineCommand({
     if (priority !== undefined && !Number.isInteger(priority)) {
       throw usageError("E_USAGE", `--priority must be an integer, got '${args.priority}'`);
     }
-    using repo = openRepo({ repo: args.repo, db: args.db });
-    const queue = createQueue(repo.db, { secret: readSecret(repo.loc), config: repo.config.queue });
-    const { enqueued, rejected } = submitChanges(repo, queue, inputs, { partial: args.partial, priority });
+    using q = openQueue({ repo: args.repo, db: args.db });
+    const { enqueued, rejected } = submitChanges(q.repo, q.queue, inputs, {
+      partial: args.partial,
+      priority,
+    });
     const rows = enqueued.map((e) => ({ id: e.id, task_id: e.task_id, status: e.status, paths: e.paths }));
     for (const r of rejected) {
       process.stderr.write(
