@@ -128,6 +128,35 @@ describe("hyperion run", () => {
     expectTree(dir.path, 100, 200, 600);
   });
 
+  test("a second SIGTERM exits at once; the next run repairs what was half done and finishes", async () => {
+    await using dir = await setup(100, 200, 600);
+    const db = join(dir.path, ".hyperion/hyperion.db");
+    const proc = Bun.spawn(
+      [
+        process.execPath,
+        join(ROOT, "cmd/hyperion.ts"),
+        "run",
+        "--repo",
+        dir.path,
+        "--until-empty",
+        "--workers",
+        "2",
+      ],
+      { stdout: "pipe", stderr: "pipe", env: { ...process.env, HYPERION_LOG: undefined } },
+    );
+    for (let i = 0; i < 2_000 && (statusCounts(db).applied ?? 0) < 20; i++) await Bun.sleep(5);
+    proc.kill("SIGTERM");
+    proc.kill("SIGTERM");
+    const code = await proc.exited;
+    // 130 when the second signal cut it short; 0 when it had already finished its last batch.
+    expect([0, 130]).toContain(code);
+
+    const rest = await hyperion(["run", "--repo", dir.path, "--until-empty"]);
+    expect(rest.exitCode).toBe(0);
+    expect(statusCounts(db)).toEqual({ applied: 600 });
+    expectTree(dir.path, 100, 200, 600);
+  });
+
   test("--max-changes stops after exactly that many", async () => {
     await using dir = await setup(10, 10, 30);
     const r = await hyperion([
