@@ -44,6 +44,25 @@ const setup = async (files: number, lines: number, changes: number) => {
   return dir;
 };
 
+/** `run --until-empty --workers 2` as a child process, once some (not all) changes are applied. */
+const runUntilSome = async (repo: string, db: string) => {
+  const proc = Bun.spawn(
+    [
+      process.execPath,
+      join(ROOT, "cmd/hyperion.ts"),
+      "run",
+      "--repo",
+      repo,
+      "--until-empty",
+      "--workers",
+      "2",
+    ],
+    { stdout: "pipe", stderr: "pipe", env: { ...process.env, HYPERION_LOG: undefined } },
+  );
+  for (let i = 0; i < 2_000 && (statusCounts(db).applied ?? 0) < 20; i++) await Bun.sleep(5);
+  return proc;
+};
+
 const expectTree = (repo: string, files: number, lines: number, changes: number) => {
   const edits = editsPerFile(files, changes);
   for (let i = 0; i < files; i++) {
@@ -100,21 +119,7 @@ describe("hyperion run", () => {
   test("SIGTERM mid-run loses nothing, and a second run finishes the rest", async () => {
     await using dir = await setup(100, 200, 600);
     const db = join(dir.path, ".hyperion/hyperion.db");
-    const proc = Bun.spawn(
-      [
-        process.execPath,
-        join(ROOT, "cmd/hyperion.ts"),
-        "run",
-        "--repo",
-        dir.path,
-        "--until-empty",
-        "--workers",
-        "2",
-      ],
-      { stdout: "pipe", stderr: "pipe", env: { ...process.env, HYPERION_LOG: undefined } },
-    );
-    // Wait until some, not all, changes are applied, then ask it to stop.
-    for (let i = 0; i < 2_000 && (statusCounts(db).applied ?? 0) < 20; i++) await Bun.sleep(5);
+    const proc = await runUntilSome(dir.path, db);
     proc.kill("SIGTERM");
     expect(await proc.exited).toBe(0);
     const mid = statusCounts(db);
@@ -131,20 +136,7 @@ describe("hyperion run", () => {
   test("a second SIGTERM exits at once; the next run repairs what was half done and finishes", async () => {
     await using dir = await setup(100, 200, 600);
     const db = join(dir.path, ".hyperion/hyperion.db");
-    const proc = Bun.spawn(
-      [
-        process.execPath,
-        join(ROOT, "cmd/hyperion.ts"),
-        "run",
-        "--repo",
-        dir.path,
-        "--until-empty",
-        "--workers",
-        "2",
-      ],
-      { stdout: "pipe", stderr: "pipe", env: { ...process.env, HYPERION_LOG: undefined } },
-    );
-    for (let i = 0; i < 2_000 && (statusCounts(db).applied ?? 0) < 20; i++) await Bun.sleep(5);
+    const proc = await runUntilSome(dir.path, db);
     proc.kill("SIGTERM");
     proc.kill("SIGTERM");
     const code = await proc.exited;
