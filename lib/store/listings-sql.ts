@@ -3,8 +3,7 @@ import { z } from "zod";
 import { envError } from "../errors.ts";
 import { issuePath } from "../schema/json.ts";
 import { DONE, OPEN } from "./ddl/queue.ts";
-import { CHANGE_STATUS_VALUES } from "./ddl/statuses.ts";
-import { DeadLetterRow, LogRow } from "./queue/rows.ts";
+import { ChangeRow, DeadLetterRow, LogRow } from "./queue/rows.ts";
 
 /*
  * Read-only queries behind the operator's listings (`hyperion list`, `dead-letters`, `history`,
@@ -16,30 +15,7 @@ import { DeadLetterRow, LogRow } from "./queue/rows.ts";
 const int = z.number().int();
 
 /** A change_queue row as listings show it: everything but the payload and its signature. */
-export const ChangeListRow = z.object({
-  seq: int,
-  id: z.string(),
-  task_id: z.string(),
-  request_id: z.string().nullable(),
-  agent: z.string().nullable(),
-  summary: z.string().nullable(),
-  status: z.enum(CHANGE_STATUS_VALUES),
-  priority: int,
-  attempts: int,
-  max_attempts: int,
-  available_at: int,
-  leased_until: int.nullable(),
-  lease_owner: z.string().nullable(),
-  risk: z.string(),
-  risk_score: z.number(),
-  needs_rebase: int,
-  last_error: z.string().nullable(),
-  payload_sha256: z.string(),
-  enqueued_at: int,
-  leased_at: int.nullable(),
-  finished_at: int.nullable(),
-  updated_at: int,
-});
+export const ChangeListRow = ChangeRow.omit({ payload: true, signature: true, ready: true });
 export type ChangeListRow = z.infer<typeof ChangeListRow>;
 
 /** A dead letter with the change it belongs to (null when that change was archived). */
