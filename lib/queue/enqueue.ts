@@ -2,7 +2,6 @@ import { HyperionError } from "../errors.ts";
 import { sha256Hex } from "../patch/hash.ts";
 import { signPayload } from "../patch/sign.ts";
 import type { ChangeRequest } from "../schema/index.ts";
-import { PATH_STATE } from "../store/queue/rows.ts";
 import type { QueueContext } from "./_context.ts";
 import { newChangeId } from "./_ids.ts";
 import { requestPaths } from "./_paths.ts";
@@ -16,54 +15,79 @@ const duplicate = (id: string) =>
 
 /**
  * Stores change requests (parsed by the caller at its boundary) in one transaction: the signed
- * payload, its paths, an `enqueued` event. A reused id refuses the whole batch.
+ * payload, its paths, an `enqueued` event each. A reused id refuses the whole batch.
  */
 export const makeEnqueue = (ctx: QueueContext) => {
   const { sql } = ctx;
   const run = ctx.tx((crs: ChangeRequest[], opts: EnqueueOptions): Enqueued[] => {
     const now = ctx.now();
     const status = opts.status ?? "queued";
-    const state = status === "queued" ? PATH_STATE.inLine : PATH_STATE.none;
+    const inLine = status === "queued";
+    const priority = opts.priority ?? 0;
     const seen = new Set<string>();
-    const out: Enqueued[] = [];
-    for (const cr of crs) {
+    const items = crs.map((cr) => {
       const given = cr.id;
-      if (given !== undefined && (seen.has(given) || sql.idExists(given))) throw duplicate(given);
+      if (given !== undefined && seen.has(given)) throw duplicate(given);
       const id = given ?? newChangeId(now);
       seen.add(id);
       const { id: _omit, ...rest } = cr;
-      const payload = JSON.stringify({ id, ...rest });
-      const seq = sql.insertChange({
-        id,
-        task_id: cr.task_id,
-        request_id: cr.request_id ?? null,
-        agent: cr.agent ?? null,
-        summary: cr.summary ?? null,
+      return { cr, id, payload: JSON.stringify({ id, ...rest }), paths: requestPaths(cr) };
+    });
+    // `ready`: queued and first in line on every path, behind the changes already in line and
+    // the earlier ones of this batch. The pick re-checks the rule, so a wrong 1 is repaired there.
+    const taken = inLine ? sql.inLine(items.flatMap((it) => it.paths)) : new Set();
+    const rows = items.map((it) => {
+      const ready = inLine && !it.paths.some((p) => taken.has(p));
+      for (const p of it.paths) taken.add(p);
+      return {
+        id: it.id,
+        task_id: it.cr.task_id,
+        request_id: it.cr.request_id ?? null,
+        agent: it.cr.agent ?? null,
+        summary: it.cr.summary ?? null,
         status,
-        priority: opts.priority ?? 0,
+        priority,
         max_attempts: opts.maxAttempts ?? ctx.config.max_attempts,
         available_at: now,
-        payload,
-        payload_sha256: sha256Hex(payload),
-        signature: signPayload(ctx.secret, payload),
+        payload: it.payload,
+        payload_sha256: sha256Hex(it.payload),
+        signature: signPayload(ctx.secret, it.payload),
         risk: opts.risk ?? "low",
         risk_score: opts.riskScore ?? 0,
         enqueued_at: now,
         updated_at: now,
-      });
-      const paths = requestPaths(cr);
-      for (const p of paths) sql.insertPath(seq, p, state);
-      ctx.event(id, "enqueued", { seq, task_id: cr.task_id, paths, status, priority: opts.priority ?? 0 });
-      out.push({ id, seq, task_id: cr.task_id, status, paths });
-    }
-    return out;
+        ready: ready ? (1 as const) : (0 as const),
+      };
+    });
+    const seqs = sql.insertChanges(rows);
+    sql.insertPaths(
+      items.flatMap((it, i) => it.paths.map((p) => [seqs[i]!, p] as [number, string])),
+      inLine,
+    );
+    sql.insertLogs(
+      items.map((it, i) => [
+        it.id,
+        now,
+        "info",
+        "enqueued",
+        null,
+        JSON.stringify({ seq: seqs[i], task_id: it.cr.task_id, paths: it.paths, status, priority }),
+      ]),
+    );
+    return items.map((it, i) => ({
+      id: it.id,
+      seq: seqs[i]!,
+      task_id: it.cr.task_id,
+      status,
+      paths: it.paths,
+    }));
   });
   return (crs: ChangeRequest | ChangeRequest[], opts: EnqueueOptions = {}): Enqueued[] => {
     const list = Array.isArray(crs) ? crs : [crs];
     try {
       return run(list, opts);
     } catch (e) {
-      // Another writer stored the same id between our check and our insert.
+      // The id is taken by a stored change (the unique index refused the batch).
       if ((e as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") {
         throw duplicate(list.find((c) => c.id !== undefined && sql.idExists(c.id))?.id ?? "(unknown)");
       }

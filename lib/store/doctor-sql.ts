@@ -1,5 +1,5 @@
 import { Database } from "bun:sqlite";
-import { DONE, OPEN } from "./ddl/queue.ts";
+import { DONE, HELD } from "./ddl/queue.ts";
 import { migrations } from "./migrations.ts";
 
 /*
@@ -100,21 +100,21 @@ export const doctorSql = (db: Database) => ({
   leased: () =>
     db
       .query<{ id: string; lease_owner: string | null; leased_until: number | null }, []>(
-        `SELECT id, lease_owner, leased_until FROM change_queue WHERE status = 'leased' AND ${OPEN}`,
+        `SELECT id, lease_owner, leased_until FROM change_queue WHERE status = 'leased' AND ${HELD}`,
       )
       .all(),
   /** How many changes of an open status were last updated before `before`, and the oldest update. */
   stale: (status: string, before: number) =>
     db
       .query<{ n: number; oldest: number | null }, [string, number]>(
-        `SELECT count(*) AS n, min(updated_at) AS oldest FROM change_queue WHERE status = ? AND ${OPEN} AND updated_at < ?`,
+        `SELECT count(*) AS n, min(updated_at) AS oldest FROM change_queue WHERE status = ? AND updated_at < ?`,
       )
       .get(status, before) ?? { n: 0, oldest: null },
   /** Queued changes that were due before `before` and have not been leased since. */
   waiting: (before: number) =>
     db
       .query<{ n: number; oldest: number | null }, [number]>(
-        `SELECT count(*) AS n, min(available_at) AS oldest FROM change_queue WHERE status = 'queued' AND ${OPEN} AND available_at < ?`,
+        `SELECT count(*) AS n, min(available_at) AS oldest FROM change_queue WHERE status = 'queued' AND available_at < ?`,
       )
       .get(before) ?? { n: 0, oldest: null },
   /** Finished changes the TTL would archive now. */

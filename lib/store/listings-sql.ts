@@ -2,14 +2,18 @@ import type { Database, Statement } from "bun:sqlite";
 import { z } from "zod";
 import { envError } from "../errors.ts";
 import { issuePath } from "../schema/json.ts";
-import { DONE, OPEN } from "./ddl/queue.ts";
+import { HELD } from "./ddl/queue.ts";
+import { logIdAtTime } from "./queue/log-time.ts";
 import { ChangeRow, DeadLetterRow, LogRow } from "./queue/rows.ts";
 
 /*
  * Read-only queries behind the operator's listings (`hyperion list`, `dead-letters`, `history`,
- * `logs`, `file-mods`). Each filter is an indexed column (see ddl/), and a query is built per
- * combination of filters rather than with `(? IS NULL OR col = ?)`, which SQLite cannot serve
- * from an index. Built statements are cached per connection.
+ * `logs`, `file-mods`). A query is built per combination of filters rather than with
+ * `(? IS NULL OR col = ?)`, which SQLite cannot serve from an index. Filters that the hot path
+ * never moves are indexed (request, held statuses, event level and change, dead letters, file
+ * modifications); the rest read change_queue newest first by seq, and stop at the limit: the
+ * queue keeps no index that every lease and completion would have to rewrite, and archival keeps
+ * the table short. Built statements are cached per connection.
  */
 
 const int = z.number().int();
@@ -70,7 +74,14 @@ export type RequestQuery = {
   since?: number;
   limit: number;
 };
-export type LogQuery = { change?: string; levels?: string[]; since?: number; limit: number };
+/** `sinceId`: the first event id at or after `since` (the log has no time index; see log-time.ts). */
+export type LogQuery = {
+  change?: string;
+  levels?: string[];
+  since?: number;
+  sinceId?: number;
+  limit: number;
+};
 /** `path` matches exactly; `pathPrefix` (ending in '/') matches a directory's files. */
 export type FileModQuery = {
   change?: string;
@@ -99,11 +110,13 @@ const where = (clauses: Clause[]): { sql: string; bind: Bind } => {
   };
 };
 
-const OPEN_STATUSES = ["queued", "leased", "awaiting_approval"];
+const HELD_STATUSES = ["leased", "awaiting_approval"];
 
-/** `--status`, with the condition of the partial index that holds that status, so SQLite uses it. */
+/** `--status`; a held status repeats the condition of its partial index, so SQLite uses it. */
 const status = (v: string | undefined): Clause =>
-  v === undefined ? null : [`status = $status AND ${OPEN_STATUSES.includes(v) ? OPEN : DONE}`, { status: v }];
+  v === undefined
+    ? null
+    : [`status = $status${HELD_STATUSES.includes(v) ? ` AND ${HELD}` : ""}`, { status: v }];
 
 const CHANGE_COLS = Object.keys(ChangeListRow.shape).join(", ");
 
@@ -119,14 +132,20 @@ export const listingQueries = {
       gte("updated_at", "since", q.since),
     ]);
     return {
-      sql: `SELECT ${CHANGE_COLS} FROM change_queue ${w.sql} ORDER BY updated_at DESC, seq DESC LIMIT $limit`,
+      sql: `SELECT ${CHANGE_COLS} FROM change_queue ${w.sql} ORDER BY seq DESC LIMIT $limit`,
       bind: { ...w.bind, limit: q.limit },
     };
   },
   deadLetters: (q: DeadLetterQuery): Built => {
     const w = where([
       gte("d.dead_at", "since", q.since),
-      eq("c.agent", "agent", q.agent),
+      // Per dead letter, newest first: agent has no index (it would cost every enqueue a page).
+      q.agent === undefined
+        ? null
+        : [
+            "EXISTS (SELECT 1 FROM change_queue a WHERE a.id = d.change_id AND a.agent = $agent)",
+            { agent: q.agent },
+          ],
       eq("c.request_id", "request", q.request),
     ]);
     return {
@@ -155,14 +174,17 @@ export const listingQueries = {
   logs: (q: LogQuery): Built => {
     const levels: Clause = q.levels?.length
       ? [
-          `level IN (${q.levels.map((_, i) => `$level${i}`).join(", ")})`,
+          // 'info' events are most of the log and kept out of the level index: say so when
+          // the filter leaves them out, so SQLite uses that partial index.
+          `level IN (${q.levels.map((_, i) => `$level${i}`).join(", ")})${q.levels.includes("info") ? "" : " AND level <> 'info'"}`,
           Object.fromEntries(q.levels.map((l, i) => [`level${i}`, l])),
         ]
       : null;
-    const w = where([eq("change_id", "change", q.change), levels, gte("ts", "since", q.since)]);
+    const w = where([eq("change_id", "change", q.change), levels, gte("id", "since_id", q.sinceId)]);
+    // Ids grow with time, so newest first is by id: the rowid b-tree read backwards.
     return {
       sql: `SELECT id, change_id, ts, level, event, worker, data FROM change_queue_logs
-        ${w.sql} ORDER BY ts DESC, id DESC LIMIT $limit`,
+        ${w.sql} ORDER BY id DESC LIMIT $limit`,
       bind: { ...w.bind, limit: q.limit },
     };
   },
@@ -215,6 +237,7 @@ export const listingsSql = (db: Database) => {
     }
     return st.all(bind as never);
   };
+  const logIdAt = logIdAtTime(db);
   const countsOf = db.query<{ status: string; n: number }, [string]>(
     "SELECT status, count(*) AS n FROM change_queue WHERE request_id = ? GROUP BY status",
   );
@@ -234,7 +257,7 @@ export const listingsSql = (db: Database) => {
       Object.fromEntries(countsOf.all(requestId).map((r) => [r.status, r.n])),
     /** The newest `limit` log events matching, returned oldest first (as a log reads). */
     logs: (q: LogQuery): LogRow[] =>
-      all(listingQueries.logs(q))
+      all(listingQueries.logs({ ...q, sinceId: q.since === undefined ? undefined : logIdAt(q.since) }))
         .map((r) => parseRow(LogRow, "change_queue_logs", r))
         .reverse(),
     /** File modifications, newest first. */

@@ -34,7 +34,7 @@ export const progressSql = (db: Database) => {
     "SELECT status, count(*) AS n FROM change_queue WHERE status IN ('queued', 'leased', 'awaiting_approval') GROUP BY status",
   );
   const leasedOnPath = db.query<{ n: number }, [string]>(
-    "SELECT count(*) AS n FROM change_paths p JOIN change_queue c ON c.seq = p.seq WHERE p.path = ? AND c.status = 'leased'",
+    "SELECT count(*) AS n FROM path_line l JOIN change_queue c ON c.seq = l.seq WHERE l.path = ? AND c.status = 'leased'",
   );
   return {
     /** How many changes are queued, leased and waiting for a person right now. */

@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { HyperionError } from "../../lib/errors.ts";
+import { createQueue } from "../../lib/queue/index.ts";
 import { appliedMigrations, latestVersion, migrations, openDatabase } from "../../lib/store/index.ts";
 import { run, tmpdir } from "../_helpers.ts";
 
@@ -11,6 +12,7 @@ const TABLES = [
   "tasks",
   "change_queue",
   "change_paths",
+  "path_line",
   "change_queue_logs",
   "dead_letters",
   "file_modifications",
@@ -105,6 +107,45 @@ describe("openDatabase", () => {
     const before = readFileSync(path);
     expect(thrown(() => openDatabase(path)).code).toBe("E_DB_CORRUPT");
     expect(readFileSync(path).equals(before)).toBe(true);
+  });
+
+  test("version 2 carries a version-1 queue over: who is in line on each path, and in what order", async () => {
+    await using dir = await tmpdir();
+    const path = join(dir.path, "h.db");
+    const v1 = openDatabase(path, { create: true, migrations: migrations.slice(0, 1) });
+    const put = v1.prepare(
+      `INSERT INTO change_queue (seq, id, task_id, status, max_attempts, available_at, payload, payload_sha256,
+         signature, enqueued_at, updated_at, ready, lease_owner, leased_until, lease_token)
+       VALUES (?, ?, 't', ?, 3, 0, '{}', '', '', 0, 0, ?, ?, ?, ?)`,
+    );
+    // As version 1 left them: a leased change and a queued one behind it on x, a ready one on y,
+    // and an applied one that is out of every line.
+    put.run(1, "cr-a", "leased", 0, "w", Date.now() + 60_000, 1);
+    put.run(2, "cr-b", "queued", 0, null, null, 0);
+    put.run(3, "cr-c", "queued", 1, null, null, 0);
+    put.run(4, "cr-d", "applied", 0, null, null, 1);
+    const path1 = v1.prepare("INSERT INTO change_paths (seq, path, state) VALUES (?, ?, ?)");
+    for (const [seq, p, state] of [
+      [1, "x", 1],
+      [2, "x", 1],
+      [3, "y", 1],
+      [4, "x", 0],
+    ] as const)
+      path1.run(seq, p, state);
+    v1.close();
+
+    const db = openDatabase(path);
+    expect(db.query("SELECT path, seq FROM path_line ORDER BY path, seq").all()).toEqual([
+      { path: "x", seq: 1 },
+      { path: "x", seq: 2 },
+      { path: "y", seq: 3 },
+    ]);
+    const q = createQueue(db, { secret: new Uint8Array(32) });
+    expect(q.lease("w2")?.id).toBe("cr-c"); // cr-b waits behind the leased cr-a
+    expect(q.lease("w2")).toBeNull();
+    q.complete("cr-a", 1);
+    expect(q.lease("w2")?.id).toBe("cr-b");
+    db.close();
   });
 
   test("a missing database is not created unless asked", async () => {

@@ -12,6 +12,7 @@ import { CHANGE_STATUSES } from "./statuses.ts";
  * change who is first in line on the change's own paths, so that is all they recompute.
  * A change that re-enters the line (retried, approved) gets a new seq first: it joins at the
  * back, and its change_paths rows follow it (ON UPDATE CASCADE).
+ * Version 2 (QUEUE_V2, below) keeps the line in a table of its own, path_line, instead.
  */
 
 /** SQL: is change_queue row `seq` first in line on every path it touches? */
@@ -132,4 +133,91 @@ CREATE TABLE dead_letters (
   dead_at INTEGER NOT NULL
 );
 CREATE INDEX dead_letters_dead_at ON dead_letters(dead_at);
+`;
+
+/** The statuses of the partial index change_queue_held; a query must repeat it to use the index. */
+export const HELD = "status IN ('leased', 'awaiting_approval')";
+
+/** SQL (version 2): is change_queue row `seq` first in line on every path it touches? */
+export const FIRST_IN_LINE_V2 = (seq: string) => `NOT EXISTS (
+    SELECT 1 FROM change_paths p WHERE p.seq = ${seq} AND EXISTS (
+      SELECT 1 FROM path_line q WHERE q.path = p.path AND q.seq < p.seq))`;
+
+/*
+ * Version 2: fewer pages per transition. With WAL a commit costs one frame per b-tree page it
+ * dirtied, and a lease + complete used to dirty about 14: every index a transition moves is a
+ * page. So:
+ * - who is in line on a path moves to its own table, path_line (path, seq), holding only the
+ *   queued and leased changes: leaving the line is one delete there, and change_paths becomes a
+ *   record written once at enqueue (its `state` column is no longer read);
+ * - queued changes leave the status index (change_queue_held keeps leased and held ones, the
+ *   few that reclaim and listings look for; queued ones are in change_queue_ready or a scan);
+ * - the indexes that moved on every transition (updated_at, finished by status) or that no query
+ *   used (task, the full path index) go, and so do agent's and the event log's time index (time
+ *   grows with the event id: see store/queue/log-time.ts); listings of finished changes read the
+ *   table newest first, which archival keeps short;
+ * - the event log's level index keeps only what is not 'info' (warnings and errors);
+ * - enqueue computes `ready` as it inserts (no trigger per path), and a change leaving the line
+ *   only flips the next in line on its paths to ready (no rewrite of rows that stay as they are).
+ */
+export const QUEUE_V2 = `
+-- No foreign key: a change is in line only while queued or leased, and the triggers below add
+-- and remove its rows; a finished change (the only kind archival deletes) has none.
+CREATE TABLE path_line (
+  path TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (path, seq)
+) WITHOUT ROWID;
+INSERT INTO path_line (path, seq) SELECT path, seq FROM change_paths WHERE state > 0;
+
+DROP TRIGGER change_paths_joined;
+DROP TRIGGER change_queue_line;
+DROP TRIGGER change_queue_join_at_back;
+DROP TRIGGER change_queue_requeued;
+DROP INDEX change_paths_active;
+DROP INDEX change_paths_path;
+DROP INDEX change_queue_open;
+DROP INDEX change_queue_updated;
+DROP INDEX change_queue_done;
+DROP INDEX change_queue_task;
+DROP INDEX change_queue_agent;
+DROP INDEX change_queue_logs_level;
+DROP INDEX change_queue_logs_ts;
+CREATE INDEX change_queue_held ON change_queue(status) WHERE ${HELD};
+CREATE INDEX change_queue_logs_notable ON change_queue_logs(level, ts) WHERE level <> 'info';
+
+CREATE TRIGGER change_queue_join_at_back BEFORE UPDATE OF status ON change_queue
+WHEN NOT (${IN_LINE("OLD.status")}) AND (${IN_LINE("NEW.status")})
+BEGIN
+  SELECT RAISE(ABORT, 'E_QUEUE_ORDER: a change joins the line at the back; give it a new seq first')
+  WHERE EXISTS (
+    SELECT 1 FROM change_paths p JOIN path_line q ON q.path = p.path AND q.seq > p.seq
+    WHERE p.seq = NEW.seq);
+END;
+
+CREATE TRIGGER change_queue_joined_line AFTER UPDATE OF status ON change_queue
+WHEN NOT (${IN_LINE("OLD.status")}) AND (${IN_LINE("NEW.status")})
+BEGIN
+  INSERT OR IGNORE INTO path_line (path, seq) SELECT path, seq FROM change_paths WHERE seq = NEW.seq;
+  UPDATE change_queue SET ready = (status = 'queued' AND ${FIRST_IN_LINE_V2("change_queue.seq")})
+  WHERE seq = NEW.seq;
+END;
+
+CREATE TRIGGER change_queue_left_line AFTER UPDATE OF status ON change_queue
+WHEN (${IN_LINE("OLD.status")}) AND NOT (${IN_LINE("NEW.status")})
+BEGIN
+  UPDATE change_queue SET ready = 0 WHERE seq = NEW.seq AND ready = 1;
+  DELETE FROM path_line WHERE seq = NEW.seq AND path IN (SELECT path FROM change_paths WHERE seq = NEW.seq);
+  UPDATE change_queue SET ready = 1
+  WHERE seq IN (
+    SELECT (SELECT q.seq FROM path_line q WHERE q.path = p.path ORDER BY q.seq LIMIT 1)
+    FROM change_paths p WHERE p.seq = NEW.seq)
+    AND status = 'queued' AND ready = 0 AND ${FIRST_IN_LINE_V2("change_queue.seq")};
+END;
+
+CREATE TRIGGER change_queue_requeued AFTER UPDATE OF status ON change_queue
+WHEN OLD.status = 'leased' AND NEW.status = 'queued'
+BEGIN
+  UPDATE change_queue SET ready = ${FIRST_IN_LINE_V2("change_queue.seq")} WHERE seq = NEW.seq;
+END;
 `;

@@ -2,6 +2,7 @@ import type { Database } from "bun:sqlite";
 import { DONE } from "../ddl/queue.ts";
 import { openDatabase } from "../open.ts";
 import { immediateTx, type LockStats } from "./busy.ts";
+import { logIdAtTime } from "./log-time.ts";
 
 /** The four queue tables and the key that makes copying a row twice harmless. */
 const TABLES = [
@@ -11,8 +12,8 @@ const TABLES = [
   { name: "dead_letters", key: "change_id" },
 ] as const;
 
-// Finished changes whose last update (finish, rollback) is older than the cutoff: a range of
-// the partial index change_queue_done for each finished status.
+// Finished changes whose last update (finish, rollback) is older than the cutoff. A scan in seq
+// order: the oldest rows come first, and archival keeps the table short.
 const OLD_FINISHED = `${DONE} AND updated_at < ?1`;
 
 /** Creates the archive's tables like the live ones (adding columns the live ones grew since). */
@@ -44,10 +45,10 @@ export const countArchivable = (db: Database, cutoff: number): { changes: number
   logs: (
     db
       .query(
-        `SELECT count(*) AS n FROM change_queue_logs l WHERE (l.change_id IS NULL AND l.ts < ?1)
+        `SELECT count(*) AS n FROM change_queue_logs l WHERE (l.change_id IS NULL AND l.id < ?2)
            OR l.change_id IN (SELECT id FROM change_queue WHERE ${OLD_FINISHED})`,
       )
-      .get(cutoff) as { n: number }
+      .get(cutoff, logIdAtTime(db)(cutoff)) as { n: number }
   ).n,
 });
 
@@ -86,7 +87,7 @@ export const openArchiveSession = (
        WHERE ${OLD_FINISHED} LIMIT ?2`,
     ),
     selectLogs: db.prepare(
-      "INSERT INTO temp.archive_logs (id) SELECT id FROM main.change_queue_logs WHERE change_id IS NULL AND ts < ? ORDER BY ts LIMIT ?",
+      "INSERT INTO temp.archive_logs (id) SELECT id FROM main.change_queue_logs WHERE change_id IS NULL AND id < ? ORDER BY id LIMIT ?",
     ),
     copyChanges: copy("change_queue", inBatchSeq),
     copyPaths: copy("change_paths", inBatchSeq),
@@ -99,6 +100,7 @@ export const openArchiveSession = (
     delPaths: db.prepare(`DELETE FROM main.change_paths WHERE ${inBatchSeq}`),
     delChanges: db.prepare(`DELETE FROM main.change_queue WHERE ${inBatchSeq}`),
   };
+  const logIdAt = logIdAtTime(db);
   const stats: LockStats = { busyRetries: 0, lockMs: 0, totalBusyRetries: 0 };
   const moveBatch = immediateTx(
     db,
@@ -106,7 +108,7 @@ export const openArchiveSession = (
       s.clear.run();
       s.clearLogs.run();
       const changes = s.select.run(cutoff, limit).changes;
-      s.selectLogs.run(cutoff, limit);
+      s.selectLogs.run(logIdAt(cutoff), limit);
       s.copyChanges.run();
       s.copyPaths.run();
       s.copyDead.run();

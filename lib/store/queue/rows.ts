@@ -77,6 +77,3 @@ export const DeadLetterRow = z.object({
   dead_at: int,
 });
 export type DeadLetterRow = z.infer<typeof DeadLetterRow>;
-
-/** change_paths.state: how a change holds a path (see ddl/queue.ts). */
-export const PATH_STATE = { none: 0, inLine: 1 } as const;

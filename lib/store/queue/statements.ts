@@ -1,11 +1,12 @@
 import type { Database } from "bun:sqlite";
-import { FIRST_IN_LINE, OPEN } from "../ddl/queue.ts";
+import { FIRST_IN_LINE_V2, HELD } from "../ddl/queue.ts";
+import { logIdAtTime } from "./log-time.ts";
 import { CHANGE_COLUMNS, type ChangeStatus, type NewChangeRow } from "./rows.ts";
 
 /** A row as SQLite hands it back, before lib/queue parses it. */
 type Raw = Record<string, unknown>;
 
-const FIRST = FIRST_IN_LINE("change_queue.seq");
+const FIRST = FIRST_IN_LINE_V2("change_queue.seq");
 
 /** Columns a lease hands the worker (everything but the bookkeeping it does not need). */
 const LEASED_COLUMNS =
@@ -13,12 +14,18 @@ const LEASED_COLUMNS =
 
 const build = (db: Database) => {
   const p = db.prepare.bind(db);
-  const insertChange = p(
-    `INSERT INTO change_queue (id, task_id, request_id, agent, summary, status, priority, max_attempts,
-       available_at, payload, payload_sha256, signature, risk, risk_score, enqueued_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  const NEW_CHANGE_COLUMNS = `id, task_id, request_id, agent, summary, status, priority, max_attempts,
+    available_at, payload, payload_sha256, signature, risk, risk_score, enqueued_at, updated_at, ready`;
+  // Enqueue writes each table with one statement per chunk of rows, not one per row.
+  const insertChanges = chunkedInsert(db, `INSERT INTO change_queue (${NEW_CHANGE_COLUMNS})`, 17);
+  const insertPaths = chunkedInsert(db, "INSERT OR IGNORE INTO change_paths (seq, path)", 2);
+  const joinLine = chunkedInsert(db, "INSERT OR IGNORE INTO path_line (path, seq)", 2);
+  const insertLogs = chunkedInsert(
+    db,
+    "INSERT INTO change_queue_logs (change_id, ts, level, event, worker, data)",
+    6,
   );
-  const insertPath = p("INSERT OR IGNORE INTO change_paths (seq, path, state) VALUES (?, ?, ?)");
+  const inLine = p("SELECT DISTINCT path FROM path_line WHERE path IN (SELECT value FROM json_each(?))");
   const idExists = p("SELECT 1 AS x FROM change_queue WHERE id = ?");
   const byId = p(`SELECT ${CHANGE_COLUMNS} FROM change_queue WHERE id = ?`);
   const pathsOfId = p(
@@ -86,7 +93,7 @@ const build = (db: Database) => {
      RETURNING seq, id, attempts, max_attempts, leased_at, enqueued_at, lease_owner`,
   );
   const leasedRows = p(
-    `SELECT seq, id, lease_owner, lease_token, leased_until, attempts, max_attempts FROM change_queue WHERE ${OPEN} AND status = 'leased'`,
+    `SELECT seq, id, lease_owner, lease_token, leased_until, attempts, max_attempts FROM change_queue WHERE ${HELD} AND status = 'leased'`,
   );
   const setStatus = p(
     `UPDATE change_queue SET status = ?, available_at = coalesce(?, available_at), attempts = coalesce(?, attempts),
@@ -100,13 +107,15 @@ const build = (db: Database) => {
   const deadLetter = p("SELECT * FROM dead_letters WHERE change_id = ?");
   const deadLetters = p("SELECT * FROM dead_letters ORDER BY dead_at DESC LIMIT ?");
   const activeOnPath = p(
-    `SELECT c.id, c.seq, c.payload FROM change_paths p JOIN change_queue c ON c.seq = p.seq
-     WHERE p.path = ? AND p.state > 0 ORDER BY p.seq`,
+    `SELECT c.id, c.seq, c.payload FROM path_line l JOIN change_queue c ON c.seq = l.seq
+     WHERE l.path = ? ORDER BY l.seq`,
   );
+  // In line (queued, leased): path_line; held for a person: the few held rows.
   const markNeedsRebase = p(
-    `UPDATE change_queue SET needs_rebase = 1, updated_at = ?
-     WHERE status IN ('queued', 'leased', 'awaiting_approval')
-       AND seq IN (SELECT seq FROM change_paths WHERE path = ?)`,
+    `UPDATE change_queue SET needs_rebase = 1, updated_at = ?1
+     WHERE seq IN (SELECT seq FROM path_line WHERE path = ?2)
+        OR (${HELD} AND status = 'awaiting_approval'
+            AND EXISTS (SELECT 1 FROM change_paths p WHERE p.seq = change_queue.seq AND p.path = ?2))`,
   );
   const insertLog = p(
     "INSERT INTO change_queue_logs (change_id, ts, level, event, worker, data) VALUES (?, ?, ?, ?, ?, ?)",
@@ -120,20 +129,22 @@ const build = (db: Database) => {
   );
   const depth = p("SELECT status, count(*) AS n FROM change_queue GROUP BY status");
   const readyCount = p("SELECT count(*) AS n FROM change_queue WHERE ready = 1");
-  // The first queued in seq order (the index keeps rowid order within a status).
+  // The first queued in seq order: a scan from the oldest row, which archival keeps near.
   const oldestQueued = p(
-    `SELECT enqueued_at AS t FROM change_queue WHERE ${OPEN} AND status = 'queued' ORDER BY seq LIMIT 1`,
+    "SELECT enqueued_at AS t FROM change_queue WHERE status = 'queued' ORDER BY seq LIMIT 1",
   );
+  const logIdAt = logIdAtTime(db);
   const eventsSince = p(
-    `SELECT event, worker, ts, data FROM change_queue_logs WHERE ts >= ?
+    `SELECT event, worker, ts, data FROM change_queue_logs WHERE id >= ?
        AND event IN ('leased', 'applied', 'failed', 'dead', 'lease_expired', 'released')`,
   );
 
   return {
-    /** Inserts one change row; returns its seq. */
-    insertChange: (r: NewChangeRow): number =>
-      Number(
-        insertChange.run(
+    /** Inserts change rows in order, each with its `ready` flag; returns their seqs. */
+    insertChanges: (rows: (NewChangeRow & { ready: 0 | 1 })[]): number[] => {
+      const seqs: number[] = [];
+      insertChanges(
+        rows.map((r) => [
           r.id,
           r.task_id,
           r.request_id,
@@ -150,10 +161,26 @@ const build = (db: Database) => {
           r.risk_score,
           r.enqueued_at,
           r.updated_at,
-        ).lastInsertRowid,
-      ),
-    /** Records that change `seq` touches `path`, holding it in `state`. */
-    insertPath: (seq: number, path: string, state: number): void => void insertPath.run(seq, path, state),
+          r.ready,
+        ]),
+        // One statement's rows get consecutive seqs (AUTOINCREMENT, under the write lock).
+        (last, n) => {
+          for (let i = n - 1; i >= 0; i--) seqs.push(last - i);
+        },
+      );
+      return seqs;
+    },
+    /** Records which paths each change touches, and with `inLine` puts it in line for them. */
+    insertPaths: (rows: [seq: number, path: string][], inLine: boolean): void => {
+      insertPaths(rows);
+      if (inLine) joinLine(rows.map(([seq, path]) => [path, seq]));
+    },
+    /** Of these paths, those some queued or leased change is in line for. */
+    inLine: (paths: string[]): Set<string> =>
+      new Set((inLine.all(JSON.stringify(paths)) as { path: string }[]).map((r) => r.path)),
+    /** Appends events: [change_id, ts, level, event, worker, data]. */
+    insertLogs: (rows: [string | null, number, string, string, string | null, string][]): void =>
+      insertLogs(rows),
     /** True when a live change already has this id. */
     idExists: (id: string): boolean => idExists.get(id) !== null,
     /** The raw row of a change by id. */
@@ -278,11 +305,38 @@ const build = (db: Database) => {
     oldestQueued: (): number | null => (oldestQueued.get() as { t: number } | null)?.t ?? null,
     /** Telemetry events since `ts`. */
     eventsSince: (ts: number): { event: string; worker: string | null; ts: number; data: string }[] =>
-      eventsSince.all(ts) as { event: string; worker: string | null; ts: number; data: string }[],
+      eventsSince.all(logIdAt(ts)) as { event: string; worker: string | null; ts: number; data: string }[],
   };
 };
 
 export type QueueStatements = ReturnType<typeof build>;
+
+/** Rows per multi-row INSERT: far under SQLite's 32,766 bound parameters for our widest row. */
+const CHUNK = 64;
+
+/**
+ * `INSERT ... VALUES (...), (...)` over many rows, CHUNK rows a statement (the statement of each
+ * row count is prepared once). `onChunk` gets each statement's last rowid and its row count.
+ */
+const chunkedInsert = (db: Database, head: string, width: number) => {
+  const bySize = new Map<number, ReturnType<Database["prepare"]>>();
+  const row = `(${Array(width).fill("?").join(", ")})`;
+  const statement = (n: number) => {
+    let st = bySize.get(n);
+    if (!st) {
+      st = db.prepare(`${head} VALUES ${Array(n).fill(row).join(", ")}`);
+      bySize.set(n, st);
+    }
+    return st;
+  };
+  return (rows: readonly (readonly unknown[])[], onChunk?: (lastRowid: number, n: number) => void): void => {
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      const part = rows.slice(i, i + CHUNK);
+      const out = statement(part.length).run(...(part.flat() as never[]));
+      onChunk?.(Number(out.lastInsertRowid), part.length);
+    }
+  };
+};
 
 const cache = new WeakMap<Database, QueueStatements>();
 
