@@ -8,6 +8,7 @@ import { bun, defineQueue, defineWorker } from "plainjob";
 import { createQueue } from "../lib/queue/index.ts";
 import type { ChangeRequest } from "../lib/schema/index.ts";
 import { openDatabase } from "../lib/store/index.ts";
+import { WAL_AUTOCHECKPOINT_PAGES } from "../lib/store/open.ts";
 
 export type SystemName = "hyperion" | "raw" | "plainjob";
 export const SYSTEMS: SystemName[] = ["hyperion", "raw", "plainjob"];
@@ -68,6 +69,8 @@ const raw = (path: string, worker: string): System => {
   db.run("PRAGMA busy_timeout = 5000");
   db.run("PRAGMA journal_mode = WAL");
   db.run("PRAGMA synchronous = NORMAL");
+  // The same checkpoint interval as Hyperion's connections: the limit on the same storage settings.
+  db.run(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
   db.transaction(() => {
     db.run(`CREATE TABLE IF NOT EXISTS jobs (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, status INTEGER NOT NULL,
       priority INTEGER NOT NULL, available_at INTEGER NOT NULL, lease_owner TEXT, leased_until INTEGER,
