@@ -29,15 +29,17 @@ const content = (i: number, changed: boolean) =>
   ).join("");
 const pathOf = (i: number) => `src/mod${i % 25}/file${i}.ts`;
 
-// Files are created interleaved across the trees: on ext4 a freshly created file is much slower
-// to replace than an older one, so trees built one after another would favour the oldest.
-const makeTrees = (dirs: readonly string[]) => {
+// Each contender gets a tree of its own, built just before its turn and written back to disk
+// (untimed): every tree is the same age when its contender starts, and no contender pays for
+// the writeback of another's files (on ext4, replacing a file created seconds ago, or while
+// other files are being written back, costs several times more).
+const makeTree = (dir: string) => {
   for (let i = 0; i < FILES; i++) {
-    for (const dir of dirs) {
-      mkdirSync(join(dir, `src/mod${i % 25}`), { recursive: true });
-      writeFileSync(join(dir, pathOf(i)), content(i, false));
-    }
+    mkdirSync(join(dir, `src/mod${i % 25}`), { recursive: true });
+    writeFileSync(join(dir, pathOf(i)), content(i, false));
   }
+  Bun.spawnSync(["git", "init", "-q", dir]);
+  Bun.spawnSync(["sync"]);
 };
 
 const secret = randomBytes(32);
@@ -104,11 +106,9 @@ for (let round = 0; round < ROUNDS; round++) {
   try {
     writeFileSync(join(base, "all.patch"), gitPatch);
     const dirs = contenders.map((_, k) => join(base, `tree${k}`));
-    makeTrees(dirs);
-    Bun.spawnSync(["git", "init", "-q", dirs[0]!]);
-    Bun.spawnSync(["sync"]);
     for (let k = 0; k < contenders.length; k++) {
       const at = (k + round) % contenders.length; // rotate who goes first
+      makeTree(dirs[at]!);
       const t = performance.now();
       await contenders[at]!.run(dirs[at]!, base);
       times[at]!.push(performance.now() - t);
