@@ -1,5 +1,6 @@
 import type { Database } from "bun:sqlite";
 import { z } from "zod";
+import { HELD } from "./ddl/queue.ts";
 
 const OwnedRow = z.object({ owned_paths: z.string() });
 const Paths = z.array(z.string());
@@ -26,12 +27,16 @@ export const runtimeSql = (db: Database) => {
   };
 };
 
-const StatusCount = z.object({ status: z.string(), n: z.number() });
+const ActiveCounts = z.object({ in_line: z.number(), leased: z.number(), awaiting_approval: z.number() });
 
 /** Statements for progress and tree watching, prepared once per connection. */
 export const progressSql = (db: Database) => {
-  const byStatus = db.query<{ status: string; n: number }, []>(
-    "SELECT status, count(*) AS n FROM change_queue WHERE status IN ('queued', 'leased', 'awaiting_approval') GROUP BY status",
+  // Polled every few milliseconds by `run --until-empty`: no scan of the table. Leased and held
+  // changes are in change_queue_held; every queued or leased change has its paths in path_line.
+  const active = db.query<Record<string, unknown>, []>(
+    `SELECT (SELECT count(DISTINCT seq) FROM path_line) AS in_line,
+       (SELECT count(*) FROM change_queue WHERE ${HELD} AND status = 'leased') AS leased,
+       (SELECT count(*) FROM change_queue WHERE ${HELD} AND status = 'awaiting_approval') AS awaiting_approval`,
   );
   const leasedOnPath = db.query<{ n: number }, [string]>(
     "SELECT count(*) AS n FROM path_line l JOIN change_queue c ON c.seq = l.seq WHERE l.path = ? AND c.status = 'leased'",
@@ -39,12 +44,8 @@ export const progressSql = (db: Database) => {
   return {
     /** How many changes are queued, leased and waiting for a person right now. */
     activeCounts: () => {
-      const counts = { queued: 0, leased: 0, awaiting_approval: 0 };
-      for (const row of byStatus.all()) {
-        const { status, n } = StatusCount.parse(row);
-        if (status in counts) counts[status as keyof typeof counts] = n;
-      }
-      return counts;
+      const c = ActiveCounts.parse(active.get());
+      return { queued: c.in_line - c.leased, leased: c.leased, awaiting_approval: c.awaiting_approval };
     },
     /** Whether a leased change touches this path (its apply is Hyperion's, not an external edit). */
     leasedOnPath: (path: string): boolean => (leasedOnPath.get(path)?.n ?? 0) > 0,
