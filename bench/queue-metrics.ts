@@ -11,6 +11,7 @@ import { listings } from "../lib/ops/index.ts";
 import { createQueue } from "../lib/queue/index.ts";
 import type { ChangeRequest } from "../lib/schema/index.ts";
 import { initRepo, locate, openDatabase, readSecret } from "../lib/store/index.ts";
+import { logIdAtTime } from "../lib/store/queue/log-time.ts";
 
 const CHANGES = 100_000;
 const APPLIED = 60_000;
@@ -70,12 +71,14 @@ const time = (fn: () => unknown) => {
   return { p50: xs[Math.floor(xs.length / 2)]!, max: xs.at(-1)! };
 };
 
-// The anchor: the least SQL that answers "how many per status, how many events per kind in the window".
+// The anchor: the least SQL that answers "how many per status, how many events per kind in the
+// window" on this schema (the window's first event found by bisecting ids, as the queue does).
 const depthSql = db.query("SELECT status, count(*) AS n FROM change_queue GROUP BY status");
-const eventsSql = db.query("SELECT event, count(*) AS n FROM change_queue_logs WHERE ts >= ? GROUP BY event");
+const eventsSql = db.query("SELECT event, count(*) AS n FROM change_queue_logs WHERE id >= ? GROUP BY event");
+const logIdAt = logIdAtTime(db);
 const anchor = time(() => {
   depthSql.all();
-  eventsSql.all(Date.now() - WINDOW_MS);
+  eventsSql.all(logIdAt(Date.now() - WINDOW_MS));
 });
 clock = Date.now();
 const snapshot = queue.metrics({ windowMs: WINDOW_MS });
