@@ -1,3 +1,4 @@
+import type { LeaseTelemetry } from "../store/queue/statements.ts";
 import type { QueueContext } from "./_context.ts";
 import { makeReclaimInTx } from "./reclaim.ts";
 import type { Leased } from "./types.ts";
@@ -5,7 +6,7 @@ import type { Leased } from "./types.ts";
 export type LeaseOptions = {
   /** Lease length; default config.lease_ms. */
   leaseMs?: number;
-  /** The caller's poll interval, recorded in the `leased` event (telemetry). */
+  /** The caller's poll interval, recorded with the lease (telemetry, in the event that ends it). */
   pollMs?: number;
 };
 
@@ -37,41 +38,19 @@ export const makeLease = (ctx: QueueContext) => {
       reclaim(now);
     }
     const out: Leased[] = [];
-    const leased = (r: LeasedRaw | null) => {
-      if (!r) return;
-      ctx.event(
-        r.id,
-        "leased",
-        {
-          token: r.lease_token,
-          attempt: r.attempts,
-          dequeue_ms: now - r.enqueued_at,
-          wait_ms: now - Math.max(r.available_at, r.enqueued_at),
-          lock_ms: Math.round(ctx.lock.lockMs * 1000) / 1000,
-          busy_retries: ctx.lock.busyRetries,
-          ...(pollMs === undefined ? {} : { poll_ms: pollMs }),
-        },
-        "info",
-        owner,
-      );
-      out.push(toLeased(r));
+    const t: LeaseTelemetry = {
+      lockMs: Math.round(ctx.lock.lockMs * 1000) / 1000,
+      busyRetries: ctx.lock.busyRetries,
+      pollMs: pollMs ?? null,
     };
-    // One change is one statement; a batch is one statement and one for its events.
-    if (n === 1) leased(sql.leaseNext(owner, now + leaseMs, now) as LeasedRaw | null);
-    else {
-      const rows = sql.leaseMany(owner, now + leaseMs, now, n) as LeasedRaw[];
+    // One change is one statement; so is a batch.
+    if (n === 1) {
+      const r = sql.leaseNext(owner, now + leaseMs, now, t) as LeasedRaw | null;
+      if (r) out.push(toLeased(r));
+    } else {
+      const rows = sql.leaseMany(owner, now + leaseMs, now, n, t) as LeasedRaw[];
       rows.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
-      if (rows.length > 0) {
-        const lockMs = Math.round(ctx.lock.lockMs * 1000) / 1000;
-        sql.logLeased(
-          rows.map((r) => r.seq),
-          now,
-          lockMs,
-          ctx.lock.busyRetries,
-          pollMs ?? null,
-        );
-        for (const r of rows) out.push(toLeased(r));
-      }
+      for (const r of rows) out.push(toLeased(r));
     }
     // Fewer than asked: none left, or a stale flag the rule refused; the loop below repairs it.
     for (let round = 0; out.length < n && round < 8; round++) {
@@ -79,8 +58,8 @@ export const makeLease = (ctx: QueueContext) => {
       if (seqs.length === 0) break;
       let stale = 0;
       for (const seq of seqs) {
-        const r = sql.markLeased(seq, owner, now + leaseMs, now) as LeasedRaw | null;
-        if (r) leased(r);
+        const r = sql.markLeased(seq, owner, now + leaseMs, now, t) as LeasedRaw | null;
+        if (r) out.push(toLeased(r));
         else {
           // The flag said ready, the rule says no: repair the flag and pick again.
           sql.recompute(seq);

@@ -18,7 +18,10 @@ export const MetricsSnapshot = z.object({
   ready: z.number().int().describe("Queued changes first in line on all their paths."),
   oldest_queued_ms: z.number().nullable().describe("Age of the oldest queued change."),
   throughput: z.object({
-    leased: z.number().int(),
+    leased: z
+      .number()
+      .int()
+      .describe("Leases that ended in the window (each ends in exactly one of the events below)."),
     applied: z.number().int(),
     failed: z.number().int().describe("Retryable failures sent back with backoff."),
     dead: z.number().int(),
@@ -71,7 +74,7 @@ export const makeMetrics = (ctx: QueueContext) => {
         const depth = Object.fromEntries(CHANGE_STATUS_VALUES.map((s) => [s, 0])) as MetricsSnapshot["depth"];
         for (const r of sql.depth()) depth[r.status] = r.n;
         const oldest = sql.oldestQueued();
-        const count = { leased: 0, applied: 0, failed: 0, dead: 0, lease_expired: 0, released: 0 };
+        const count = { applied: 0, failed: 0, dead: 0, lease_expired: 0, released: 0 };
         const lat = {
           dequeue: [] as number[],
           wait: [] as number[],
@@ -99,19 +102,19 @@ export const makeMetrics = (ctx: QueueContext) => {
                 .get(e.worker)!)
             : null;
           if (w) w.last_seen = Math.max(w.last_seen, e.ts);
-          if (ev === "leased") {
-            if (typeof d.dequeue_ms === "number") lat.dequeue.push(d.dequeue_ms);
-            if (typeof d.wait_ms === "number") lat.wait.push(d.wait_ms);
-            if (typeof d.lock_ms === "number") lat.lock.push(d.lock_ms);
-            if (d.busy_retries) {
-              busy += d.busy_retries;
-              leasesWithBusy++;
-            }
-            if (w) {
-              w.leased++;
-              if (typeof d.poll_ms === "number") w.poll_ms = d.poll_ms;
-            }
-          } else if (ev === "applied") {
+          // Every one of these events ends a lease and carries that lease's telemetry.
+          if (typeof d.dequeue_ms === "number") lat.dequeue.push(d.dequeue_ms);
+          if (typeof d.wait_ms === "number") lat.wait.push(d.wait_ms);
+          if (typeof d.lock_ms === "number") lat.lock.push(d.lock_ms);
+          if (d.busy_retries) {
+            busy += d.busy_retries;
+            leasesWithBusy++;
+          }
+          if (w) {
+            w.leased++;
+            if (typeof d.poll_ms === "number") w.poll_ms = d.poll_ms;
+          }
+          if (ev === "applied") {
             if (typeof d.apply_ms === "number") lat.apply.push(d.apply_ms);
             if (w) w.applied++;
           } else if ((ev === "failed" || ev === "dead") && w) w.failed++;
@@ -122,7 +125,11 @@ export const makeMetrics = (ctx: QueueContext) => {
           depth,
           ready: sql.readyCount(),
           oldest_queued_ms: oldest === null ? null : Math.max(0, at - oldest),
-          throughput: { ...count, applied_per_s: windowMs > 0 ? (count.applied * 1000) / windowMs : 0 },
+          throughput: {
+            leased: count.applied + count.failed + count.dead + count.lease_expired + count.released,
+            ...count,
+            applied_per_s: windowMs > 0 ? (count.applied * 1000) / windowMs : 0,
+          },
           latency_ms: {
             dequeue: latency(lat.dequeue),
             wait: latency(lat.wait),

@@ -1,16 +1,13 @@
 import { HyperionError } from "../errors.ts";
 import type { QueueContext } from "./_context.ts";
+import { type LeaseRow, leaseFacts } from "./_lease-facts.ts";
 import { retryDelay } from "./backoff.ts";
 import type { Failure } from "./types.ts";
 
-type Finished = {
-  seq: number;
-  id: string;
-  attempts: number;
-  max_attempts: number;
-  leased_at: number | null;
-  lease_owner: string | null;
-};
+/** A leased row as finishLease and leaseOf return it. */
+type Held = LeaseRow & { seq: number; id: string; status?: string; max_attempts: number };
+
+const applyMs = (r: LeaseRow, now: number) => (r.leased_at === null ? null : now - r.leased_at);
 
 /** E_LEASE_LOST: the token is not the change's current lease (it expired and was taken over, or ended). */
 const leaseLost = (ctx: QueueContext, id: string, token: number) => {
@@ -28,16 +25,9 @@ export const makeOutcome = (ctx: QueueContext) => {
   const { sql } = ctx;
 
   const applyOne = (id: string, token: number, data: object | undefined, now: number): boolean => {
-    const r = sql.finishLease(id, token, "applied", now, null) as Finished | null;
+    const r = sql.finishLease(id, token, "applied", now, null) as Held | null;
     if (!r) return false;
-    const applyMs = r.leased_at === null ? null : now - r.leased_at;
-    ctx.event(
-      id,
-      "applied",
-      { token, attempt: r.attempts, apply_ms: applyMs, ...data },
-      "info",
-      r.lease_owner,
-    );
+    ctx.event(id, "applied", { ...leaseFacts(r), apply_ms: applyMs(r, now), ...data }, "info", r.lease_owner);
     return true;
   };
 
@@ -71,58 +61,39 @@ export const makeOutcome = (ctx: QueueContext) => {
 
   const fail = ctx.tx((id: string, token: number, err: Failure): "queued" | "dead" => {
     const now = ctx.now();
-    const row = sql.byId(id) as {
-      status: string;
-      lease_token: number;
-      attempts: number;
-      max_attempts: number;
-      lease_owner: string | null;
-    } | null;
+    const row = sql.leaseOf(id) as Held | null;
     if (row?.status !== "leased" || row.lease_token !== token) throw leaseLost(ctx, id, token);
     const lastError = JSON.stringify(err);
     const base = {
-      token,
-      attempt: row.attempts,
+      ...leaseFacts(row),
+      apply_ms: applyMs(row, now),
       code: err.code,
       message: err.message,
       retryable: err.retryable,
     };
     if (err.retryable && row.attempts < row.max_attempts) {
       const delay = retryDelay(row.attempts, ctx.config);
-      const r = sql.requeueLease(id, token, now + delay, 0, lastError, now) as Finished;
-      const applyMs = r.leased_at === null ? null : now - r.leased_at;
-      ctx.event(
-        id,
-        "failed",
-        { ...base, apply_ms: applyMs, outcome: "queued", delay_ms: delay },
-        "warn",
-        row.lease_owner,
-      );
+      sql.requeueLease(id, token, now + delay, 0, lastError, now);
+      ctx.event(id, "failed", { ...base, outcome: "queued", delay_ms: delay }, "warn", row.lease_owner);
       return "queued";
     }
-    const r = sql.finishLease(id, token, "dead", now, lastError) as Finished;
+    sql.finishLease(id, token, "dead", now, lastError);
     const exhausted = err.retryable;
     const code = exhausted ? "E_ATTEMPTS_EXHAUSTED" : err.code;
-    const message = exhausted ? `failed ${r.attempts} times; last: ${err.code}: ${err.message}` : err.message;
-    sql.insertDead(id, code, message, lastError, r.attempts, now);
-    const applyMs = r.leased_at === null ? null : now - r.leased_at;
-    ctx.event(
-      id,
-      "dead",
-      { ...base, apply_ms: applyMs, reason_code: code, outcome: "dead" },
-      "error",
-      r.lease_owner,
-    );
+    const message = exhausted
+      ? `failed ${row.attempts} times; last: ${err.code}: ${err.message}`
+      : err.message;
+    sql.insertDead(id, code, message, lastError, row.attempts, now);
+    ctx.event(id, "dead", { ...base, reason_code: code, outcome: "dead" }, "error", row.lease_owner);
     return "dead";
   });
 
   const release = ctx.tx((id: string, token: number): boolean => {
     const now = ctx.now();
     // Not a failure: the attempt this lease counted is given back.
-    const owner = (sql.byId(id) as { lease_owner: string | null } | null)?.lease_owner ?? null;
-    const r = sql.requeueLease(id, token, now, -1, null, now) as Finished | null;
-    if (!r) return false;
-    ctx.event(id, "released", { token }, "info", owner);
+    const row = sql.leaseOf(id) as Held | null;
+    if (!row || !sql.requeueLease(id, token, now, -1, null, now)) return false;
+    ctx.event(id, "released", leaseFacts(row), "info", row.lease_owner);
     return true;
   });
 

@@ -1,15 +1,8 @@
 import type { QueueContext } from "./_context.ts";
+import { type LeaseRow, leaseFacts } from "./_lease-facts.ts";
 import { ownerGone } from "./owner.ts";
 
-type LeaseRow = {
-  seq: number;
-  id: string;
-  lease_owner: string | null;
-  lease_token: number;
-  leased_until: number;
-  attempts: number;
-  max_attempts: number;
-};
+type Leased = LeaseRow & { seq: number; id: string; leased_until: number; max_attempts: number };
 
 /**
  * Returns abandoned leases to the queue: those past `leased_until`, and those whose owner is a
@@ -20,22 +13,22 @@ type LeaseRow = {
 export const makeReclaimInTx = (ctx: QueueContext) => {
   const { sql } = ctx;
   return (now: number): number => {
-    const rows = sql.leasedRows() as LeaseRow[];
+    const rows = sql.leasedRows() as Leased[];
     let n = 0;
     for (const r of rows) {
       const expired = r.leased_until < now;
       if (!expired && !ownerGone(r.lease_owner)) continue;
       const reason = expired ? "expired" : "owner_gone";
-      const data = { reason, owner: r.lease_owner, token: r.lease_token, attempts: r.attempts };
+      const data = { reason, owner: r.lease_owner, ...leaseFacts(r) };
       if (r.attempts >= r.max_attempts) {
         const message = `lease ${reason} on attempt ${r.attempts} of ${r.max_attempts}`;
         const lastError = JSON.stringify({ code: "E_LEASE_EXPIRED", message, retryable: true });
         sql.finishLease(r.id, r.lease_token, "dead", now, lastError);
         sql.insertDead(r.id, "E_LEASE_EXPIRED", message, lastError, r.attempts, now);
-        ctx.event(r.id, "lease_expired", { ...data, outcome: "dead" }, "error");
+        ctx.event(r.id, "lease_expired", { ...data, outcome: "dead" }, "error", r.lease_owner);
       } else {
         sql.requeueLease(r.id, r.lease_token, now, 0, null, now);
-        ctx.event(r.id, "lease_expired", { ...data, outcome: "queued" }, "warn");
+        ctx.event(r.id, "lease_expired", { ...data, outcome: "queued" }, "warn", r.lease_owner);
       }
       n++;
     }

@@ -17,7 +17,6 @@ self.onmessage = (e: MessageEvent<{ path: string; retries: Int32Array }>) => {
     },
   });
   const lease = queue.lease("busy-worker");
-  const event = lease ? queue.logs(lease.id).find((l) => l.event === "leased") : null;
   db.close();
-  self.postMessage({ lease, event });
+  self.postMessage({ lease });
 };

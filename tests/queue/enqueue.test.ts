@@ -54,7 +54,7 @@ describe("enqueue", () => {
     expect(f.queue.lease("w")).toBeNull();
     f.queue.approve(held!.id, "alice");
     expect(f.queue.lease("w")?.id).toBe(held!.id);
-    expect(f.queue.logs(held!.id).map((l) => l.event)).toEqual(["enqueued", "approved", "leased"]);
+    expect(f.queue.logs(held!.id).map((l) => l.event)).toEqual(["enqueued", "approved"]);
   });
 
   test("a rejected change is finished and frees its path", async () => {

@@ -99,11 +99,12 @@ describe("lease", () => {
     expect(f.queue.leaseBatch("w", 1).map((l) => l.seq)).toEqual([2]);
   });
 
-  test("the leased event records worker, latency and lock wait", async () => {
+  test("the event that ends a lease records its worker, latency, lock wait and poll interval", async () => {
     await using f = await queueFixture();
     const [a] = f.queue.enqueue(cr(["a"]));
-    f.queue.lease("host:1:w1", { pollMs: 25 });
-    const ev = f.queue.logs(a!.id).find((l) => l.event === "leased")!;
+    const l = f.queue.lease("host:1:w1", { pollMs: 25 })!;
+    f.queue.complete(l.id, l.token);
+    const ev = f.queue.logs(a!.id).find((e) => e.event === "applied")!;
     expect(ev.worker).toBe("host:1:w1");
     expect(ev.data).toMatchObject({ token: 1, attempt: 1, busy_retries: 0, poll_ms: 25 });
     expect(ev.data.dequeue_ms).toBeNumber();

@@ -156,7 +156,8 @@ export const FIRST_IN_LINE_V2 = (seq: string) => `NOT EXISTS (
  *   used (task, the full path index) go, and so do agent's and the event log's time index (time
  *   grows with the event id: see store/queue/log-time.ts); listings of finished changes read the
  *   table newest first, which archival keeps short;
- * - the event log's level index keeps only what is not 'info' (warnings and errors);
+ * - the event log's level index keeps only what is not 'info' (warnings and errors), and a lease
+ *   writes no event of its own: its telemetry waits on the row for the event that ends it;
  * - enqueue computes `ready` as it inserts (no trigger per path), and a change leaving the line
  *   only flips the next in line on its paths to ready (no rewrite of rows that stay as they are).
  */
@@ -184,6 +185,11 @@ DROP INDEX change_queue_agent;
 DROP INDEX change_queue_logs_level;
 DROP INDEX change_queue_logs_ts;
 CREATE INDEX change_queue_held ON change_queue(status) WHERE ${HELD};
+-- What a lease measured of its own making (lock wait, busy retries, poll interval): kept on the
+-- row and written into the event that ends the lease, rather than an event per lease.
+ALTER TABLE change_queue ADD COLUMN lease_lock_ms REAL;
+ALTER TABLE change_queue ADD COLUMN lease_busy_retries INTEGER;
+ALTER TABLE change_queue ADD COLUMN lease_poll_ms INTEGER;
 CREATE INDEX change_queue_logs_notable ON change_queue_logs(level, ts) WHERE level <> 'info';
 
 CREATE TRIGGER change_queue_join_at_back BEFORE UPDATE OF status ON change_queue

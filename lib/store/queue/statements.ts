@@ -12,6 +12,19 @@ const FIRST = FIRST_IN_LINE_V2("change_queue.seq");
 const LEASED_COLUMNS =
   "seq, id, task_id, priority, attempts, max_attempts, lease_token, lease_owner, leased_until, payload, payload_sha256, signature, risk, risk_score, needs_rebase, enqueued_at, available_at";
 
+/** What a lease recorded of its own making, kept on the row until the lease ends. */
+export type LeaseTelemetry = { lockMs: number; busyRetries: number; pollMs: number | null };
+
+/** The columns a lease's facts are computed from (see leaseFacts in lib/queue). */
+const LEASE_COLUMNS =
+  "lease_owner, lease_token, attempts, leased_at, enqueued_at, available_at, lease_lock_ms, lease_busy_retries, lease_poll_ms";
+
+/** The same facts in SQL, for events written by one statement for many rows. */
+const LEASE_FACTS = (t: string) =>
+  `'token', ${t}lease_token, 'attempt', ${t}attempts, 'dequeue_ms', ${t}leased_at - ${t}enqueued_at,
+   'wait_ms', ${t}leased_at - max(${t}available_at, ${t}enqueued_at), 'lock_ms', ${t}lease_lock_ms,
+   'busy_retries', ${t}lease_busy_retries, 'poll_ms', ${t}lease_poll_ms`;
+
 const build = (db: Database) => {
   const p = db.prepare.bind(db);
   const NEW_CHANGE_COLUMNS = `id, task_id, request_id, agent, summary, status, priority, max_attempts,
@@ -28,6 +41,7 @@ const build = (db: Database) => {
   const inLine = p("SELECT DISTINCT path FROM path_line WHERE path IN (SELECT value FROM json_each(?))");
   const idExists = p("SELECT 1 AS x FROM change_queue WHERE id = ?");
   const byId = p(`SELECT ${CHANGE_COLUMNS} FROM change_queue WHERE id = ?`);
+  const leaseOf = p(`SELECT seq, id, status, max_attempts, ${LEASE_COLUMNS} FROM change_queue WHERE id = ?`);
   const pathsOfId = p(
     "SELECT p.path FROM change_paths p JOIN change_queue c ON c.seq = p.seq WHERE c.id = ? ORDER BY p.path",
   );
@@ -40,31 +54,30 @@ const build = (db: Database) => {
   );
   const bumpSequence = p("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'change_queue'");
   const recompute = p(`UPDATE change_queue SET ready = (status = 'queued' AND ${FIRST}) WHERE seq = ?`);
-  const PICK =
-    "SELECT seq FROM change_queue WHERE ready = 1 AND available_at <= ? ORDER BY priority DESC, seq LIMIT ?";
-  const pick = p(PICK);
-  const LEASE_SET = `status = 'leased', ready = 0, lease_owner = ?, leased_until = ?, leased_at = ?,
-       attempts = attempts + 1, lease_token = lease_token + 1, updated_at = ?`;
+  const pick = p(
+    "SELECT seq FROM change_queue WHERE ready = 1 AND available_at <= ? ORDER BY priority DESC, seq LIMIT ?",
+  );
+  // ?1 owner, ?2 leased until, ?3 now, ?4 lock wait, ?5 busy retries, ?6 poll interval, ?7 seq or limit.
+  // The lease's telemetry stays on the row (no event of its own: one more page per lease) and
+  // goes into the event that ends the lease.
+  const LEASE_SET = `status = 'leased', ready = 0, lease_owner = ?1, leased_until = ?2, leased_at = ?3,
+       attempts = attempts + 1, lease_token = lease_token + 1, updated_at = ?3,
+       lease_lock_ms = ?4, lease_busy_retries = ?5, lease_poll_ms = ?6`;
+  const PICK_N = (limit: string) =>
+    `SELECT seq FROM change_queue WHERE ready = 1 AND available_at <= ?3 ORDER BY priority DESC, seq LIMIT ${limit}`;
   // The first-in-line guard re-checks the rule from scratch, so exclusion holds even if the
   // ready flag were ever stale.
   const markLeased = p(
-    `UPDATE change_queue SET ${LEASE_SET} WHERE seq = ? AND status = 'queued' AND ${FIRST} RETURNING ${LEASED_COLUMNS}`,
+    `UPDATE change_queue SET ${LEASE_SET} WHERE seq = ?7 AND status = 'queued' AND ${FIRST} RETURNING ${LEASED_COLUMNS}`,
   );
   const leaseNext = p(
-    `UPDATE change_queue SET ${LEASE_SET} WHERE seq = (${PICK.replace("LIMIT ?", "LIMIT 1")})
+    `UPDATE change_queue SET ${LEASE_SET} WHERE seq = (${PICK_N("1")})
        AND status = 'queued' AND ${FIRST} RETURNING ${LEASED_COLUMNS}`,
   );
   // Batches: one statement for n changes, the per-row work done inside SQLite.
   const leaseMany = p(
-    `UPDATE change_queue SET ${LEASE_SET} WHERE seq IN (${PICK}) AND status = 'queued' AND ${FIRST}
+    `UPDATE change_queue SET ${LEASE_SET} WHERE seq IN (${PICK_N("?7")}) AND status = 'queued' AND ${FIRST}
      RETURNING ${LEASED_COLUMNS}`,
-  );
-  const logLeased = p(
-    `INSERT INTO change_queue_logs (change_id, ts, level, event, worker, data)
-     SELECT id, ?1, 'info', 'leased', lease_owner, json_object('token', lease_token, 'attempt', attempts,
-       'dequeue_ms', ?1 - enqueued_at, 'wait_ms', ?1 - max(available_at, enqueued_at), 'lock_ms', ?2,
-       'busy_retries', ?3, 'poll_ms', ?4)
-     FROM change_queue WHERE seq IN (SELECT value FROM json_each(?5))`,
   );
   const completeMany = p(
     `UPDATE change_queue SET status = 'applied', ready = 0, leased_until = NULL, finished_at = ?1, updated_at = ?1
@@ -75,7 +88,7 @@ const build = (db: Database) => {
   const logApplied = p(
     `INSERT INTO change_queue_logs (change_id, ts, level, event, worker, data)
      SELECT c.id, ?1, 'info', 'applied', c.lease_owner,
-       json_patch(json_object('token', c.lease_token, 'attempt', c.attempts, 'apply_ms', ?1 - c.leased_at), j.value -> 2)
+       json_patch(json_object(${LEASE_FACTS("c.")}, 'apply_ms', ?1 - c.leased_at), j.value -> 2)
      FROM json_each(?2) j JOIN change_queue c ON c.id = j.value ->> 0`,
   );
   const heartbeat = p(
@@ -84,16 +97,16 @@ const build = (db: Database) => {
   const finishLease = p(
     `UPDATE change_queue SET status = ?, ready = 0, leased_until = NULL, finished_at = ?, last_error = ?, updated_at = ?
      WHERE id = ? AND lease_token = ? AND status = 'leased'
-     RETURNING seq, id, attempts, max_attempts, leased_at, enqueued_at, lease_owner`,
+     RETURNING seq, id, max_attempts, ${LEASE_COLUMNS}`,
   );
   const requeueLease = p(
     `UPDATE change_queue SET status = 'queued', leased_until = NULL, lease_owner = NULL, available_at = ?,
        attempts = attempts + ?, last_error = coalesce(?, last_error), updated_at = ?
      WHERE id = ? AND lease_token = ? AND status = 'leased'
-     RETURNING seq, id, attempts, max_attempts, leased_at, enqueued_at, lease_owner`,
+     RETURNING seq, id`,
   );
   const leasedRows = p(
-    `SELECT seq, id, lease_owner, lease_token, leased_until, attempts, max_attempts FROM change_queue WHERE ${HELD} AND status = 'leased'`,
+    `SELECT seq, id, leased_until, max_attempts, ${LEASE_COLUMNS} FROM change_queue WHERE ${HELD} AND status = 'leased'`,
   );
   const setStatus = p(
     `UPDATE change_queue SET status = ?, available_at = coalesce(?, available_at), attempts = coalesce(?, attempts),
@@ -136,7 +149,7 @@ const build = (db: Database) => {
   const logIdAt = logIdAtTime(db);
   const eventsSince = p(
     `SELECT event, worker, ts, data FROM change_queue_logs WHERE id >= ?
-       AND event IN ('leased', 'applied', 'failed', 'dead', 'lease_expired', 'released')`,
+       AND event IN ('applied', 'failed', 'dead', 'lease_expired', 'released')`,
   );
 
   return {
@@ -185,6 +198,8 @@ const build = (db: Database) => {
     idExists: (id: string): boolean => idExists.get(id) !== null,
     /** The raw row of a change by id. */
     byId: (id: string): Raw | null => byId.get(id) as Raw | null,
+    /** A change's status and the facts of its current (or last) lease. */
+    leaseOf: (id: string): Raw | null => leaseOf.get(id) as Raw | null,
     /** Paths a change touches, by id, sorted. */
     pathsOfId: (id: string): string[] => (pathsOfId.all(id) as { path: string }[]).map((r) => r.path),
     /** Moves a change to the back of every line: a new, highest seq; returns it. */
@@ -199,22 +214,14 @@ const build = (db: Database) => {
     pick: (now: number, limit: number): number[] =>
       (pick.all(now, limit) as { seq: number }[]).map((r) => r.seq),
     /** Leases change `seq` if it is queued and first in line: attempts+1, a new fencing token. */
-    markLeased: (seq: number, owner: string, until: number, now: number): Raw | null =>
-      markLeased.get(owner, until, now, now, seq) as Raw | null,
+    markLeased: (seq: number, owner: string, until: number, now: number, t: LeaseTelemetry): Raw | null =>
+      markLeased.get(owner, until, now, t.lockMs, t.busyRetries, t.pollMs, seq) as Raw | null,
     /** Picks and leases the best ready change in one statement; null when none (or a stale flag). */
-    leaseNext: (owner: string, until: number, now: number): Raw | null =>
-      leaseNext.get(owner, until, now, now, now) as Raw | null,
+    leaseNext: (owner: string, until: number, now: number, t: LeaseTelemetry): Raw | null =>
+      leaseNext.get(owner, until, now, t.lockMs, t.busyRetries, t.pollMs) as Raw | null,
     /** Leases up to `limit` ready changes in one statement, in no particular order. */
-    leaseMany: (owner: string, until: number, now: number, limit: number): Raw[] =>
-      leaseMany.all(owner, until, now, now, now, limit) as Raw[],
-    /** Logs `leased` events for the given seqs, with the lease's telemetry. */
-    logLeased: (
-      seqs: number[],
-      now: number,
-      lockMs: number,
-      busyRetries: number,
-      pollMs: number | null,
-    ): void => void logLeased.run(now, lockMs, busyRetries, pollMs, JSON.stringify(seqs)),
+    leaseMany: (owner: string, until: number, now: number, limit: number, t: LeaseTelemetry): Raw[] =>
+      leaseMany.all(owner, until, now, t.lockMs, t.busyRetries, t.pollMs, limit) as Raw[],
     /** Marks the changes whose [id, token] still hold their lease applied; returns their ids. */
     completeMany: (items: [string, number][], now: number): string[] =>
       (completeMany.all(now, JSON.stringify(items)) as { id: string }[]).map((r) => r.id),
@@ -232,7 +239,7 @@ const build = (db: Database) => {
       now: number,
       lastError: string | null,
     ): Raw | null => finishLease.get(status, now, lastError, now, id, token) as Raw | null,
-    /** Puts a leased change back in the queue; null when the token is stale. */
+    /** Puts a leased change back in the queue; false when the token is stale. */
     requeueLease: (
       id: string,
       token: number,
@@ -240,7 +247,7 @@ const build = (db: Database) => {
       attemptsDelta: number,
       lastError: string | null,
       now: number,
-    ): Raw | null => requeueLease.get(availableAt, attemptsDelta, lastError, now, id, token) as Raw | null,
+    ): boolean => requeueLease.get(availableAt, attemptsDelta, lastError, now, id, token) !== null,
     /** Every leased change (few: one per busy worker). */
     leasedRows: (): Raw[] => leasedRows.all() as Raw[],
     /** Moves a change from status `from` to `to`; returns its seq, or null when it was not in `from`. */
