@@ -1,7 +1,8 @@
 /**
  * `bun run bench:run`: end-to-end changes per second through the runtime (lease, verify, apply
  * atomically, complete) with 1, 2 and 3 worker threads, beside the same loop on one thread in
- * process (the anchor), for small and for 200-line patches. Enqueueing is not timed.
+ * process (the anchor), for small and for 200-line patches. Enqueueing is not timed; each run is
+ * a fresh process (see measure).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -59,8 +60,27 @@ const prepare = (shape: Shape): string => {
   return repo;
 };
 
+/**
+ * One run in a fresh process, so every configuration starts equally cold: in one long-lived
+ * process the in-process loop would run on a thread whose JIT the earlier runs (and the
+ * preparation) had warmed, while each Worker starts from nothing.
+ */
 const measure = async (shape: Shape, workers: number) => {
   const repo = prepare(shape);
+  const child = Bun.spawn([process.execPath, import.meta.path, "--one", repo, String(workers)], {
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const out = await new Response(child.stdout).text();
+  if ((await child.exited) !== 0) throw new Error(`the run failed: ${out}`);
+  rmSync(repo, { recursive: true, force: true });
+  const { applied, ms } = JSON.parse(out) as { applied: number; ms: number };
+  if (applied !== shape.changes) throw new Error(`applied ${applied} of ${shape.changes}`);
+  return shape.changes / (ms / 1000);
+};
+
+/** The child: drains the prepared queue with `workers` (0: on this thread) and reports. */
+const runOne = async (repo: string, workers: number) => {
   const t0 = performance.now();
   const runner = startRun({
     repo,
@@ -74,28 +94,29 @@ const measure = async (shape: Shape, workers: number) => {
   process.stdout.write = (() => true) as typeof process.stdout.write; // the summary line is ours to print
   const summary = await runner.done;
   process.stdout.write = originalWrite;
-  const ms = performance.now() - t0;
-  rmSync(repo, { recursive: true, force: true });
-  if (summary.applied !== shape.changes) throw new Error(`applied ${summary.applied} of ${shape.changes}`);
-  return shape.changes / (ms / 1000);
+  console.log(JSON.stringify({ applied: summary.applied, ms: performance.now() - t0 }));
 };
 
-console.log(
-  `bench:run — ${new Date().toISOString()} — bun ${Bun.version}, ${navigator.hardwareConcurrency} cores\n`,
-);
-for (const shape of SHAPES) {
-  console.log(`${shape.name}: ${shape.changes} changes over ${shape.files} files of ${shape.lines} lines`);
-  const results: Record<string, number> = {};
-  for (const mode of MODES) {
-    // Best of two: the machine is shared.
-    const rate = Math.max(await measure(shape, mode.workers), await measure(shape, mode.workers));
-    results[mode.label] = rate;
-    const anchor = results["in-process loop (anchor)"]!;
-    const one = results["1 worker"];
-    console.log(
-      `  ${mode.label.padEnd(26)} ${rate.toFixed(0).padStart(7)} changes/s  ${(rate / anchor).toFixed(2)}x anchor` +
-        (one && mode.workers > 1 ? `  ${(rate / one).toFixed(2)}x 1 worker` : ""),
-    );
+if (process.argv[2] === "--one") {
+  await runOne(process.argv[3]!, Number(process.argv[4]));
+} else {
+  console.log(
+    `bench:run — ${new Date().toISOString()} — bun ${Bun.version}, ${navigator.hardwareConcurrency} cores\n`,
+  );
+  for (const shape of SHAPES) {
+    console.log(`${shape.name}: ${shape.changes} changes over ${shape.files} files of ${shape.lines} lines`);
+    const results: Record<string, number> = {};
+    for (const mode of MODES) {
+      // Best of two: the machine is shared.
+      const rate = Math.max(await measure(shape, mode.workers), await measure(shape, mode.workers));
+      results[mode.label] = rate;
+      const anchor = results["in-process loop (anchor)"]!;
+      const one = results["1 worker"];
+      console.log(
+        `  ${mode.label.padEnd(26)} ${rate.toFixed(0).padStart(7)} changes/s  ${(rate / anchor).toFixed(2)}x anchor` +
+          (one && mode.workers > 1 ? `  ${(rate / one).toFixed(2)}x 1 worker` : ""),
+      );
+    }
+    console.log("");
   }
-  console.log("");
 }
