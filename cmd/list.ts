@@ -6,7 +6,7 @@ import { listingArgs, printListing } from "./_listing.ts";
 import { main } from "./_main.ts";
 
 const command = defineCommand({
-  meta: { name: "list", description: "List the change queue, most recently updated first" },
+  meta: { name: "list", description: "List the change queue, newest first" },
   args: {
     ...listingArgs,
     status: { type: "string", description: `Only this status: ${CHANGE_STATUS_VALUES.join(", ")}` },

@@ -243,7 +243,7 @@ export const listingsSql = (db: Database) => {
   );
 
   return {
-    /** Changes, most recently updated first. */
+    /** Changes, newest first (by seq). */
     changes: (q: ChangeQuery): ChangeListRow[] =>
       all(listingQueries.changes(q)).map((r) => parseRow(ChangeListRow, "change_queue", r)),
     /** Dead letters, newest first. */

@@ -38,7 +38,7 @@ const json = async <K extends keyof typeof recordSchemas>(
 const iso = (offset: number) => new Date(now - offset).toISOString();
 
 describe("hyperion list", () => {
-  test("lists every change, most recently updated first, as schema-valid records", async () => {
+  test("lists every change, newest first, as schema-valid records", async () => {
     const rows = await json("list");
     expect(rows.map((r) => r.id)).toEqual(["c5", "c4", "c3", "c2", "c1"]);
     const c1 = rows.find((r) => r.id === "c1")!;
