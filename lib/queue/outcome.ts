@@ -24,10 +24,14 @@ const leaseLost = (ctx: QueueContext, id: string, token: number) => {
 export const makeOutcome = (ctx: QueueContext) => {
   const { sql } = ctx;
 
+  /** The `applied` event of a lease just ended: its facts, then what the worker passed. */
+  const appliedData = (r: LeaseRow, now: number, data: object | undefined) =>
+    JSON.stringify({ ...leaseFacts(r), apply_ms: applyMs(r, now), ...data });
+
   const applyOne = (id: string, token: number, data: object | undefined, now: number): boolean => {
     const r = sql.finishLease(id, token, "applied", now, null) as Held | null;
     if (!r) return false;
-    ctx.event(id, "applied", { ...leaseFacts(r), apply_ms: applyMs(r, now), ...data }, "info", r.lease_owner);
+    sql.insertLog(id, now, "info", "applied", r.lease_owner, appliedData(r, now, data));
     return true;
   };
 
@@ -40,18 +44,18 @@ export const makeOutcome = (ctx: QueueContext) => {
   const completeMany = ctx.tx(
     (items: { id: string; token: number; data?: object }[]): { applied: string[]; lost: string[] } => {
       const now = ctx.now();
-      const done = new Set(
-        sql.completeMany(
-          items.map((it) => [it.id, it.token]),
-          now,
-        ),
-      );
+      const rows = sql.completeMany(
+        items.map((it) => [it.id, it.token]),
+        now,
+      ) as (LeaseRow & { id: string })[];
+      const done = new Map(rows.map((r) => [r.id, r]));
       const applied = items.filter((it) => done.has(it.id));
-      if (applied.length > 0)
-        sql.logApplied(
-          applied.map((it) => [it.id, it.token, it.data ?? {}]),
-          now,
-        );
+      sql.insertLogs(
+        applied.map((it) => {
+          const r = done.get(it.id)!;
+          return [it.id, now, "info", "applied", r.lease_owner, appliedData(r, now, it.data)];
+        }),
+      );
       return {
         applied: applied.map((it) => it.id),
         lost: items.filter((it) => !done.has(it.id)).map((it) => it.id),

@@ -15,16 +15,16 @@ import { CHANGE_STATUSES } from "./statuses.ts";
  * Version 2 (QUEUE_V2, below) keeps the line in a table of its own, path_line, instead.
  */
 
-/** SQL: is change_queue row `seq` first in line on every path it touches? */
-export const FIRST_IN_LINE = (seq: string) => `NOT EXISTS (
+/** SQL (version 1): is change_queue row `seq` first in line on every path it touches? */
+const FIRST_IN_LINE = (seq: string) => `NOT EXISTS (
     SELECT 1 FROM change_paths p WHERE p.seq = ${seq} AND EXISTS (
       SELECT 1 FROM change_paths q WHERE q.path = p.path AND q.state > 0 AND q.seq < p.seq))`;
 
 const IN_LINE = (s: string) => `${s} IN ('queued', 'leased')`;
 
-/** The condition of the partial index change_queue_open; a query must repeat it to use the index. */
-export const OPEN = "status IN ('queued', 'leased', 'awaiting_approval')";
-/** The condition of the partial index change_queue_done (finished changes, for the listings). */
+/** The condition of version 1's partial index change_queue_open (dropped in version 2). */
+const OPEN = "status IN ('queued', 'leased', 'awaiting_approval')";
+/** Finished statuses (version 1 indexed them as change_queue_done; version 2 does not). */
 export const DONE = "status IN ('applied', 'dead', 'rejected', 'rolled_back')";
 export const QUEUE_V1 = `
 CREATE TABLE change_queue (

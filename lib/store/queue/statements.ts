@@ -19,12 +19,6 @@ export type LeaseTelemetry = { lockMs: number; busyRetries: number; pollMs: numb
 const LEASE_COLUMNS =
   "lease_owner, lease_token, attempts, leased_at, enqueued_at, available_at, lease_lock_ms, lease_busy_retries, lease_poll_ms";
 
-/** The same facts in SQL, for events written by one statement for many rows. */
-const LEASE_FACTS = (t: string) =>
-  `'token', ${t}lease_token, 'attempt', ${t}attempts, 'dequeue_ms', ${t}leased_at - ${t}enqueued_at,
-   'wait_ms', ${t}leased_at - max(${t}available_at, ${t}enqueued_at), 'lock_ms', ${t}lease_lock_ms,
-   'busy_retries', ${t}lease_busy_retries, 'poll_ms', ${t}lease_poll_ms`;
-
 const build = (db: Database) => {
   const p = db.prepare.bind(db);
   const NEW_CHANGE_COLUMNS = `id, task_id, request_id, agent, summary, status, priority, max_attempts,
@@ -83,13 +77,7 @@ const build = (db: Database) => {
     `UPDATE change_queue SET status = 'applied', ready = 0, leased_until = NULL, finished_at = ?1, updated_at = ?1
      WHERE status = 'leased' AND seq IN (
        SELECT c.seq FROM json_each(?2) j JOIN change_queue c ON c.id = j.value ->> 0 AND c.lease_token = j.value ->> 1)
-     RETURNING id`,
-  );
-  const logApplied = p(
-    `INSERT INTO change_queue_logs (change_id, ts, level, event, worker, data)
-     SELECT c.id, ?1, 'info', 'applied', c.lease_owner,
-       json_patch(json_object(${LEASE_FACTS("c.")}, 'apply_ms', ?1 - c.leased_at), j.value -> 2)
-     FROM json_each(?2) j JOIN change_queue c ON c.id = j.value ->> 0`,
+     RETURNING id, ${LEASE_COLUMNS}`,
   );
   const heartbeat = p(
     "UPDATE change_queue SET leased_until = ?, updated_at = ? WHERE id = ? AND lease_token = ? AND status = 'leased'",
@@ -222,12 +210,9 @@ const build = (db: Database) => {
     /** Leases up to `limit` ready changes in one statement, in no particular order. */
     leaseMany: (owner: string, until: number, now: number, limit: number, t: LeaseTelemetry): Raw[] =>
       leaseMany.all(owner, until, now, t.lockMs, t.busyRetries, t.pollMs, limit) as Raw[],
-    /** Marks the changes whose [id, token] still hold their lease applied; returns their ids. */
-    completeMany: (items: [string, number][], now: number): string[] =>
-      (completeMany.all(now, JSON.stringify(items)) as { id: string }[]).map((r) => r.id),
-    /** Logs `applied` events for [id, token, data] items, merging each data object in. */
-    logApplied: (items: [string, number, object][], now: number): void =>
-      void logApplied.run(now, JSON.stringify(items)),
+    /** Marks the changes whose [id, token] still hold their lease applied; returns their rows. */
+    completeMany: (items: [string, number][], now: number): Raw[] =>
+      completeMany.all(now, JSON.stringify(items)) as Raw[],
     /** Extends a lease; false when the token is stale. */
     heartbeat: (id: string, token: number, until: number, now: number): boolean =>
       heartbeat.run(until, now, id, token).changes === 1,
