@@ -89,7 +89,15 @@ export const checkJournal = (db: Database): Check => {
 
 export const checkIntegrity = (db: Database, full: boolean): Check => {
   const pragma = full ? "integrity_check" : "quick_check";
-  const found = doctorSql(db).check(full);
+  let found: string[];
+  try {
+    found = doctorSql(db).check(full);
+  } catch (e) {
+    // A page too damaged for the check to walk is itself the finding.
+    const code = String((e as { code?: unknown }).code ?? "");
+    if (!code.startsWith("SQLITE_CORRUPT") && code !== "SQLITE_NOTADB") throw e;
+    found = [(e as Error).message];
+  }
   if (found.length === 1 && found[0] === "ok") return ok("integrity", `${pragma}: ok`);
   return problem(
     "fail",
