@@ -190,8 +190,17 @@ const plainjob = (path: string): System => {
 export const openSystem = (name: SystemName, path: string, worker = "w0"): System =>
   name === "hyperion" ? hyperion(path, worker) : name === "raw" ? raw(path, worker) : plainjob(path);
 
-/** A realistic small change request: one or two files, a short unified diff each. */
-export const makeChanges = (count: number, opts: { prefix?: string; hot?: number } = {}): ChangeRequest[] =>
+/** `n` more changed lines (removed and added) in a patch: 100 make a payload of about 6 KB. */
+const bigHunk = (n: number) =>
+  n === 0
+    ? ""
+    : `@@ -10,${n} +10,${n} @@\n${Array.from({ length: n }, (_, l) => `-old line ${l} of the file\n`).join("")}${Array.from({ length: n }, (_, l) => `+new line ${l} of the file\n`).join("")}`;
+
+/** A realistic change request: one file, a short unified diff (`lines` adds a larger hunk). */
+export const makeChanges = (
+  count: number,
+  opts: { prefix?: string; hot?: number; lines?: number } = {},
+): ChangeRequest[] =>
   Array.from({ length: count }, (_, i) => {
     const hot = opts.hot !== undefined && i % opts.hot === 0;
     const path = hot ? "src/hot.ts" : `src/${opts.prefix ?? "m"}/f${i}.ts`;
@@ -204,7 +213,7 @@ export const makeChanges = (count: number, opts: { prefix?: string; hot?: number
         {
           path,
           operation: "modify",
-          patch: `--- a/${path}\n+++ b/${path}\n@@ -1,3 +1,3 @@\n line one\n-line two\n+line 2\n line three\n`,
+          patch: `--- a/${path}\n+++ b/${path}\n@@ -1,3 +1,3 @@\n line one\n-line two\n+line 2\n line three\n${bigHunk(opts.lines ?? 0)}`,
           base_sha256: "a".repeat(64),
           new_sha256: "b".repeat(64),
         },

@@ -22,10 +22,10 @@ const us = (ms: number) => `${(ms * 1000).toFixed(0)} µs`;
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
 /** A database of `system` holding `n` queued changes. */
-const filled = (system: SystemName, n: number, hot?: number) => {
+const filled = (system: SystemName, n: number, hot?: number, lines?: number) => {
   const path = fresh(system);
   const s = openSystem(system, path);
-  const crs = makeChanges(n, { hot });
+  const crs = makeChanges(n, { hot, lines });
   for (let i = 0; i < n; i += 1_000) s.enqueueMany(crs.slice(i, i + 1_000));
   return { path, s };
 };
@@ -44,6 +44,7 @@ const got = (system: string, key: string) => median(samples[system]?.[key] ?? []
 const ENQ_SINGLE = 5_000;
 const ENQ_BATCH = 20_000;
 const DRAIN = 20_000;
+const BIG = 5_000;
 const SIZES = [1_000, 20_000, 100_000];
 
 // 1. Enqueue: one change per transaction, and batches of 1,000.
@@ -125,6 +126,10 @@ const threads = async (system: SystemName) => {
     const batch = system === "plainjob" ? 1 : 100;
     put(system, `batch_${workers}w`, await drainWithWorkers(system, f.path, workers, batch));
   }
+  // Payloads of about 6 KB (a 100-line hunk), in the runtime's batches of 32.
+  f = filled(system, BIG, undefined, 100);
+  f.s.close();
+  put(system, "big_1w", await drainWithWorkers(system, f.path, 1, system === "plainjob" ? 1 : 32));
 };
 
 // 4. Is the lease flat? 1,000 lease+complete cycles over 1k, 20k and 100k queued rows, and over
@@ -213,6 +218,7 @@ const rows: [string, string][] = [
   ["lease, then complete, one at a time, 2 workers", "cycle_2w"],
   ["drain in batches of 100, 1 worker (plainjob: one at a time)", "batch_1w"],
   ["drain in batches of 100, 2 workers (plainjob: one at a time)", "batch_2w"],
+  ["drain in batches of 32 with 6 KB payloads, 1 worker (plainjob: one at a time)", "big_1w"],
 ];
 for (const [label, key] of rows) out.push(line([label, h(key), r(key), p(key)]));
 for (const q of [50, 95]) {

@@ -1,6 +1,6 @@
 import { APPLY_V1 } from "./ddl/apply.ts";
 import { GOVERNANCE_V1 } from "./ddl/governance.ts";
-import { QUEUE_V1, QUEUE_V2 } from "./ddl/queue.ts";
+import { QUEUE_V1, QUEUE_V2, QUEUE_V3 } from "./ddl/queue.ts";
 import { REQUESTS_V1 } from "./ddl/requests.ts";
 
 /**
@@ -13,6 +13,7 @@ export type Migration = { version: number; name: string; sql: string };
 export const migrations: readonly Migration[] = [
   { version: 1, name: "initial", sql: [REQUESTS_V1, QUEUE_V1, APPLY_V1, GOVERNANCE_V1].join("\n") },
   { version: 2, name: "lean queue indexes", sql: QUEUE_V2 },
+  { version: 3, name: "payloads apart", sql: QUEUE_V3 },
 ];
 
 export const latestVersion = (): number => migrations.at(-1)?.version ?? 0;

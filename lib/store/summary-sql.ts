@@ -1,6 +1,6 @@
 import type { Database } from "bun:sqlite";
 import { z } from "zod";
-import { ChangeRow } from "./queue/rows.ts";
+import { CHANGE_COLUMNS, CHANGE_FROM, ChangeRow } from "./queue/rows.ts";
 
 export const RequestRow = z.object({
   id: z.string(),
@@ -34,9 +34,9 @@ export const summarySql = (db: Database) => {
   const tasks = db.query<TaskRow, [string]>(
     "SELECT id, title, status, owned_paths, agent, fallback FROM tasks WHERE request_id = ? ORDER BY created_at, id",
   );
-  const change = db.query<ChangeRow, [string]>("SELECT * FROM change_queue WHERE id = ?");
+  const change = db.query<ChangeRow, [string]>(`SELECT ${CHANGE_COLUMNS} FROM ${CHANGE_FROM} WHERE c.id = ?`);
   const changesOf = db.query<ChangeRow, [string]>(
-    "SELECT * FROM change_queue WHERE request_id = ? ORDER BY seq",
+    `SELECT ${CHANGE_COLUMNS} FROM ${CHANGE_FROM} WHERE c.request_id = ? ORDER BY c.seq`,
   );
   const appliedOrder = db.query<{ change_id: string }, [string]>(
     "SELECT change_id FROM change_queue_logs WHERE event = 'applied' AND change_id IN (SELECT id FROM change_queue WHERE request_id = ?) ORDER BY id",

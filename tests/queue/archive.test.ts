@@ -33,10 +33,19 @@ describe("archive", () => {
     expect(f.queue.get(fresh!.id)!.status).toBe("applied");
     expect(f.queue.get(open!.id)!.status).toBe("queued");
     expect(f.db.query("SELECT count(*) AS n FROM change_paths").get()).toEqual({ n: 2 });
+    expect(f.db.query("SELECT count(*) AS n FROM change_payloads").get()).toEqual({ n: 2 });
 
     const arch = new Database(r.file, { readonly: true });
     expect(arch.query("SELECT count(*) AS n FROM change_queue").get()).toEqual({ n: 5 });
     expect(arch.query("SELECT count(*) AS n FROM change_paths").get()).toEqual({ n: 5 });
+    // Each archived change keeps its signed payload.
+    expect(
+      arch
+        .query(
+          "SELECT count(*) AS n FROM change_queue c JOIN change_payloads p ON p.payload_id = c.payload_id",
+        )
+        .get(),
+    ).toEqual({ n: 5 });
     expect(arch.query("SELECT reason_code FROM dead_letters").all()).toEqual([{ reason_code: "E_X" }]);
     expect(arch.query("SELECT count(*) AS n FROM change_queue_logs").get()).toEqual({ n: r.logs });
     expect(arch.query("SELECT event FROM change_queue_logs WHERE change_id IS NULL").all()).toEqual([

@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { HyperionError } from "../../lib/errors.ts";
+import { signPayload } from "../../lib/patch/index.ts";
 import { createQueue } from "../../lib/queue/index.ts";
 import { appliedMigrations, latestVersion, migrations, openDatabase } from "../../lib/store/index.ts";
 import { run, tmpdir } from "../_helpers.ts";
@@ -13,6 +14,7 @@ const TABLES = [
   "change_queue",
   "change_paths",
   "path_line",
+  "change_payloads",
   "change_queue_logs",
   "dead_letters",
   "file_modifications",
@@ -145,6 +147,41 @@ describe("openDatabase", () => {
     expect(q.lease("w2")).toBeNull();
     q.complete("cr-a", 1);
     expect(q.lease("w2")?.id).toBe("cr-b");
+    db.close();
+  });
+
+  test("version 3 moves each payload and its signature out of change_queue, intact and still verified", async () => {
+    await using dir = await tmpdir();
+    const path = join(dir.path, "h.db");
+    const secret = new Uint8Array(32).fill(7);
+    const v2 = openDatabase(path, { create: true, migrations: migrations.slice(0, 2) });
+    const put = v2.prepare(
+      `INSERT INTO change_queue (seq, id, task_id, status, max_attempts, available_at, payload, payload_sha256,
+         signature, enqueued_at, updated_at, ready) VALUES (?, ?, 't', 'queued', 3, 0, ?, '', ?, 0, 0, 1)`,
+    );
+    const before = ["x", "y"].map((p, i) => {
+      const id = `cr-${p}`;
+      // The second is large enough to spill into overflow pages.
+      const payload = JSON.stringify({ id, task_id: "t", summary: "é".repeat(3000 * i), changes: [] });
+      put.run(i + 1, id, payload, signPayload(secret, payload));
+      v2.run("INSERT INTO change_paths (seq, path) VALUES (?, ?)", [i + 1, p]);
+      v2.run("INSERT INTO path_line (path, seq) VALUES (?, ?)", [p, i + 1]);
+      return { id, payload, signature: signPayload(secret, payload) };
+    });
+    v2.close();
+
+    const db = openDatabase(path);
+    const columns = db
+      .query<{ name: string }, []>("PRAGMA table_info(change_queue)")
+      .all()
+      .map((c) => c.name);
+    expect(columns).not.toContain("payload");
+    expect(columns).not.toContain("signature");
+    const q = createQueue(db, { secret });
+    const leased = [q.lease("w"), q.lease("w")];
+    expect(leased.map((l) => ({ id: l?.id, payload: l?.payload, signature: l?.signature }))).toEqual(before);
+    for (const l of leased) expect(q.verify(l!)).toBe(true);
+    expect(q.get("cr-y")!.payload).toBe(before[1]!.payload);
     db.close();
   });
 

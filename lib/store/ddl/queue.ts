@@ -227,3 +227,23 @@ BEGIN
   UPDATE change_queue SET ready = ${FIRST_IN_LINE_V2("change_queue.seq")} WHERE seq = NEW.seq;
 END;
 `;
+
+/*
+ * Version 3: the signed payload in a table of its own, written once at enqueue. SQLite rewrites a
+ * whole record on every UPDATE, and a payload of a few KB spills into overflow pages, so with
+ * the payload on change_queue each lease and each completion rewrote it (a 6 KB payload made a
+ * lease + complete about four times dearer). change_queue keeps payload_sha256 (listings show
+ * it) and points at its payload by payload_id.
+ */
+export const QUEUE_V3 = `
+CREATE TABLE change_payloads (
+  payload_id INTEGER PRIMARY KEY,
+  payload TEXT NOT NULL,
+  signature TEXT NOT NULL
+);
+ALTER TABLE change_queue ADD COLUMN payload_id INTEGER;
+INSERT INTO change_payloads (payload_id, payload, signature) SELECT seq, payload, signature FROM change_queue;
+UPDATE change_queue SET payload_id = seq;
+ALTER TABLE change_queue DROP COLUMN payload;
+ALTER TABLE change_queue DROP COLUMN signature;
+`;

@@ -4,9 +4,10 @@ import { openDatabase } from "../open.ts";
 import { immediateTx, type LockStats } from "./busy.ts";
 import { logIdAtTime } from "./log-time.ts";
 
-/** The four queue tables and the key that makes copying a row twice harmless. */
+/** The queue's tables and the key that makes copying a row twice harmless. */
 const TABLES = [
   { name: "change_queue", key: "seq" },
+  { name: "change_payloads", key: "payload_id" },
   { name: "change_paths", key: "seq, path" },
   { name: "change_queue_logs", key: "id" },
   { name: "dead_letters", key: "change_id" },
@@ -32,7 +33,9 @@ const prepareArchive = (db: Database): Record<string, string> => {
   }
   db.run("CREATE INDEX IF NOT EXISTS arch.change_queue_id ON change_queue(id)");
   db.run("CREATE INDEX IF NOT EXISTS arch.change_queue_logs_change ON change_queue_logs(change_id, id)");
-  db.run("CREATE TEMP TABLE IF NOT EXISTS archive_batch (seq INTEGER PRIMARY KEY, id TEXT NOT NULL)");
+  db.run(
+    "CREATE TEMP TABLE IF NOT EXISTS archive_batch (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, payload_id INTEGER)",
+  );
   db.run("CREATE TEMP TABLE IF NOT EXISTS archive_logs (id INTEGER PRIMARY KEY)");
   return columns;
 };
@@ -78,18 +81,20 @@ export const openArchiveSession = (
     );
   const inBatchSeq = "seq IN (SELECT seq FROM temp.archive_batch)";
   const inBatchId = "change_id IN (SELECT id FROM temp.archive_batch)";
+  const inBatchPayload = "payload_id IN (SELECT payload_id FROM temp.archive_batch)";
   const inLogs = "id IN (SELECT id FROM temp.archive_logs)";
   const s = {
     clear: db.prepare("DELETE FROM temp.archive_batch"),
     clearLogs: db.prepare("DELETE FROM temp.archive_logs"),
     select: db.prepare(
-      `INSERT INTO temp.archive_batch (seq, id) SELECT seq, id FROM main.change_queue
+      `INSERT INTO temp.archive_batch (seq, id, payload_id) SELECT seq, id, payload_id FROM main.change_queue
        WHERE ${OLD_FINISHED} LIMIT ?2`,
     ),
     selectLogs: db.prepare(
       "INSERT INTO temp.archive_logs (id) SELECT id FROM main.change_queue_logs WHERE change_id IS NULL AND id < ? ORDER BY id LIMIT ?",
     ),
     copyChanges: copy("change_queue", inBatchSeq),
+    copyPayloads: copy("change_payloads", inBatchPayload),
     copyPaths: copy("change_paths", inBatchSeq),
     copyDead: copy("dead_letters", inBatchId),
     copyLogs: copy("change_queue_logs", inBatchId),
@@ -99,6 +104,7 @@ export const openArchiveSession = (
     delDead: db.prepare(`DELETE FROM main.dead_letters WHERE ${inBatchId}`),
     delPaths: db.prepare(`DELETE FROM main.change_paths WHERE ${inBatchSeq}`),
     delChanges: db.prepare(`DELETE FROM main.change_queue WHERE ${inBatchSeq}`),
+    delPayloads: db.prepare(`DELETE FROM main.change_payloads WHERE ${inBatchPayload}`),
   };
   const logIdAt = logIdAtTime(db);
   const stats: LockStats = { busyRetries: 0, lockMs: 0, totalBusyRetries: 0 };
@@ -110,6 +116,7 @@ export const openArchiveSession = (
       const changes = s.select.run(cutoff, limit).changes;
       s.selectLogs.run(logIdAt(cutoff), limit);
       s.copyChanges.run();
+      s.copyPayloads.run();
       s.copyPaths.run();
       s.copyDead.run();
       const logs = s.copyLogs.run().changes + s.copyLoose.run().changes;
@@ -118,6 +125,7 @@ export const openArchiveSession = (
       s.delDead.run();
       s.delPaths.run();
       s.delChanges.run();
+      s.delPayloads.run();
       return { changes, logs };
     },
     stats,

@@ -39,8 +39,13 @@ export const ChangeRow = z.object({
 });
 export type ChangeRow = z.infer<typeof ChangeRow>;
 
-/** The columns of change_queue, in table order, for SELECT lists and archive copies. */
-export const CHANGE_COLUMNS = Object.keys(ChangeRow.shape).join(", ");
+/** Where a whole change is read from: its row and, stored apart since version 3, its signed payload. */
+export const CHANGE_FROM = "change_queue c JOIN change_payloads p ON p.payload_id = c.payload_id";
+
+/** The columns of a change, for SELECT lists over CHANGE_FROM. */
+export const CHANGE_COLUMNS = Object.keys(ChangeRow.shape)
+  .map((k) => (k === "payload" || k === "signature" ? `p.${k}` : `c.${k}`))
+  .join(", ");
 
 /** A change_queue row as enqueue writes it (seq is assigned by SQLite). */
 export type NewChangeRow = Omit<

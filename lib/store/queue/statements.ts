@@ -1,16 +1,19 @@
 import type { Database } from "bun:sqlite";
 import { FIRST_IN_LINE_V2, HELD } from "../ddl/queue.ts";
 import { logIdAtTime } from "./log-time.ts";
-import { CHANGE_COLUMNS, type ChangeStatus, type NewChangeRow } from "./rows.ts";
+import { CHANGE_COLUMNS, CHANGE_FROM, type ChangeStatus, type NewChangeRow } from "./rows.ts";
 
 /** A row as SQLite hands it back, before lib/queue parses it. */
 type Raw = Record<string, unknown>;
 
 const FIRST = FIRST_IN_LINE_V2("change_queue.seq");
 
-/** Columns a lease hands the worker (everything but the bookkeeping it does not need). */
+/**
+ * Columns a lease hands the worker (everything but the bookkeeping it does not need); the payload
+ * and its signature are read by payload_id after the UPDATE (see withPayload).
+ */
 const LEASED_COLUMNS =
-  "seq, id, task_id, priority, attempts, max_attempts, lease_token, lease_owner, leased_until, payload, payload_sha256, signature, risk, risk_score, needs_rebase, enqueued_at, available_at";
+  "seq, id, task_id, priority, attempts, max_attempts, lease_token, lease_owner, leased_until, payload_id, payload_sha256, risk, risk_score, needs_rebase, enqueued_at, available_at";
 
 /** What a lease recorded of its own making, kept on the row until the lease ends. */
 export type LeaseTelemetry = { lockMs: number; busyRetries: number; pollMs: number | null };
@@ -22,9 +25,10 @@ const LEASE_COLUMNS =
 const build = (db: Database) => {
   const p = db.prepare.bind(db);
   const NEW_CHANGE_COLUMNS = `id, task_id, request_id, agent, summary, status, priority, max_attempts,
-    available_at, payload, payload_sha256, signature, risk, risk_score, enqueued_at, updated_at, ready`;
+    available_at, payload_id, payload_sha256, risk, risk_score, enqueued_at, updated_at, ready`;
   // Enqueue writes each table with one statement per chunk of rows, not one per row.
-  const insertChanges = chunkedInsert(db, `INSERT INTO change_queue (${NEW_CHANGE_COLUMNS})`, 17);
+  const insertPayloads = chunkedInsert(db, "INSERT INTO change_payloads (payload, signature)", 2);
+  const insertChanges = chunkedInsert(db, `INSERT INTO change_queue (${NEW_CHANGE_COLUMNS})`, 16);
   const insertPaths = chunkedInsert(db, "INSERT OR IGNORE INTO change_paths (seq, path)", 2);
   const joinLine = chunkedInsert(db, "INSERT OR IGNORE INTO path_line (path, seq)", 2);
   const insertLogs = chunkedInsert(
@@ -34,7 +38,14 @@ const build = (db: Database) => {
   );
   const inLine = p("SELECT DISTINCT path FROM path_line WHERE path IN (SELECT value FROM json_each(?))");
   const idExists = p("SELECT 1 AS x FROM change_queue WHERE id = ?");
-  const byId = p(`SELECT ${CHANGE_COLUMNS} FROM change_queue WHERE id = ?`);
+  const payloadOf = p("SELECT payload, signature FROM change_payloads WHERE payload_id = ?");
+  /** A leased row with its signed payload. */
+  const withPayload = (r: Raw): Raw => {
+    const { payload, signature } = payloadOf.get(r.payload_id as number) as Raw;
+    return { ...r, payload, signature };
+  };
+  const maybe = (r: Raw | null): Raw | null => (r ? withPayload(r) : null);
+  const byId = p(`SELECT ${CHANGE_COLUMNS} FROM ${CHANGE_FROM} WHERE c.id = ?`);
   const leaseOf = p(`SELECT seq, id, status, max_attempts, ${LEASE_COLUMNS} FROM change_queue WHERE id = ?`);
   const pathsOfId = p(
     "SELECT p.path FROM change_paths p JOIN change_queue c ON c.seq = p.seq WHERE c.id = ? ORDER BY p.path",
@@ -108,7 +119,8 @@ const build = (db: Database) => {
   const deadLetter = p("SELECT * FROM dead_letters WHERE change_id = ?");
   const deadLetters = p("SELECT * FROM dead_letters ORDER BY dead_at DESC LIMIT ?");
   const activeOnPath = p(
-    `SELECT c.id, c.seq, c.payload FROM path_line l JOIN change_queue c ON c.seq = l.seq
+    `SELECT c.id, c.seq, p.payload FROM path_line l JOIN change_queue c ON c.seq = l.seq
+       JOIN change_payloads p ON p.payload_id = c.payload_id
      WHERE l.path = ? ORDER BY l.seq`,
   );
   // In line (queued, leased): path_line; held for a person: the few held rows.
@@ -123,10 +135,10 @@ const build = (db: Database) => {
   );
   const logsOf = p("SELECT * FROM change_queue_logs WHERE change_id = ? ORDER BY id");
   const listAll = p(
-    `SELECT ${CHANGE_COLUMNS} FROM change_queue WHERE updated_at >= ? ORDER BY seq DESC LIMIT ?`,
+    `SELECT ${CHANGE_COLUMNS} FROM ${CHANGE_FROM} WHERE c.updated_at >= ? ORDER BY c.seq DESC LIMIT ?`,
   );
   const listStatus = p(
-    `SELECT ${CHANGE_COLUMNS} FROM change_queue WHERE status = ? AND updated_at >= ? ORDER BY seq DESC LIMIT ?`,
+    `SELECT ${CHANGE_COLUMNS} FROM ${CHANGE_FROM} WHERE c.status = ? AND c.updated_at >= ? ORDER BY c.seq DESC LIMIT ?`,
   );
   const depth = p("SELECT status, count(*) AS n FROM change_queue GROUP BY status");
   const readyCount = p("SELECT count(*) AS n FROM change_queue WHERE ready = 1");
@@ -141,11 +153,15 @@ const build = (db: Database) => {
   );
 
   return {
-    /** Inserts change rows in order, each with its `ready` flag; returns their seqs. */
+    /** Inserts changes in order (payloads, then rows), each with its `ready` flag; returns their seqs. */
     insertChanges: (rows: (NewChangeRow & { ready: 0 | 1 })[]): number[] => {
-      const seqs: number[] = [];
-      insertChanges(
-        rows.map((r) => [
+      const payloadIds = consecutive(
+        insertPayloads,
+        rows.map((r) => [r.payload, r.signature]),
+      );
+      return consecutive(
+        insertChanges,
+        rows.map((r, i) => [
           r.id,
           r.task_id,
           r.request_id,
@@ -155,21 +171,15 @@ const build = (db: Database) => {
           r.priority,
           r.max_attempts,
           r.available_at,
-          r.payload,
+          payloadIds[i],
           r.payload_sha256,
-          r.signature,
           r.risk,
           r.risk_score,
           r.enqueued_at,
           r.updated_at,
           r.ready,
         ]),
-        // One statement's rows get consecutive seqs (AUTOINCREMENT, under the write lock).
-        (last, n) => {
-          for (let i = n - 1; i >= 0; i--) seqs.push(last - i);
-        },
       );
-      return seqs;
     },
     /** Records which paths each change touches, and with `inLine` puts it in line for them. */
     insertPaths: (rows: [seq: number, path: string][], inLine: boolean): void => {
@@ -203,13 +213,13 @@ const build = (db: Database) => {
       (pick.all(now, limit) as { seq: number }[]).map((r) => r.seq),
     /** Leases change `seq` if it is queued and first in line: attempts+1, a new fencing token. */
     markLeased: (seq: number, owner: string, until: number, now: number, t: LeaseTelemetry): Raw | null =>
-      markLeased.get(owner, until, now, t.lockMs, t.busyRetries, t.pollMs, seq) as Raw | null,
+      maybe(markLeased.get(owner, until, now, t.lockMs, t.busyRetries, t.pollMs, seq) as Raw | null),
     /** Picks and leases the best ready change in one statement; null when none (or a stale flag). */
     leaseNext: (owner: string, until: number, now: number, t: LeaseTelemetry): Raw | null =>
-      leaseNext.get(owner, until, now, t.lockMs, t.busyRetries, t.pollMs) as Raw | null,
+      maybe(leaseNext.get(owner, until, now, t.lockMs, t.busyRetries, t.pollMs) as Raw | null),
     /** Leases up to `limit` ready changes in one statement, in no particular order. */
     leaseMany: (owner: string, until: number, now: number, limit: number, t: LeaseTelemetry): Raw[] =>
-      leaseMany.all(owner, until, now, t.lockMs, t.busyRetries, t.pollMs, limit) as Raw[],
+      (leaseMany.all(owner, until, now, t.lockMs, t.busyRetries, t.pollMs, limit) as Raw[]).map(withPayload),
     /** Marks the changes whose [id, token] still hold their lease applied; returns their rows. */
     completeMany: (items: [string, number][], now: number): Raw[] =>
       completeMany.all(now, JSON.stringify(items)) as Raw[],
@@ -328,6 +338,21 @@ const chunkedInsert = (db: Database, head: string, width: number) => {
       onChunk?.(Number(out.lastInsertRowid), part.length);
     }
   };
+};
+
+/**
+ * Runs a chunked insert and returns the rowids of its rows, in order: one statement's rows get
+ * consecutive rowids (each is the largest so far plus one, under the write lock).
+ */
+const consecutive = (
+  insert: ReturnType<typeof chunkedInsert>,
+  rows: readonly (readonly unknown[])[],
+): number[] => {
+  const ids: number[] = [];
+  insert(rows, (last, n) => {
+    for (let i = n - 1; i >= 0; i--) ids.push(last - i);
+  });
+  return ids;
 };
 
 const cache = new WeakMap<Database, QueueStatements>();
