@@ -12,7 +12,7 @@ import {
   unlinkSync,
   writeSync,
 } from "node:fs";
-import { rename as fsRename, unlink as fsUnlink, open } from "node:fs/promises";
+import { rename as fsRename, unlink as fsUnlink, writeFile as fsWriteFile, open } from "node:fs/promises";
 import { fail } from "./codes.ts";
 import { sha256Hex } from "./hash.ts";
 import { printable, type Resolved, resolveInRepo } from "./paths.ts";
@@ -101,17 +101,18 @@ export const writeNew = (abs: string, bytes: Uint8Array, mode: number): void => 
   }
 };
 
-/** writeNew without blocking, so many can be in flight at once. */
+/**
+ * writeNew without blocking, so many can be in flight at once: one call (open, write, close) when
+ * the umask leaves `mode` as it is, which is the common case.
+ */
 export const writeNewAsync = async (abs: string, bytes: Uint8Array, mode: number): Promise<void> => {
-  const h = await open(
-    abs,
-    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-    mode,
-  );
+  const flag = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+  if ((mode & UMASK) === 0) return fsWriteFile(abs, bytes, { flag, mode });
+  const h = await open(abs, flag, mode);
   try {
     let off = 0;
     while (off < bytes.length) off += (await h.write(bytes, off, bytes.length - off)).bytesWritten;
-    if ((mode & UMASK) !== 0) await h.chmod(mode);
+    await h.chmod(mode); // the umask narrowed the mode given to open
   } finally {
     await h.close();
   }

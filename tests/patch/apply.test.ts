@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   applyChange,
@@ -137,6 +137,22 @@ describe("applyChanges", () => {
     ]);
     expect(rows(f.db).journal.map((j) => j.state)).toEqual(["applied", "applied", "applied", "applied"]);
   });
+});
+
+test("the async driver keeps each file's mode, whether or not the umask would narrow it", async () => {
+  await using f = await fixture();
+  // Under the usual umask (022) 0644 and 0755 are written in one call; 0664 and 0666 need a chmod.
+  const modes: Record<string, number> = { "a.txt": 0o644, "b.sh": 0o755, "c.txt": 0o664, "d.txt": 0o666 };
+  f.write(Object.fromEntries(Object.entries(modes).map(([p, m]) => [p, ["1\n", m] as [string, number]])));
+  const changes = Object.keys(modes).map((p) =>
+    f.signed({ task_id: "t", changes: [makeFileChange(p, "1\n", "2\n")] }),
+  );
+  const out = await applyChangesAsync({ repo: f.repo, db: f.db, secret: f.secret, changes });
+  expect(out.every((o) => o.ok)).toBe(true);
+  for (const [p, m] of Object.entries(modes)) {
+    expect(f.read(p)).toBe("2\n");
+    expect(statSync(join(f.repo, p)).mode & 0o777).toBe(m);
+  }
 });
 
 test("the pipelined async driver waits for a group in flight before planning a change on its paths", async () => {
