@@ -94,6 +94,29 @@ export type NewModification = {
   removed: number | null;
 };
 
+/** Pre-image content as stored: compressed when that makes it smaller (source text: about 5:1). */
+type Packed = { content: Uint8Array | null; content_codec: string | null };
+
+const packContent = (content: Uint8Array | null): Packed => {
+  if (content === null || content.length < 64) return { content, content_codec: null };
+  const zipped = Bun.zstdCompressSync(content, { level: 1 });
+  return zipped.length < content.length
+    ? { content: zipped, content_codec: "zstd" }
+    : { content, content_codec: null };
+};
+
+const unpackContent = (r: Packed): Uint8Array | null => {
+  if (r.content === null || r.content_codec === null) return r.content;
+  try {
+    return Bun.zstdDecompressSync(r.content);
+  } catch {
+    throw new HyperionError("E_DB_CORRUPT", "a pre_images row does not decompress", {
+      exitCode: 1,
+      hint: "the database was edited by hand; restore it from a backup",
+    });
+  }
+};
+
 const cache = new WeakMap<Database, ReturnType<typeof build>>();
 
 /** lib/patch's SQL (apply_journal, pre_images, file_modifications), prepared once per connection. */
@@ -112,8 +135,8 @@ const build = (db: Database) => {
      VALUES ($change_id, $kind, 'pending', $owner, $payload_sha256, $plan, $result, $now, $now) RETURNING id`,
   );
   const insertPre = db.query(
-    `INSERT INTO pre_images (change_id, journal_id, path, existed, content, mode, sha256, post_sha256, post_mode, created_at)
-     VALUES ($change_id, $journal_id, $path, $existed, $content, $mode, $sha256, $post_sha256, $post_mode, $now)`,
+    `INSERT INTO pre_images (change_id, journal_id, path, existed, content, content_codec, mode, sha256, post_sha256, post_mode, created_at)
+     VALUES ($change_id, $journal_id, $path, $existed, $content, $content_codec, $mode, $sha256, $post_sha256, $post_mode, $now)`,
   );
   const insertMod = db.query(
     `INSERT INTO file_modifications (path, kind, change_id, source, journal_id, new_path, sha256_before, sha256_after, added, removed, ts)
@@ -129,10 +152,10 @@ const build = (db: Database) => {
      WHERE kind = 'apply' AND state IN ('pending','applied') AND change_id IN (SELECT value FROM json_each($ids))`,
   );
   const preImages = db.query(
-    "SELECT path, existed, content, mode, sha256, post_sha256, post_mode FROM pre_images WHERE change_id = $change_id AND journal_id = $journal_id ORDER BY id",
+    "SELECT path, existed, content, content_codec, mode, sha256, post_sha256, post_mode FROM pre_images WHERE change_id = $change_id AND journal_id = $journal_id ORDER BY id",
   );
-  const bySha = db.query<{ content: Uint8Array | null }, { sha: string }>(
-    "SELECT content FROM pre_images WHERE sha256 = $sha AND content IS NOT NULL LIMIT 1",
+  const bySha = db.query<{ content: Uint8Array; content_codec: string | null }, { sha: string }>(
+    "SELECT content, content_codec FROM pre_images WHERE sha256 = $sha AND content IS NOT NULL LIMIT 1",
   );
   const dropRows = [
     db.query("DELETE FROM pre_images WHERE change_id = $change_id AND journal_id = $id"),
@@ -180,6 +203,7 @@ const build = (db: Database) => {
     insertPreImage(changeId: string, journalId: number, p: NewPreImage): void {
       insertPre.run({
         ...p,
+        ...packContent(p.content),
         existed: p.existed ? 1 : 0,
         change_id: changeId,
         journal_id: journalId,
@@ -207,9 +231,14 @@ const build = (db: Database) => {
     },
     /** The pre-images of one journal entry, in plan order. */
     preImages: (row: { id: number; change_id: string }): PreImageRow[] =>
-      preImages.all({ change_id: row.change_id, journal_id: row.id }).map((r) => PreImageRow.parse(r)),
+      preImages
+        .all({ change_id: row.change_id, journal_id: row.id })
+        .map((r) => PreImageRow.parse({ ...(r as object), content: unpackContent(r as Packed) })),
     /** Content some earlier apply replaced, found by its hash: the base of a three-way rebase. */
-    contentBySha: (sha: string): Uint8Array | null => bySha.get({ sha })?.content ?? null,
+    contentBySha: (sha: string): Uint8Array | null => {
+      const r = bySha.get({ sha });
+      return r ? unpackContent(r) : null;
+    },
     /** Removes an entry that never touched the tree, with its pre-images and modifications. */
     forget(row: { id: number; change_id: string }): void {
       for (const q of dropRows) q.run({ id: row.id, change_id: row.change_id });

@@ -53,6 +53,8 @@ describe("rebase", () => {
     // Rewriting context lines (not next to the edit) defeats offset and fuzz; the recorded base still merges.
     const rewritten = ours.replace("line 3\n", "LINE 3\n").replace("line 4\n", "LINE 4\n");
     applyRow(f, makeFileChange("s.ts", ours, rewritten));
+    // The recorded base is stored compressed; the merge reads it back through the codec.
+    expect(f.db.query("SELECT DISTINCT content_codec AS c FROM pre_images").all()).toEqual([{ c: "zstd" }]);
     const { result } = applyRow(f, theirs);
     expect(result.rebases).toEqual({ "s.ts": "merge3" });
     expect(f.read("s.ts")).toBe(

@@ -76,4 +76,42 @@ describe("rollbackChange", () => {
     expect(e.code).toBe("E_NOT_APPLIED");
     expect(e.message).toContain("rolled_back");
   });
+
+  test("a large pre-image is stored compressed, a tiny one as is, and both come back byte for byte", async () => {
+    await using f = await fixture();
+    const big = Array.from({ length: 400 }, (_, i) => `export const value${i} = ${i * 7}; // é\r\n`).join("");
+    f.write({ "big.ts": big, "tiny.txt": "t\n" });
+    const row = f.signed({
+      task_id: "t",
+      changes: [makeFileChange("big.ts", big, `${big}// end\r\n`), makeFileChange("tiny.txt", "t\n", "u\n")],
+    });
+    const before = snapshotTree(f.repo);
+    applyChange({ repo: f.repo, db: f.db, secret: f.secret, change: row });
+    const stored = f.db
+      .query<{ path: string; codec: string | null; n: number }, []>(
+        "SELECT path, content_codec AS codec, length(content) AS n FROM pre_images ORDER BY path",
+      )
+      .all();
+    expect(stored.map((r) => [r.path, r.codec])).toEqual([
+      ["big.ts", "zstd"],
+      ["tiny.txt", null],
+    ]);
+    expect(stored[0]!.n).toBeLessThan(Buffer.byteLength(big) / 4);
+    rollbackChange({ repo: f.repo, db: f.db, changeId: row.id });
+    expect(snapshotTree(f.repo)).toEqual(before);
+  });
+
+  test("a compressed pre-image edited on disk is E_DB_CORRUPT, and the tree is left as it is", async () => {
+    await using f = await fixture();
+    const big = "some line of source text\n".repeat(200);
+    f.write({ "big.txt": big });
+    const row = f.signed({ task_id: "t", changes: [makeFileChange("big.txt", big, `${big}more\n`)] });
+    applyChange({ repo: f.repo, db: f.db, secret: f.secret, change: row });
+    f.db.run("UPDATE pre_images SET content = x'00010203'");
+    const tree = snapshotTree(f.repo);
+    expect(thrown(() => rollbackChange({ repo: f.repo, db: f.db, changeId: row.id })).code).toBe(
+      "E_DB_CORRUPT",
+    );
+    expect(snapshotTree(f.repo)).toEqual(tree);
+  });
 });

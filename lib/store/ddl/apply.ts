@@ -57,3 +57,12 @@ CREATE TABLE pre_images (
 CREATE INDEX pre_images_change ON pre_images(change_id);
 CREATE INDEX pre_images_sha ON pre_images(sha256) WHERE sha256 IS NOT NULL;
 `;
+
+/*
+ * Version 4: pre-image content may be stored compressed (zstd; `content_codec` says which, NULL
+ * for as is). Pre-images are most of what an apply writes to the database (the whole previous
+ * content of every file it replaces), and source text compresses about five to one.
+ */
+export const APPLY_V2 = `
+ALTER TABLE pre_images ADD COLUMN content_codec TEXT CHECK (content_codec IN ('zstd'));
+`;
