@@ -232,12 +232,14 @@ END;
  * Version 3: the signed payload in a table of its own, written once at enqueue. SQLite rewrites a
  * whole record on every UPDATE, and a payload of a few KB spills into overflow pages, so with
  * the payload on change_queue each lease and each completion rewrote it (a 6 KB payload made a
- * lease + complete about four times dearer). change_queue keeps payload_sha256 (listings show
- * it) and points at its payload by payload_id.
+ * lease + complete several times dearer). change_queue keeps payload_sha256 (listings show it)
+ * and points at its payload by payload_id. AUTOINCREMENT, as for seq: once archival has moved
+ * every payload out, a plain rowid would start again from 1 and a new payload would take the id
+ * of an archived one.
  */
 export const QUEUE_V3 = `
 CREATE TABLE change_payloads (
-  payload_id INTEGER PRIMARY KEY,
+  payload_id INTEGER PRIMARY KEY AUTOINCREMENT,
   payload TEXT NOT NULL,
   signature TEXT NOT NULL
 );

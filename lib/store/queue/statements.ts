@@ -342,7 +342,7 @@ const chunkedInsert = (db: Database, head: string, width: number) => {
 
 /**
  * Runs a chunked insert and returns the rowids of its rows, in order: one statement's rows get
- * consecutive rowids (each is the largest so far plus one, under the write lock).
+ * consecutive rowids (AUTOINCREMENT: each is one more than the last, under the write lock).
  */
 const consecutive = (
   insert: ReturnType<typeof chunkedInsert>,
