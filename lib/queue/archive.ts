@@ -38,7 +38,7 @@ export const makeArchive =
       let logs = 0;
       let batches = 0;
       for (;;) {
-        const r = session.moveBatch(cutoff, batch);
+        const r = session.moveBatch(cutoff, batch, ctx.now());
         if (r.changes === 0 && r.logs === 0) break;
         moved += r.changes;
         logs += r.logs;

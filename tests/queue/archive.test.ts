@@ -55,6 +55,62 @@ describe("archive", () => {
     expect(f.queue.archive({ olderThanMs: 7 * DAY })).toMatchObject({ moved: 0, logs: 0, batches: 0 });
   });
 
+  test("a payload id is never reused after archival emptied the live table, so archived payloads stay their own", async () => {
+    const clock = manualClock(Date.UTC(2026, 10, 1));
+    await using f = await queueFixture({ now: clock.now });
+    const archiveAll = () => {
+      for (let l = f.queue.lease("w"); l; l = f.queue.lease("w")) f.queue.complete(l.id, l.token);
+      clock.advance(8 * DAY);
+      return f.queue.archive({ olderThanMs: 7 * DAY }).file;
+    };
+    const [first] = f.queue.enqueue({ ...cr(["a"]), summary: "first" });
+    archiveAll();
+    const [second] = f.queue.enqueue({ ...cr(["a"]), summary: "second" });
+    const file = archiveAll();
+    const arch = new Database(file, { readonly: true });
+    const summaries = arch
+      .query<{ id: string; payload: string }, []>(
+        "SELECT c.id, p.payload FROM change_queue c JOIN change_payloads p ON p.payload_id = c.payload_id ORDER BY c.seq",
+      )
+      .all()
+      .map((r) => [r.id, (JSON.parse(r.payload) as { summary: string }).summary]);
+    arch.close();
+    expect(summaries).toEqual([
+      [first!.id, "first"],
+      [second!.id, "second"],
+    ]);
+  });
+
+  test("event ids keep climbing after archival moved the newest ones, so no archived event is overwritten", async () => {
+    const clock = manualClock(Date.UTC(2026, 10, 1));
+    await using f = await queueFixture({ now: clock.now });
+    const ids: string[] = [];
+    let file = "";
+    for (let round = 0; round < 3; round++) {
+      ids.push(f.queue.enqueue(cr(["a"]))[0]!.id);
+      const l = f.queue.lease("w")!;
+      f.queue.complete(l.id, l.token);
+      clock.advance(8 * DAY);
+      // A TTL below zero moves everything finished; the run must still end.
+      file = f.queue.archive({ olderThanMs: -1 }).file;
+    }
+    const arch = new Database(file, { readonly: true });
+    const events = arch
+      .query<{ change_id: string; event: string }, []>(
+        "SELECT change_id, event FROM change_queue_logs WHERE change_id IS NOT NULL ORDER BY id",
+      )
+      .all();
+    arch.close();
+    expect(events).toEqual(
+      ids.flatMap((id) => [
+        { change_id: id, event: "enqueued" },
+        { change_id: id, event: "applied" },
+      ]),
+    );
+    const live = f.db.query<{ id: number }, []>("SELECT id FROM change_queue_logs ORDER BY id").all();
+    expect(live.length).toBeGreaterThan(0);
+  });
+
   test("a dry run counts and writes nothing, not even the archive file", async () => {
     await using f = await queueFixture();
     const [a] = f.queue.enqueue(cr(["a"]));

@@ -17,6 +17,10 @@ const TABLES = [
 // order: the oldest rows come first, and archival keeps the table short.
 const OLD_FINISHED = `${DONE} AND updated_at < ?1`;
 
+// A loose event moves only once a newer one exists: the newest may be the mark that keeps event
+// ids climbing (see markTop), and moving it would only write another.
+const NOT_NEWEST = "id < (SELECT max(id) FROM main.change_queue_logs)";
+
 /** Creates the archive's tables like the live ones (adding columns the live ones grew since). */
 const prepareArchive = (db: Database): Record<string, string> => {
   const columns: Record<string, string> = {};
@@ -48,7 +52,7 @@ export const countArchivable = (db: Database, cutoff: number): { changes: number
   logs: (
     db
       .query(
-        `SELECT count(*) AS n FROM change_queue_logs l WHERE (l.change_id IS NULL AND l.id < ?2)
+        `SELECT count(*) AS n FROM change_queue_logs l WHERE (l.change_id IS NULL AND l.id < ?2 AND ${NOT_NEWEST})
            OR l.change_id IN (SELECT id FROM change_queue WHERE ${OLD_FINISHED})`,
       )
       .get(cutoff, logIdAtTime(db)(cutoff)) as { n: number }
@@ -57,7 +61,7 @@ export const countArchivable = (db: Database, cutoff: number): { changes: number
 
 export type ArchiveSession = {
   /** Moves up to `limit` finished changes (with paths, logs, dead letters) and up to `limit` loose events, in one transaction. */
-  moveBatch: (cutoff: number, limit: number) => { changes: number; logs: number };
+  moveBatch: (cutoff: number, limit: number, now: number) => { changes: number; logs: number };
   close: () => void;
 };
 
@@ -91,7 +95,8 @@ export const openArchiveSession = (
        WHERE ${OLD_FINISHED} LIMIT ?2`,
     ),
     selectLogs: db.prepare(
-      "INSERT INTO temp.archive_logs (id) SELECT id FROM main.change_queue_logs WHERE change_id IS NULL AND id < ? ORDER BY id LIMIT ?",
+      `INSERT INTO temp.archive_logs (id) SELECT id FROM main.change_queue_logs
+       WHERE change_id IS NULL AND id < ? AND ${NOT_NEWEST} ORDER BY id LIMIT ?`,
     ),
     copyChanges: copy("change_queue", inBatchSeq),
     copyPayloads: copy("change_payloads", inBatchPayload),
@@ -99,6 +104,15 @@ export const openArchiveSession = (
     copyDead: copy("dead_letters", inBatchId),
     copyLogs: copy("change_queue_logs", inBatchId),
     copyLoose: copy("change_queue_logs", inLogs),
+    topMoved: db.prepare(`SELECT max(id) AS top FROM main.change_queue_logs WHERE ${inBatchId} OR ${inLogs}`),
+    // Event ids are rowids without AUTOINCREMENT (a page less per event), so once the newest have
+    // moved the next one would take an id the archive already holds, and copies replace. A mark
+    // one past the highest id moved keeps ids climbing; it is archived in its turn like any event.
+    markTop: db.prepare(
+      `INSERT INTO main.change_queue_logs (id, change_id, ts, level, event, worker, data)
+       SELECT ?1 + 1, NULL, ?2, 'info', 'archive_mark', NULL, json_object('moved_up_to', ?1)
+       WHERE ?1 >= coalesce((SELECT max(id) FROM main.change_queue_logs), 0)`,
+    ),
     delLogs: db.prepare(`DELETE FROM main.change_queue_logs WHERE ${inBatchId}`),
     delLoose: db.prepare(`DELETE FROM main.change_queue_logs WHERE ${inLogs}`),
     delDead: db.prepare(`DELETE FROM main.dead_letters WHERE ${inBatchId}`),
@@ -110,7 +124,7 @@ export const openArchiveSession = (
   const stats: LockStats = { busyRetries: 0, lockMs: 0, totalBusyRetries: 0 };
   const moveBatch = immediateTx(
     db,
-    (cutoff: number, limit: number) => {
+    (cutoff: number, limit: number, now: number) => {
       s.clear.run();
       s.clearLogs.run();
       const changes = s.select.run(cutoff, limit).changes;
@@ -120,12 +134,14 @@ export const openArchiveSession = (
       s.copyPaths.run();
       s.copyDead.run();
       const logs = s.copyLogs.run().changes + s.copyLoose.run().changes;
+      const top = (s.topMoved.get() as { top: number | null }).top;
       s.delLogs.run();
       s.delLoose.run();
       s.delDead.run();
       s.delPaths.run();
       s.delChanges.run();
       s.delPayloads.run();
+      if (top !== null) s.markTop.run(top, now);
       return { changes, logs };
     },
     stats,
