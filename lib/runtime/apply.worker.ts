@@ -25,7 +25,7 @@ self.onmessage = async (event: MessageEvent) => {
       applier,
       () => stopping,
       msg.permits,
-      (outcome) => post({ type: "outcome", outcome }),
+      (outcomes) => post({ type: "outcomes", outcomes }),
     );
   } catch (e) {
     const err =

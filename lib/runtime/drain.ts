@@ -18,13 +18,13 @@ const take = (permits: Int32Array, want: number): number => {
 
 /**
  * The loop every worker runs: take permits (when `--max-changes` set a budget), lease and handle
- * a batch of changes, report them. Polls fast while there is work and backs off to 100 ms when idle.
+ * a batch of changes, report them together (one message per batch from a worker thread). Polls fast while there is work and backs off to 100 ms when idle.
  */
 export const drain = async (
   applier: ReturnType<typeof createApplier>,
   stopping: () => boolean,
   permits: Int32Array | undefined,
-  report: (o: Outcome) => void,
+  report: (batch: Outcome[]) => void,
 ): Promise<void> => {
   let idle = 1;
   while (!stopping()) {
@@ -38,7 +38,7 @@ export const drain = async (
       continue;
     }
     idle = 1;
-    for (const o of outcomes) report(o);
+    report(outcomes);
     if (outcomes.some((o) => o.status === "held")) return;
   }
 };

@@ -29,7 +29,7 @@ export const ToWorker = z.discriminatedUnion("type", [
 export type ToWorker = z.infer<typeof ToWorker>;
 
 export const FromWorker = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("outcome"), outcome: Outcome }),
+  z.object({ type: z.literal("outcomes"), outcomes: z.array(Outcome) }),
   z.object({ type: z.literal("stopped"), worker: z.string() }),
   z.object({ type: z.literal("error"), worker: z.string(), code: z.string(), message: z.string() }),
 ]);

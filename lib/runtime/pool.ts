@@ -60,7 +60,7 @@ export const startPool = (opts: PoolOptions): Pool => {
     let alive = true;
     worker.onmessage = (event: MessageEvent) => {
       const msg = FromWorker.parse(event.data);
-      if (msg.type === "outcome") opts.onOutcome(msg.outcome);
+      if (msg.type === "outcomes") for (const o of msg.outcomes) opts.onOutcome(o);
       else if (msg.type === "error") {
         failure ??= new HyperionError(msg.code, `worker ${msg.worker}: ${msg.message}`, { exitCode: 1 });
         log.error(failure.message);
@@ -116,7 +116,14 @@ const inProcess = (opts: PoolOptions): Pool => {
   });
   const loop = async () => {
     try {
-      await drain(applier, () => stopping, opts.permits, opts.onOutcome);
+      await drain(
+        applier,
+        () => stopping,
+        opts.permits,
+        (batch) => {
+          for (const o of batch) opts.onOutcome(o);
+        },
+      );
     } finally {
       applier.close();
     }
