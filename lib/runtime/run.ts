@@ -105,10 +105,7 @@ export const startRun = (opts: RunOptions): Runner => {
   const reclaimer = setInterval(() => queue.reclaim(), Math.max(1_000, repo.config.queue.lease_ms / 2));
   const checker = setInterval(() => {
     if (stopping) return;
-    if (opts.untilEmpty) {
-      const c = counts.activeCounts();
-      if (c.queued + c.leased === 0) stop();
-    }
+    if (opts.untilEmpty && counts.nothingInLine()) stop();
   }, 25);
 
   const done = pool.done.finally(() => {

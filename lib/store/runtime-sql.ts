@@ -31,13 +31,16 @@ const ActiveCounts = z.object({ in_line: z.number(), leased: z.number(), awaitin
 
 /** Statements for progress and tree watching, prepared once per connection. */
 export const progressSql = (db: Database) => {
-  // Polled every few milliseconds by `run --until-empty`: no scan of the table. Leased and held
-  // changes are in change_queue_held; every queued or leased change has its paths in path_line.
+  // Read at each progress line: no scan of the queue. Leased and held changes are in
+  // change_queue_held; every queued or leased change has its paths in path_line.
   const active = db.query<Record<string, unknown>, []>(
     `SELECT (SELECT count(DISTINCT seq) FROM path_line) AS in_line,
        (SELECT count(*) FROM change_queue WHERE ${HELD} AND status = 'leased') AS leased,
        (SELECT count(*) FROM change_queue WHERE ${HELD} AND status = 'awaiting_approval') AS awaiting_approval`,
   );
+  // Every queued or leased change has at least one path in line (a change request names one file
+  // or more), so an empty path_line means nothing is queued or leased: one probe, however long the queue.
+  const lineEmpty = db.query<{ empty: number }, []>("SELECT NOT EXISTS (SELECT 1 FROM path_line) AS empty");
   const leasedOnPath = db.query<{ n: number }, [string]>(
     "SELECT count(*) AS n FROM path_line l JOIN change_queue c ON c.seq = l.seq WHERE l.path = ? AND c.status = 'leased'",
   );
@@ -47,6 +50,8 @@ export const progressSql = (db: Database) => {
       const c = ActiveCounts.parse(active.get());
       return { queued: c.in_line - c.leased, leased: c.leased, awaiting_approval: c.awaiting_approval };
     },
+    /** True when no change is queued or leased (what `run --until-empty` polls for). */
+    nothingInLine: (): boolean => lineEmpty.get()?.empty === 1,
     /** Whether a leased change touches this path (its apply is Hyperion's, not an external edit). */
     leasedOnPath: (path: string): boolean => (leasedOnPath.get(path)?.n ?? 0) > 0,
   };
