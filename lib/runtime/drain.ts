@@ -18,7 +18,8 @@ const take = (permits: Int32Array, want: number): number => {
 
 /**
  * The loop every worker runs: take permits (when `--max-changes` set a budget), lease and handle
- * a batch of changes, report them together (one message per batch from a worker thread). Polls fast while there is work and backs off to 100 ms when idle.
+ * a batch of changes, report them together (one message per batch from a worker thread). Polls
+ * fast while there is work and backs off to 100 ms when idle.
  */
 export const drain = async (
   applier: ReturnType<typeof createApplier>,

@@ -60,7 +60,7 @@ export const startPool = (opts: PoolOptions): Pool => {
     let alive = true;
     worker.onmessage = (event: MessageEvent) => {
       const msg = FromWorker.parse(event.data);
-      if (msg.type === "outcomes") for (const o of msg.outcomes) opts.onOutcome(o);
+      if (msg.type === "outcomes") reportAll(opts, msg.outcomes);
       else if (msg.type === "error") {
         failure ??= new HyperionError(msg.code, `worker ${msg.worker}: ${msg.message}`, { exitCode: 1 });
         log.error(failure.message);
@@ -104,6 +104,11 @@ export const startPool = (opts: PoolOptions): Pool => {
   };
 };
 
+/** Hands a batch's outcomes to the caller one by one. */
+const reportAll = (opts: PoolOptions, batch: Outcome[]): void => {
+  for (const o of batch) opts.onOutcome(o);
+};
+
 /** The same loop on the calling thread. */
 const inProcess = (opts: PoolOptions): Pool => {
   let stopping = false;
@@ -120,9 +125,7 @@ const inProcess = (opts: PoolOptions): Pool => {
         applier,
         () => stopping,
         opts.permits,
-        (batch) => {
-          for (const o of batch) opts.onOutcome(o);
-        },
+        (batch) => reportAll(opts, batch),
       );
     } finally {
       applier.close();
