@@ -14,9 +14,9 @@ export type ArchiveOptions = {
 };
 
 /**
- * Moves finished changes (applied, dead, rejected, rolled back) not updated within the TTL, with their
- * paths, dead letters and logs, to `<archiveDir>/changes-YYYY-MM.db`, one short transaction per
- * batch so workers wait at most one batch for the write lock.
+ * Moves finished changes (applied, dead, rejected, rolled back) not updated within the TTL, with
+ * their payloads, paths, dead letters, logs and apply records, to `<archiveDir>/changes-YYYY-MM.db`,
+ * one short transaction per batch so workers wait at most one batch for the write lock.
  */
 export const makeArchive =
   (ctx: QueueContext) =>

@@ -1,8 +1,9 @@
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cr, manualClock, queueFixture } from "./_fixture.ts";
+import { applyChange, makeFileChange } from "../../lib/patch/index.ts";
+import { cr, manualClock, queueFixture, SECRET } from "./_fixture.ts";
 
 const DAY = 86_400_000;
 
@@ -109,6 +110,46 @@ describe("archive", () => {
     );
     const live = f.db.query<{ id: number }, []>("SELECT id FROM change_queue_logs ORDER BY id").all();
     expect(live.length).toBeGreaterThan(0);
+  });
+
+  test("a change's apply records move with it; a finished change whose apply is still pending stays", async () => {
+    const clock = manualClock(Date.UTC(2026, 10, 1));
+    await using f = await queueFixture({ now: clock.now });
+    const repo = join(f.dir, "repo");
+    mkdirSync(repo);
+    writeFileSync(join(repo, "a.txt"), "1\n");
+    f.queue.enqueue({ task_id: "t", changes: [makeFileChange("a.txt", "1\n", "2\n")] });
+    const a = f.queue.lease("w")!;
+    applyChange({
+      repo,
+      db: f.db,
+      secret: SECRET,
+      change: { id: a.id, payload: a.payload, signature: a.signature },
+    });
+    f.queue.complete(a.id, a.token);
+    // Finished in the queue, but its apply awaits recovery after a crash.
+    f.queue.enqueue(cr(["b"]));
+    const b = f.queue.lease("w")!;
+    f.queue.complete(b.id, b.token);
+    f.db.run(
+      "INSERT INTO apply_journal (change_id, kind, state, owner, plan, created_at, updated_at) VALUES (?, 'apply', 'pending', 'x', '{}', 0, 0)",
+      [b.id],
+    );
+    clock.advance(8 * DAY);
+    expect(f.queue.archive({ olderThanMs: 7 * DAY, dryRun: true }).moved).toBe(1);
+    const r = f.queue.archive({ olderThanMs: 7 * DAY });
+    expect(r.moved).toBe(1);
+    const counts = (db: Database, id: string) =>
+      ["apply_journal", "pre_images", "file_modifications"].map(
+        (t) =>
+          db.query<{ n: number }, [string]>(`SELECT count(*) AS n FROM ${t} WHERE change_id = ?`).get(id)!.n,
+      );
+    expect(counts(f.db, a.id)).toEqual([0, 0, 0]);
+    expect(f.queue.get(b.id)?.status).toBe("applied");
+    expect(counts(f.db, b.id)).toEqual([1, 0, 0]);
+    const arch = new Database(r.file, { readonly: true });
+    expect(counts(arch, a.id)).toEqual([1, 1, 1]);
+    arch.close();
   });
 
   test("a dry run counts and writes nothing, not even the archive file", async () => {

@@ -4,18 +4,27 @@ import { openDatabase } from "../open.ts";
 import { immediateTx, type LockStats } from "./busy.ts";
 import { logIdAtTime } from "./log-time.ts";
 
-/** The queue's tables and the key that makes copying a row twice harmless. */
+/**
+ * The tables a finished change has rows in, and the key that makes copying a row twice harmless.
+ * The apply records' ids are plain rowids that start again once their table is empty, so their
+ * key includes the change id.
+ */
 const TABLES = [
   { name: "change_queue", key: "seq" },
   { name: "change_payloads", key: "payload_id" },
   { name: "change_paths", key: "seq, path" },
   { name: "change_queue_logs", key: "id" },
   { name: "dead_letters", key: "change_id" },
+  { name: "apply_journal", key: "change_id, id" },
+  { name: "pre_images", key: "change_id, id" },
+  { name: "file_modifications", key: "change_id, id" },
 ] as const;
 
-// Finished changes whose last update (finish, rollback) is older than the cutoff. A scan in seq
-// order: the oldest rows come first, and archival keeps the table short.
-const OLD_FINISHED = `${DONE} AND updated_at < ?1`;
+// Finished changes whose last update (finish, rollback) is older than the cutoff, except one whose
+// apply is still pending (a crash that recovery has yet to repair needs its journal entry). A scan
+// in seq order: the oldest rows come first, and archival keeps the table short.
+const OLD_FINISHED = `${DONE} AND updated_at < ?1 AND NOT EXISTS (
+  SELECT 1 FROM main.apply_journal j WHERE j.change_id = change_queue.id AND j.state = 'pending')`;
 
 // A loose event moves only once a newer one exists: the newest may be the mark that keeps event
 // ids climbing (see markTop), and moving it would only write another.
@@ -60,7 +69,7 @@ export const countArchivable = (db: Database, cutoff: number): { changes: number
 });
 
 export type ArchiveSession = {
-  /** Moves up to `limit` finished changes (with paths, logs, dead letters) and up to `limit` loose events, in one transaction. */
+  /** Moves up to `limit` finished changes (with payloads, paths, logs, dead letters and apply records) and up to `limit` loose events, in one transaction. */
   moveBatch: (cutoff: number, limit: number, now: number) => { changes: number; logs: number };
   close: () => void;
 };
@@ -103,6 +112,7 @@ export const openArchiveSession = (
     copyPaths: copy("change_paths", inBatchSeq),
     copyDead: copy("dead_letters", inBatchId),
     copyLogs: copy("change_queue_logs", inBatchId),
+    copyApply: ["apply_journal", "pre_images", "file_modifications"].map((t) => copy(t, inBatchId)),
     copyLoose: copy("change_queue_logs", inLogs),
     topMoved: db.prepare(`SELECT max(id) AS top FROM main.change_queue_logs WHERE ${inBatchId} OR ${inLogs}`),
     // Event ids are rowids without AUTOINCREMENT (a page less per event), so once the newest have
@@ -116,6 +126,9 @@ export const openArchiveSession = (
     delLogs: db.prepare(`DELETE FROM main.change_queue_logs WHERE ${inBatchId}`),
     delLoose: db.prepare(`DELETE FROM main.change_queue_logs WHERE ${inLogs}`),
     delDead: db.prepare(`DELETE FROM main.dead_letters WHERE ${inBatchId}`),
+    delApply: ["file_modifications", "pre_images", "apply_journal"].map((t) =>
+      db.prepare(`DELETE FROM main.${t} WHERE ${inBatchId}`),
+    ),
     delPaths: db.prepare(`DELETE FROM main.change_paths WHERE ${inBatchSeq}`),
     delChanges: db.prepare(`DELETE FROM main.change_queue WHERE ${inBatchSeq}`),
     delPayloads: db.prepare(`DELETE FROM main.change_payloads WHERE ${inBatchPayload}`),
@@ -133,11 +146,13 @@ export const openArchiveSession = (
       s.copyPayloads.run();
       s.copyPaths.run();
       s.copyDead.run();
+      for (const q of s.copyApply) q.run();
       const logs = s.copyLogs.run().changes + s.copyLoose.run().changes;
       const top = (s.topMoved.get() as { top: number | null }).top;
       s.delLogs.run();
       s.delLoose.run();
       s.delDead.run();
+      for (const q of s.delApply) q.run();
       s.delPaths.run();
       s.delChanges.run();
       s.delPayloads.run();
