@@ -8,7 +8,8 @@ import { main } from "./_main.ts";
 const command = defineCommand({
   meta: {
     name: "archive",
-    description: "Move finished changes older than an age, with their logs, to .hyperion/archive/",
+    description:
+      "Move finished changes (with their logs) and external edits older than an age to .hyperion/archive/",
   },
   args: {
     ...repoArgs,

@@ -15,7 +15,8 @@ export type ArchiveOptions = {
 
 /**
  * Moves finished changes (applied, dead, rejected, rolled back) not updated within the TTL, with
- * their payloads, paths, dead letters, logs and apply records, to `<archiveDir>/changes-YYYY-MM.db`,
+ * their payloads, paths, dead letters, logs and apply records, and external edits older than the
+ * TTL (file modifications no change made), to `<archiveDir>/changes-YYYY-MM.db`,
  * one short transaction per batch so workers wait at most one batch for the write lock.
  */
 export const makeArchive =
@@ -29,24 +30,33 @@ export const makeArchive =
     const dryRun = opts.dryRun ?? false;
     if (dryRun) {
       const c = countArchivable(ctx.db, cutoff);
-      return { moved: c.changes, logs: c.logs, batches: 0, file, dry_run: true };
+      return {
+        moved: c.changes,
+        logs: c.logs,
+        modifications: c.modifications,
+        batches: 0,
+        file,
+        dry_run: true,
+      };
     }
     mkdirSync(ctx.archiveDir, { recursive: true, mode: 0o700 });
     const session = openArchiveSession(ctx.db.filename, file, ctx.config.busy_give_up_ms);
     try {
       let moved = 0;
       let logs = 0;
+      let modifications = 0;
       let batches = 0;
       for (;;) {
         const r = session.moveBatch(cutoff, batch, ctx.now());
-        if (r.changes === 0 && r.logs === 0) break;
+        if (r.changes === 0 && r.logs === 0 && r.modifications === 0) break;
         moved += r.changes;
         logs += r.logs;
+        modifications += r.modifications;
         batches++;
       }
-      if (moved + logs > 0)
-        ctx.tx(() => ctx.event(null, "archived", { moved, logs, batches, file, cutoff }))();
-      return { moved, logs, batches, file, dry_run: false };
+      if (batches > 0)
+        ctx.tx(() => ctx.event(null, "archived", { moved, logs, modifications, batches, file, cutoff }))();
+      return { moved, logs, modifications, batches, file, dry_run: false };
     } finally {
       session.close();
     }

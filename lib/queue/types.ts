@@ -81,6 +81,10 @@ export type PathChange = { id: string; seq: number; change: FileChange };
 export const ArchiveResult = z.object({
   moved: z.number().int().describe("Changes moved to the archive."),
   logs: z.number().int().describe("Log events moved with them (and old events of no change)."),
+  modifications: z
+    .number()
+    .int()
+    .describe("External edits moved: file modifications that no change made, recorded by the watcher."),
   batches: z.number().int(),
   file: z.string().describe("The archive database."),
   dry_run: z.boolean(),

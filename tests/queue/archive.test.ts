@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { applyChange, makeFileChange } from "../../lib/patch/index.ts";
+import { runtimeSql } from "../../lib/store/runtime-sql.ts";
 import { cr, manualClock, queueFixture, SECRET } from "./_fixture.ts";
 
 const DAY = 86_400_000;
@@ -150,6 +151,45 @@ describe("archive", () => {
     const arch = new Database(r.file, { readonly: true });
     expect(counts(arch, a.id)).toEqual([1, 1, 1]);
     arch.close();
+  });
+
+  test("external edits older than the TTL move to the archive, in batches, and a second copy is never made", async () => {
+    const clock = manualClock(Date.UTC(2026, 10, 1));
+    await using f = await queueFixture({ now: clock.now });
+    const watch = runtimeSql(f.db);
+    for (let i = 0; i < 5; i++) watch.recordExternal(`src/old${i}.ts`, "modified", clock.now());
+    clock.advance(8 * DAY);
+    watch.recordExternal("src/young.ts", "created", clock.now());
+    const external = (db: Database) =>
+      db
+        .query<{ path: string }, []>(
+          "SELECT path FROM file_modifications WHERE change_id IS NULL ORDER BY id",
+        )
+        .all()
+        .map((r) => r.path);
+
+    expect(f.queue.archive({ olderThanMs: 7 * DAY, dryRun: true })).toMatchObject({ modifications: 5 });
+    // A crash after the archive committed and before the live database did leaves a copy behind;
+    // moving the row again must not make a second one.
+    const file = join(f.dir, "archive", "changes-2026-11.db");
+    mkdirSync(join(f.dir, "archive"));
+    const pre = new Database(file, { create: true });
+    pre.run(
+      "CREATE TABLE file_modifications (id INTEGER, path TEXT, kind TEXT, change_id TEXT, source TEXT, journal_id INTEGER, new_path TEXT, sha256_before TEXT, sha256_after TEXT, added INTEGER, removed INTEGER, ts INTEGER, PRIMARY KEY (change_id, id))",
+    );
+    pre.run(
+      "INSERT INTO file_modifications SELECT * FROM (SELECT 1, 'src/old0.ts', 'modified', NULL, 'external', NULL, NULL, NULL, NULL, NULL, NULL, ?)",
+      [Date.UTC(2026, 10, 1)],
+    );
+    pre.close();
+
+    const r = f.queue.archive({ olderThanMs: 7 * DAY, batch: 2 });
+    expect(r).toMatchObject({ moved: 0, modifications: 5, batches: 3 });
+    expect(external(f.db)).toEqual(["src/young.ts"]);
+    const arch = new Database(r.file, { readonly: true });
+    expect(external(arch)).toEqual([0, 1, 2, 3, 4].map((i) => `src/old${i}.ts`));
+    arch.close();
+    expect(f.queue.archive({ olderThanMs: 7 * DAY })).toMatchObject({ modifications: 0, batches: 0 });
   });
 
   test("a dry run counts and writes nothing, not even the archive file", async () => {

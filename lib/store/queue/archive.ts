@@ -26,6 +26,11 @@ const TABLES = [
 const OLD_FINISHED = `${DONE} AND updated_at < ?1 AND NOT EXISTS (
   SELECT 1 FROM main.apply_journal j WHERE j.change_id = change_queue.id AND j.state = 'pending')`;
 
+// Edits the watcher saw that no change made (external), older than the cutoff. Their archive key
+// (change_id, id) holds a NULL, which SQLite lets repeat, so a copy first looks for its row there
+// (by id and time: ids are rowids, reused once the newest rows have moved).
+const OLD_EXTERNAL = "change_id IS NULL AND ts < ?1";
+
 // A loose event moves only once a newer one exists: the newest may be the mark that keeps event
 // ids climbing (see markTop), and moving it would only write another.
 const NOT_NEWEST = "id < (SELECT max(id) FROM main.change_queue_logs)";
@@ -47,14 +52,21 @@ const prepareArchive = (db: Database): Record<string, string> => {
   db.run("CREATE INDEX IF NOT EXISTS arch.change_queue_id ON change_queue(id)");
   db.run("CREATE INDEX IF NOT EXISTS arch.change_queue_logs_change ON change_queue_logs(change_id, id)");
   db.run(
+    "CREATE INDEX IF NOT EXISTS arch.file_modifications_external ON file_modifications(id, ts) WHERE change_id IS NULL",
+  );
+  db.run(
     "CREATE TEMP TABLE IF NOT EXISTS archive_batch (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, payload_id INTEGER)",
   );
   db.run("CREATE TEMP TABLE IF NOT EXISTS archive_logs (id INTEGER PRIMARY KEY)");
+  db.run("CREATE TEMP TABLE IF NOT EXISTS archive_mods (id INTEGER PRIMARY KEY)");
   return columns;
 };
 
-/** Finished changes and loose log events older than `cutoff` that an archive run would move. */
-export const countArchivable = (db: Database, cutoff: number): { changes: number; logs: number } => ({
+/** What an archive run moves: finished changes, loose log events and external edits. */
+export type Moved = { changes: number; logs: number; modifications: number };
+
+/** What an archive run would move of what is older than `cutoff`. */
+export const countArchivable = (db: Database, cutoff: number): Moved => ({
   changes: (
     db.query(`SELECT count(*) AS n FROM change_queue WHERE ${OLD_FINISHED}`).get(cutoff) as { n: number }
   ).n,
@@ -66,11 +78,19 @@ export const countArchivable = (db: Database, cutoff: number): { changes: number
       )
       .get(cutoff, logIdAtTime(db)(cutoff)) as { n: number }
   ).n,
+  modifications: (
+    db.query(`SELECT count(*) AS n FROM file_modifications WHERE ${OLD_EXTERNAL}`).get(cutoff) as {
+      n: number;
+    }
+  ).n,
 });
 
 export type ArchiveSession = {
-  /** Moves up to `limit` finished changes (with payloads, paths, logs, dead letters and apply records) and up to `limit` loose events, in one transaction. */
-  moveBatch: (cutoff: number, limit: number, now: number) => { changes: number; logs: number };
+  /**
+   * Moves up to `limit` finished changes (with payloads, paths, logs, dead letters and apply
+   * records), up to `limit` loose events and up to `limit` external edits, in one transaction.
+   */
+  moveBatch: (cutoff: number, limit: number, now: number) => Moved;
   close: () => void;
 };
 
@@ -99,6 +119,7 @@ export const openArchiveSession = (
   const s = {
     clear: db.prepare("DELETE FROM temp.archive_batch"),
     clearLogs: db.prepare("DELETE FROM temp.archive_logs"),
+    clearMods: db.prepare("DELETE FROM temp.archive_mods"),
     select: db.prepare(
       `INSERT INTO temp.archive_batch (seq, id, payload_id) SELECT seq, id, payload_id FROM main.change_queue
        WHERE ${OLD_FINISHED} LIMIT ?2`,
@@ -107,6 +128,16 @@ export const openArchiveSession = (
       `INSERT INTO temp.archive_logs (id) SELECT id FROM main.change_queue_logs
        WHERE change_id IS NULL AND id < ? AND ${NOT_NEWEST} ORDER BY id LIMIT ?`,
     ),
+    selectMods: db.prepare(
+      `INSERT INTO temp.archive_mods (id) SELECT id FROM main.file_modifications
+       WHERE ${OLD_EXTERNAL} ORDER BY id LIMIT ?2`,
+    ),
+    copyMods: db.prepare(
+      `INSERT INTO arch.file_modifications (${cols.file_modifications}) SELECT ${cols.file_modifications}
+       FROM main.file_modifications m WHERE m.id IN (SELECT id FROM temp.archive_mods) AND NOT EXISTS (
+         SELECT 1 FROM arch.file_modifications a WHERE a.change_id IS NULL AND a.id = m.id AND a.ts = m.ts)`,
+    ),
+    delMods: db.prepare("DELETE FROM main.file_modifications WHERE id IN (SELECT id FROM temp.archive_mods)"),
     copyChanges: copy("change_queue", inBatchSeq),
     copyPayloads: copy("change_payloads", inBatchPayload),
     copyPaths: copy("change_paths", inBatchSeq),
@@ -140,6 +171,7 @@ export const openArchiveSession = (
     (cutoff: number, limit: number, now: number) => {
       s.clear.run();
       s.clearLogs.run();
+      s.clearMods.run();
       const changes = s.select.run(cutoff, limit).changes;
       s.selectLogs.run(logIdAt(cutoff), limit);
       s.copyChanges.run();
@@ -157,7 +189,10 @@ export const openArchiveSession = (
       s.delChanges.run();
       s.delPayloads.run();
       if (top !== null) s.markTop.run(top, now);
-      return { changes, logs };
+      const modifications = s.selectMods.run(cutoff, limit).changes;
+      s.copyMods.run();
+      s.delMods.run();
+      return { changes, logs, modifications };
     },
     stats,
     { busyGiveUpMs },
