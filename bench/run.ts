@@ -66,6 +66,13 @@ const prepare = (shape: Shape): string => {
  * process the in-process loop would run on a thread whose JIT the earlier runs (and the
  * preparation) had warmed, while each Worker starts from nothing.
  */
+/**
+ * Repositories are deleted only once every run is done: this disk's ext4 has no journal, and then
+ * ext4 skips inodes freed in the last ~30 s when it allocates one, so a run right after a deletion
+ * would pay for it in every file it creates (see the Apply section of docs/PERFORMANCE.md).
+ */
+const made: string[] = [];
+
 const measure = async (shape: Shape, workers: number) => {
   const repo = prepare(shape);
   const child = Bun.spawn([process.execPath, import.meta.path, "--one", repo, String(workers)], {
@@ -74,7 +81,7 @@ const measure = async (shape: Shape, workers: number) => {
   });
   const out = await new Response(child.stdout).text();
   if ((await child.exited) !== 0) throw new Error(`the run failed: ${out}`);
-  rmSync(repo, { recursive: true, force: true });
+  made.push(repo);
   const { applied, ms, cpuMs } = JSON.parse(out) as { applied: number; ms: number; cpuMs: number };
   if (applied !== shape.changes) throw new Error(`applied ${applied} of ${shape.changes}`);
   return { rate: shape.changes / (ms / 1000), cores: cpuMs / ms };
@@ -137,4 +144,5 @@ if (process.argv[2] === "--one") {
     }
     console.log("");
   }
+  for (const repo of made) rmSync(repo, { recursive: true, force: true });
 }
