@@ -75,13 +75,13 @@ const made: string[] = [];
 
 const measure = async (shape: Shape, workers: number) => {
   const repo = prepare(shape);
+  made.push(repo);
   const child = Bun.spawn([process.execPath, import.meta.path, "--one", repo, String(workers)], {
     stdout: "pipe",
     stderr: "inherit",
   });
   const out = await new Response(child.stdout).text();
   if ((await child.exited) !== 0) throw new Error(`the run failed: ${out}`);
-  made.push(repo);
   const { applied, ms, cpuMs } = JSON.parse(out) as { applied: number; ms: number; cpuMs: number };
   if (applied !== shape.changes) throw new Error(`applied ${applied} of ${shape.changes}`);
   return { rate: shape.changes / (ms / 1000), cores: cpuMs / ms };
@@ -120,29 +120,34 @@ if (process.argv[2] === "--one") {
   console.log(
     `bench:run — ${new Date().toISOString()} — bun ${Bun.version}, ${navigator.hardwareConcurrency} cores\n`,
   );
-  const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-  for (const shape of SHAPES) {
-    console.log(`${shape.name}: ${shape.changes} changes over ${shape.files} files of ${shape.lines} lines`);
-    // The machine is shared and its speed drifts over minutes: every round runs each mode once,
-    // in a rotating order, and each mode keeps its best round.
-    const best = new Map<number, { rate: number; cores: number }>();
-    for (let round = 0; round < ROUNDS; round++) {
-      for (let k = 0; k < MODES.length; k++) {
-        const mode = MODES[(k + round) % MODES.length]!;
-        const m = await measure(shape, mode.workers);
-        if (m.rate > (best.get(mode.workers)?.rate ?? 0)) best.set(mode.workers, m);
-      }
-    }
-    const rateOf = (workers: number) => best.get(workers)!.rate;
-    for (const mode of MODES) {
-      const { rate, cores } = best.get(mode.workers)!;
+  try {
+    const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+    for (const shape of SHAPES) {
       console.log(
-        `  ${mode.label.padEnd(26)} ${rate.toFixed(0).padStart(7)} changes/s  ${(rate / rateOf(0)).toFixed(2)}x anchor` +
-          (mode.workers > 1 ? `  ${(rate / rateOf(1)).toFixed(2)}x 1 worker` : "") +
-          `  ${cores.toFixed(2)} cores busy`,
+        `${shape.name}: ${shape.changes} changes over ${shape.files} files of ${shape.lines} lines`,
       );
+      // The machine is shared and its speed drifts over minutes: every round runs each mode once,
+      // in a rotating order, and each mode keeps its best round.
+      const best = new Map<number, { rate: number; cores: number }>();
+      for (let round = 0; round < ROUNDS; round++) {
+        for (let k = 0; k < MODES.length; k++) {
+          const mode = MODES[(k + round) % MODES.length]!;
+          const m = await measure(shape, mode.workers);
+          if (m.rate > (best.get(mode.workers)?.rate ?? 0)) best.set(mode.workers, m);
+        }
+      }
+      const rateOf = (workers: number) => best.get(workers)!.rate;
+      for (const mode of MODES) {
+        const { rate, cores } = best.get(mode.workers)!;
+        console.log(
+          `  ${mode.label.padEnd(26)} ${rate.toFixed(0).padStart(7)} changes/s  ${(rate / rateOf(0)).toFixed(2)}x anchor` +
+            (mode.workers > 1 ? `  ${(rate / rateOf(1)).toFixed(2)}x 1 worker` : "") +
+            `  ${cores.toFixed(2)} cores busy`,
+        );
+      }
+      console.log("");
     }
-    console.log("");
+  } finally {
+    for (const repo of made) rmSync(repo, { recursive: true, force: true });
   }
-  for (const repo of made) rmSync(repo, { recursive: true, force: true });
 }
