@@ -19,7 +19,9 @@ export type FileChange = z.infer<typeof FileChange>;
 /** The wire contract between developers (or an operator's tools) and the queue; names are fixed. */
 export const ChangeRequest = z
   .strictObject({
-    id: Id.optional().describe("Change id; assigned when absent. A reused id is refused."),
+    id: Id.optional().describe(
+      "Change id; assigned when absent. Refused while a live change holds it; free again once that change is archived.",
+    ),
     task_id: Id.describe(
       "The task this change belongs to; an unknown task id marks an operator's ad-hoc change.",
     ),

@@ -192,6 +192,56 @@ describe("archive", () => {
     expect(f.queue.archive({ olderThanMs: 7 * DAY })).toMatchObject({ modifications: 0, batches: 0 });
   });
 
+  test("a change id that comes back after archival keeps both changes' dead letters and apply records, in an archive made before the keys grew too", async () => {
+    const clock = manualClock(Date.UTC(2026, 10, 1));
+    await using f = await queueFixture({ now: clock.now });
+    const repo = join(f.dir, "repo");
+    mkdirSync(repo);
+    writeFileSync(join(repo, "a.txt"), "0\n");
+    // An archive written by an earlier version: dead letters keyed by change id alone.
+    const file = join(f.dir, "archive", "changes-2026-11.db");
+    mkdirSync(join(f.dir, "archive"));
+    const pre = new Database(file, { create: true });
+    pre.run(
+      "CREATE TABLE dead_letters (change_id TEXT, reason_code TEXT, message TEXT, last_error TEXT, attempts INTEGER, dead_at INTEGER, PRIMARY KEY (change_id))",
+    );
+    pre.run("INSERT INTO dead_letters VALUES ('cr-again', 'E_X', 'earlier', NULL, 1, 1)");
+    pre.close();
+
+    for (const round of [1, 2]) {
+      f.queue.enqueue({
+        id: "cr-again",
+        task_id: "t",
+        changes: [makeFileChange("a.txt", `${round - 1}\n`, `${round}\n`)],
+      });
+      const l = f.queue.lease("w")!;
+      applyChange({
+        repo,
+        db: f.db,
+        secret: SECRET,
+        change: { id: l.id, payload: l.payload, signature: l.signature },
+      });
+      f.queue.fail(l.id, l.token, { code: "E_X", message: `round ${round}`, retryable: false });
+      clock.advance(8 * DAY);
+      expect(f.queue.archive({ olderThanMs: 7 * DAY }).moved).toBe(1);
+    }
+
+    const arch = new Database(file, { readonly: true });
+    expect(
+      arch.query("SELECT message FROM dead_letters WHERE change_id = 'cr-again' ORDER BY dead_at").all(),
+    ).toEqual([{ message: "earlier" }, { message: "round 1" }, { message: "round 2" }]);
+    for (const table of ["apply_journal", "pre_images", "file_modifications"]) {
+      const n = arch
+        .query<{ n: number }, []>(`SELECT count(*) AS n FROM ${table} WHERE change_id = 'cr-again'`)
+        .get()!.n;
+      expect(`${table}: ${n}`).toBe(`${table}: 2`);
+    }
+    expect(arch.query("SELECT count(*) AS n FROM change_queue WHERE id = 'cr-again'").get()).toEqual({
+      n: 2,
+    });
+    arch.close();
+  });
+
   test("a dry run counts and writes nothing, not even the archive file", async () => {
     await using f = await queueFixture();
     const [a] = f.queue.enqueue(cr(["a"]));

@@ -5,20 +5,35 @@ import { immediateTx, type LockStats } from "./busy.ts";
 import { logIdAtTime } from "./log-time.ts";
 
 /**
- * The tables a finished change has rows in, and the key that makes copying a row twice harmless.
- * The apply records' ids are plain rowids that start again once their table is empty, so their
- * key includes the change id.
+ * The tables a finished change has rows in, and the key that makes copying a row twice harmless
+ * while keeping two rows apart. A change id is unique among live changes only, so once a change
+ * has been archived its id may come back; rows keyed by change id also carry their time. The
+ * apply records' ids are plain rowids, which start again once their table is empty.
  */
 const TABLES = [
   { name: "change_queue", key: "seq" },
   { name: "change_payloads", key: "payload_id" },
   { name: "change_paths", key: "seq, path" },
   { name: "change_queue_logs", key: "id" },
-  { name: "dead_letters", key: "change_id" },
-  { name: "apply_journal", key: "change_id, id" },
-  { name: "pre_images", key: "change_id, id" },
-  { name: "file_modifications", key: "change_id, id" },
+  { name: "dead_letters", key: "change_id, dead_at" },
+  { name: "apply_journal", key: "change_id, id, created_at" },
+  { name: "pre_images", key: "change_id, id, created_at" },
+  { name: "file_modifications", key: "change_id, id, ts" },
 ] as const;
+
+type Column = { name: string; type: string; pk: number };
+
+/** An archive table made before its key grew: copied into a table with the key it has now. */
+const rekey = (db: Database, table: string, key: string, columns: Column[]) => {
+  const defs = columns.map((c) => `${c.name} ${c.type}`).join(", ");
+  const names = columns.map((c) => c.name).join(", ");
+  db.transaction(() => {
+    db.run(`CREATE TABLE arch.${table}_rekeyed (${defs}, PRIMARY KEY (${key}))`);
+    db.run(`INSERT INTO arch.${table}_rekeyed (${names}) SELECT ${names} FROM arch.${table}`);
+    db.run(`DROP TABLE arch.${table}`);
+    db.run(`ALTER TABLE arch.${table}_rekeyed RENAME TO ${table}`);
+  })();
+};
 
 // Finished changes whose last update (finish, rollback) is older than the cutoff, except one whose
 // apply is still pending (a crash that recovery has yet to repair needs its journal entry). A scan
@@ -42,11 +57,17 @@ const prepareArchive = (db: Database): Record<string, string> => {
     const live = db.query(`PRAGMA main.table_info(${t.name})`).all() as { name: string; type: string }[];
     const defs = live.map((c) => `${c.name} ${c.type}`).join(", ");
     db.run(`CREATE TABLE IF NOT EXISTS arch.${t.name} (${defs}, PRIMARY KEY (${t.key}))`);
-    const have = new Set(
-      (db.query(`PRAGMA arch.table_info(${t.name})`).all() as { name: string }[]).map((c) => c.name),
-    );
+    const archived = () => db.query(`PRAGMA arch.table_info(${t.name})`).all() as Column[];
+    const have = new Set(archived().map((c) => c.name));
     for (const c of live)
       if (!have.has(c.name)) db.run(`ALTER TABLE arch.${t.name} ADD COLUMN ${c.name} ${c.type}`);
+    const now = archived();
+    const key = now
+      .filter((c) => c.pk > 0)
+      .sort((a, b) => a.pk - b.pk)
+      .map((c) => c.name)
+      .join(", ");
+    if (key !== t.key) rekey(db, t.name, t.key, now);
     columns[t.name] = live.map((c) => c.name).join(", ");
   }
   db.run("CREATE INDEX IF NOT EXISTS arch.change_queue_id ON change_queue(id)");
