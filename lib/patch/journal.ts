@@ -1,6 +1,14 @@
 import { hostname } from "node:os";
 import { HyperionError } from "../errors.ts";
-import type { ApplySql, JournalRow, NewModification, Plan, PlanFile } from "../store/apply-sql.ts";
+import {
+  type ApplySql,
+  type JournalRow,
+  type NewModification,
+  type Plan,
+  type PlanFile,
+  readyJournal,
+  readyPreImage,
+} from "../store/apply-sql.ts";
 import { fail } from "./codes.ts";
 import {
   ioError,
@@ -83,6 +91,28 @@ const live = (r: Run, n: number) => r.ids[n] !== undefined && r.errors[n] === nu
 const begin = (b: Batch): Run => {
   const { sql, root } = b;
   const plans = b.entries.map((e) => planOf(root, e));
+  // Serialised and compressed before the write lock is taken (see readyJournal).
+  const ready = b.entries.map((e, n) => ({
+    journal: readyJournal({
+      change_id: e.changeId,
+      kind: e.kind,
+      owner: OWNER,
+      payload_sha256: e.payloadSha,
+      plan: plans[n]!,
+      result: e.result,
+    }),
+    pre: e.ops.map((o, i) =>
+      readyPreImage({
+        path: plans[n]!.files[i]!.path,
+        existed: o.pre.existed,
+        content: o.pre.bytes,
+        mode: o.pre.mode,
+        sha256: o.pre.sha,
+        post_sha256: o.post_sha256,
+        post_mode: o.mode,
+      }),
+    ),
+  }));
   const r: Run = { b, plans, ids: [], errors: b.entries.map(() => null), forget: [], checkedDirs: new Map() };
   sql.immediate(() => {
     const busy = new Map<string, JournalRow>();
@@ -103,14 +133,7 @@ const begin = (b: Batch): Run => {
       }
       let id: number;
       try {
-        id = sql.insertJournal({
-          change_id: e.changeId,
-          kind: e.kind,
-          owner: OWNER,
-          payload_sha256: e.payloadSha,
-          plan: plans[n]!,
-          result: e.result,
-        });
+        id = sql.insertJournal(ready[n]!.journal);
       } catch (err) {
         // Another process journalled this change id since we looked (the live-entry unique index).
         if (!String((err as { code?: unknown }).code ?? err).includes("CONSTRAINT")) throw err;
@@ -120,17 +143,7 @@ const begin = (b: Batch): Run => {
         return;
       }
       r.ids[n] = id;
-      e.ops.forEach((o, i) => {
-        sql.insertPreImage(e.changeId, id, {
-          path: plans[n]!.files[i]!.path,
-          existed: o.pre.existed,
-          content: o.pre.bytes,
-          mode: o.pre.mode,
-          sha256: o.pre.sha,
-          post_sha256: o.post_sha256,
-          post_mode: o.mode,
-        });
-      });
+      for (const p of ready[n]!.pre) sql.insertPreImage(e.changeId, id, p);
       for (const m of e.mods.rows) sql.insertModification(e.changeId, id, e.mods.source, m);
     });
   });

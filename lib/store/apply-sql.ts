@@ -105,6 +105,34 @@ const packContent = (content: Uint8Array | null): Packed => {
     : { content, content_codec: null };
 };
 
+/**
+ * A journal entry or a pre-image made ready for its insert (JSON, compression) before the
+ * transaction that inserts it: that work is the dearest part of the insert, and doing it inside
+ * would hold the write lock that every other writer waits for.
+ */
+export type NewJournal = {
+  change_id: string;
+  kind: "apply" | "rollback";
+  owner: string;
+  payload_sha256: string | null;
+  plan: Plan;
+  result: unknown;
+};
+export type ReadyJournal = Omit<NewJournal, "plan" | "result"> & { plan: string; result: string };
+export type ReadyPreImage = Omit<NewPreImage, "content" | "existed"> & Packed & { existed: 0 | 1 };
+
+export const readyJournal = (j: NewJournal): ReadyJournal => ({
+  ...j,
+  plan: JSON.stringify(j.plan),
+  result: JSON.stringify(j.result),
+});
+
+export const readyPreImage = (p: NewPreImage): ReadyPreImage => ({
+  ...p,
+  ...packContent(p.content),
+  existed: p.existed ? 1 : 0,
+});
+
 const unpackContent = (r: Packed): Uint8Array | null => {
   if (r.content === null || r.content_codec === null) return r.content;
   try {
@@ -181,34 +209,12 @@ const build = (db: Database) => {
     /** Runs `fn` in one BEGIN IMMEDIATE transaction. */
     immediate: <T>(fn: () => T): T => withWriteLock(() => db.transaction(fn).immediate()),
     /** Records a pending apply (or rollback) with its plan; returns the journal id. */
-    insertJournal(j: {
-      change_id: string;
-      kind: "apply" | "rollback";
-      owner: string;
-      payload_sha256: string | null;
-      plan: Plan;
-      result: unknown;
-    }): number {
-      return insertJournal.get({
-        change_id: j.change_id,
-        kind: j.kind,
-        owner: j.owner,
-        payload_sha256: j.payload_sha256,
-        plan: JSON.stringify(j.plan),
-        result: JSON.stringify(j.result),
-        now: Date.now(),
-      })!.id;
+    insertJournal(j: ReadyJournal): number {
+      return insertJournal.get({ ...j, now: Date.now() })!.id;
     },
     /** Stores what one path held before the journalled write. */
-    insertPreImage(changeId: string, journalId: number, p: NewPreImage): void {
-      insertPre.run({
-        ...p,
-        ...packContent(p.content),
-        existed: p.existed ? 1 : 0,
-        change_id: changeId,
-        journal_id: journalId,
-        now: Date.now(),
-      });
+    insertPreImage(changeId: string, journalId: number, p: ReadyPreImage): void {
+      insertPre.run({ ...p, change_id: changeId, journal_id: journalId, now: Date.now() });
     },
     /** Records one file modification with its change id (audit). */
     insertModification(changeId: string, journalId: number, source: string, m: NewModification): void {
