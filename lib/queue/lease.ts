@@ -11,7 +11,7 @@ export type LeaseOptions = {
 };
 
 /** A leased row as the lease statement returns it: its payload is read after the commit. */
-export type LeasedRow = Omit<Leased, "token" | "owner" | "needs_rebase" | "payload" | "signature"> & {
+type LeasedRow = Omit<Leased, "token" | "owner" | "needs_rebase" | "payload" | "signature"> & {
   lease_token: number;
   lease_owner: string;
   needs_rebase: number;
