@@ -115,8 +115,7 @@ const begin = (b: Batch): Run => {
   }));
   const r: Run = { b, plans, ids: [], errors: b.entries.map(() => null), forget: [], checkedDirs: new Map() };
   sql.immediate(() => {
-    const busy = new Map<string, JournalRow>();
-    for (const p of sql.pending()) for (const f of p.plan.files) busy.set(f.path, p);
+    const busy = sql.busyPaths(plans.flatMap((p) => p.files.map((f) => f.path)));
     b.entries.forEach((e, n) => {
       const hit = plans[n]!.files.find((f) => busy.has(f.path));
       if (hit) {

@@ -172,6 +172,10 @@ const build = (db: Database) => {
   );
   const setState = db.query("UPDATE apply_journal SET state = $state, updated_at = $now WHERE id = $id");
   const pending = db.query("SELECT * FROM apply_journal WHERE state = 'pending' ORDER BY id");
+  const busyPaths = db.query<{ path: string; change_id: string; kind: string }, [string]>(
+    `SELECT f.value ->> 'path' AS path, j.change_id, j.kind FROM apply_journal j, json_each(j.plan, '$.files') f
+     WHERE j.state = 'pending' AND f.value ->> 'path' IN (SELECT value FROM json_each(?))`,
+  );
   const latest = db.query(
     "SELECT * FROM apply_journal WHERE change_id = $change_id AND kind = $kind ORDER BY id DESC LIMIT 1",
   );
@@ -226,6 +230,20 @@ const build = (db: Database) => {
     },
     /** Journal entries a crash may have left half done, oldest first. */
     pending: (): JournalRow[] => pending.all().map(journal),
+    /**
+     * Which of these paths a pending entry (an apply or rollback in flight, or awaiting recovery)
+     * is changing, and whose it is: read inside the apply's intent transaction, so it is matched
+     * in SQL rather than by parsing every pending plan while the write lock is held.
+     */
+    busyPaths(paths: readonly string[]): Map<string, { change_id: string; kind: string }> {
+      try {
+        return new Map(busyPaths.all(JSON.stringify(paths)).map((r) => [r.path, r]));
+      } catch (e) {
+        // A plan that is not JSON: the strict read names the row (E_DB_CORRUPT).
+        pending.all().forEach(journal);
+        throw e;
+      }
+    },
     /** The newest journal entry of a change and kind. */
     latest(changeId: string, kind: "apply" | "rollback"): JournalRow | null {
       const row = latest.get({ change_id: changeId, kind });

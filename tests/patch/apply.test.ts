@@ -80,8 +80,22 @@ describe("applyChange", () => {
     const second = f.signed({ task_id: "t", changes: [makeFileChange("a.txt", "1\n", "3\n")] });
     const e = thrown(() => applyChange({ repo: f.repo, db: f.db, secret: f.secret, change: second }));
     expect(e.code).toBe("E_APPLY_IN_PROGRESS");
+    expect(e.message).toBe(`'a.txt' is being changed by apply of ${first.id}`);
     expect(e.retryable).toBe(true);
     expect(f.read("a.txt")).toBe("1\n");
+  });
+
+  test("a pending entry whose plan is not JSON is reported as a damaged database, and nothing is written", async () => {
+    await using f = await fixture();
+    f.write({ "a.txt": "1\n" });
+    f.db.run(
+      "INSERT INTO apply_journal (change_id, kind, state, owner, plan, created_at, updated_at) VALUES ('x', 'apply', 'pending', 'o', 'not json', 0, 0)",
+    );
+    const change = f.signed({ task_id: "t", changes: [makeFileChange("a.txt", "1\n", "2\n")] });
+    const e = thrown(() => applyChange({ repo: f.repo, db: f.db, secret: f.secret, change }));
+    expect(e.code).toBe("E_DB_CORRUPT");
+    expect(f.read("a.txt")).toBe("1\n");
+    expect(f.db.query("SELECT count(*) AS n FROM apply_journal").get()).toEqual({ n: 1 });
   });
 });
 
