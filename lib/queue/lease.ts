@@ -10,30 +10,26 @@ export type LeaseOptions = {
   pollMs?: number;
 };
 
-/** A leased row as the lease statement returns it: its payload is read after the commit. */
-type LeasedRow = Omit<Leased, "token" | "owner" | "needs_rebase" | "payload" | "signature"> & {
+type LeasedRaw = Omit<Leased, "token" | "owner" | "needs_rebase"> & {
   lease_token: number;
   lease_owner: string;
   needs_rebase: number;
   available_at: number;
-  payload_id: number;
 };
 
 /**
  * Leasing, in one BEGIN IMMEDIATE transaction: first return abandoned leases, then take the
  * best ready changes. "Ready" (kept by every transition) means queued, first in line on each of
  * its paths and none of them leased, so the pick is one read of an index head and changes
- * picked together never share a path. A batch's signed payloads are read once the transaction
- * has committed: they never change, and reading a batch of them (a few KB each) while holding
- * the write lock made every other writer wait.
+ * picked together never share a path.
  */
 export const makeLease = (ctx: QueueContext) => {
   const { sql } = ctx;
   const reclaim = makeReclaimInTx(ctx);
   let reclaimedAt = Number.NEGATIVE_INFINITY;
 
-  /** Leases up to `n` changes inside the caller's transaction; their payloads come after (withPayloads). */
-  const leaseInTx = (owner: string, n: number, leaseMs: number, pollMs: number | undefined): LeasedRow[] => {
+  /** Leases up to `n` changes inside the caller's transaction. */
+  const leaseInTx = (owner: string, n: number, leaseMs: number, pollMs: number | undefined): Leased[] => {
     const now = ctx.now();
     // Abandoned leases wait at most reclaim_interval_ms longer: the scan (and a kill(pid, 0) per
     // leased row) is not worth paying on every lease.
@@ -41,7 +37,7 @@ export const makeLease = (ctx: QueueContext) => {
       reclaimedAt = now;
       reclaim(now);
     }
-    const out: LeasedRow[] = [];
+    const out: Leased[] = [];
     const t: LeaseTelemetry = {
       lockMs: Math.round(ctx.lock.lockMs * 1000) / 1000,
       busyRetries: ctx.lock.busyRetries,
@@ -49,12 +45,12 @@ export const makeLease = (ctx: QueueContext) => {
     };
     // One change is one statement; so is a batch.
     if (n === 1) {
-      const r = sql.leaseNext(owner, now + leaseMs, now, t) as LeasedRow | null;
-      if (r) out.push(r);
+      const r = sql.leaseNext(owner, now + leaseMs, now, t) as LeasedRaw | null;
+      if (r) out.push(toLeased(r));
     } else {
-      const rows = sql.leaseMany(owner, now + leaseMs, now, n, t) as LeasedRow[];
+      const rows = sql.leaseMany(owner, now + leaseMs, now, n, t) as LeasedRaw[];
       rows.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
-      out.push(...rows);
+      for (const r of rows) out.push(toLeased(r));
     }
     // Fewer than asked: none left, or a stale flag the rule refused; the loop below repairs it.
     for (let round = 0; out.length < n && round < 8; round++) {
@@ -62,8 +58,8 @@ export const makeLease = (ctx: QueueContext) => {
       if (seqs.length === 0) break;
       let stale = 0;
       for (const seq of seqs) {
-        const r = sql.markLeased(seq, owner, now + leaseMs, now, t) as LeasedRow | null;
-        if (r) out.push(r);
+        const r = sql.markLeased(seq, owner, now + leaseMs, now, t) as LeasedRaw | null;
+        if (r) out.push(toLeased(r));
         else {
           // The flag said ready, the rule says no: repair the flag and pick again.
           sql.recompute(seq);
@@ -74,27 +70,7 @@ export const makeLease = (ctx: QueueContext) => {
     }
     return out;
   };
-  // One change: its payload is read in the same transaction (a read transaction of its own costs
-  // more than the lock time it saves). A batch: once the lease has committed.
-  const takeOne = ctx.tx(
-    (owner: string, leaseMs: number, pollMs: number | undefined): Leased | null =>
-      withPayloads(leaseInTx(owner, 1, leaseMs, pollMs))[0] ?? null,
-  );
-  const takeMany = ctx.tx(leaseInTx);
-
-  /**
-   * Leased rows with their signed payloads. A payload leaves only with its finished change
-   * (archival), so when it is read after the lease committed, one that is gone means the change
-   * was taken over, finished and archived since: it is no longer this worker's, and is left out.
-   */
-  const withPayloads = (rows: LeasedRow[]): Leased[] => {
-    if (rows.length === 0) return [];
-    const payloads = sql.payloads(rows.map((r) => r.payload_id));
-    return rows.flatMap((r) => {
-      const p = payloads.get(r.payload_id);
-      return p ? [toLeased(r, p.payload, p.signature)] : [];
-    });
-  };
+  const take = ctx.tx(leaseInTx);
 
   const heartbeatTx = ctx.tx((id: string, token: number, leaseMs: number): boolean =>
     sql.heartbeat(id, token, ctx.now() + leaseMs, ctx.now()),
@@ -102,14 +78,10 @@ export const makeLease = (ctx: QueueContext) => {
 
   return {
     leaseInTx,
-    withPayloads,
     lease: (owner: string, opts: LeaseOptions = {}): Leased | null =>
-      takeOne(owner, opts.leaseMs ?? ctx.config.lease_ms, opts.pollMs),
-    leaseBatch: (owner: string, n: number, opts: LeaseOptions = {}): Leased[] => {
-      const leaseMs = opts.leaseMs ?? ctx.config.lease_ms;
-      if (n < 2) return n < 1 ? [] : [takeOne(owner, leaseMs, opts.pollMs)].filter((l) => l !== null);
-      return withPayloads(takeMany(owner, Math.trunc(n), leaseMs, opts.pollMs));
-    },
+      take(owner, 1, opts.leaseMs ?? ctx.config.lease_ms, opts.pollMs)[0] ?? null,
+    leaseBatch: (owner: string, n: number, opts: LeaseOptions = {}): Leased[] =>
+      n < 1 ? [] : take(owner, Math.trunc(n), opts.leaseMs ?? ctx.config.lease_ms, opts.pollMs),
     heartbeat: (id: string, token: number, leaseMs?: number): boolean =>
       heartbeatTx(id, token, leaseMs ?? ctx.config.lease_ms),
   };
@@ -117,7 +89,7 @@ export const makeLease = (ctx: QueueContext) => {
 
 // Built by hand rather than parsed: this is the hot path, the columns come from our own typed
 // SQL, and the one part that came from outside (the payload) is checked by its signature.
-const toLeased = (r: LeasedRow, payload: string, signature: string): Leased => ({
+const toLeased = (r: LeasedRaw): Leased => ({
   id: r.id,
   seq: r.seq,
   task_id: r.task_id,
@@ -127,9 +99,9 @@ const toLeased = (r: LeasedRow, payload: string, signature: string): Leased => (
   max_attempts: r.max_attempts,
   leased_until: r.leased_until,
   priority: r.priority,
-  payload,
+  payload: r.payload,
   payload_sha256: r.payload_sha256,
-  signature,
+  signature: r.signature,
   risk: r.risk,
   risk_score: r.risk_score,
   needs_rebase: r.needs_rebase === 1,

@@ -94,7 +94,7 @@ export type Queue = {
 export const createQueue = (db: Database, opts: QueueOptions): Queue => {
   const ctx = createContext(db, opts);
   const reclaimInTx = makeReclaimInTx(ctx);
-  const { leaseInTx, withPayloads, ...lease } = makeLease(ctx);
+  const { leaseInTx, ...lease } = makeLease(ctx);
   const { completeInTx, ...outcome } = makeOutcome(ctx);
   return {
     enqueue: makeEnqueue(ctx),
@@ -104,7 +104,7 @@ export const createQueue = (db: Database, opts: QueueOptions): Queue => {
     completeNext: ctx.tx(
       (id: string, token: number, owner: string, data?: object, opts: LeaseOptions = {}) => {
         completeInTx(id, token, data);
-        return withPayloads(leaseInTx(owner, 1, opts.leaseMs ?? ctx.config.lease_ms, opts.pollMs))[0] ?? null;
+        return leaseInTx(owner, 1, opts.leaseMs ?? ctx.config.lease_ms, opts.pollMs)[0] ?? null;
       },
     ),
     ...makeReview(ctx),

@@ -10,7 +10,7 @@ const FIRST = FIRST_IN_LINE_V2("change_queue.seq");
 
 /**
  * Columns a lease hands the worker (everything but the bookkeeping it does not need); the payload
- * and its signature are read by payload_id once the lease has committed (see payloads).
+ * and its signature are read by payload_id after the UPDATE (see withPayload).
  */
 const LEASED_COLUMNS =
   "seq, id, task_id, priority, attempts, max_attempts, lease_token, lease_owner, leased_until, payload_id, payload_sha256, risk, risk_score, needs_rebase, enqueued_at, available_at";
@@ -38,9 +38,13 @@ const build = (db: Database) => {
   );
   const inLine = p("SELECT DISTINCT path FROM path_line WHERE path IN (SELECT value FROM json_each(?))");
   const idExists = p("SELECT 1 AS x FROM change_queue WHERE id = ?");
-  const payloadsOf = p(
-    "SELECT payload_id, payload, signature FROM change_payloads WHERE payload_id IN (SELECT value FROM json_each(?))",
-  );
+  const payloadOf = p("SELECT payload, signature FROM change_payloads WHERE payload_id = ?");
+  /** A leased row with its signed payload. */
+  const withPayload = (r: Raw): Raw => {
+    const { payload, signature } = payloadOf.get(r.payload_id as number) as Raw;
+    return { ...r, payload, signature };
+  };
+  const maybe = (r: Raw | null): Raw | null => (r ? withPayload(r) : null);
   const byId = p(`SELECT ${CHANGE_COLUMNS} FROM ${CHANGE_FROM} WHERE c.id = ?`);
   const leaseOf = p(`SELECT seq, id, status, max_attempts, ${LEASE_COLUMNS} FROM change_queue WHERE id = ?`);
   const pathsOfId = p(
@@ -209,23 +213,13 @@ const build = (db: Database) => {
       (pick.all(now, limit) as { seq: number }[]).map((r) => r.seq),
     /** Leases change `seq` if it is queued and first in line: attempts+1, a new fencing token. */
     markLeased: (seq: number, owner: string, until: number, now: number, t: LeaseTelemetry): Raw | null =>
-      markLeased.get(owner, until, now, t.lockMs, t.busyRetries, t.pollMs, seq) as Raw | null,
+      maybe(markLeased.get(owner, until, now, t.lockMs, t.busyRetries, t.pollMs, seq) as Raw | null),
     /** Picks and leases the best ready change in one statement; null when none (or a stale flag). */
     leaseNext: (owner: string, until: number, now: number, t: LeaseTelemetry): Raw | null =>
-      leaseNext.get(owner, until, now, t.lockMs, t.busyRetries, t.pollMs) as Raw | null,
+      maybe(leaseNext.get(owner, until, now, t.lockMs, t.busyRetries, t.pollMs) as Raw | null),
     /** Leases up to `limit` ready changes in one statement, in no particular order. */
     leaseMany: (owner: string, until: number, now: number, limit: number, t: LeaseTelemetry): Raw[] =>
-      leaseMany.all(owner, until, now, t.lockMs, t.busyRetries, t.pollMs, limit) as Raw[],
-    /**
-     * Signed payloads by payload_id, in one read. A payload is written once and never changed, so
-     * this needs no write lock: a lease reads its payloads after it has committed.
-     */
-    payloads: (ids: readonly number[]): Map<number, { payload: string; signature: string }> =>
-      new Map(
-        (
-          payloadsOf.all(JSON.stringify(ids)) as { payload_id: number; payload: string; signature: string }[]
-        ).map((r) => [r.payload_id, r]),
-      ),
+      (leaseMany.all(owner, until, now, t.lockMs, t.busyRetries, t.pollMs, limit) as Raw[]).map(withPayload),
     /** Marks the changes whose [id, token] still hold their lease applied; returns their rows. */
     completeMany: (items: [string, number][], now: number): Raw[] =>
       completeMany.all(now, JSON.stringify(items)) as Raw[],
