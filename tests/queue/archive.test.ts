@@ -3,10 +3,25 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { applyChange, makeFileChange } from "../../lib/patch/index.ts";
+import type { Leased } from "../../lib/queue/index.ts";
 import { runtimeSql } from "../../lib/store/runtime-sql.ts";
 import { cr, manualClock, queueFixture, SECRET } from "./_fixture.ts";
 
 const DAY = 86_400_000;
+
+/** A working tree beside the queue's database holding a.txt, and a way to apply a leased change to it. */
+const treeWith = (f: Awaited<ReturnType<typeof queueFixture>>, content: string) => {
+  const repo = join(f.dir, "repo");
+  mkdirSync(repo);
+  writeFileSync(join(repo, "a.txt"), content);
+  return (l: Leased) =>
+    applyChange({
+      repo,
+      db: f.db,
+      secret: SECRET,
+      change: { id: l.id, payload: l.payload, signature: l.signature },
+    });
+};
 
 describe("archive", () => {
   test("moves finished changes older than the TTL, with paths, logs and dead letters, in batches", async () => {
@@ -116,17 +131,10 @@ describe("archive", () => {
   test("a change's apply records move with it; a finished change whose apply is still pending stays", async () => {
     const clock = manualClock(Date.UTC(2026, 10, 1));
     await using f = await queueFixture({ now: clock.now });
-    const repo = join(f.dir, "repo");
-    mkdirSync(repo);
-    writeFileSync(join(repo, "a.txt"), "1\n");
+    const apply = treeWith(f, "1\n");
     f.queue.enqueue({ task_id: "t", changes: [makeFileChange("a.txt", "1\n", "2\n")] });
     const a = f.queue.lease("w")!;
-    applyChange({
-      repo,
-      db: f.db,
-      secret: SECRET,
-      change: { id: a.id, payload: a.payload, signature: a.signature },
-    });
+    apply(a);
     f.queue.complete(a.id, a.token);
     // Finished in the queue, but its apply awaits recovery after a crash.
     f.queue.enqueue(cr(["b"]));
@@ -195,9 +203,7 @@ describe("archive", () => {
   test("a change id that comes back after archival keeps both changes' dead letters and apply records, in an archive made before the keys grew too", async () => {
     const clock = manualClock(Date.UTC(2026, 10, 1));
     await using f = await queueFixture({ now: clock.now });
-    const repo = join(f.dir, "repo");
-    mkdirSync(repo);
-    writeFileSync(join(repo, "a.txt"), "0\n");
+    const apply = treeWith(f, "0\n");
     // An archive written by an earlier version: dead letters keyed by change id alone.
     const file = join(f.dir, "archive", "changes-2026-11.db");
     mkdirSync(join(f.dir, "archive"));
@@ -215,12 +221,7 @@ describe("archive", () => {
         changes: [makeFileChange("a.txt", `${round - 1}\n`, `${round}\n`)],
       });
       const l = f.queue.lease("w")!;
-      applyChange({
-        repo,
-        db: f.db,
-        secret: SECRET,
-        change: { id: l.id, payload: l.payload, signature: l.signature },
-      });
+      apply(l);
       f.queue.fail(l.id, l.token, { code: "E_X", message: `round ${round}`, retryable: false });
       clock.advance(8 * DAY);
       expect(f.queue.archive({ olderThanMs: 7 * DAY }).moved).toBe(1);
