@@ -117,13 +117,6 @@ export const doctorSql = (db: Database) => ({
         `SELECT count(*) AS n, min(available_at) AS oldest FROM change_queue WHERE status = 'queued' AND available_at < ?`,
       )
       .get(before) ?? { n: 0, oldest: null },
-  /** Finished changes the TTL would archive now. */
-  dueForArchive: (cutoff: number): number =>
-    db
-      .query<{ n: number }, [number]>(
-        `SELECT count(*) AS n FROM change_queue WHERE ${DONE} AND finished_at < ?`,
-      )
-      .get(cutoff)?.n ?? 0,
 });
 
 /** The doctor's repairs: each safe to repeat, none touches a row's meaning. */

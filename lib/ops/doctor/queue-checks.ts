@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { ownerGone } from "../../queue/index.ts";
 import type { Config } from "../../schema/index.ts";
 import { doctorSql } from "../../store/doctor-sql.ts";
+import { countArchivable } from "../../store/queue/archive.ts";
 import { age } from "../time.ts";
 import { type Check, LIMITS, ok, problem } from "./types.ts";
 
@@ -55,7 +56,8 @@ export const checkArchive = (db: Database, dir: string, config: Config, now: num
   const ttl = config.queue.archive_after_ms;
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".db")) : [];
   const bytes = files.reduce((n, f) => n + statSync(join(dir, f)).size, 0);
-  const due = doctorSql(db).dueForArchive(now - ttl);
+  // What `hyperion prune` would move now, counted as archival counts it.
+  const { changes: due, modifications: edits } = countArchivable(db, now - ttl);
   const details = {
     dir,
     files: files.length,
@@ -63,19 +65,25 @@ export const checkArchive = (db: Database, dir: string, config: Config, now: num
     archive_after_ms: ttl,
     archive_batch: config.queue.archive_batch,
     due,
+    external_edits_due: edits,
   };
   const where = files.length
     ? `${files.length} archive ${files.length === 1 ? "file" : "files"} (${(bytes / 1024).toFixed(0)} KiB)`
     : "no archive yet";
-  if (due > 0)
+  if (due + edits > 0) {
+    const what = [
+      ...(due > 0 ? [`${due} finished ${due === 1 ? "change" : "changes"}`] : []),
+      ...(edits > 0 ? [`${edits} external ${edits === 1 ? "edit" : "edits"}`] : []),
+    ].join(" and ");
     return problem(
       "warn",
       "archive",
-      `${where}; ${due} finished ${due === 1 ? "change is" : "changes are"} older than the TTL (${age(ttl)})`,
+      `${where}; ${what} older than the TTL (${age(ttl)})`,
       "run `hyperion prune` (or `hyperion archive --older-than 7d`)",
       false,
       details,
     );
+  }
   return ok(
     "archive",
     `${where}; TTL ${age(ttl)}, batch ${config.queue.archive_batch}; nothing due`,
