@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { applyChange, makeFileChange } from "../../lib/patch/index.ts";
 import type { Leased } from "../../lib/queue/index.ts";
+import { OLD_EXTERNAL_IDS } from "../../lib/store/queue/archive.ts";
 import { runtimeSql } from "../../lib/store/runtime-sql.ts";
 import { cr, manualClock, queueFixture, SECRET } from "./_fixture.ts";
 
@@ -198,6 +199,15 @@ describe("archive", () => {
     expect(external(arch)).toEqual([0, 1, 2, 3, 4].map((i) => `src/old${i}.ts`));
     arch.close();
     expect(f.queue.archive({ olderThanMs: 7 * DAY })).toMatchObject({ modifications: 0, batches: 0 });
+  });
+
+  test("a batch finds old external edits through the time index, not by scanning every edit of no change", async () => {
+    await using f = await queueFixture();
+    const plan = f.db
+      .query<{ detail: string }, [number, number]>(`EXPLAIN QUERY PLAN ${OLD_EXTERNAL_IDS}`)
+      .all(0, 1)
+      .map((r) => r.detail);
+    expect(plan).toEqual(["SEARCH main.file_modifications USING INDEX file_modifications_ts (ts<?)"]);
   });
 
   test("a change id that comes back after archival keeps both changes' dead letters and apply records, in an archive made before the keys grew too", async () => {
