@@ -1,5 +1,5 @@
 import { Database } from "bun:sqlite";
-import { DONE, HELD } from "./ddl/queue.ts";
+import { HELD } from "./ddl/queue.ts";
 import { migrations } from "./migrations.ts";
 
 /*

@@ -66,13 +66,13 @@ const prepareArchive = (db: Database): Record<string, string> => {
     const have = new Set(archived().map((c) => c.name));
     for (const c of live)
       if (!have.has(c.name)) db.run(`ALTER TABLE arch.${t.name} ADD COLUMN ${c.name} ${c.type}`);
-    const now = archived();
-    const key = now
+    const columnsNow = archived();
+    const key = columnsNow
       .filter((c) => c.pk > 0)
       .sort((a, b) => a.pk - b.pk)
       .map((c) => c.name)
       .join(", ");
-    if (key !== t.key) rekey(db, t.name, t.key, now);
+    if (key !== t.key) rekey(db, t.name, t.key, columnsNow);
     columns[t.name] = live.map((c) => c.name).join(", ");
   }
   db.run("CREATE INDEX IF NOT EXISTS arch.change_queue_id ON change_queue(id)");
