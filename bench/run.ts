@@ -3,7 +3,8 @@
  * atomically, complete) with 1, 2 and 3 worker threads, beside the same loop on one thread in
  * process (the anchor), for small and for 200-line patches. Enqueueing is not timed; each run is
  * a fresh process (see measure). Each line also says how many cores the run kept busy (CPU time
- * of all its threads, user and system, over wall time).
+ * of all its threads, user and system, over wall time) and what share of it the database's
+ * write lock was held (the run summary's write_lock).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -82,9 +83,14 @@ const measure = async (shape: Shape, workers: number) => {
   });
   const out = await new Response(child.stdout).text();
   if ((await child.exited) !== 0) throw new Error(`the run failed: ${out}`);
-  const { applied, ms, cpuMs } = JSON.parse(out) as { applied: number; ms: number; cpuMs: number };
+  const { applied, ms, cpuMs, lockMs } = JSON.parse(out) as {
+    applied: number;
+    ms: number;
+    cpuMs: number;
+    lockMs: number;
+  };
   if (applied !== shape.changes) throw new Error(`applied ${applied} of ${shape.changes}`);
-  return { rate: shape.changes / (ms / 1000), cores: cpuMs / ms };
+  return { rate: shape.changes / (ms / 1000), cores: cpuMs / ms, lock: lockMs / ms };
 };
 
 /** The child: drains the prepared queue with `workers` (0: on this thread) and reports. */
@@ -110,6 +116,7 @@ const runOne = async (repo: string, workers: number) => {
       applied: summary.applied,
       ms: performance.now() - t0,
       cpuMs: (cpu.user + cpu.system) / 1000,
+      lockMs: summary.write_lock?.held_ms ?? 0,
     }),
   );
 };
@@ -128,7 +135,7 @@ if (process.argv[2] === "--one") {
       );
       // The machine is shared and its speed drifts over minutes: every round runs each mode once,
       // in a rotating order, and each mode keeps its best round.
-      const best = new Map<number, { rate: number; cores: number }>();
+      const best = new Map<number, Awaited<ReturnType<typeof measure>>>();
       for (let round = 0; round < ROUNDS; round++) {
         for (let k = 0; k < MODES.length; k++) {
           const mode = MODES[(k + round) % MODES.length]!;
@@ -138,13 +145,20 @@ if (process.argv[2] === "--one") {
       }
       const rateOf = (workers: number) => best.get(workers)!.rate;
       for (const mode of MODES) {
-        const { rate, cores } = best.get(mode.workers)!;
+        const { rate, cores, lock } = best.get(mode.workers)!;
         console.log(
           `  ${mode.label.padEnd(26)} ${rate.toFixed(0).padStart(7)} changes/s  ${(rate / rateOf(0)).toFixed(2)}x anchor` +
             (mode.workers > 1 ? `  ${(rate / rateOf(1)).toFixed(2)}x 1 worker` : "") +
-            `  ${cores.toFixed(2)} cores busy`,
+            `  ${cores.toFixed(2)} cores busy  write lock busy ${(100 * lock).toFixed(0)}%`,
         );
       }
+      // SQLite takes one writer at a time: with the lock busy a share s of one worker's run, n
+      // workers can reach at most 1 / (s + (1 - s) / n) of its rate, even with a core each and
+      // nothing else shared (Amdahl's law).
+      const s = best.get(1)!.lock;
+      console.log(
+        `  ceiling for 2 workers set by the write lock alone: ${(1 / (s + (1 - s) / 2)).toFixed(2)}x 1 worker`,
+      );
       console.log("");
     }
   } finally {

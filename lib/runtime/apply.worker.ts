@@ -1,7 +1,7 @@
 /// <reference lib="webworker" />
 // A pool thread: its own connection, leasing and applying until told to stop.
 import { HyperionError } from "../errors.ts";
-import { joinWriteLock } from "../store/write-lock.ts";
+import { joinWriteLock, writeLockStats } from "../store/write-lock.ts";
 import { createApplier } from "./applier.ts";
 import { drain } from "./drain.ts";
 import { type FromWorker, ToWorker } from "./outcome.ts";
@@ -33,6 +33,6 @@ self.onmessage = async (event: MessageEvent) => {
     post({ type: "error", worker: msg.worker, code: err.code, message: err.message });
   } finally {
     applier?.close();
-    post({ type: "stopped", worker: msg.worker });
+    post({ type: "stopped", worker: msg.worker, write_lock: writeLockStats() });
   }
 };

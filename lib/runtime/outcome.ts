@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { WriteLockStats } from "../store/write-lock.ts";
 
 /** What became of one leased change. */
 export const Outcome = z.object({
@@ -30,7 +31,7 @@ export type ToWorker = z.infer<typeof ToWorker>;
 
 export const FromWorker = z.discriminatedUnion("type", [
   z.object({ type: z.literal("outcomes"), outcomes: z.array(Outcome) }),
-  z.object({ type: z.literal("stopped"), worker: z.string() }),
+  z.object({ type: z.literal("stopped"), worker: z.string(), write_lock: WriteLockStats }),
   z.object({ type: z.literal("error"), worker: z.string(), code: z.string(), message: z.string() }),
 ]);
 export type FromWorker = z.infer<typeof FromWorker>;

@@ -1,6 +1,6 @@
 import { HyperionError } from "../errors.ts";
 import { log } from "../log.ts";
-import { createWriteLock } from "../store/write-lock.ts";
+import { createWriteLock, type WriteLockStats, writeLockStats } from "../store/write-lock.ts";
 import { createApplier } from "./applier.ts";
 import { drain } from "./drain.ts";
 import { FromWorker, type Outcome, type ToWorker } from "./outcome.ts";
@@ -24,7 +24,15 @@ export type Pool = {
   kill(): void;
   /** Resolves when every worker has stopped; rejects on a worker's internal error. */
   done: Promise<void>;
+  /** The workers' use of the write lock, summed over those that have stopped. */
+  writeLock(): WriteLockStats;
 };
+
+const addStats = (a: WriteLockStats, b: WriteLockStats): WriteLockStats => ({
+  holds: a.holds + b.holds,
+  held_ms: a.held_ms + b.held_ms,
+  wait_ms: a.wait_ms + b.wait_ms,
+});
 
 // In the compiled binary every module sits under the embedded root (the build's `root: "."`),
 // and import.meta.url names the executable, not this file; from source, the file is beside us.
@@ -41,6 +49,7 @@ export const startPool = (opts: PoolOptions): Pool => {
   const threads: Worker[] = [];
   const writeLock = createWriteLock();
   let running = opts.workers;
+  let lockUse: WriteLockStats = { holds: 0, held_ms: 0, wait_ms: 0 };
   let failure: HyperionError | null = null;
   let resolve!: () => void;
   let reject!: (e: unknown) => void;
@@ -66,6 +75,7 @@ export const startPool = (opts: PoolOptions): Pool => {
         log.error(failure.message);
       } else if (msg.type === "stopped" && alive) {
         alive = false;
+        lockUse = addStats(lockUse, msg.write_lock);
         worker.terminate();
         stopped();
       }
@@ -101,6 +111,7 @@ export const startPool = (opts: PoolOptions): Pool => {
       resolve();
     },
     done,
+    writeLock: () => lockUse,
   };
 };
 
@@ -112,6 +123,7 @@ const reportAll = (opts: PoolOptions, batch: Outcome[]): void => {
 /** The same loop on the calling thread. */
 const inProcess = (opts: PoolOptions): Pool => {
   let stopping = false;
+  const before = writeLockStats(); // this thread's earlier transactions are not the loop's
   const applier = createApplier({
     repo: opts.repo,
     db: opts.db,
@@ -139,5 +151,6 @@ const inProcess = (opts: PoolOptions): Pool => {
       stopping = true;
     },
     done: loop(),
+    writeLock: () => writeLockStats(before),
   };
 };

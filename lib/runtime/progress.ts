@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { WriteLockStats } from "../store/write-lock.ts";
 
 export const Tally = z.object({
   applied: z.number(),
@@ -21,6 +22,8 @@ export const ProgressRecord = z.object({
   throughput_per_s: z.number(),
   delta: Tally,
   exit_code: z.number().optional(),
+  /** Summary only: the workers' use of the database's write lock (one writer at a time). */
+  write_lock: WriteLockStats.optional(),
 });
 export type ProgressRecord = z.infer<typeof ProgressRecord>;
 
@@ -45,6 +48,9 @@ export const textLine = (r: ProgressRecord): string =>
     ...(r.held ? [`held ${r.held}`] : []),
     `${r.throughput_per_s.toFixed(1)}/s`,
     `${r.workers} worker${r.workers === 1 ? "" : "s"}`,
+    ...(r.write_lock && r.elapsed_ms > 0
+      ? [`write lock busy ${Math.round((100 * r.write_lock.held_ms) / r.elapsed_ms)}%`]
+      : []),
   ].join(" · ");
 
 /**
@@ -85,8 +91,13 @@ export const createProgress = (opts: {
       else process.stderr.write(tty ? `\r\x1b[2K${textLine(r)}` : `${textLine(r)}\n`);
     },
     /** The final summary; returns it for the caller's exit code. */
-    finish(tally: Tally, exitCode: number): ProgressRecord {
-      const r = { ...record("summary", tally), exit_code: exitCode };
+    finish(tally: Tally, exitCode: number, lock: WriteLockStats): ProgressRecord {
+      const ms = (v: number) => Math.round(v * 10) / 10;
+      const r: ProgressRecord = {
+        ...record("summary", tally),
+        exit_code: exitCode,
+        write_lock: { holds: lock.holds, held_ms: ms(lock.held_ms), wait_ms: ms(lock.wait_ms) },
+      };
       if (opts.format === "json") process.stdout.write(`${JSON.stringify(r)}\n`);
       else process.stderr.write(`${tty ? "\r\x1b[2K" : ""}done: ${textLine(r)}\n`);
       return r;

@@ -122,7 +122,7 @@ export const startRun = (opts: RunOptions): Runner => {
       pool.kill();
     },
     done: done.then(() => {
-      const summary = progress.finish(tally, tally.dead > 0 || tally.held > 0 ? 3 : 0);
+      const summary = progress.finish(tally, tally.dead > 0 || tally.held > 0 ? 3 : 0, pool.writeLock());
       repo[Symbol.dispose]();
       return summary;
     }),

@@ -2,6 +2,7 @@ import { Database } from "bun:sqlite";
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { BATCH } from "../../lib/runtime/drain.ts";
 import { hyperion, ROOT, tmpdir } from "../_helpers.ts";
 import { edited, editsPerFile, fileName, stackedChanges, writeTree } from "./_changes.ts";
 
@@ -99,6 +100,11 @@ describe("hyperion run", () => {
     });
     expectTree(dir.path, 200, 20, 500);
     expect(statusCounts(join(dir.path, ".hyperion/hyperion.db"))).toEqual({ applied: 500 });
+    // Every applied batch took the write lock at least four times (lease, intent, done, complete),
+    // and the threads' holds, one at a time, fit in the run.
+    expect(summary.write_lock.holds).toBeGreaterThanOrEqual(4 * Math.ceil(500 / BATCH));
+    expect(summary.write_lock.held_ms).toBeGreaterThan(0);
+    expect(summary.write_lock.held_ms).toBeLessThanOrEqual(summary.elapsed_ms);
     // The watcher saw every write, and knew each one for Hyperion's own.
     const db = new Database(join(dir.path, ".hyperion/hyperion.db"), { readonly: true });
     const sources = db
