@@ -152,12 +152,15 @@ if (process.argv[2] === "--one") {
             `  ${cores.toFixed(2)} cores busy  write lock busy ${(100 * lock).toFixed(0)}%`,
         );
       }
-      // SQLite takes one writer at a time: with the lock busy a share s of one worker's run, n
-      // workers can reach at most 1 / (s + (1 - s) / n) of its rate, even with a core each and
-      // nothing else shared (Amdahl's law).
-      const s = best.get(1)!.lock;
+      // What 2 workers could reach at most, from the 1-worker run: the machine has `cores` cores
+      // and one worker already keeps `c` of them busy (its thread and the file-system threads),
+      // so at most cores / c; SQLite takes one writer at a time and one worker held the lock a
+      // share s of its run, so at most 1 / s. Contention comes on top of both.
+      const one = best.get(1)!;
+      const cores = navigator.hardwareConcurrency;
       console.log(
-        `  ceiling for 2 workers set by the write lock alone: ${(1 / (s + (1 - s) / 2)).toFixed(2)}x 1 worker`,
+        `  ceiling for 2 workers: ${Math.min(2, cores / one.cores).toFixed(2)}x 1 worker by cores (${cores} / ${one.cores.toFixed(2)}), ` +
+          `${Math.min(2, 1 / one.lock).toFixed(2)}x by the write lock (1 / ${one.lock.toFixed(2)})`,
       );
       console.log("");
     }
