@@ -6,7 +6,7 @@ import { type ApplySql, applySql, type NewModification, type Prior } from "../st
 import { fail } from "./codes.ts";
 import { type FileState, readResolved } from "./files.ts";
 import { sha256Hex } from "./hash.ts";
-import { type Entry, executeAll, executeAllAsync, type Op } from "./journal.ts";
+import { type Batch, type Entry, executeAll, executeAllAsync, type Op } from "./journal.ts";
 import type { ParsedPatch } from "./parse.ts";
 import { pathKey, printable, realRoot, resolveInRepo } from "./paths.ts";
 import { rebase } from "./rebase.ts";
@@ -54,7 +54,14 @@ export type ApplyResult = z.infer<typeof ApplyResult>;
 export type ChangeRow = { id: string; payload: string; signature: string };
 
 /** applyChange's context with many queue rows, in queue order. */
-export type ApplyManyContext = Omit<ApplyContext, "change"> & { changes: readonly ChangeRow[] };
+export type ApplyManyContext = Omit<ApplyContext, "change"> & {
+  changes: readonly ChangeRow[];
+  /**
+   * Runs inside the transaction that records a group of changes as applied, with those changes:
+   * a caller's own bookkeeping (the queue's completion) commits with them, one transaction fewer.
+   */
+  inCommit?: (applied: { id: string; result: ApplyResult }[]) => void;
+};
 
 /** One change's outcome in a batch: its result, or the error that left it unapplied. */
 export type ApplyOutcome =
@@ -210,11 +217,10 @@ const asError = (e: unknown): HyperionError => {
  * waits until that one is written.
  */
 type Planned = { at: number; id: string; entry: Entry; result: ApplyResult };
-type Exec = { root: string; sql: ApplySql; step: (s: string) => void; entries: Entry[] };
 /** What the batching asks of its driver: run a batch (and report back), or first finish all in flight. */
 type Order =
   | { barrier: true }
-  | { barrier: false; exec: Exec; done: (errors: (HyperionError | null)[]) => void };
+  | { barrier: false; exec: Batch; done: (errors: (HyperionError | null)[]) => void };
 
 /**
  * The batching shared by the sync and async drivers: checks each change and groups changes on
@@ -257,7 +263,13 @@ function* batches(
     if (planned.length === 0) return;
     yield {
       barrier: false,
-      exec: { root, sql, step, entries: planned.map((p) => p.entry) },
+      exec: {
+        root,
+        sql,
+        step,
+        entries: planned.map((p) => p.entry),
+        inCommit: ctx.inCommit && ((done) => ctx.inCommit!(done.map((n) => planned[n]!))),
+      },
       done: (errors) => {
         planned.forEach((p, n) => {
           const error = errors[n];

@@ -52,7 +52,14 @@ export type Entry = {
   dropDirs?: string[];
 };
 
-export type Batch = { root: string; sql: ApplySql; entries: Entry[]; step: (name: string) => void };
+export type Batch = {
+  root: string;
+  sql: ApplySql;
+  entries: Entry[];
+  step: (name: string) => void;
+  /** Runs inside the transaction that marks entries done, with the indexes of those it marks. */
+  inCommit?: (done: number[]) => void;
+};
 
 const dirOf = (r: Resolved) => (r.missing.length === 0 ? r.dir : [r.dir, ...r.missing].join("/"));
 const abs = (r: Resolved) => `${dirOf(r)}/${r.name}`;
@@ -199,11 +206,14 @@ const finish = (r: Run): (HyperionError | null)[] => {
     if (live(r, n) && e.dropDirs) removeEmptyDirs(e.dropDirs);
   });
   b.sql.immediate(() => {
+    const done: number[] = [];
     b.entries.forEach((e, n) => {
       if (!live(r, n)) return;
       b.sql.setState(r.ids[n]!, "applied");
       e.onDone?.();
+      done.push(n);
     });
+    if (done.length > 0) b.inCommit?.(done);
   });
   b.step("committed");
   return r.errors;

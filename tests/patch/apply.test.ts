@@ -196,6 +196,54 @@ test("the pipelined async driver waits for a group in flight before planning a c
   for (const [path, v] of version) expect(f.read(path)).toBe(`${v}\n`);
 });
 
+test("a caller's bookkeeping commits in the transaction that records its group applied", async () => {
+  await using f = await fixture();
+  f.write({ "a.txt": "a\n", "b.txt": "b\n", "c.txt": "c\n" });
+  const changes = [
+    f.signed({ task_id: "t", changes: [makeFileChange("a.txt", "a\n", "A\n")] }),
+    f.signed({ task_id: "t", changes: [makeFileChange("b.txt", "not b\n", null)] }),
+    f.signed({ task_id: "t", changes: [makeFileChange("c.txt", "c\n", "C\n")] }),
+  ];
+  const seen: { ids: string[]; inTransaction: boolean; states: string[] }[] = [];
+  const out = await applyChangesAsync({
+    repo: f.repo,
+    db: f.db,
+    secret: f.secret,
+    changes,
+    inCommit: (applied) => {
+      seen.push({
+        ids: applied.map((a) => a.id),
+        inTransaction: f.db.inTransaction,
+        states: rows(f.db).journal.map((j) => j.state),
+      });
+    },
+  });
+  expect(out.map((o) => (o.ok ? "ok" : o.error.code))).toEqual(["ok", "E_CONFLICT", "ok"]);
+  // Only the changes applied, inside the transaction, which has already marked them done.
+  expect(seen).toEqual([
+    { ids: [changes[0]!.id, changes[2]!.id], inTransaction: true, states: ["applied", "applied"] },
+  ]);
+
+  // When the caller's part fails, so does the commit: the entries stay pending for recovery.
+  f.write({ "d.txt": "d\n" });
+  const d = f.signed({ task_id: "t", changes: [makeFileChange("d.txt", "d\n", "D\n")] });
+  const err = await applyChangesAsync({
+    repo: f.repo,
+    db: f.db,
+    secret: f.secret,
+    changes: [d],
+    inCommit: () => {
+      throw new Error("the queue refused");
+    },
+  }).catch((e: Error) => e);
+  expect(String(err)).toContain("the queue refused");
+  expect(
+    rows(f.db)
+      .journal.map((j) => [j.change_id, j.state])
+      .at(-1),
+  ).toEqual([d.id, "pending"]);
+});
+
 describe("failures half way through", () => {
   const setup = async () => {
     const f = await fixture();
