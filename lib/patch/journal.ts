@@ -222,8 +222,9 @@ const finish = (r: Run): (HyperionError | null)[] => {
 /**
  * Makes each entry's file operations atomic across crashes: intents and pre-images are committed
  * first, then temp files are written beside their targets, then renamed over them, then the
- * entries are marked done. A crash anywhere is settled by `settle` on the next start. Entries of
- * one batch (disjoint paths) share the two transactions; each succeeds or fails on its own.
+ * entries are marked done (with the caller's `inCommit`, in the same transaction). A crash
+ * anywhere is settled by `settle` on the next start. Entries of one batch (disjoint paths) share
+ * the two transactions; each succeeds or fails on its own.
  * Returns, per entry, null when it was applied or the error that stopped it (nothing written).
  */
 export const executeAll = (b: Batch): (HyperionError | null)[] => {
