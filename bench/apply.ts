@@ -10,11 +10,11 @@ import { join } from "node:path";
 import {
   applyChange,
   applyChanges,
-  applyChangesAsync,
   makeFileChange,
   signPayload,
   validateChangeRequest,
 } from "../lib/patch/index.ts";
+import { BATCH } from "../lib/runtime/drain.ts";
 import { defaultConfig } from "../lib/schema/index.ts";
 import { openDatabase } from "../lib/store/index.ts";
 
@@ -66,17 +66,19 @@ const contenders: Contender[] = [
     },
   },
   {
-    name: "Hyperion `applyChangesAsync` (one call, 1,000 changes, pipelined)",
-    run: async (dir, db) => {
-      const out = await applyChangesAsync({ repo: dir, db, secret, changes: rows, limits });
-      if (out.some((o) => !o.ok)) throw new Error("applyChangesAsync failed");
-    },
-  },
-  {
     name: "Hyperion `applyChanges` (one call, 1,000 changes)",
     run: (dir, db) => {
       const out = applyChanges({ repo: dir, db, secret, changes: rows, limits });
       if (out.some((o) => !o.ok)) throw new Error("applyChanges failed");
+    },
+  },
+  {
+    name: "Hyperion `applyChanges` (32 calls of 32 changes, as a worker's leased batches)",
+    run: (dir, db) => {
+      for (let i = 0; i < rows.length; i += BATCH) {
+        const out = applyChanges({ repo: dir, db, secret, changes: rows.slice(i, i + BATCH), limits });
+        if (out.some((o) => !o.ok)) throw new Error("applyChanges failed");
+      }
     },
   },
   {

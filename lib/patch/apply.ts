@@ -6,13 +6,14 @@ import { type ApplySql, applySql, type NewModification, type Prior } from "../st
 import { fail } from "./codes.ts";
 import { type FileState, readResolved } from "./files.ts";
 import { sha256Hex } from "./hash.ts";
-import { type Batch, type Entry, executeAll, executeAllAsync, type Op } from "./journal.ts";
+import { type Batch, type Entry, executeAll, type Op, OWNER } from "./journal.ts";
 import type { ParsedPatch } from "./parse.ts";
 import { pathKey, printable, realRoot, resolveInRepo } from "./paths.ts";
 import { rebase } from "./rebase.ts";
 import { resultOnBase } from "./result.ts";
 import { type Limits, shapeRequest } from "./shape.ts";
 import { verifyPayload } from "./sign.ts";
+import { Spares } from "./spares.ts";
 import { decodeText } from "./text.ts";
 
 /** What applyChange needs: the tree, the store, the signing key and one queue row. */
@@ -210,43 +211,23 @@ const asError = (e: unknown): HyperionError => {
   throw e;
 };
 
-/**
- * Applies many signed changes in queue order, each atomically and on its own (one failing leaves
- * the others applied). Changes on disjoint paths share the journal's two transactions, as one
- * `git apply` call shares one process; a change touching a path of an earlier one in the batch
- * waits until that one is written.
- */
 type Planned = { at: number; id: string; entry: Entry; result: ApplyResult };
-/** What the batching asks of its driver: run a batch (and report back), or first finish all in flight. */
-type Order =
-  | { barrier: true }
-  | { barrier: false; exec: Batch; done: (errors: (HyperionError | null)[]) => void };
+/** A planned group for the journal, and where its outcomes go. */
+type Group = { exec: Batch; done: (errors: (HyperionError | null)[]) => void };
 
 /**
- * The batching shared by the sync and async drivers: checks each change and groups changes on
- * disjoint paths (at most `maxBatch`); each group is planned (files read, contents computed) and
- * handed to the driver. A driver may run a group while the next is planned, so before planning a
- * group that touches a path of a group possibly still in flight, a barrier is yielded.
+ * Checks each change and groups changes on disjoint paths (at most `maxBatch`); each group is
+ * planned (files read, contents computed) when it is complete and handed over to be written.
+ * The next group is planned only after that, so it reads what the group before it wrote.
  */
-function* batches(
-  ctx: ApplyManyContext,
-  out: ApplyOutcome[],
-  maxBatch: number,
-): Generator<Order, void, void> {
+function* groups(ctx: ApplyManyContext, out: ApplyOutcome[], maxBatch: number): Generator<Group, void, void> {
   const step = ctx.onStep ?? (() => {});
   const limits = ctx.limits ?? defaultConfig().limits;
   const sql = applySql(ctx.db);
   const root = realRoot(ctx.repo);
   let batch: { c: Checked; at: number }[] = [];
   let held = new Set<string>();
-  let inFlight = new Set<string>();
-  let barrier = false;
-  function* flush(): Generator<Order, void, void> {
-    if (barrier) {
-      yield { barrier: true };
-      inFlight = new Set();
-      barrier = false;
-    }
+  function* flush(): Generator<Group, void, void> {
     const planned: Planned[] = [];
     const cache = new Map<string, string>();
     for (const { c, at } of batch) {
@@ -257,12 +238,10 @@ function* batches(
       }
     }
     batch = [];
-    for (const p of held) inFlight.add(p);
     held = new Set();
     step("planned");
     if (planned.length === 0) return;
     yield {
-      barrier: false,
       exec: {
         root,
         sql,
@@ -300,8 +279,6 @@ function* batches(
       .flatMap((fc) => (fc.new_path ? [fc.path, fc.new_path] : [fc.path]))
       .map(pathKey);
     if (paths.some((p) => held.has(p))) yield* flush();
-    // It must read what an earlier group writes: that group has to be finished first.
-    if (paths.some((p) => inFlight.has(p) || held.has(p))) barrier = true;
     batch.push({ c, at });
     for (const p of paths) held.add(p);
     if (batch.length >= maxBatch) yield* flush();
@@ -311,40 +288,21 @@ function* batches(
 
 /**
  * Applies many signed changes in queue order, each atomically and on its own (one failing leaves
- * the others applied). Changes on disjoint paths share the journal's two transactions, as one
- * `git apply` call shares one process; a change touching a path of an earlier one in the batch
- * waits until that one is written.
+ * the others applied). Changes on disjoint paths are grouped (at most `batch` to a group) and a
+ * group shares the journal's two transactions, as one `git apply` call shares one process; a
+ * change touching a path of an earlier one in its group starts the next group. The inodes of
+ * replaced files are reused for later temps across the whole call (see Spares).
  */
-export const applyChanges = (ctx: ApplyManyContext): ApplyOutcome[] => {
+export const applyChanges = (ctx: ApplyManyContext & { batch?: number }): ApplyOutcome[] => {
   const out: ApplyOutcome[] = new Array(ctx.changes.length);
-  for (const order of batches(ctx, out, Number.POSITIVE_INFINITY)) {
-    if (!order.barrier) order.done(executeAll(order.exec));
-  }
-  return out;
-};
-
-/**
- * applyChanges for a worker that drains many changes at a time: groups of at most `batch`
- * changes (default 64), each group's temp writes and renames in flight together (at most
- * `concurrency` at once), and the next group checked and planned while the previous one's files
- * are written, so CPU work and disk latency overlap. Same guarantees per change.
- */
-export const applyChangesAsync = async (
-  ctx: ApplyManyContext & { concurrency?: number; batch?: number },
-): Promise<ApplyOutcome[]> => {
-  const out: ApplyOutcome[] = new Array(ctx.changes.length);
-  let running: Promise<void>[] = [];
-  for (const order of batches(ctx, out, ctx.batch ?? 64)) {
-    if (order.barrier) {
-      await Promise.all(running);
-      running = [];
-      continue;
+  const spares = new Spares(realRoot(ctx.repo), OWNER);
+  try {
+    for (const group of groups(ctx, out, ctx.batch ?? Number.POSITIVE_INFINITY)) {
+      group.done(executeAll({ ...group.exec, spares }));
     }
-    // Two groups in flight at most: one writing, one being planned.
-    if (running.length >= 2) await running.shift();
-    running.push(executeAllAsync(order.exec, ctx.concurrency).then(order.done));
+  } finally {
+    spares.drop();
   }
-  await Promise.all(running);
   return out;
 };
 

@@ -12,7 +12,6 @@ import {
   unlinkSync,
   writeSync,
 } from "node:fs";
-import { rename as fsRename, unlink as fsUnlink, writeFile as fsWriteFile, open } from "node:fs/promises";
 import { fail } from "./codes.ts";
 import { sha256Hex } from "./hash.ts";
 import { printable, type Resolved, resolveInRepo } from "./paths.ts";
@@ -101,23 +100,6 @@ export const writeNew = (abs: string, bytes: Uint8Array, mode: number): void => 
   }
 };
 
-/**
- * writeNew without blocking, so many can be in flight at once: one call (open, write, close) when
- * the umask leaves `mode` as it is, which is the common case.
- */
-export const writeNewAsync = async (abs: string, bytes: Uint8Array, mode: number): Promise<void> => {
-  const flag = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-  if ((mode & UMASK) === 0) return fsWriteFile(abs, bytes, { flag, mode });
-  const h = await open(abs, flag, mode);
-  try {
-    let off = 0;
-    while (off < bytes.length) off += (await h.write(bytes, off, bytes.length - off)).bytesWritten;
-    await h.chmod(mode); // the umask narrowed the mode given to open
-  } finally {
-    await h.close();
-  }
-};
-
 /** Creates the missing directories below `dir`, returning the absolute paths made. */
 export const makeDirs = (dir: string, missing: readonly string[]): string[] => {
   const made: string[] = [];
@@ -146,17 +128,6 @@ export const removeEmptyDirs = (dirs: readonly string[]): void => {
 };
 
 export const rename = (from: string, to: string): void => renameSync(from, to);
-
-export const renameAsync = (from: string, to: string): Promise<void> => fsRename(from, to);
-
-/** Unlinks a file without blocking; absent is fine. */
-export const unlinkQuietAsync = async (abs: string): Promise<void> => {
-  try {
-    await fsUnlink(abs);
-  } catch (e) {
-    if (errno(e) !== "ENOENT") throw e;
-  }
-};
 
 /** Unlinks a file; absent is fine. */
 export const unlinkQuiet = (abs: string): void => {

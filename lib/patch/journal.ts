@@ -16,14 +16,12 @@ import {
   readAt,
   removeEmptyDirs,
   rename,
-  renameAsync,
   tmpName,
   unlinkQuiet,
-  unlinkQuietAsync,
   writeNew,
-  writeNewAsync,
 } from "./files.ts";
 import { type Resolved, resolveInRepo, sameDir } from "./paths.ts";
+import { Spares } from "./spares.ts";
 
 /** This process, as written into journal rows: host, pid and start time (pids are reused). */
 export const OWNER = `${hostname()}:${process.pid}:${Math.round(performance.timeOrigin)}`;
@@ -59,6 +57,8 @@ export type Batch = {
   step: (name: string) => void;
   /** Runs inside the transaction that marks entries done, with the indexes of those it marks. */
   inCommit?: (done: number[]) => void;
+  /** Spare inodes shared with the caller's other batches; by default the batch's own. */
+  spares?: Spares;
 };
 
 const dirOf = (r: Resolved) => (r.missing.length === 0 ? r.dir : [r.dir, ...r.missing].join("/"));
@@ -181,16 +181,6 @@ const tempsFailed = (r: Run, n: number, madeDirs: string[], err: unknown) => {
     err instanceof HyperionError ? err : ioError("write a temp file for", e.ops[0]?.res.rel ?? "", err);
 };
 
-/** Phase 2 done: drop the entries that failed, before any rename. */
-const tempsDone = (r: Run) => {
-  if (r.forget.length > 0) {
-    r.b.sql.immediate(() => {
-      for (const row of r.forget) r.b.sql.forget(row);
-    });
-  }
-  r.b.step("temps");
-};
-
 /** A rename failed mid-entry: the intent is on record, so undo exactly as recovery would. */
 const renameFailed = (r: Run, n: number, err: unknown) => {
   const e = r.b.entries[n]!;
@@ -206,6 +196,7 @@ const finish = (r: Run): (HyperionError | null)[] => {
     if (live(r, n) && e.dropDirs) removeEmptyDirs(e.dropDirs);
   });
   b.sql.immediate(() => {
+    for (const row of r.forget) b.sql.forget(row);
     const done: number[] = [];
     b.entries.forEach((e, n) => {
       if (!live(r, n)) return;
@@ -219,100 +210,54 @@ const finish = (r: Run): (HyperionError | null)[] => {
   return r.errors;
 };
 
+/** Writes one entry's temps (into spares where there are some), then renames them over their targets. */
+const writeEntry = (r: Run, n: number, spares: Spares): void => {
+  const e = r.b.entries[n]!;
+  const files = r.plans[n]!.files;
+  const madeDirs: string[] = [];
+  try {
+    e.ops.forEach((o, i) => {
+      if (o.op !== "write") return;
+      madeDirs.push(...makeDirs(o.res.dir, o.res.missing));
+      const tmp = `${dirOf(o.res)}/${files[i]!.tmp}`;
+      if (!spares.writeTemp(tmp, o.content!, o.mode!)) writeNew(tmp, o.content!, o.mode!);
+      r.b.step(`temp:${o.res.rel}`);
+    });
+    checkDirs(r, e);
+  } catch (err) {
+    tempsFailed(r, n, madeDirs, err);
+    return;
+  }
+  r.b.step("temps");
+  try {
+    e.ops.forEach((o, i) => {
+      if (o.op === "write") {
+        if (o.pre.existed) spares.keepReplaced(abs(o.res));
+        rename(`${dirOf(o.res)}/${files[i]!.tmp}`, abs(o.res));
+      } else spares.keepDeleted(abs(o.res));
+      r.b.step(`rename:${o.res.rel}`);
+    });
+  } catch (err) {
+    renameFailed(r, n, err);
+  }
+};
+
 /**
  * Makes each entry's file operations atomic across crashes: intents and pre-images are committed
- * first, then temp files are written beside their targets, then renamed over them, then the
- * entries are marked done (with the caller's `inCommit`, in the same transaction). A crash
- * anywhere is settled by `settle` on the next start. Entries of one batch (disjoint paths) share
- * the two transactions; each succeeds or fails on its own.
+ * first; then, entry by entry, temp files are written beside their targets and renamed over them
+ * once all of that entry's temps are complete; then the entries are marked done (with the
+ * caller's `inCommit`, in the same transaction). A crash anywhere is settled by `settle` on the
+ * next start. Entries of one batch (disjoint paths) share the two transactions and the spare
+ * inodes; each succeeds or fails on its own.
  * Returns, per entry, null when it was applied or the error that stopped it (nothing written).
  */
 export const executeAll = (b: Batch): (HyperionError | null)[] => {
   const r = begin(b);
-  b.entries.forEach((e, n) => {
-    if (!live(r, n)) return;
-    const files = r.plans[n]!.files;
-    const madeDirs: string[] = [];
-    try {
-      e.ops.forEach((o, i) => {
-        if (o.op !== "write") return;
-        madeDirs.push(...makeDirs(o.res.dir, o.res.missing));
-        writeNew(`${dirOf(o.res)}/${files[i]!.tmp}`, o.content!, o.mode!);
-        b.step(`temp:${o.res.rel}`);
-      });
-      checkDirs(r, e);
-    } catch (err) {
-      tempsFailed(r, n, madeDirs, err);
-    }
+  const spares = b.spares ?? new Spares(b.root, OWNER);
+  b.entries.forEach((_, n) => {
+    if (live(r, n)) writeEntry(r, n, spares);
   });
-  tempsDone(r);
-  b.entries.forEach((e, n) => {
-    if (!live(r, n)) return;
-    const files = r.plans[n]!.files;
-    try {
-      e.ops.forEach((o, i) => {
-        if (o.op === "write") rename(`${dirOf(o.res)}/${files[i]!.tmp}`, abs(o.res));
-        else unlinkQuiet(abs(o.res));
-        b.step(`rename:${o.res.rel}`);
-      });
-    } catch (err) {
-      renameFailed(r, n, err);
-    }
-  });
-  return finish(r);
-};
-
-/** Runs `fn` over the items with at most `limit` at once. */
-const pool = async <T>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<void>) => {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-};
-
-/**
- * executeAll with the file phases run concurrently (temp writes, then renames), so a disk's
- * latency overlaps across entries. The invariant is the same: every temp of the batch is complete
- * before the first rename.
- */
-export const executeAllAsync = async (b: Batch, concurrency = 32): Promise<(HyperionError | null)[]> => {
-  const r = begin(b);
-  await pool(b.entries, concurrency, async (e, n) => {
-    if (!live(r, n)) return;
-    const files = r.plans[n]!.files;
-    const madeDirs: string[] = [];
-    try {
-      for (let i = 0; i < e.ops.length; i++) {
-        const o = e.ops[i]!;
-        if (o.op !== "write") continue;
-        madeDirs.push(...makeDirs(o.res.dir, o.res.missing));
-        await writeNewAsync(`${dirOf(o.res)}/${files[i]!.tmp}`, o.content!, o.mode!);
-        b.step(`temp:${o.res.rel}`);
-      }
-      checkDirs(r, e);
-    } catch (err) {
-      tempsFailed(r, n, madeDirs, err);
-    }
-  });
-  tempsDone(r);
-  await pool(b.entries, concurrency, async (e, n) => {
-    if (!live(r, n)) return;
-    const files = r.plans[n]!.files;
-    try {
-      for (let i = 0; i < e.ops.length; i++) {
-        const o = e.ops[i]!;
-        if (o.op === "write") await renameAsync(`${dirOf(o.res)}/${files[i]!.tmp}`, abs(o.res));
-        else await unlinkQuietAsync(abs(o.res));
-        b.step(`rename:${o.res.rel}`);
-      }
-    } catch (err) {
-      renameFailed(r, n, err);
-    }
-  });
+  if (!b.spares) spares.drop();
   return finish(r);
 };
 

@@ -4,6 +4,7 @@ import { defaultConfig } from "../schema/index.ts";
 import { applySql } from "../store/apply-sql.ts";
 import { OWNER, settle } from "./journal.ts";
 import { realRoot } from "./paths.ts";
+import { dropStaleSpares } from "./spares.ts";
 import type { Limits } from "./shape.ts";
 
 /** The tree and the store to repair. */
@@ -45,13 +46,15 @@ const alive = (owner: string): boolean => {
 
 /**
  * Repairs applies a crash left half done, at start: each pending journal entry of a dead process
- * is rolled forward when its temp files are complete, else back to its pre-images.
+ * is rolled forward when its temp files are complete, else back to its pre-images. The spare
+ * inodes a dead process kept (see Spares) are removed.
  */
 export const recoverApplies = (ctx: RecoverContext): Recovered => {
   const root = realRoot(ctx.repo);
   const sql = applySql(ctx.db);
   const limits = ctx.limits ?? defaultConfig().limits;
   const out: Recovered = { rolledForward: [], rolledBack: [], stuck: [], skipped: [] };
+  dropStaleSpares(root, (owner) => !ctx.force && alive(owner));
   for (const row of sql.pending()) {
     if (!ctx.force && alive(row.owner)) {
       out.skipped.push(row.change_id);

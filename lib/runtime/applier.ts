@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { HyperionError } from "../errors.ts";
 import { approvedPlan, commitPaths, runValidation } from "../governance/index.ts";
-import { applyChange, applyChangesAsync, rollbackChange } from "../patch/index.ts";
+import { applyChange, applyChanges, rollbackChange } from "../patch/index.ts";
 import { createQueue, type Leased } from "../queue/index.ts";
 import { ChangeRequest } from "../schema/index.ts";
 import { openRepo } from "../store/index.ts";
@@ -153,7 +153,7 @@ export const createApplier = (opts: ApplierOptions) => {
    * applied in one journal round trip. Each group's completion commits in the transaction that
    * records it applied, so the write lock is taken three times per group instead of per change.
    */
-  const processBatch = async (batch: Leased[]): Promise<Outcome[]> => {
+  const processBatch = (batch: Leased[]): Outcome[] => {
     const started = performance.now();
     const leased = new Map(batch.map((l) => [l.id, l]));
     const ended = new Map<string, Outcome["status"]>();
@@ -169,8 +169,7 @@ export const createApplier = (opts: ApplierOptions) => {
       const lostSet = new Set(lost);
       for (const a of applied) ended.set(a.id, lostSet.has(a.id) ? "lost" : "applied");
     };
-    // Pipelined: the next group is checked and planned while the previous group's files are written.
-    const results = await applyChangesAsync({
+    const results = applyChanges({
       repo: repo.loc.repo,
       db: repo.db,
       secret,

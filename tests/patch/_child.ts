@@ -1,7 +1,7 @@
 // Child process for the crash tests: applies, rolls back or recovers against a real repository and
 // database, and SIGKILLs itself right after the step named in argv (no clean-up of any kind runs).
 import { readFileSync } from "node:fs";
-import { applyChange, applyChangesAsync, recoverApplies, rollbackChange } from "../../lib/patch/index.ts";
+import { applyChange, applyChanges, recoverApplies, rollbackChange } from "../../lib/patch/index.ts";
 import { openDatabase } from "../../lib/store/index.ts";
 
 const [mode, repo, dbPath, secretHex, payloadFile, killAt] = process.argv.slice(2) as [
@@ -28,27 +28,9 @@ const onStep = (step: string) => {
 if (mode === "apply") {
   const change = JSON.parse(readFileSync(payloadFile, "utf8"));
   applyChange({ repo, db, secret: Buffer.from(secretHex, "hex"), change, onStep });
-} else if (mode === "apply-async") {
-  const change = JSON.parse(readFileSync(payloadFile, "utf8"));
-  const [out] = await applyChangesAsync({
-    repo,
-    db,
-    secret: Buffer.from(secretHex, "hex"),
-    changes: [change],
-    onStep,
-  });
-  if (!out?.ok) throw out?.error;
 } else if (mode === "apply-many") {
   const changes = JSON.parse(readFileSync(payloadFile, "utf8"));
-  await applyChangesAsync({
-    repo,
-    db,
-    secret: Buffer.from(secretHex, "hex"),
-    changes,
-    onStep,
-    batch: 2,
-    concurrency: 2,
-  });
+  applyChanges({ repo, db, secret: Buffer.from(secretHex, "hex"), changes, onStep, batch: 2 });
 } else if (mode === "rollback") {
   rollbackChange({ repo, db, changeId: payloadFile, onStep });
 } else {

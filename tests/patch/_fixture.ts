@@ -18,11 +18,14 @@ import { tmpdir } from "../_helpers.ts";
 
 export const limits = defaultConfig().limits;
 
-/** A repository in a temp dir with a real Hyperion database beside it (outside the tree). */
+/**
+ * A repository in a temp dir with a real Hyperion database beside it (outside the tree), and its
+ * `.hyperion/` directory, as every repository Hyperion works in has.
+ */
 export const fixture = async () => {
   const dir = await tmpdir("hyperion-patch-");
   const repo = join(dir.path, "repo");
-  mkdirSync(repo);
+  mkdirSync(join(repo, ".hyperion"), { recursive: true });
   const dbPath = join(dir.path, "hyperion.db");
   const db = openDatabase(dbPath, { create: true });
   const secret = randomBytes(32);
@@ -59,7 +62,8 @@ export type Fixture = Awaited<ReturnType<typeof fixture>>;
 
 /**
  * Every entry under a directory: type, mode and content (or link target), for exact comparison.
- * The database's -shm file is skipped: readers update its read marks; it holds no data.
+ * The database's -shm file is skipped: readers update its read marks; it holds no data. So is an
+ * empty `.hyperion/spares/`, made by the first apply that keeps an inode (a spare left in it shows).
  */
 export const snapshotTree = (root: string): Record<string, string> => {
   const out: Record<string, string> = {};
@@ -67,6 +71,7 @@ export const snapshotTree = (root: string): Record<string, string> => {
     for (const name of readdirSync(join(root, rel)).sort()) {
       if (name.endsWith("-shm")) continue;
       const p = rel ? `${rel}/${name}` : name;
+      if (name === "spares" && rel.endsWith(".hyperion") && readdirSync(join(root, p)).length === 0) continue;
       const st = lstatSync(join(root, p));
       const mode = (Number(st.mode) & 0o7777).toString(8);
       if (st.isSymbolicLink()) out[p] = `link ${readlinkSync(join(root, p))}`;

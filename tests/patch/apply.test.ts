@@ -1,10 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, renameSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, renameSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   applyChange,
   applyChanges,
-  applyChangesAsync,
   makeFileChange,
   rollbackChange,
   signPayload,
@@ -124,36 +123,9 @@ describe("applyChanges", () => {
     expect(out.every((o) => o.ok && !o.result.rebased)).toBe(true);
     expect(f.read("a.txt")).toBe("3\n");
   });
-
-  test("the overlapped (async) driver gives the same outcomes and tree", async () => {
-    await using f = await fixture();
-    f.write({ "a.txt": "a\n", "b.txt": "b\n", "s.txt": "1\n" });
-    const changes = [
-      f.signed({ task_id: "t", changes: [makeFileChange("a.txt", "a\n", "A\n")] }),
-      f.signed({ task_id: "t", changes: [makeFileChange("b.txt", "not b\n", null)] }),
-      f.signed({ task_id: "t", changes: [makeFileChange("s.txt", "1\n", "2\n")] }),
-      f.signed({ task_id: "t", changes: [makeFileChange("s.txt", "2\n", "3\n")] }),
-      f.signed({ task_id: "t", changes: [makeFileChange("new/c.txt", null, "c\n")] }),
-    ];
-    const out = await applyChangesAsync({
-      repo: f.repo,
-      db: f.db,
-      secret: f.secret,
-      changes,
-      concurrency: 2,
-    });
-    expect(out.map((o) => (o.ok ? "ok" : o.error.code))).toEqual(["ok", "E_CONFLICT", "ok", "ok", "ok"]);
-    expect([f.read("a.txt"), f.read("b.txt"), f.read("s.txt"), f.read("new/c.txt")]).toEqual([
-      "A\n",
-      "b\n",
-      "3\n",
-      "c\n",
-    ]);
-    expect(rows(f.db).journal.map((j) => j.state)).toEqual(["applied", "applied", "applied", "applied"]);
-  });
 });
 
-test("the async driver keeps each file's mode, whether or not the umask would narrow it", async () => {
+test("each file keeps its mode, though its temp is written into the inode of a file replaced before", async () => {
   await using f = await fixture();
   // Under the usual umask (022) 0644 and 0755 are written in one call; 0664 and 0666 need a chmod.
   const modes: Record<string, number> = { "a.txt": 0o644, "b.sh": 0o755, "c.txt": 0o664, "d.txt": 0o666 };
@@ -161,15 +133,23 @@ test("the async driver keeps each file's mode, whether or not the umask would na
   const changes = Object.keys(modes).map((p) =>
     f.signed({ task_id: "t", changes: [makeFileChange(p, "1\n", "2\n")] }),
   );
-  const out = await applyChangesAsync({ repo: f.repo, db: f.db, secret: f.secret, changes });
+  const inodes = Object.keys(modes).map((p) => statSync(join(f.repo, p)).ino);
+  const out = applyChanges({ repo: f.repo, db: f.db, secret: f.secret, changes });
   expect(out.every((o) => o.ok)).toBe(true);
+  // The first file's temp is a new inode; each later one reuses the inode of the file before it.
+  expect(
+    Object.keys(modes)
+      .map((p) => statSync(join(f.repo, p)).ino)
+      .slice(1),
+  ).toEqual(inodes.slice(0, -1));
+  expect(readdirSync(join(f.repo, ".hyperion/spares"))).toEqual([]);
   for (const [p, m] of Object.entries(modes)) {
     expect(f.read(p)).toBe("2\n");
     expect(statSync(join(f.repo, p)).mode & 0o777).toBe(m);
   }
 });
 
-test("the pipelined async driver waits for a group in flight before planning a change on its paths", async () => {
+test("in groups, a change on a path of an earlier group reads what that group wrote", async () => {
   await using f = await fixture();
   const files: Record<string, string> = {};
   for (let i = 0; i < 8; i++) files[`f${i}.txt`] = "0\n";
@@ -182,14 +162,7 @@ test("the pipelined async driver waits for a group in flight before planning a c
     version.set(path, v + 1);
     return f.signed({ task_id: "t", changes: [makeFileChange(path, `${v}\n`, `${v + 1}\n`)] });
   });
-  const out = await applyChangesAsync({
-    repo: f.repo,
-    db: f.db,
-    secret: f.secret,
-    changes,
-    batch: 2,
-    concurrency: 4,
-  });
+  const out = applyChanges({ repo: f.repo, db: f.db, secret: f.secret, changes, batch: 2 });
   expect(out.map((o) => (o.ok ? (o.result.rebased ? "rebased" : "ok") : o.error.code))).toEqual(
     changes.map(() => "ok"),
   );
@@ -205,7 +178,7 @@ test("a caller's bookkeeping commits in the transaction that records its group a
     f.signed({ task_id: "t", changes: [makeFileChange("c.txt", "c\n", "C\n")] }),
   ];
   const seen: { ids: string[]; inTransaction: boolean; states: string[] }[] = [];
-  const out = await applyChangesAsync({
+  const out = applyChanges({
     repo: f.repo,
     db: f.db,
     secret: f.secret,
@@ -227,16 +200,17 @@ test("a caller's bookkeeping commits in the transaction that records its group a
   // When the caller's part fails, so does the commit: the entries stay pending for recovery.
   f.write({ "d.txt": "d\n" });
   const d = f.signed({ task_id: "t", changes: [makeFileChange("d.txt", "d\n", "D\n")] });
-  const err = await applyChangesAsync({
-    repo: f.repo,
-    db: f.db,
-    secret: f.secret,
-    changes: [d],
-    inCommit: () => {
-      throw new Error("the queue refused");
-    },
-  }).catch((e: Error) => e);
-  expect(String(err)).toContain("the queue refused");
+  expect(() =>
+    applyChanges({
+      repo: f.repo,
+      db: f.db,
+      secret: f.secret,
+      changes: [d],
+      inCommit: () => {
+        throw new Error("the queue refused");
+      },
+    }),
+  ).toThrow("the queue refused");
   expect(
     rows(f.db)
       .journal.map((j) => [j.change_id, j.state])

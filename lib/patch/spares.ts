@@ -1,0 +1,120 @@
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fstatSync,
+  ftruncateSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  writeSync,
+} from "node:fs";
+import { threadId } from "node:worker_threads";
+import { unlinkQuiet } from "./files.ts";
+
+const EUID = process.geteuid?.() ?? -1;
+
+/** Where spares live: inside the repository's own directory, on the tree's file system. */
+const sparesDir = (root: string) => `${root}/.hyperion/spares`;
+
+/**
+ * The inodes of files an apply replaces or deletes, kept to be written again as later temp files.
+ * Renaming a temp over a file frees the old inode and creating the temp allocates one: on ext4
+ * these are most of an apply's cost, and with `discard` every freed file waits for the device.
+ * So a replaced file is hard-linked into `.hyperion/spares/` before the rename (which then frees
+ * nothing) and a deleted file is moved there; a later temp is written into one and renamed into
+ * place, appearing complete. Spares are outside the tree and named for their process and thread,
+ * so recovery removes those of a process that died (`dropStaleSpares`).
+ */
+export class Spares {
+  private readonly free: string[] = [];
+  private readonly dir: string;
+  private readonly prefix: string;
+  private made = false;
+  private count = 0;
+
+  constructor(root: string, owner: string) {
+    this.dir = sparesDir(root);
+    this.prefix = `${owner}:${threadId}:`;
+  }
+
+  /** Keeps the file at `target` as a rename replaces it. */
+  keepReplaced(target: string): void {
+    const keep = this.name();
+    try {
+      linkSync(target, keep);
+    } catch {
+      return; // no hard links here (or the file is gone): the rename frees it, as it would anyway
+    }
+    this.free.push(keep);
+  }
+
+  /** Deletes `target`, keeping its inode. */
+  keepDeleted(target: string): void {
+    const keep = this.name();
+    try {
+      renameSync(target, keep);
+    } catch {
+      unlinkQuiet(target); // another file system, say: delete it as it is
+      return;
+    }
+    this.free.push(keep);
+  }
+
+  /**
+   * Writes `bytes` with `mode` into a spare and renames it to `tmp`; false when no spare is fit to
+   * reuse. Only a regular file with one link, owned by this user, is rewritten: a file linked
+   * elsewhere must not change, and a temp file's owner is ours.
+   */
+  writeTemp(tmp: string, bytes: Uint8Array, mode: number): boolean {
+    for (let spare = this.free.pop(); spare; spare = this.free.pop()) {
+      try {
+        const fd = openSync(spare, constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+        try {
+          const st = fstatSync(fd);
+          if (!st.isFile() || st.nlink !== 1 || st.uid !== EUID) throw new Error("not reusable");
+          fchmodSync(fd, mode);
+          let off = 0;
+          while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off, off);
+          ftruncateSync(fd, bytes.length);
+        } finally {
+          closeSync(fd);
+        }
+        renameSync(spare, tmp);
+        return true;
+      } catch {
+        unlinkQuiet(spare);
+      }
+    }
+    return false;
+  }
+
+  /** Removes every spare left. */
+  drop(): void {
+    for (const spare of this.free.splice(0)) unlinkQuiet(spare);
+  }
+
+  private name(): string {
+    if (!this.made) {
+      mkdirSync(this.dir, { recursive: true });
+      this.made = true;
+    }
+    return `${this.dir}/${this.prefix}${this.count++}`;
+  }
+}
+
+/** Removes the spares that processes for which `alive` says no left behind (they crashed). */
+export const dropStaleSpares = (root: string, alive: (owner: string) => boolean): void => {
+  let names: string[];
+  try {
+    names = readdirSync(sparesDir(root));
+  } catch {
+    return; // none yet
+  }
+  for (const name of names) {
+    const owner = name.split(":").slice(0, -2).join(":");
+    if (!alive(owner)) unlinkQuiet(`${sparesDir(root)}/${name}`);
+  }
+};

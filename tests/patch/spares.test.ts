@@ -1,0 +1,91 @@
+import { describe, expect, test } from "bun:test";
+import {
+  chownSync,
+  linkSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { applyChanges, makeFileChange, recoverApplies } from "../../lib/patch/index.ts";
+import { OWNER } from "../../lib/patch/journal.ts";
+import { Spares } from "../../lib/patch/spares.ts";
+import { fixture } from "./_fixture.ts";
+
+const modifyAll = (f: Awaited<ReturnType<typeof fixture>>, paths: string[]) =>
+  applyChanges({
+    repo: f.repo,
+    db: f.db,
+    secret: f.secret,
+    changes: paths.map((p) =>
+      f.signed({ task_id: "t", changes: [makeFileChange(p, `${p}\n`, `new ${p}\n`)] }),
+    ),
+  });
+
+const ino = (f: { repo: string }, p: string) => statSync(join(f.repo, p)).ino;
+
+describe("spare inodes", () => {
+  test("a replaced file's inode becomes a later file's, across directories, and none is left", async () => {
+    await using f = await fixture();
+    f.write({ "a.txt": "a.txt\n", "d/b.txt": "d/b.txt\n", "e/c.txt": "e/c.txt\n" });
+    const before = ["a.txt", "d/b.txt"].map((p) => ino(f, p));
+    expect(modifyAll(f, ["a.txt", "d/b.txt", "e/c.txt"]).every((o) => o.ok)).toBe(true);
+    expect([ino(f, "d/b.txt"), ino(f, "e/c.txt")]).toEqual(before);
+    expect(["a.txt", "d/b.txt", "e/c.txt"].map((p) => f.read(p))).toEqual([
+      "new a.txt\n",
+      "new d/b.txt\n",
+      "new e/c.txt\n",
+    ]);
+    expect(readdirSync(join(f.repo, ".hyperion/spares"))).toEqual([]);
+  });
+
+  test("a file with another hard link is never rewritten: the other name keeps its content", async () => {
+    await using f = await fixture();
+    f.write({ "a.txt": "a.txt\n", "b.txt": "b.txt\n" });
+    linkSync(join(f.repo, "a.txt"), join(f.root, "outside.txt"));
+    expect(modifyAll(f, ["a.txt", "b.txt"]).every((o) => o.ok)).toBe(true);
+    expect(readFileSync(join(f.root, "outside.txt"), "utf8")).toBe("a.txt\n");
+    expect(f.read("b.txt")).toBe("new b.txt\n");
+    expect(ino(f, "b.txt")).not.toBe(statSync(join(f.root, "outside.txt")).ino);
+  });
+
+  test.if(process.geteuid?.() === 0)(
+    "a file owned by another user is not reused: new files are ours",
+    async () => {
+      await using f = await fixture();
+      f.write({ "a.txt": "a.txt\n", "b.txt": "b.txt\n" });
+      chownSync(join(f.repo, "a.txt"), 12345, 12345);
+        expect(modifyAll(f, ["a.txt", "b.txt"]).every((o) => o.ok)).toBe(true);
+        // Reused, b.txt would be owned by 12345 (an inode number can come back once freed, so not that).
+    expect(statSync(join(f.repo, "b.txt")).uid).toBe(0);
+    expect(f.read("b.txt")).toBe("new b.txt\n");
+    },
+  );
+
+  test("a symbolic link kept as a spare is removed, never written through", async () => {
+    await using f = await fixture();
+    writeFileSync(join(f.root, "target.txt"), "precious\n");
+    symlinkSync(join(f.root, "target.txt"), join(f.repo, "link"));
+    const spares = new Spares(f.repo, "test:1:1");
+    spares.keepDeleted(join(f.repo, "link"));
+    expect(readdirSync(join(f.repo, ".hyperion/spares"))).toHaveLength(1);
+    expect(spares.writeTemp(join(f.repo, "tmp"), new TextEncoder().encode("pwned\n"), 0o644)).toBe(false);
+    expect(readFileSync(join(f.root, "target.txt"), "utf8")).toBe("precious\n");
+    expect(readdirSync(join(f.repo, ".hyperion/spares"))).toEqual([]);
+  });
+
+  test("recovery removes the spares of a process that is gone and leaves a live one's", async () => {
+    await using f = await fixture();
+    f.write({ "a.txt": "a\n", "b.txt": "b\n" });
+    // pid 2^22 + 1 is above Linux's pid_max: no process has it.
+    const dead = new Spares(f.repo, `${hostname()}:4194305:1`);
+    const live = new Spares(f.repo, OWNER);
+    dead.keepDeleted(join(f.repo, "a.txt"));
+    live.keepDeleted(join(f.repo, "b.txt"));
+    recoverApplies({ repo: f.repo, db: f.db });
+    expect(readdirSync(join(f.repo, ".hyperion/spares"))).toEqual([`${OWNER}:0:0`]);
+  });
+});
