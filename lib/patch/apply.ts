@@ -291,11 +291,14 @@ function* groups(ctx: ApplyManyContext, out: ApplyOutcome[], maxBatch: number): 
  * the others applied). Changes on disjoint paths are grouped (at most `batch` to a group) and a
  * group shares the journal's two transactions, as one `git apply` call shares one process; a
  * change touching a path of an earlier one in its group starts the next group. The inodes of
- * replaced files are reused for later temps across the whole call (see Spares).
+ * replaced files are reused for later temps across the whole call (see Spares), unless
+ * `limits.reuse_inodes` is off.
  */
 export const applyChanges = (ctx: ApplyManyContext & { batch?: number }): ApplyOutcome[] => {
   const out: ApplyOutcome[] = new Array(ctx.changes.length);
-  const spares = new Spares(realRoot(ctx.repo), OWNER);
+  // One change has nothing to reuse: its temps are all written before its first rename.
+  const reuse = ctx.changes.length > 1 && (ctx.limits ?? defaultConfig().limits).reuse_inodes;
+  const spares = reuse ? new Spares(realRoot(ctx.repo), OWNER) : Spares.none;
   try {
     for (const group of groups(ctx, out, ctx.batch ?? Number.POSITIVE_INFINITY)) {
       group.done(executeAll({ ...group.exec, spares }));

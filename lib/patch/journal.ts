@@ -21,7 +21,7 @@ import {
   writeNew,
 } from "./files.ts";
 import { type Resolved, resolveInRepo, sameDir } from "./paths.ts";
-import { Spares } from "./spares.ts";
+import { type SparePool, Spares } from "./spares.ts";
 
 /** This process, as written into journal rows: host, pid and start time (pids are reused). */
 export const OWNER = `${hostname()}:${process.pid}:${Math.round(performance.timeOrigin)}`;
@@ -57,8 +57,8 @@ export type Batch = {
   step: (name: string) => void;
   /** Runs inside the transaction that marks entries done, with the indexes of those it marks. */
   inCommit?: (done: number[]) => void;
-  /** Spare inodes shared with the caller's other batches; by default the batch's own. */
-  spares?: Spares;
+  /** Spare inodes shared with the caller's other batches; by default none are kept. */
+  spares?: SparePool;
 };
 
 const dirOf = (r: Resolved) => (r.missing.length === 0 ? r.dir : [r.dir, ...r.missing].join("/"));
@@ -211,7 +211,7 @@ const finish = (r: Run): (HyperionError | null)[] => {
 };
 
 /** Writes one entry's temps (into spares where there are some), then renames them over their targets. */
-const writeEntry = (r: Run, n: number, spares: Spares): void => {
+const writeEntry = (r: Run, n: number, spares: SparePool): void => {
   const e = r.b.entries[n]!;
   const files = r.plans[n]!.files;
   const madeDirs: string[] = [];
@@ -247,17 +247,16 @@ const writeEntry = (r: Run, n: number, spares: Spares): void => {
  * first; then, entry by entry, temp files are written beside their targets and renamed over them
  * once all of that entry's temps are complete; then the entries are marked done (with the
  * caller's `inCommit`, in the same transaction). A crash anywhere is settled by `settle` on the
- * next start. Entries of one batch (disjoint paths) share the two transactions and the spare
- * inodes; each succeeds or fails on its own.
+ * next start. Entries of one batch (disjoint paths) share the two transactions and the caller's
+ * spare inodes, if any; each succeeds or fails on its own.
  * Returns, per entry, null when it was applied or the error that stopped it (nothing written).
  */
 export const executeAll = (b: Batch): (HyperionError | null)[] => {
   const r = begin(b);
-  const spares = b.spares ?? new Spares(b.root, OWNER);
+  const spares = b.spares ?? Spares.none;
   b.entries.forEach((_, n) => {
     if (live(r, n)) writeEntry(r, n, spares);
   });
-  if (!b.spares) spares.drop();
   return finish(r);
 };
 

@@ -4,8 +4,8 @@ import { defaultConfig } from "../schema/index.ts";
 import { applySql } from "../store/apply-sql.ts";
 import { OWNER, settle } from "./journal.ts";
 import { realRoot } from "./paths.ts";
-import { dropStaleSpares } from "./spares.ts";
 import type { Limits } from "./shape.ts";
+import { dropStaleSpares } from "./spares.ts";
 
 /** The tree and the store to repair. */
 export type RecoverContext = {

@@ -19,6 +19,9 @@ const EUID = process.geteuid?.() ?? -1;
 /** Where spares live: inside the repository's own directory, on the tree's file system. */
 const sparesDir = (root: string) => `${root}/.hyperion/spares`;
 
+/** What the journal asks of spares; `Spares.none` keeps nothing. */
+export type SparePool = Pick<Spares, "keepReplaced" | "keepDeleted" | "writeTemp" | "drop">;
+
 /**
  * The inodes of files an apply replaces or deletes, kept to be written again as later temp files.
  * Renaming a temp over a file frees the old inode and creating the temp allocates one: on ext4
@@ -27,8 +30,18 @@ const sparesDir = (root: string) => `${root}/.hyperion/spares`;
  * nothing) and a deleted file is moved there; a later temp is written into one and renamed into
  * place, appearing complete. Spares are outside the tree and named for their process and thread,
  * so recovery removes those of a process that died (`dropStaleSpares`).
+ * The cost: a process that still holds a replaced file open reads the content written into its
+ * inode later, where a plain rename would leave it the old content (`limits.reuse_inodes`).
  */
 export class Spares {
+  /** Spares that keep nothing: files are replaced and deleted as they are (no reuse). */
+  static readonly none = {
+    keepReplaced: (_target: string) => {},
+    keepDeleted: (target: string) => unlinkQuiet(target),
+    writeTemp: (_tmp: string, _bytes: Uint8Array, _mode: number) => false,
+    drop: () => {},
+  };
+
   private readonly free: string[] = [];
   private readonly dir: string;
   private readonly prefix: string;

@@ -79,6 +79,12 @@ const LimitsConfig = z.strictObject({
     .max(3)
     .default(1)
     .describe("Context lines that may differ when a stale patch is relocated by offset and fuzz."),
+  reuse_inodes: z
+    .boolean()
+    .default(true)
+    .describe(
+      "Write temp files into the inodes of files replaced earlier in the same batch (much faster on ext4). Turn off when other processes keep files of the tree open and must go on reading the old content.",
+    ),
 });
 
 const GovernanceConfig = z.strictObject({

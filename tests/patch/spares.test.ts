@@ -1,9 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import {
   chownSync,
+  closeSync,
+  existsSync,
   linkSync,
+  openSync,
   readdirSync,
   readFileSync,
+  readSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -13,13 +17,14 @@ import { join } from "node:path";
 import { applyChanges, makeFileChange, recoverApplies } from "../../lib/patch/index.ts";
 import { OWNER } from "../../lib/patch/journal.ts";
 import { Spares } from "../../lib/patch/spares.ts";
-import { fixture } from "./_fixture.ts";
+import { fixture, limits } from "./_fixture.ts";
 
-const modifyAll = (f: Awaited<ReturnType<typeof fixture>>, paths: string[]) =>
+const modifyAll = (f: Awaited<ReturnType<typeof fixture>>, paths: string[], reuse = true) =>
   applyChanges({
     repo: f.repo,
     db: f.db,
     secret: f.secret,
+    limits: { ...limits, reuse_inodes: reuse },
     changes: paths.map((p) =>
       f.signed({ task_id: "t", changes: [makeFileChange(p, `${p}\n`, `new ${p}\n`)] }),
     ),
@@ -58,10 +63,10 @@ describe("spare inodes", () => {
       await using f = await fixture();
       f.write({ "a.txt": "a.txt\n", "b.txt": "b.txt\n" });
       chownSync(join(f.repo, "a.txt"), 12345, 12345);
-        expect(modifyAll(f, ["a.txt", "b.txt"]).every((o) => o.ok)).toBe(true);
-        // Reused, b.txt would be owned by 12345 (an inode number can come back once freed, so not that).
-    expect(statSync(join(f.repo, "b.txt")).uid).toBe(0);
-    expect(f.read("b.txt")).toBe("new b.txt\n");
+      expect(modifyAll(f, ["a.txt", "b.txt"]).every((o) => o.ok)).toBe(true);
+      // Reused, b.txt would be owned by 12345 (an inode number can come back once freed, so not that).
+      expect(statSync(join(f.repo, "b.txt")).uid).toBe(0);
+      expect(f.read("b.txt")).toBe("new b.txt\n");
     },
   );
 
@@ -75,6 +80,24 @@ describe("spare inodes", () => {
     expect(spares.writeTemp(join(f.repo, "tmp"), new TextEncoder().encode("pwned\n"), 0o644)).toBe(false);
     expect(readFileSync(join(f.root, "target.txt"), "utf8")).toBe("precious\n");
     expect(readdirSync(join(f.repo, ".hyperion/spares"))).toEqual([]);
+  });
+
+  test("the trade: a reader holding a replaced file open sees its inode rewritten, unless reuse is off", async () => {
+    for (const reuse of [true, false]) {
+      await using f = await fixture();
+      f.write({ "a.txt": "a.txt\n", "b.txt": "b.txt\n" });
+      const fd = openSync(join(f.repo, "a.txt"), "r");
+      try {
+        expect(modifyAll(f, ["a.txt", "b.txt"], reuse).every((o) => o.ok)).toBe(true);
+        const buf = Buffer.alloc(64);
+        const held = buf.subarray(0, readSync(fd, buf, 0, 64, 0)).toString();
+        expect({ reuse, held }).toEqual({ reuse, held: reuse ? "new b.txt\n" : "a.txt\n" });
+        expect(existsSync(join(f.repo, ".hyperion/spares"))).toBe(reuse);
+      } finally {
+        closeSync(fd);
+      }
+      expect([f.read("a.txt"), f.read("b.txt")]).toEqual(["new a.txt\n", "new b.txt\n"]);
+    }
   });
 
   test("recovery removes the spares of a process that is gone and leaves a live one's", async () => {
