@@ -1,12 +1,15 @@
 import { hostname } from "node:os";
 import { HyperionError } from "../errors.ts";
-import { approvedPlan, commitPaths, runValidation } from "../governance/index.ts";
 import { applyChange, applyChanges, rollbackChange } from "../patch/index.ts";
 import { createQueue, type Leased } from "../queue/index.ts";
 import { ChangeRequest } from "../schema/index.ts";
 import { openRepo } from "../store/index.ts";
 import { readSecret } from "../store/workspace.ts";
 import type { Outcome } from "./outcome.ts";
+
+// Loaded only by a worker that validates or commits: most workers never need it, and every
+// worker thread loads its modules afresh when it starts.
+const governance = () => import("../governance/index.ts");
 
 export type ApplierOptions = {
   repo: string;
@@ -61,6 +64,7 @@ export const createApplier = (opts: ApplierOptions) => {
 
   /** Validation after apply; a failure rolls the change back. Null when it passed or nothing ran. */
   const validate = async (leased: Leased, started: number): Promise<Outcome | null> => {
+    const { approvedPlan, runValidation } = await governance();
     let plan: ReturnType<typeof approvedPlan>;
     try {
       plan = approvedPlan(repo.loc.repo, repo.db);
@@ -100,7 +104,8 @@ export const createApplier = (opts: ApplierOptions) => {
   };
 
   /** One commit per applied change; a failure to commit is logged, the change stays applied. */
-  const commitChange = (leased: Leased): string | null => {
+  const commitChange = async (leased: Leased): Promise<string | null> => {
+    const { commitPaths } = await governance();
     const cr = ChangeRequest.parse(JSON.parse(leased.payload));
     const paths = cr.changes.flatMap((c) => (c.new_path ? [c.path, c.new_path] : [c.path]));
     try {
@@ -134,7 +139,7 @@ export const createApplier = (opts: ApplierOptions) => {
       const held = await validate(leased, started);
       if (held) return held;
     }
-    const commit = opts.commit ? commitChange(leased) : null;
+    const commit = opts.commit ? await commitChange(leased) : null;
     try {
       queue.complete(leased.id, leased.token, {
         result: files,
