@@ -5,16 +5,27 @@ import {
   fstatSync,
   ftruncateSync,
   linkSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
   renameSync,
+  unlinkSync,
   writeSync,
 } from "node:fs";
 import { threadId } from "node:worker_threads";
 import { unlinkQuiet } from "./files.ts";
 
 const EUID = process.geteuid?.() ?? -1;
+
+/** Removes a spare; one that cannot be removed stays in `.hyperion/spares/`, outside the tree. */
+const discard = (spare: string) => {
+  try {
+    unlinkSync(spare);
+  } catch {
+    // gone already, or not ours to remove
+  }
+};
 
 /** Where spares live: inside the repository's own directory, on the tree's file system. */
 const sparesDir = (root: string) => `${root}/.hyperion/spares`;
@@ -64,13 +75,15 @@ export class Spares {
     this.free.push(keep);
   }
 
-  /** Deletes `target`, keeping its inode. */
+  /** Deletes `target`, keeping its inode when it is a regular file. */
   keepDeleted(target: string): void {
     const keep = this.name();
     try {
+      // Anything else (a directory swapped in since the plan, say) is unlinked as before: refused.
+      if (!lstatSync(target).isFile()) throw new Error("not a regular file");
       renameSync(target, keep);
     } catch {
-      unlinkQuiet(target); // another file system, say: delete it as it is
+      unlinkQuiet(target); // gone, or on another file system: delete it as it is
       return;
     }
     this.free.push(keep);
@@ -98,7 +111,7 @@ export class Spares {
         renameSync(spare, tmp);
         return true;
       } catch {
-        unlinkQuiet(spare);
+        discard(spare);
       }
     }
     return false;
@@ -106,7 +119,7 @@ export class Spares {
 
   /** Removes every spare left. */
   drop(): void {
-    for (const spare of this.free.splice(0)) unlinkQuiet(spare);
+    for (const spare of this.free.splice(0)) discard(spare);
   }
 
   private name(): string {
@@ -128,6 +141,6 @@ export const dropStaleSpares = (root: string, alive: (owner: string) => boolean)
   }
   for (const name of names) {
     const owner = name.split(":").slice(0, -2).join(":");
-    if (!alive(owner)) unlinkQuiet(`${sparesDir(root)}/${name}`);
+    if (!alive(owner)) discard(`${sparesDir(root)}/${name}`);
   }
 };

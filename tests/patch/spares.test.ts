@@ -75,11 +75,17 @@ describe("spare inodes", () => {
     writeFileSync(join(f.root, "target.txt"), "precious\n");
     symlinkSync(join(f.root, "target.txt"), join(f.repo, "link"));
     const spares = new Spares(f.repo, "test:1:1");
-    spares.keepDeleted(join(f.repo, "link"));
+    // A hard link to the symlink itself (link(2) does not follow it), as a replaced file would be.
+    spares.keepReplaced(join(f.repo, "link"));
     expect(readdirSync(join(f.repo, ".hyperion/spares"))).toHaveLength(1);
     expect(spares.writeTemp(join(f.repo, "tmp"), new TextEncoder().encode("pwned\n"), 0o644)).toBe(false);
     expect(readFileSync(join(f.root, "target.txt"), "utf8")).toBe("precious\n");
     expect(readdirSync(join(f.repo, ".hyperion/spares"))).toEqual([]);
+    // A deleted symlink is unlinked, not kept.
+    spares.keepDeleted(join(f.repo, "link"));
+    expect(existsSync(join(f.repo, "link"))).toBe(false);
+    expect(readdirSync(join(f.repo, ".hyperion/spares"))).toEqual([]);
+    expect(readFileSync(join(f.root, "target.txt"), "utf8")).toBe("precious\n");
   });
 
   test("the trade: a reader holding a replaced file open sees its inode rewritten, unless reuse is off", async () => {
@@ -98,6 +104,17 @@ describe("spare inodes", () => {
       }
       expect([f.read("a.txt"), f.read("b.txt")]).toEqual(["new a.txt\n", "new b.txt\n"]);
     }
+  });
+
+  test("a directory found where a deleted file was is never moved: the delete fails as before", async () => {
+    await using f = await fixture();
+    f.write({ "d/inside.txt": "kept\n" });
+    const spares = new Spares(f.repo, OWNER);
+    expect(() => spares.keepDeleted(join(f.repo, "d"))).toThrow();
+    expect(f.read("d/inside.txt")).toBe("kept\n");
+    expect(
+      existsSync(join(f.repo, ".hyperion/spares")) ? readdirSync(join(f.repo, ".hyperion/spares")) : [],
+    ).toEqual([]);
   });
 
   test("recovery removes the spares of a process that is gone and leaves a live one's", async () => {
