@@ -66,24 +66,26 @@ export class Spares {
 
   /** Keeps the file at `target` as a rename replaces it. */
   keepReplaced(target: string): void {
-    const keep = this.name();
+    let keep: string;
     try {
+      keep = this.name();
       linkSync(target, keep);
     } catch {
-      return; // no hard links here (or the file is gone): the rename frees it, as it would anyway
+      return; // no spares directory or no hard links here: the rename frees it, as it would anyway
     }
     this.free.push(keep);
   }
 
   /** Deletes `target`, keeping its inode when it is a regular file. */
   keepDeleted(target: string): void {
-    const keep = this.name();
+    let keep: string;
     try {
       // Anything else (a directory swapped in since the plan, say) is unlinked as before: refused.
       if (!lstatSync(target).isFile()) throw new Error("not a regular file");
+      keep = this.name();
       renameSync(target, keep);
     } catch {
-      unlinkQuiet(target); // gone, or on another file system: delete it as it is
+      unlinkQuiet(target); // gone, no spares directory, another file system: delete it as it is
       return;
     }
     this.free.push(keep);

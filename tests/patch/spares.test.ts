@@ -8,6 +8,7 @@ import {
   readdirSync,
   readFileSync,
   readSync,
+  rmdirSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -115,6 +116,30 @@ describe("spare inodes", () => {
     expect(
       existsSync(join(f.repo, ".hyperion/spares")) ? readdirSync(join(f.repo, ".hyperion/spares")) : [],
     ).toEqual([]);
+  });
+
+  test("without a place for spares (.hyperion is a file) changes apply as they would without reuse", async () => {
+    await using f = await fixture();
+    rmdirSync(join(f.repo, ".hyperion"));
+    writeFileSync(join(f.repo, ".hyperion"), "not a directory\n");
+    f.write({ "a.txt": "a.txt\n", "b.txt": "b.txt\n", "c.txt": "c.txt\n" });
+    const out = applyChanges({
+      repo: f.repo,
+      db: f.db,
+      secret: f.secret,
+      changes: [
+        f.signed({ task_id: "t", changes: [makeFileChange("a.txt", "a.txt\n", "new a.txt\n")] }),
+        f.signed({ task_id: "t", changes: [makeFileChange("b.txt", "b.txt\n", null)] }),
+        f.signed({ task_id: "t", changes: [makeFileChange("c.txt", "c.txt\n", "new c.txt\n")] }),
+      ],
+    });
+    expect(out.map((o) => o.ok)).toEqual([true, true, true]);
+    expect([f.read("a.txt"), existsSync(join(f.repo, "b.txt")), f.read("c.txt")]).toEqual([
+      "new a.txt\n",
+      false,
+      "new c.txt\n",
+    ]);
+    expect(readFileSync(join(f.repo, ".hyperion"), "utf8")).toBe("not a directory\n");
   });
 
   test("recovery removes the spares of a process that is gone and leaves a live one's", async () => {
