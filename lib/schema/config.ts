@@ -124,7 +124,7 @@ export const Config = z
       .max(64)
       .default(2)
       .describe(
-        "Worker threads for `hyperion run` and `worker` (2 measured best here: docs/PERFORMANCE.md#run).",
+        "Worker threads for `hyperion run` and `worker` (2: the pool size measured fastest here, docs/PERFORMANCE.md#run).",
       ),
     queue: QueueConfig.prefault({}),
     limits: LimitsConfig.prefault({}),
