@@ -126,7 +126,6 @@ const runOne = async (repos: string[], workers: number) => {
       applied: summaries.reduce((n, s) => n + s.applied, 0),
       ms: performance.now() - t0,
       cpuMs: (cpu.user + cpu.system) / 1000,
-      // Separate repositories have separate write locks: their holds add up to more than the run.
       lockMs: summaries.reduce((n, s) => n + (s.write_lock?.held_ms ?? 0), 0),
     }),
   );
@@ -154,7 +153,7 @@ if (process.argv[2] === "--one") {
           if (m.rate > (best.get(mode)?.rate ?? 0)) best.set(mode, m);
         }
       }
-      const [anchor, one, two, , apart] = MODES.map((mode) => best.get(mode)!);
+      const [anchor, one, two, , apart] = MODES.map((mode) => best.get(mode)!); // in MODES' order
       for (const mode of MODES) {
         const { rate, cores, lock } = best.get(mode)!;
         const pool = mode.workers * mode.split;
