@@ -57,6 +57,8 @@ export type ChangeRow = { id: string; payload: string; signature: string };
 /** applyChange's context with many queue rows, in queue order. */
 export type ApplyManyContext = Omit<ApplyContext, "change"> & {
   changes: readonly ChangeRow[];
+  /** At most this many changes to a group (default: as many as have disjoint paths). */
+  batch?: number;
   /**
    * Runs inside the transaction that records a group of changes as applied, with those changes:
    * a caller's own bookkeeping (the queue's completion) commits with them, one transaction fewer.
@@ -216,11 +218,12 @@ type Planned = { at: number; id: string; entry: Entry; result: ApplyResult };
 type Group = { exec: Batch; done: (errors: (HyperionError | null)[]) => void };
 
 /**
- * Checks each change and groups changes on disjoint paths (at most `maxBatch`); each group is
+ * Checks each change and groups changes on disjoint paths (at most `ctx.batch`); each group is
  * planned (files read, contents computed) when it is complete and handed over to be written.
  * The next group is planned only after that, so it reads what the group before it wrote.
  */
-function* groups(ctx: ApplyManyContext, out: ApplyOutcome[], maxBatch: number): Generator<Group, void, void> {
+function* groups(ctx: ApplyManyContext, out: ApplyOutcome[]): Generator<Group, void, void> {
+  const maxBatch = ctx.batch ?? Number.POSITIVE_INFINITY;
   const step = ctx.onStep ?? (() => {});
   const limits = ctx.limits ?? defaultConfig().limits;
   const sql = applySql(ctx.db);
@@ -294,13 +297,13 @@ function* groups(ctx: ApplyManyContext, out: ApplyOutcome[], maxBatch: number): 
  * replaced files are reused for later temps across the whole call (see Spares), unless
  * `limits.reuse_inodes` is off.
  */
-export const applyChanges = (ctx: ApplyManyContext & { batch?: number }): ApplyOutcome[] => {
+export const applyChanges = (ctx: ApplyManyContext): ApplyOutcome[] => {
   const out: ApplyOutcome[] = new Array(ctx.changes.length);
   // One change has nothing to reuse: its temps are all written before its first rename.
   const reuse = ctx.changes.length > 1 && (ctx.limits ?? defaultConfig().limits).reuse_inodes;
   const spares = reuse ? new Spares(realRoot(ctx.repo), OWNER) : Spares.none;
   try {
-    for (const group of groups(ctx, out, ctx.batch ?? Number.POSITIVE_INFINITY)) {
+    for (const group of groups(ctx, out)) {
       group.done(executeAll({ ...group.exec, spares }));
     }
   } finally {

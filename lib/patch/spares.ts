@@ -39,8 +39,8 @@ export type SparePool = Pick<Spares, "keepReplaced" | "keepDeleted" | "writeTemp
  * these are most of an apply's cost, and with `discard` every freed file waits for the device.
  * So a replaced file is hard-linked into `.hyperion/spares/` before the rename (which then frees
  * nothing) and a deleted regular file is moved there; a later temp is written into one and
- * renamed into place, appearing complete. Spares are outside the tree and named for their process and thread,
- * so recovery removes those of a process that died (`dropStaleSpares`).
+ * renamed into place, appearing complete. Spares are outside the tree and named for their
+ * process and thread, so recovery removes those of a process that died (`dropStaleSpares`).
  * The cost: a process that still holds a replaced file open reads the content written into its
  * inode later, where a plain rename would leave it the old content (`limits.reuse_inodes`).
  */
