@@ -111,14 +111,11 @@ const runOne = async (repos: string[], workers: number) => {
       workers,
       untilEmpty: true,
       progressIntervalMs: 3_600_000,
-      format: "json",
+      onProgress: () => {}, // the summary lines are ours to print
       watch: false,
     }),
   );
-  const originalWrite = process.stdout.write.bind(process.stdout);
-  process.stdout.write = (() => true) as typeof process.stdout.write; // the summary lines are ours to print
   const summaries = await Promise.all(runners.map((r) => r.done));
-  process.stdout.write = originalWrite;
   // CPU time of every thread of the process (user + system), to tell how many cores a run kept busy.
   const cpu = process.cpuUsage(cpu0);
   console.log(

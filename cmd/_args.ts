@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { envError, usageError } from "../lib/errors.ts";
+import { io, out } from "./_io.ts";
 /** Flags several commands share, defined once so their names and help stay the same everywhere. */
 export const repoArgs = {
   repo: { type: "string", description: "Repository root (default: the current directory)", valueHint: "DIR" },
@@ -19,19 +20,20 @@ export const formatArg = <const T extends string>(options: T[], fallback: T) => 
 
 /** Writes one JSON document to stdout; stdout carries results only. */
 export const printJson = (value: unknown): void => {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  out(`${JSON.stringify(value, null, 2)}`);
 };
 
 /**
  * Reads a file, or standard input for `-`. A terminal on stdin is refused rather than waited on:
  * the command is headless and must never hang.
  */
-export const readInput = (file: string): { text: string; source: string } => {
+export const readInput = async (file: string): Promise<{ text: string; source: string }> => {
   if (file === "-") {
-    if (process.stdin.isTTY) {
+    const stdin = io().stdin;
+    if (stdin.isTTY) {
       throw usageError("E_INPUT", "standard input is a terminal", "pipe the JSON in, or pass a file name");
     }
-    return { text: readFileSync(0, "utf8"), source: "<stdin>" };
+    return { text: await new Response(stdin.stream()).text(), source: "<stdin>" };
   }
   try {
     return { text: readFileSync(file, "utf8"), source: file };

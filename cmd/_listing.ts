@@ -1,6 +1,7 @@
 import type { Column } from "../lib/ops/index.ts";
 import { colourFor, renderTable } from "../lib/ops/index.ts";
-import { formatArg, printJson, repoArgs } from "./_args.ts";
+import { formatArg, repoArgs } from "./_args.ts";
+import { emit, io } from "./_io.ts";
 
 /** Flags every listing takes, so their names and help read the same everywhere. */
 export const listingArgs = {
@@ -16,10 +17,7 @@ export const listingArgs = {
 
 /** A JSON array on stdout, or an aligned table (colour only on a terminal); `empty` when no rows. */
 export const printListing = <R>(format: string, rows: R[], columns: Column<R>[], empty: string): void => {
-  if (format === "json") {
-    printJson(rows);
-    return;
-  }
-  const text = rows.length === 0 ? empty : renderTable(columns, rows, { colour: colourFor(process.stdout) });
-  process.stdout.write(`${text}\n`);
+  emit(format, rows, () =>
+    rows.length === 0 ? empty : renderTable(columns, rows, { colour: colourFor(io().stdout) }),
+  );
 };

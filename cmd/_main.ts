@@ -1,6 +1,7 @@
 import { type ArgsDef, type CommandDef, renderUsage, runCommand } from "citty";
-import { HyperionError, usageError } from "../lib/errors.ts";
-import { log, setVerbose } from "../lib/log.ts";
+import { EXIT, HyperionError, usageError } from "../lib/errors.ts";
+import { log, logTo } from "../lib/log.ts";
+import { type Io, io, out, processIo, say, withIo } from "./_io.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: any command, whatever its args
 type AnyCommand = CommandDef<any>;
@@ -86,57 +87,77 @@ const checkFlags = async (cmd: AnyCommand, argv: string[], path: string[]) => {
 /** Prints one line for an error and returns its exit code; a stack only with HYPERION_LOG=1. */
 export const report = (e: unknown): number => {
   if (e instanceof HyperionError) {
-    process.stderr.write(`hyperion: ${e.oneLine()}\n`);
+    say(e.oneLine());
     if (e.cause) log.debug(e.cause);
     return e.exitCode;
   }
   const name = (e as { name?: string })?.name;
   if (name === "CLIError") {
     // citty colours its messages whatever the terminal; one plain line is the contract.
-    process.stderr.write(
-      `hyperion: E_USAGE: ${Bun.stripANSI((e as Error).message)} (run \`hyperion --help\`)\n`,
-    );
-    return 2;
+    say(`E_USAGE: ${Bun.stripANSI((e as Error).message)} (run \`hyperion --help\`)`);
+    return EXIT.usage;
   }
-  process.stderr.write(
-    `hyperion: E_INTERNAL: ${(e as Error)?.message ?? String(e)} (rerun with HYPERION_LOG=1 for details)\n`,
-  );
+  say(`E_INTERNAL: ${(e as Error)?.message ?? String(e)} (rerun with HYPERION_LOG=1 for details)`);
   log.debug(e);
-  return 1;
+  return EXIT.failure;
+};
+
+/** `--json` is `--format json` for a command that has that format. */
+const jsonFlag = async (cmd: AnyCommand, argv: string[]): Promise<string[]> => {
+  if (!argv.includes("--json")) return argv;
+  const defs = (cmd.args ? await resolve(cmd.args) : {}) as ArgsDef;
+  const format = defs.format as { options?: string[] } | undefined;
+  if (!format?.options?.includes("json")) return argv;
+  return argv.flatMap((a) => (a === "--json" ? ["--format", "json"] : [a]));
+};
+
+const run = async (root: AnyCommand, argv: string[]): Promise<number> => {
+  const meta = root.meta ? await resolve(root.meta) : undefined;
+  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v") && meta?.version) {
+    out(meta.version);
+    return EXIT.ok;
+  }
+  const { cmd, parent, rest: given, path } = await resolveLeaf(root, argv);
+  if (
+    given.includes("--help") ||
+    given.includes("-h") ||
+    (cmd.subCommands && !cmd.run && given.length === 0)
+  ) {
+    const usage = await renderUsage(cmd, parent);
+    out(io().stdout.isTTY ? usage : Bun.stripANSI(usage));
+    return EXIT.ok;
+  }
+  const rest = await jsonFlag(cmd, given);
+  await checkFlags(cmd, rest, path);
+  // Run the leaf itself: citty drops a subcommand's return value, which carries the exit code.
+  const result = await runCommand(cmd, { rawArgs: rest });
+  return typeof result.result === "number" ? result.result : EXIT.ok;
 };
 
 /**
- * The one catch: runs a command (the root or a single command file executed directly) and
- * turns Hyperion's errors into one line on stderr and an exit code.
+ * The one catch: runs a command (the root or a single command file executed directly) with
+ * `streams` as its stdout, stderr and stdin, turns Hyperion's errors into one line on stderr,
+ * waits until both streams have drained and returns the exit code. Nothing here exits.
  */
-export const main = async (root: AnyCommand, argv = process.argv.slice(2)): Promise<never> => {
-  let code = 0;
-  try {
-    if (argv.includes("--verbose")) {
-      setVerbose(true);
-      argv = argv.filter((a) => a !== "--verbose");
+export const main = async (root: AnyCommand, argv: string[], streams: Io = io()): Promise<number> =>
+  withIo(streams, async () => {
+    const verbose = argv.includes("--verbose");
+    const restoreLog = logTo((t) => streams.stderr.write(t), verbose || process.env.HYPERION_LOG === "1");
+    let code: number;
+    try {
+      code = await run(
+        root,
+        argv.filter((a) => a !== "--verbose"),
+      );
+    } catch (e) {
+      code = report(e);
+    } finally {
+      restoreLog();
     }
-    const meta = root.meta ? await resolve(root.meta) : undefined;
-    if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v") && meta?.version) {
-      process.stdout.write(`${meta.version}\n`);
-      process.exit(0);
-    }
-    const { cmd, parent, rest, path } = await resolveLeaf(root, argv);
-    if (
-      rest.includes("--help") ||
-      rest.includes("-h") ||
-      (cmd.subCommands && !cmd.run && rest.length === 0)
-    ) {
-      const usage = await renderUsage(cmd, parent);
-      process.stdout.write(`${process.stdout.isTTY ? usage : Bun.stripANSI(usage)}\n`);
-      process.exit(0);
-    }
-    await checkFlags(cmd, rest, path);
-    // Run the leaf itself: citty drops a subcommand's return value, which carries the exit code.
-    const result = await runCommand(cmd, { rawArgs: rest });
-    if (typeof result.result === "number") code = result.result;
-  } catch (e) {
-    code = report(e);
-  }
-  process.exit(code);
-};
+    await Promise.all([streams.stdout.flush(), streams.stderr.flush()]);
+    return code;
+  });
+
+/** A command run as a program: the process's own streams and arguments, then exit with its code. */
+export const cli = async (root: AnyCommand): Promise<never> =>
+  process.exit(await main(root, process.argv.slice(2), processIo()));

@@ -10,7 +10,7 @@ import { createQueue } from "../lib/queue/index.ts";
 import { submitChanges } from "../lib/runtime/index.ts";
 import type { RequestResult } from "../lib/schema/index.ts";
 import { type Repo, readSecret, sessionsSql } from "../lib/store/index.ts";
-import { printJson } from "./_args.ts";
+import { out, outJson } from "./_io.ts";
 
 /** Flags `request` and `answer` share. */
 export const agentArgs = {
@@ -105,7 +105,7 @@ const textOf = (r: RequestResult, repoArg: string | undefined): string => {
 
 /** Prints a request's result; exit 3 while it waits for a person's answers. */
 export const printResult = (r: RequestResult, format: string, repoArg: string | undefined): number => {
-  if (format === "json") printJson(r);
-  else process.stdout.write(textOf(r, repoArg));
+  if (format === "json") outJson(r);
+  else out(textOf(r, repoArg));
   return r.status === "needs_clarification" ? 3 : 0;
 };

@@ -1,5 +1,6 @@
-import { usageError } from "../lib/errors.ts";
-import { startRun } from "../lib/runtime/index.ts";
+import { EXIT, usageError } from "../lib/errors.ts";
+import { type ProgressRecord, problemLine, startRun, textLine } from "../lib/runtime/index.ts";
+import { io, say } from "./_io.ts";
 
 /** Flags `run` and `worker` share. */
 export const runArgs = {
@@ -31,6 +32,26 @@ export const secondsArg = (value: string | undefined, flag: string, fallback: nu
   return Math.round(n * 1000);
 };
 
+/** Renders the runtime's progress records: NDJSON on stdout, or one line on stderr (redrawn on a terminal). */
+const renderProgress = (format: "text" | "json") => {
+  const { stdout, stderr } = io();
+  return (r: ProgressRecord) => {
+    const redraw = stderr.isTTY ? "\r\x1b[2K" : "";
+    if (format === "json") stdout.write(`${JSON.stringify(r)}\n`);
+    else if (r.type === "progress")
+      stderr.write(stderr.isTTY ? `${redraw}${textLine(r)}` : `${textLine(r)}\n`);
+    else stderr.write(`${redraw}done: ${textLine(r)}\n`);
+    if (r.type === "progress") return;
+    // What needs a person goes to stderr in every format: stdout stays one parseable stream.
+    for (const p of r.problems ?? []) say(problemLine(p));
+    if (r.interrupted) {
+      say(
+        `interrupted: ${r.queued} queued, ${r.leased} leased, ${r.awaiting_approval} awaiting approval remain (resume with \`hyperion run\`)`,
+      );
+    }
+  };
+};
+
 /** `run` and `worker`: start the runtime from the shared flags, stop on signals, return the exit code. */
 export const runFromArgs = async (
   args: {
@@ -48,25 +69,33 @@ export const runFromArgs = async (
     db: args.db,
     workers: intArg(args.workers, "--workers", 0),
     progressIntervalMs: secondsArg(args["progress-interval"], "--progress-interval", 2),
-    format: args.format,
+    onProgress: renderProgress(args.format),
     watch: args.watch !== false,
     ...opts,
   });
-  onSignals(runner.stop, runner.kill);
-  return (await runner.done).exit_code ?? 0;
+  const off = onSignals(runner.interrupt, runner.kill);
+  try {
+    return (await runner.done).exit_code ?? EXIT.ok;
+  } finally {
+    off();
+  }
 };
 
-/** First SIGINT/SIGTERM: graceful stop; a second: exit at once. */
-export const onSignals = (stop: () => void, kill: () => void): void => {
+/** First SIGINT/SIGTERM: graceful stop; a second: exit at once. Returns the function that unhooks them. */
+export const onSignals = (stop: () => void, kill: () => void): (() => void) => {
   let signals = 0;
   const handler = () => {
     signals++;
     if (signals === 1) stop();
     else {
       kill();
-      process.exit(130);
+      process.exit(EXIT.interrupted);
     }
   };
   process.on("SIGINT", handler);
   process.on("SIGTERM", handler);
+  return () => {
+    process.off("SIGINT", handler);
+    process.off("SIGTERM", handler);
+  };
 };

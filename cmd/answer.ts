@@ -12,7 +12,7 @@ import { usageError } from "../lib/errors.ts";
 import { Answers, parseJsonText, parseWith, ScopeBrief, TaskRequest } from "../lib/schema/index.ts";
 import { openRepo, requestsSql } from "../lib/store/index.ts";
 import { formatArg, readInput, repoArgs } from "./_args.ts";
-import { main } from "./_main.ts";
+import { cli } from "./_main.ts";
 import { agentArgs, agentContext, enqueueInto, printResult } from "./_request.ts";
 
 const command = defineCommand({
@@ -44,7 +44,7 @@ const command = defineCommand({
         "pass --file answers.json, or --yes to proceed on assumptions",
       );
     }
-    const input = args.file ? readInput(args.file) : null;
+    const input = args.file ? await readInput(args.file) : null;
     using repo = openRepo({ repo: args.repo, db: args.db });
     const row = requestsSql(repo.db).getRequest(args.request);
     if (!row)
@@ -81,4 +81,4 @@ const command = defineCommand({
 
 export default command;
 
-if (import.meta.main) await main(command);
+if (import.meta.main) await cli(command);

@@ -1,8 +1,9 @@
 import { userInfo } from "node:os";
 import { defineCommand } from "citty";
 import { approveChange } from "../lib/governance/index.ts";
-import { formatArg, printJson, repoArgs } from "./_args.ts";
-import { main } from "./_main.ts";
+import { formatArg, repoArgs } from "./_args.ts";
+import { out, outJson } from "./_io.ts";
+import { cli } from "./_main.ts";
 import { openQueue } from "./_queue.ts";
 
 const command = defineCommand({
@@ -22,11 +23,11 @@ const command = defineCommand({
     using q = openQueue({ repo: args.repo, db: args.db });
     approveChange(q.repo.db, q.queue, args.id, args.by ?? userInfo().username, args.reason ?? null);
     const change = q.queue.get(args.id)!;
-    if (args.format === "json") return printJson({ id: change.id, status: change.status });
-    process.stdout.write(`${change.id} approved: ${change.status}\n`);
+    if (args.format === "json") return outJson({ id: change.id, status: change.status });
+    out(`${change.id} approved: ${change.status}`);
   },
 });
 
 export default command;
 
-if (import.meta.main) await main(command);
+if (import.meta.main) await cli(command);

@@ -4,7 +4,8 @@ import { basename, dirname, join, resolve } from "node:path";
 import { defineCommand } from "citty";
 import { testappFiles } from "../lib/agents/testapp-files.ts" with { type: "macro" };
 import { envError, usageError } from "../lib/errors.ts";
-import { main } from "./_main.ts";
+import { bufferIo, out } from "./_io.ts";
+import { cli, main } from "./_main.ts";
 
 /** The request the demo files: several files, a rename, a delete and a find/replace modify. */
 const REQUEST = "orchestrate-request-003.json";
@@ -32,12 +33,6 @@ const writeEmbedded = (dir: string) => {
   }
 };
 
-/** This hyperion as a command line: the compiled executable itself, or bun running the root file. */
-const self = (): string[] =>
-  import.meta.dir.startsWith("/$bunfs")
-    ? [process.execPath]
-    : [process.execPath, join(import.meta.dir, "hyperion.ts")];
-
 const indent = (text: string) =>
   text
     .trimEnd()
@@ -45,25 +40,23 @@ const indent = (text: string) =>
     .map((l) => `    ${l}`)
     .join("\n");
 
-/** Runs one step as a child process, as an operator would type it, and shows its output. */
+/** Runs one step as an operator would type it (in this process) and shows its output. */
 const step = async (args: string[], show = true): Promise<string> => {
-  process.stdout.write(`$ hyperion ${args.join(" ")}\n`);
-  const proc = Bun.spawn([...self(), ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  if (show && out.trim()) process.stdout.write(`${indent(out)}\n`);
+  out(`$ hyperion ${args.join(" ")}`);
+  const { root } = await import("./hyperion.ts");
+  const buffers = bufferIo();
+  const code = await main(root, args, buffers.io);
+  const text = buffers.stdout();
+  if (show && text.trim()) out(indent(text));
   if (code !== 0) {
-    const why = err.trim().split("\n").at(-1) ?? "";
+    const why = buffers.stderr().trim().split("\n").at(-1) ?? "";
     throw envError(
       "E_DEMO_STEP",
       `\`hyperion ${args[0]}\` exited ${code}: ${why}`,
       "the copy is kept for a look",
     );
   }
-  return out;
+  return text;
 };
 
 const command = defineCommand({
@@ -100,11 +93,11 @@ const command = defineCommand({
         filter: (p) => ![".hyperion", "node_modules"].includes(basename(p)),
       });
     }
-    process.stdout.write(`hyperion demo: a copy of ${source ?? "testapp"} in ${dir}\n\n`);
+    out(`hyperion demo: a copy of ${source ?? "testapp"} in ${dir}\n`);
 
     await step(["init", "--repo", dir], false);
     await step(["plan", "approve", "--repo", dir]);
-    process.stdout.write("\nplanned (Engineer -> Orchestrator -> Developers, stub agents):\n");
+    out("\nplanned (Engineer -> Orchestrator -> Developers, stub agents):\n");
     const planned = JSON.parse(
       await step(["request", join(dir, REQUEST), "--repo", dir, "--format", "json"], false),
     ) as {
@@ -113,18 +106,14 @@ const command = defineCommand({
       tasks: { id: string; owned_paths: string[]; context_paths: string[]; estimated_tokens: number }[];
       change_requests: { id: string; task_id: string }[];
     };
-    process.stdout.write(
+    out(
       `    request ${planned.request_id} (${planned.kind}): ${planned.tasks.length} tasks, ${planned.change_requests.length} change requests\n`,
     );
     for (const t of planned.tasks) {
       const change = planned.change_requests.find((c) => c.task_id === t.id)?.id ?? "no change";
-      process.stdout.write(
-        `    ${t.id}  owns ${t.owned_paths.join(", ")}  ~${t.estimated_tokens} tokens  -> ${change}\n`,
-      );
+      out(`    ${t.id}  owns ${t.owned_paths.join(", ")}  ~${t.estimated_tokens} tokens  -> ${change}\n`);
     }
-    process.stdout.write(
-      "\napplied (validated by `bun test` under the approved WORKPLAN.md after each change):\n",
-    );
+    out("\napplied (validated by `bun test` under the approved WORKPLAN.md after each change):\n");
     const ran = await step(["run", "--until-empty", "--repo", dir, "--format", "json"], false);
     const summary = ran
       .trim()
@@ -133,17 +122,17 @@ const command = defineCommand({
       .findLast((e) => e.type === "summary");
     if (summary) {
       const { applied, retried, dead, held, elapsed_ms, workers } = summary;
-      process.stdout.write(
+      out(
         `    applied ${applied} · retried ${retried} · dead ${dead} · held for approval ${held} · ${elapsed_ms} ms on ${workers} worker(s)\n`,
       );
     }
-    process.stdout.write("\nrecorded:\n");
+    out("\nrecorded:\n");
     await step(["list", "--repo", dir]);
     await step(["file-mods", "--request", planned.request_id, "--repo", dir]);
     const renamed = planned.change_requests[0]?.id;
     if (renamed) await step(["logs", "--change", renamed, "--repo", dir]);
     await step(["queue-metrics", "--repo", dir]);
-    process.stdout.write(
+    out(
       [
         "",
         "look further:",
@@ -160,4 +149,4 @@ const command = defineCommand({
 
 export default command;
 
-if (import.meta.main) await main(command);
+if (import.meta.main) await cli(command);

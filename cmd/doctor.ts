@@ -1,7 +1,8 @@
 import { defineCommand } from "citty";
 import { renderDoctor, runDoctor } from "../lib/ops/index.ts";
-import { formatArg, printJson, repoArgs } from "./_args.ts";
-import { main } from "./_main.ts";
+import { formatArg, repoArgs } from "./_args.ts";
+import { out, outJson } from "./_io.ts";
+import { cli } from "./_main.ts";
 
 const command = defineCommand({
   meta: {
@@ -21,12 +22,12 @@ const command = defineCommand({
   },
   run({ args }) {
     const report = runDoctor({ repo: args.repo, db: args.db, fix: args.fix, full: args.full });
-    if (args.format === "json") printJson(report);
-    else process.stdout.write(`${renderDoctor(report)}\n`);
+    if (args.format === "json") outJson(report);
+    else out(`${renderDoctor(report)}`);
     return report.ok ? 0 : 1;
   },
 });
 
 export default command;
 
-if (import.meta.main) await main(command);
+if (import.meta.main) await cli(command);

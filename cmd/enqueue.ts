@@ -1,9 +1,11 @@
 import { defineCommand } from "citty";
-import { usageError } from "../lib/errors.ts";
+import { EXIT, usageError } from "../lib/errors.ts";
+import { heldBecause } from "../lib/governance/index.ts";
 import { submitChanges } from "../lib/runtime/index.ts";
 import { parseJsonText } from "../lib/schema/index.ts";
-import { formatArg, printJson, readInput, repoArgs } from "./_args.ts";
-import { main } from "./_main.ts";
+import { formatArg, readInput, repoArgs } from "./_args.ts";
+import { emit, say } from "./_io.ts";
+import { cli } from "./_main.ts";
 import { openQueue } from "./_queue.ts";
 
 const command = defineCommand({
@@ -22,8 +24,8 @@ const command = defineCommand({
     priority: { type: "string", description: "Priority (higher is leased first; default 0)", valueHint: "N" },
     format: formatArg(["text", "json"], "text"),
   },
-  run({ args }) {
-    const { text, source } = readInput(args.file);
+  async run({ args }) {
+    const { text, source } = await readInput(args.file);
     const value = parseJsonText(text, source);
     const inputs = Array.isArray(value) ? value : [value];
     if (inputs.length === 0)
@@ -33,29 +35,36 @@ const command = defineCommand({
       throw usageError("E_USAGE", `--priority must be an integer, got '${args.priority}'`);
     }
     using q = openQueue({ repo: args.repo, db: args.db });
-    const { enqueued, rejected } = submitChanges(q.repo, q.queue, inputs, {
+    const { enqueued, rejected, risks } = submitChanges(q.repo, q.queue, inputs, {
       partial: args.partial,
       priority,
     });
-    const rows = enqueued.map((e) => ({ id: e.id, task_id: e.task_id, status: e.status, paths: e.paths }));
-    for (const r of rejected) {
-      process.stderr.write(
-        `hyperion: ${r.code}: change #${r.index}${r.id ? ` (${r.id})` : ""}: ${r.message}\n`,
-      );
-    }
+    const rows = enqueued.map((e) => ({
+      id: e.id,
+      task_id: e.task_id,
+      status: e.status,
+      paths: e.paths,
+      held_because: e.status === "awaiting_approval" ? heldBecause(risks.get(e.id)!) : null,
+    }));
+    for (const r of rejected) say(`${r.code}: change #${r.index}${r.id ? ` (${r.id})` : ""}: ${r.message}`);
     if (rejected.length > 0 && !args.partial) {
-      process.stderr.write(
-        `hyperion: nothing enqueued: ${rejected.length} of ${inputs.length} change(s) rejected (fix them, or pass --partial)\n`,
+      say(
+        `nothing enqueued: ${rejected.length} of ${inputs.length} change(s) rejected (fix them, or pass --partial)`,
       );
     }
-    if (args.format === "json") printJson(rows);
-    else
-      for (const r of rows)
-        process.stdout.write(`${r.id}\t${r.status}\t${r.task_id}\t${r.paths.join(",")}\n`);
-    return rejected.length > 0 ? 2 : 0;
+    const held = rows.filter((r) => r.held_because !== null);
+    for (const h of held) {
+      say(
+        `${h.id} awaits approval, ${h.held_because} (decide with \`hyperion approve ${h.id}\` or \`hyperion reject ${h.id}\`)`,
+      );
+    }
+    emit(args.format, rows, () =>
+      rows.map((r) => `${r.id}\t${r.status}\t${r.task_id}\t${r.paths.join(",")}`).join("\n"),
+    );
+    return rejected.length > 0 ? EXIT.usage : held.length > 0 ? EXIT.needsPerson : EXIT.ok;
   },
 });
 
 export default command;
 
-if (import.meta.main) await main(command);
+if (import.meta.main) await cli(command);

@@ -4,8 +4,9 @@ import { consola } from "consola";
 import { EXIT, HyperionError, usageError } from "../lib/errors.ts";
 import { bundleFiles, checkExportDir, planExport, writeBundle } from "../lib/ops/index.ts";
 import pkg from "../package.json" with { type: "json" };
-import { formatArg, printJson } from "./_args.ts";
-import { main } from "./_main.ts";
+import { formatArg } from "./_args.ts";
+import { out, outJson } from "./_io.ts";
+import { cli } from "./_main.ts";
 
 const list = (paths: string[]) =>
   `${paths.slice(0, 3).join(", ")}${paths.length > 3 ? `, +${paths.length - 3} more` : ""}`;
@@ -60,18 +61,18 @@ const command = defineCommand({
       replaced: changed,
       unchanged: plan.same.map((f) => f.path),
     };
-    if (args.format === "json") printJson(result);
+    if (args.format === "json") outJson(result);
     else {
       const parts = [
         `${result.created.length} created`,
         `${result.replaced.length} replaced`,
         `${result.unchanged.length} unchanged`,
       ];
-      process.stdout.write(`bundle in ${dir}: ${parts.join(", ")}; start with HYPERION.md\n`);
+      out(`bundle in ${dir}: ${parts.join(", ")}; start with HYPERION.md`);
     }
   },
 });
 
 export default command;
 
-if (import.meta.main) await main(command);
+if (import.meta.main) await cli(command);

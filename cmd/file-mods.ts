@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { fileModColumns, listings, parseLimit, parseSince, parseText } from "../lib/ops/index.ts";
 import { openRepo } from "../lib/store/index.ts";
 import { listingArgs, printListing } from "./_listing.ts";
-import { main } from "./_main.ts";
+import { cli } from "./_main.ts";
 
 const command = defineCommand({
   meta: {
@@ -33,4 +33,4 @@ const command = defineCommand({
 
 export default command;
 
-if (import.meta.main) await main(command);
+if (import.meta.main) await cli(command);

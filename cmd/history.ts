@@ -10,7 +10,7 @@ import {
 import { REQUEST_STATUS_VALUES } from "../lib/store/ddl/requests.ts";
 import { openRepo } from "../lib/store/index.ts";
 import { listingArgs, printListing } from "./_listing.ts";
-import { main } from "./_main.ts";
+import { cli } from "./_main.ts";
 
 const command = defineCommand({
   meta: {
@@ -38,4 +38,4 @@ const command = defineCommand({
 
 export default command;
 
-if (import.meta.main) await main(command);
+if (import.meta.main) await cli(command);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 import { defineCommand } from "citty";
 import pkg from "../package.json" with { type: "json" };
-import { main } from "./_main.ts";
+import { cli } from "./_main.ts";
 
 /** The root: every command lives in its own file and loads only when it runs. */
 export const root = defineCommand({
@@ -39,4 +39,4 @@ export const root = defineCommand({
   },
 });
 
-if (import.meta.main) await main(root);
+if (import.meta.main) await cli(root);

@@ -3,7 +3,7 @@ import { changeColumns, listings, parseChoice, parseLimit, parseSince, parseText
 import { CHANGE_STATUS_VALUES } from "../lib/store/ddl/statuses.ts";
 import { openRepo } from "../lib/store/index.ts";
 import { listingArgs, printListing } from "./_listing.ts";
-import { main } from "./_main.ts";
+import { cli } from "./_main.ts";
 
 const command = defineCommand({
   meta: { name: "list", description: "List the change queue, newest first" },
@@ -29,4 +29,4 @@ const command = defineCommand({
 
 export default command;
 
-if (import.meta.main) await main(command);
+if (import.meta.main) await cli(command);

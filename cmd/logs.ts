@@ -11,7 +11,7 @@ import {
 } from "../lib/ops/index.ts";
 import { openRepo } from "../lib/store/index.ts";
 import { listingArgs, printListing } from "./_listing.ts";
-import { main } from "./_main.ts";
+import { cli } from "./_main.ts";
 
 const command = defineCommand({
   meta: { name: "logs", description: "Show queue and worker events (the newest N, oldest first)" },
@@ -35,4 +35,4 @@ const command = defineCommand({
 
 export default command;
 
-if (import.meta.main) await main(command);
+if (import.meta.main) await cli(command);

@@ -2,8 +2,9 @@ import { userInfo } from "node:os";
 import { defineCommand } from "citty";
 import { approvePlan } from "../lib/governance/index.ts";
 import { openRepo } from "../lib/store/index.ts";
-import { formatArg, printJson, repoArgs } from "./_args.ts";
-import { main } from "./_main.ts";
+import { formatArg, repoArgs } from "./_args.ts";
+import { out, outJson } from "./_io.ts";
+import { cli } from "./_main.ts";
 
 const command = defineCommand({
   meta: {
@@ -18,11 +19,11 @@ const command = defineCommand({
   run({ args }) {
     using repo = openRepo({ repo: args.repo, db: args.db });
     const status = approvePlan(repo.loc.repo, repo.db, args.by ?? userInfo().username);
-    if (args.format === "json") return printJson(status);
-    process.stdout.write(`approved ${status.path} (sha256 ${status.sha256}) by ${status.approved_by}\n`);
+    if (args.format === "json") return outJson(status);
+    out(`approved ${status.path} (sha256 ${status.sha256}) by ${status.approved_by}`);
   },
 });
 
 export default command;
 
-if (import.meta.main) await main(command);
+if (import.meta.main) await cli(command);

@@ -4,8 +4,9 @@ import { defineCommand } from "citty";
 import { PLAN_FILE, planIsValid, readPlan } from "../lib/governance/index.ts";
 import { governanceSql } from "../lib/store/governance-sql.ts";
 import { locate, openDatabase } from "../lib/store/index.ts";
-import { formatArg, printJson, repoArgs } from "./_args.ts";
-import { main } from "./_main.ts";
+import { formatArg, repoArgs } from "./_args.ts";
+import { out, outJson } from "./_io.ts";
+import { cli } from "./_main.ts";
 
 const command = defineCommand({
   meta: {
@@ -31,7 +32,7 @@ const command = defineCommand({
     }
     const valid = planIsValid(plan);
     if (args.format === "json") {
-      printJson({
+      outJson({
         path,
         sha256: plan.sha256,
         valid,
@@ -47,15 +48,17 @@ const command = defineCommand({
         findings: plan.findings,
       });
     } else {
-      const out = [
-        `${path}: ${valid ? "valid and approved" : "NOT valid"} (${plan.sections.length} sections, ${plan.commands.length} commands)`,
-        ...plan.findings.map((f) => `  ${f.level} line ${f.line ?? "-"}: ${f.message}`),
-      ];
-      if (recorded === false)
-        out.push(
-          "  note: this text has not been approved with `hyperion plan approve`; no command runs until it is",
-        );
-      process.stdout.write(`${out.join("\n")}\n`);
+      const state = !valid
+        ? "NOT valid"
+        : recorded === false
+          ? "valid, not approved (run `hyperion plan approve`; no command runs until a person does)"
+          : "valid and approved";
+      out(
+        [
+          `${path}: ${state} (${plan.sections.length} sections, ${plan.commands.length} commands)`,
+          ...plan.findings.map((f) => `  ${f.level} line ${f.line ?? "-"}: ${f.message}`),
+        ].join("\n"),
+      );
     }
     return valid ? 0 : 1;
   },
@@ -63,4 +66,4 @@ const command = defineCommand({
 
 export default command;
 
-if (import.meta.main) await main(command);
+if (import.meta.main) await cli(command);

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { main } from "./_main.ts";
+import { cli } from "./_main.ts";
 
 const command = defineCommand({
   meta: { name: "plan", description: "Check and approve the repository's WORKPLAN.md" },
@@ -11,4 +11,4 @@ const command = defineCommand({
 
 export default command;
 
-if (import.meta.main) await main(command);
+if (import.meta.main) await cli(command);

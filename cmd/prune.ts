@@ -2,8 +2,9 @@ import { defineCommand } from "citty";
 import { archiveSummary } from "../lib/ops/index.ts";
 import { createQueue } from "../lib/queue/index.ts";
 import { openRepo, readSecret } from "../lib/store/index.ts";
-import { formatArg, printJson, repoArgs } from "./_args.ts";
-import { main } from "./_main.ts";
+import { formatArg, repoArgs } from "./_args.ts";
+import { out, outJson } from "./_io.ts";
+import { cli } from "./_main.ts";
 
 const command = defineCommand({
   meta: {
@@ -20,11 +21,11 @@ const command = defineCommand({
     const queue = createQueue(repo.db, { secret: readSecret(repo.loc), config: repo.config.queue });
     const ttl = queue.config.archive_after_ms;
     const result = queue.archive({ dryRun: args["dry-run"] });
-    if (args.format === "json") printJson({ ...result, older_than_ms: ttl });
-    else process.stdout.write(`${archiveSummary(result, ttl)}\n`);
+    if (args.format === "json") outJson({ ...result, older_than_ms: ttl });
+    else out(`${archiveSummary(result, ttl)}`);
   },
 });
 
 export default command;
 
-if (import.meta.main) await main(command);
+if (import.meta.main) await cli(command);

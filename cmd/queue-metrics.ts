@@ -2,8 +2,9 @@ import { defineCommand } from "citty";
 import { metricsRecord, parseDuration, renderMetrics } from "../lib/ops/index.ts";
 import { createQueue } from "../lib/queue/index.ts";
 import { openRepo, readSecret } from "../lib/store/index.ts";
-import { formatArg, printJson, repoArgs } from "./_args.ts";
-import { main } from "./_main.ts";
+import { formatArg, repoArgs } from "./_args.ts";
+import { out, outJson } from "./_io.ts";
+import { cli } from "./_main.ts";
 
 const command = defineCommand({
   meta: {
@@ -24,11 +25,11 @@ const command = defineCommand({
     using repo = openRepo({ repo: args.repo, db: args.db });
     const queue = createQueue(repo.db, { secret: readSecret(repo.loc), config: repo.config.queue });
     const m = metricsRecord(queue.metrics({ windowMs }));
-    if (args.format === "json") printJson(m);
-    else process.stdout.write(`${renderMetrics(m)}\n`);
+    if (args.format === "json") outJson(m);
+    else out(`${renderMetrics(m)}`);
   },
 });
 
 export default command;
 
-if (import.meta.main) await main(command);
+if (import.meta.main) await cli(command);

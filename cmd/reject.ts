@@ -2,8 +2,9 @@ import { userInfo } from "node:os";
 import { defineCommand } from "citty";
 import { usageError } from "../lib/errors.ts";
 import { rejectChange } from "../lib/governance/index.ts";
-import { formatArg, printJson, repoArgs } from "./_args.ts";
-import { main } from "./_main.ts";
+import { formatArg, repoArgs } from "./_args.ts";
+import { out, outJson } from "./_io.ts";
+import { cli } from "./_main.ts";
 import { openQueue } from "./_queue.ts";
 
 const command = defineCommand({
@@ -24,11 +25,11 @@ const command = defineCommand({
     using q = openQueue({ repo: args.repo, db: args.db });
     rejectChange(q.repo.db, q.queue, args.id, args.by ?? userInfo().username, args.reason);
     const change = q.queue.get(args.id)!;
-    if (args.format === "json") return printJson({ id: change.id, status: change.status });
-    process.stdout.write(`${change.id} rejected\n`);
+    if (args.format === "json") return outJson({ id: change.id, status: change.status });
+    out(`${change.id} rejected`);
   },
 });
 
 export default command;
 
-if (import.meta.main) await main(command);
+if (import.meta.main) await cli(command);

@@ -4,7 +4,7 @@ import { usageError } from "../lib/errors.ts";
 import { parseJsonText, parseWith, TaskRequest } from "../lib/schema/index.ts";
 import { openRepo, requestsSql } from "../lib/store/index.ts";
 import { formatArg, readInput, repoArgs } from "./_args.ts";
-import { main } from "./_main.ts";
+import { cli } from "./_main.ts";
 import { agentArgs, agentContext, enqueueInto, printResult } from "./_request.ts";
 
 const command = defineCommand({
@@ -29,7 +29,7 @@ const command = defineCommand({
     format: formatArg(["text", "json"], "text"),
   },
   async run({ args }) {
-    const { text, source } = readInput(args.file);
+    const { text, source } = await readInput(args.file);
     const request = fileRequest(parseWith(TaskRequest, parseJsonText(text, source), source));
     using repo = openRepo({ repo: args.repo, db: args.db });
     if (requestsSql(repo.db).hasRequest(request.id)) {
@@ -49,4 +49,4 @@ const command = defineCommand({
 
 export default command;
 
-if (import.meta.main) await main(command);
+if (import.meta.main) await cli(command);

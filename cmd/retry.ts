@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
-import { formatArg, printJson, repoArgs } from "./_args.ts";
-import { main } from "./_main.ts";
+import { formatArg, repoArgs } from "./_args.ts";
+import { out, outJson } from "./_io.ts";
+import { cli } from "./_main.ts";
 import { openQueue } from "./_queue.ts";
 
 const command = defineCommand({
@@ -14,11 +15,11 @@ const command = defineCommand({
     using q = openQueue({ repo: args.repo, db: args.db });
     q.queue.retry(args.id);
     const change = q.queue.get(args.id)!;
-    if (args.format === "json") return printJson({ id: change.id, status: change.status });
-    process.stdout.write(`${change.id} requeued\n`);
+    if (args.format === "json") return outJson({ id: change.id, status: change.status });
+    out(`${change.id} requeued`);
   },
 });
 
 export default command;
 
-if (import.meta.main) await main(command);
+if (import.meta.main) await cli(command);

@@ -2,8 +2,9 @@ import { userInfo } from "node:os";
 import { defineCommand } from "citty";
 import { usageError } from "../lib/errors.ts";
 import { type RolledBack, rollbackOne, rollbackRequest } from "../lib/governance/index.ts";
-import { formatArg, printJson, repoArgs } from "./_args.ts";
-import { main } from "./_main.ts";
+import { formatArg, repoArgs } from "./_args.ts";
+import { out, outJson, say } from "./_io.ts";
+import { cli } from "./_main.ts";
 import { openQueue } from "./_queue.ts";
 
 const command = defineCommand({
@@ -34,10 +35,10 @@ const command = defineCommand({
       : { done: [rollbackOne(q.repo, q.queue, args.id!, opts)], error: null };
     const line = (r: RolledBack) =>
       `rolled back ${r.id}: ${r.files.join(", ")}${r.merged.length ? ` (merged: ${r.merged.join(", ")})` : ""}${r.commit ? ` [${r.commit.slice(0, 12)}]` : ""}`;
-    if (args.format === "json") printJson({ rolled_back: done, error: error?.toJSON() ?? null });
-    else for (const r of done) process.stdout.write(`${line(r)}\n`);
+    if (args.format === "json") outJson({ rolled_back: done, error: error?.toJSON() ?? null });
+    else for (const r of done) out(`${line(r)}`);
     if (error) {
-      process.stderr.write(`hyperion: ${error.oneLine()}\n`);
+      say(error.oneLine());
       return error.exitCode;
     }
   },
@@ -45,4 +46,4 @@ const command = defineCommand({
 
 export default command;
 
-if (import.meta.main) await main(command);
+if (import.meta.main) await cli(command);

@@ -1,23 +1,28 @@
 import { defineCommand } from "citty";
 import { formatArg, repoArgs } from "./_args.ts";
-import { main } from "./_main.ts";
+import { cli } from "./_main.ts";
 import { intArg, runArgs, runFromArgs } from "./_run-args.ts";
 
 const command = defineCommand({
   meta: {
     name: "run",
-    description: "Drain the queue with a pool of workers (exit 0 all applied, 3 some dead or held)",
+    description:
+      "Drain the queue with a pool of workers and return (exit 0 all applied; 3 a change needs a person; 130 interrupted)",
   },
   args: {
     ...repoArgs,
     ...runArgs,
-    "until-empty": { type: "boolean", description: "Exit once nothing is queued or leased" },
+    "until-empty": {
+      type: "boolean",
+      default: true,
+      description: "Exit once nothing is queued or leased (always; `hyperion worker` keeps running)",
+    },
     "max-changes": { type: "string", description: "Stop after handling N changes", valueHint: "N" },
     format: formatArg(["text", "json"], "text"),
   },
   run({ args }) {
     return runFromArgs(args, {
-      untilEmpty: Boolean(args["until-empty"]),
+      untilEmpty: true,
       maxChanges: intArg(args["max-changes"], "--max-changes", 1),
     });
   },
@@ -25,4 +30,4 @@ const command = defineCommand({
 
 export default command;
 
-if (import.meta.main) await main(command);
+if (import.meta.main) await cli(command);

@@ -1,8 +1,8 @@
 import { defineCommand } from "citty";
 import { usageError } from "../lib/errors.ts";
 import { isSchemaName, jsonSchemaOf, renderSchemasDoc, schemaNames, schemas } from "../lib/schema/index.ts";
-import { printJson } from "./_args.ts";
-import { main } from "./_main.ts";
+import { out, outJson } from "./_io.ts";
+import { cli } from "./_main.ts";
 
 const command = defineCommand({
   meta: { name: "schema", description: "List the contracts, or print one as JSON Schema" },
@@ -12,14 +12,14 @@ const command = defineCommand({
   },
   run({ args }) {
     if (args.markdown) {
-      process.stdout.write(renderSchemasDoc());
+      out(renderSchemasDoc());
       return;
     }
     if (!args.name) {
       for (const name of schemaNames) {
         const meta = schemas[name].meta();
         const width = Math.max(...schemaNames.map((n) => n.length));
-        process.stdout.write(`${name.padEnd(width)}  ${String(meta?.description ?? "")}\n`);
+        out(`${name.padEnd(width)}  ${String(meta?.description ?? "")}`);
       }
       return;
     }
@@ -30,10 +30,10 @@ const command = defineCommand({
         `choose one of: ${schemaNames.join(", ")}`,
       );
     }
-    printJson(jsonSchemaOf(args.name));
+    outJson(jsonSchemaOf(args.name));
   },
 });
 
 export default command;
 
-if (import.meta.main) await main(command);
+if (import.meta.main) await cli(command);

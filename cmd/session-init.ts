@@ -2,8 +2,9 @@ import { defineCommand } from "citty";
 import { initSession, SessionInit } from "../lib/agents/index.ts";
 import { parseWith } from "../lib/schema/index.ts";
 import { openRepo } from "../lib/store/index.ts";
-import { formatArg, printJson, repoArgs } from "./_args.ts";
-import { main } from "./_main.ts";
+import { formatArg, repoArgs } from "./_args.ts";
+import { out, outJson } from "./_io.ts";
+import { cli } from "./_main.ts";
 
 const command = defineCommand({
   meta: {
@@ -49,7 +50,7 @@ const command = defineCommand({
     using repo = openRepo({ repo: args.repo, db: args.db });
     const r = initSession(repo.loc.repo, repo.db, given);
     if (args.format === "json") {
-      printJson(r);
+      outJson(r);
       return 0;
     }
     const s = r.session;
@@ -63,11 +64,11 @@ const command = defineCommand({
         `  note: the CLI's state for this token was not found in your home; put it under the home above, or the first turn fails with E_AGENT_SESSION`,
       );
     lines.push(`use: hyperion request FILE --session ${s.name}`);
-    process.stdout.write(`${lines.join("\n")}\n`);
+    out(`${lines.join("\n")}`);
     return 0;
   },
 });
 
 export default command;
 
-if (import.meta.main) await main(command);
+if (import.meta.main) await cli(command);

@@ -4,7 +4,7 @@ import { type Column, iso } from "../lib/ops/index.ts";
 import { openRepo, sessionsSql } from "../lib/store/index.ts";
 import { formatArg, repoArgs } from "./_args.ts";
 import { printListing } from "./_listing.ts";
-import { main } from "./_main.ts";
+import { cli } from "./_main.ts";
 
 const COLUMNS: Column<SessionView>[] = [
   { header: "name", value: (s) => s.name },
@@ -29,4 +29,4 @@ const command = defineCommand({
 
 export default command;
 
-if (import.meta.main) await main(command);
+if (import.meta.main) await cli(command);

@@ -2,7 +2,8 @@ import { defineCommand } from "citty";
 import { removeSession } from "../lib/agents/index.ts";
 import { openRepo } from "../lib/store/index.ts";
 import { repoArgs } from "./_args.ts";
-import { main } from "./_main.ts";
+import { out } from "./_io.ts";
+import { cli } from "./_main.ts";
 
 const command = defineCommand({
   meta: { name: "rm", description: "Remove a stored agent session and its private home" },
@@ -13,11 +14,11 @@ const command = defineCommand({
   run({ args }) {
     using repo = openRepo({ repo: args.repo, db: args.db });
     removeSession(repo.loc.repo, repo.db, args.name);
-    process.stdout.write(`removed session ${args.name}\n`);
+    out(`removed session ${args.name}`);
     return 0;
   },
 });
 
 export default command;
 
-if (import.meta.main) await main(command);
+if (import.meta.main) await cli(command);

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { main } from "./_main.ts";
+import { cli } from "./_main.ts";
 
 const command = defineCommand({
   meta: { name: "session", description: "Store, list and remove the agents' resumable sessions" },
@@ -12,4 +12,4 @@ const command = defineCommand({
 
 export default command;
 
-if (import.meta.main) await main(command);
+if (import.meta.main) await cli(command);

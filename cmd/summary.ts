@@ -1,7 +1,8 @@
 import { defineCommand } from "citty";
 import { summarize, summaryMarkdown } from "../lib/governance/index.ts";
-import { formatArg, printJson, repoArgs } from "./_args.ts";
-import { main } from "./_main.ts";
+import { formatArg, repoArgs } from "./_args.ts";
+import { out, outJson } from "./_io.ts";
+import { cli } from "./_main.ts";
 import { openQueue } from "./_queue.ts";
 
 const command = defineCommand({
@@ -17,11 +18,11 @@ const command = defineCommand({
   run({ args }) {
     using q = openQueue({ repo: args.repo, db: args.db });
     const s = summarize(q.repo.db, q.queue, args.id);
-    if (args.format === "json") return printJson(s);
-    process.stdout.write(`${summaryMarkdown(s)}\n`);
+    if (args.format === "json") return outJson(s);
+    out(`${summaryMarkdown(s)}`);
   },
 });
 
 export default command;
 
-if (import.meta.main) await main(command);
+if (import.meta.main) await cli(command);

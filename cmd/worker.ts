@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { formatArg, repoArgs } from "./_args.ts";
-import { main } from "./_main.ts";
+import { cli } from "./_main.ts";
 import { runArgs, runFromArgs } from "./_run-args.ts";
 
 const command = defineCommand({
@@ -13,4 +13,4 @@ const command = defineCommand({
 
 export default command;
 
-if (import.meta.main) await main(command);
+if (import.meta.main) await cli(command);

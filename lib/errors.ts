@@ -4,7 +4,7 @@
  */
 
 /** Exit codes shared by every command (docs/CLI.md). */
-export const EXIT = { ok: 0, failure: 1, usage: 2, needsPerson: 3 } as const;
+export const EXIT = { ok: 0, failure: 1, usage: 2, needsPerson: 3, interrupted: 130 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 export type HyperionErrorOptions = {

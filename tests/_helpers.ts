@@ -38,6 +38,41 @@ export const run = async (
   return { exitCode, stdout, stderr };
 };
 
-/** `hyperion <args>` from source, as a child process. */
-export const hyperion = (args: string[], opts: Parameters<typeof run>[1] = {}) =>
+type RunOpts = Parameters<typeof run>[1];
+
+const setEnv = (env: Record<string, string | undefined>) => {
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+};
+
+/**
+ * `hyperion <args>` in this process, as an operator would type it: the working directory,
+ * environment and standard input are the call's, and stdout/stderr are collected. Tests run one
+ * at a time within a file, so changing the process's cwd and env for the call is safe.
+ */
+export const hyperion = async (args: string[], opts: RunOpts = {}): Promise<RunResult> => {
+  const [{ main }, { root }, { bufferIo }] = await Promise.all([
+    import("../cmd/_main.ts"),
+    import("../cmd/hyperion.ts"),
+    import("../cmd/_io.ts"),
+  ]);
+  const env = { HYPERION_LOG: undefined, HYPERION_DB: undefined, ...opts.env };
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  const cwd = process.cwd();
+  const buffers = bufferIo(opts.stdin);
+  setEnv(env);
+  process.chdir(opts.cwd ?? ROOT);
+  try {
+    const exitCode = await main(root, args, buffers.io);
+    return { exitCode, stdout: buffers.stdout(), stderr: buffers.stderr() };
+  } finally {
+    process.chdir(cwd);
+    setEnv(saved);
+  }
+};
+
+/** `hyperion <args>` from source as a child process: for signals, crashes and real pipes. */
+export const hyperionProcess = (args: string[], opts: RunOpts = {}) =>
   run([process.execPath, join(ROOT, "cmd/hyperion.ts"), ...args], opts);

@@ -55,6 +55,13 @@ export const assessRisk = (
   });
 };
 
+/** Why a change waits for a person, in one line: its score and the reasons that weigh most. */
+export const heldBecause = (risk: Pick<RiskAssessment, "score" | "reasons">): string =>
+  `risk ${risk.score}: ${[...risk.reasons]
+    .sort((a, b) => b.weight - a.weight)
+    .map((r) => `${r.rule}${r.path ? ` (${r.path})` : ""}`)
+    .join(", ")}`;
+
 const insideRepo = (repo: string, candidate: string): string | null => {
   const abs = isAbsolute(candidate) ? candidate : join(repo, candidate);
   const rel = relative(repo, normalize(abs));

