@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { defineCommand } from "citty";
+import { EXIT } from "../lib/errors.ts";
 import { PLAN_FILE, planIsValid, readPlan } from "../lib/governance/index.ts";
 import { governanceSql } from "../lib/store/governance-sql.ts";
 import { locate, openDatabase } from "../lib/store/index.ts";
@@ -12,7 +13,7 @@ const command = defineCommand({
   meta: {
     name: "check",
     description:
-      "Check a WORKPLAN.md: sections, approval, validation commands (exit 0 only when valid and approved)",
+      "Check a WORKPLAN.md: sections, approval, validation commands (exit 0 approved, 2 invalid, 3 not yet approved)",
   },
   args: {
     file: { type: "positional", required: false, description: "Plan file (default: <repo>/WORKPLAN.md)" },
@@ -50,9 +51,9 @@ const command = defineCommand({
     } else {
       const state = !valid
         ? "NOT valid"
-        : recorded === false
-          ? "valid, not approved (run `hyperion plan approve`; no command runs until a person does)"
-          : "valid and approved";
+        : recorded
+          ? "valid and approved"
+          : "valid, not approved (run `hyperion plan approve`; no command runs until a person does)";
       out(
         [
           `${path}: ${state} (${plan.sections.length} sections, ${plan.commands.length} commands)`,
@@ -60,7 +61,7 @@ const command = defineCommand({
         ].join("\n"),
       );
     }
-    return valid ? 0 : 1;
+    return !valid ? EXIT.usage : recorded === true ? EXIT.ok : EXIT.needsPerson;
   },
 });
 

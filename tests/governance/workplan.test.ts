@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { parseWorkplan, planIsValid } from "../../lib/governance/index.ts";
 import { hyperion, ROOT, tmpdir } from "../_helpers.ts";
 
-const SEED_PATH = join(ROOT, "../shared/fixtures/WORKPLAN.seed.md");
+// The plan the product was first described in, kept as data: Hyperion reads that very format.
+const SEED_PATH = join(ROOT, "tests/fixtures/WORKPLAN.seed.md");
 const SEED = readFileSync(SEED_PATH, "utf8");
 const REQUIRED = [
   "Intent",
@@ -84,19 +85,30 @@ describe("parseWorkplan", () => {
 });
 
 describe("hyperion plan check", () => {
-  test("exits 0 for the seed and 1, with line numbers, for a broken copy", async () => {
-    const ok = await hyperion(["plan", "check", SEED_PATH, "--format", "json"]);
-    expect(ok.exitCode).toBe(0);
-    expect(JSON.parse(ok.stdout)).toMatchObject({ valid: true, approved: true, findings: [] });
-
+  test("the seed is valid but waits for a person until approved; a broken copy exits 2 with line numbers", async () => {
     await using dir = await tmpdir();
-    const broken = join(dir.path, "WORKPLAN.md");
-    writeFileSync(
-      broken,
-      SEED.replace("Approved: yes", "Approved: maybe").replace("## Goals\n", "## Aims\n"),
-    );
-    const bad = await hyperion(["plan", "check", broken]);
-    expect(bad.exitCode).toBe(1);
+    const plan = join(dir.path, "WORKPLAN.md");
+    writeFileSync(plan, SEED);
+    expect((await hyperion(["init", "--repo", dir.path])).exitCode).toBe(0);
+
+    const unapproved = await hyperion(["plan", "check", "--repo", dir.path]);
+    expect(unapproved.exitCode).toBe(3);
+    expect(unapproved.stdout).toContain("valid, not approved (run `hyperion plan approve`");
+    expect(unapproved.stdout).not.toContain("valid and approved");
+
+    expect((await hyperion(["plan", "approve", "--repo", dir.path])).exitCode).toBe(0);
+    const ok = await hyperion(["plan", "check", "--repo", dir.path, "--format", "json"]);
+    expect(ok.exitCode).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({
+      valid: true,
+      approved: true,
+      recorded_approval: true,
+      findings: [],
+    });
+
+    writeFileSync(plan, SEED.replace("Approved: yes", "Approved: maybe").replace("## Goals\n", "## Aims\n"));
+    const bad = await hyperion(["plan", "check", "--repo", dir.path]);
+    expect(bad.exitCode).toBe(2);
     expect(bad.stdout).toContain("error line 5: required section 'Goals' is missing");
     expect(bad.stdout).toMatch(/error line \d+: no line of the Approval section matches/);
   });
