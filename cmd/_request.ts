@@ -5,7 +5,7 @@ import {
   type Enqueue,
   selectHarness,
 } from "../lib/agents/index.ts";
-import { HyperionError, usageError } from "../lib/errors.ts";
+import { asCode, HyperionError, usageError } from "../lib/errors.ts";
 import { createQueue } from "../lib/queue/index.ts";
 import { submitChanges } from "../lib/runtime/index.ts";
 import type { RequestResult } from "../lib/schema/index.ts";
@@ -64,7 +64,7 @@ export const enqueueInto =
     const { enqueued, rejected } = submitChanges(repo, queue, crs, { priority: opts.priority });
     const first = rejected[0];
     if (first) {
-      throw new HyperionError(first.code, `change for task ${first.task_id}: ${first.message}`, {
+      throw new HyperionError(asCode(first.code), `change for task ${first.task_id}: ${first.message}`, {
         exitCode: 1,
         hint: "nothing was enqueued; rerun with HYPERION_LOG=1 to see the agents' output",
       });

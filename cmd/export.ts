@@ -1,11 +1,12 @@
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { defineCommand } from "citty";
 import { consola } from "consola";
 import { EXIT, HyperionError, usageError } from "../lib/errors.ts";
 import { bundleFiles, checkExportDir, planExport, writeBundle } from "../lib/ops/index.ts";
+import { locate } from "../lib/store/index.ts";
 import pkg from "../package.json" with { type: "json" };
 import { formatArg } from "./_args.ts";
-import { out, outJson } from "./_io.ts";
+import { io, out, outJson } from "./_io.ts";
 import { cli } from "./_main.ts";
 
 const list = (paths: string[]) =>
@@ -20,8 +21,13 @@ const command = defineCommand({
   args: {
     dir: {
       type: "positional",
-      required: true,
-      description: "Folder to write the bundle into (created when missing)",
+      required: false,
+      description: "Folder to write the bundle into (created when missing; default: <repo>/.hyperion-bundle)",
+    },
+    repo: {
+      type: "string",
+      description: "Repository whose agents get the bundle (default: found from the current directory)",
+      valueHint: "DIR",
     },
     overwrite: {
       type: "boolean",
@@ -30,13 +36,13 @@ const command = defineCommand({
     format: formatArg(["text", "json"], "text"),
   },
   async run({ args }) {
-    const dir = resolve(args.dir);
+    const dir = resolve(args.dir ?? join(locate({ repo: args.repo }).repo, ".hyperion-bundle"));
     checkExportDir(dir);
     const plan = planExport(dir, bundleFiles(pkg.version));
     const changed = plan.differ.map((f) => f.path);
     if (changed.length > 0 && !args.overwrite) {
       // Never silently: a person at a terminal is asked; a script must say --overwrite.
-      if (!(process.stdin.isTTY && process.stdout.isTTY)) {
+      if (!(io().stdin.isTTY && io().stdout.isTTY)) {
         throw usageError(
           "E_EXPORT_EXISTS",
           `${dir} already holds ${changed.length} bundle ${changed.length === 1 ? "file" : "files"} with other content (${list(changed)})`,

@@ -3,12 +3,13 @@
  * The single catch in cmd/_main.ts turns it into one line on stderr and an exit code.
  */
 
-/** Exit codes shared by every command (docs/CLI.md). */
-export const EXIT = { ok: 0, failure: 1, usage: 2, needsPerson: 3, interrupted: 130 } as const;
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+import { asCode, CODES, type Code, isCode } from "./codes.ts";
+import { EXIT, type ExitCode } from "./exit.ts";
+
+export { asCode, type Code, EXIT, type ExitCode, isCode };
 
 export type HyperionErrorOptions = {
-  /** Process exit code when this error reaches the top; bad input is 2, the environment 1. */
+  /** Process exit code when this error reaches the top (default: the code's, in lib/codes.ts). */
   exitCode?: ExitCode;
   /** One short sentence on how to fix it. */
   hint?: string;
@@ -20,17 +21,17 @@ export type HyperionErrorOptions = {
 };
 
 export class HyperionError extends Error {
-  readonly code: string;
+  readonly code: Code;
   readonly exitCode: ExitCode;
   readonly hint: string | undefined;
   readonly details: Record<string, unknown> | undefined;
   readonly retryable: boolean;
 
-  constructor(code: string, message: string, opts: HyperionErrorOptions = {}) {
+  constructor(code: Code, message: string, opts: HyperionErrorOptions = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = "HyperionError";
     this.code = code;
-    this.exitCode = opts.exitCode ?? EXIT.usage;
+    this.exitCode = opts.exitCode ?? CODES[code].exitCode;
     this.hint = opts.hint;
     this.details = opts.details;
     this.retryable = opts.retryable ?? false;
@@ -54,9 +55,9 @@ export class HyperionError extends Error {
 export const isHyperionError = (e: unknown): e is HyperionError => e instanceof HyperionError;
 
 /** Input errors (exit 2). */
-export const usageError = (code: string, message: string, hint?: string, details?: Record<string, unknown>) =>
+export const usageError = (code: Code, message: string, hint?: string, details?: Record<string, unknown>) =>
   new HyperionError(code, message, { exitCode: EXIT.usage, hint, details });
 
 /** Environment errors (exit 1): the input was fine, the machine or the files were not. */
-export const envError = (code: string, message: string, hint?: string, details?: Record<string, unknown>) =>
+export const envError = (code: Code, message: string, hint?: string, details?: Record<string, unknown>) =>
   new HyperionError(code, message, { exitCode: EXIT.failure, hint, details });

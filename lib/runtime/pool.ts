@@ -1,4 +1,4 @@
-import { HyperionError } from "../errors.ts";
+import { asCode, HyperionError } from "../errors.ts";
 import { log } from "../log.ts";
 import { createWriteLock, type WriteLockStats, writeLockStats } from "../store/write-lock.ts";
 import { createApplier } from "./applier.ts";
@@ -71,7 +71,9 @@ export const startPool = (opts: PoolOptions): Pool => {
       const msg = FromWorker.parse(event.data);
       if (msg.type === "outcomes") reportAll(opts, msg.outcomes);
       else if (msg.type === "error") {
-        failure ??= new HyperionError(msg.code, `worker ${msg.worker}: ${msg.message}`, { exitCode: 1 });
+        failure ??= new HyperionError(asCode(msg.code), `worker ${msg.worker}: ${msg.message}`, {
+          exitCode: 1,
+        });
         log.error(failure.message);
       } else if (msg.type === "stopped" && alive) {
         alive = false;

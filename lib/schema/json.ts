@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { usageError } from "../errors.ts";
+import { type Code, usageError } from "../errors.ts";
 
 /** Finds where JSON text stops being valid; the runtime's parser does not say. Runs only after a failure. */
 const errorOffset = (text: string): { at: number; what: string } => {
@@ -114,7 +114,7 @@ export const parseWith = <S extends z.ZodType>(
   schema: S,
   value: unknown,
   source: string,
-  code = "E_SCHEMA",
+  code: Code = "E_SCHEMA",
 ): z.infer<S> => {
   const r = schema.safeParse(value);
   if (r.success) return r.data;

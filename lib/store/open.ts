@@ -32,7 +32,7 @@ export const openDatabase = (path: string, opts: OpenOptions = {}): Database => 
     throw usageError(
       "E_NOT_INITIALIZED",
       `no Hyperion database at ${path}`,
-      "run `hyperion init` in the repository first",
+      "run `hyperion init` at the repository's root, or pass --repo DIR (no .hyperion/ here or above)",
     );
   }
   let db: Database;

@@ -1,4 +1,5 @@
-import { join, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 
 /** Where one repository's Hyperion state lives. */
 export type Locations = {
@@ -13,10 +14,21 @@ export type Locations = {
 
 export type LocateOptions = { repo?: string; db?: string; env?: Record<string, string | undefined> };
 
-/** `--db` beats `HYPERION_DB` beats `<repo>/.hyperion/hyperion.db`; the repo defaults to the cwd. */
+/** The nearest directory at or above `from` that holds `.hyperion/`, as git finds `.git`; null when none does. */
+export const findRepo = (from: string): string | null => {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, ".hyperion"))) return dir;
+    if (dirname(dir) === dir) return null;
+  }
+};
+
+/**
+ * `--db` beats `HYPERION_DB` beats `<repo>/.hyperion/hyperion.db`. The repo is `--repo`, else
+ * found upward from the working directory, else the working directory itself.
+ */
 export const locate = (opts: LocateOptions = {}): Locations => {
   const env = opts.env ?? process.env;
-  const repo = resolve(opts.repo ?? ".");
+  const repo = resolve(opts.repo ?? findRepo(".") ?? ".");
   const dir = join(repo, ".hyperion");
   const dbOverride = opts.db ?? env.HYPERION_DB;
   return {

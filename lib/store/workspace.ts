@@ -1,11 +1,11 @@
 import type { Database } from "bun:sqlite";
 import { randomBytes } from "node:crypto";
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { envError, usageError } from "../errors.ts";
 import { Config, defaultConfig } from "../schema/index.ts";
 import { openDatabase } from "./open.ts";
-import { type LocateOptions, type Locations, locate } from "./paths.ts";
+import { findRepo, type LocateOptions, type Locations, locate } from "./paths.ts";
 
 /** Checks a `--repo` before anything is created in it. */
 export const checkRepo = (repo: string): void => {
@@ -47,7 +47,17 @@ export type InitResult = {
 
 /** Creates `.hyperion/` (database, signing secret, default config); running it again changes nothing. */
 export const initRepo = (opts: LocateOptions): InitResult => {
-  const loc = locate(opts);
+  // Never a second .hyperion/ below an initialised repository: commands there find the outer one.
+  const target = resolve(opts.repo ?? ".");
+  const outer = findRepo(dirname(target));
+  if (outer !== null && !existsSync(join(target, ".hyperion"))) {
+    throw usageError(
+      "E_INIT_NESTED",
+      `${target} is inside the repository ${outer}, which is initialised already`,
+      `run commands from anywhere inside it (or with --repo ${outer}); nothing was created`,
+    );
+  }
+  const loc = locate({ ...opts, repo: target });
   checkRepo(loc.repo);
   // A broken config or database is reported before anything is written.
   if (existsSync(loc.config)) loadConfig(loc);

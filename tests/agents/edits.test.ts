@@ -91,7 +91,7 @@ describe("applyEdits", () => {
     ],
   ] as [string, Edit[], string, string][])("refuses %s, naming the edit", (_name, edits, code, where) => {
     const e = refused(edits);
-    expect(e.code).toBe(code);
+    expect(e.code as string).toBe(code);
     expect(e.exitCode).toBe(2);
     expect(e.message).toStartWith(`${where}: `);
   });

@@ -1,19 +1,37 @@
-import { expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { CODES, renderCodesDoc } from "../../lib/codes.ts";
 import { REASONS } from "../../lib/patch/index.ts";
 import { ROOT } from "../_helpers.ts";
 
-test("docs/HARDENING.md lists every reason code with its retryability and exit code", () => {
-  const doc = readFileSync(join(ROOT, "docs/HARDENING.md"), "utf8");
-  const rows = new Map(
-    [...doc.matchAll(/^\| `(E_[A-Z_]+)` +\| (yes|no) +\| (\d) +\|/gm)].map((m) => [
-      m[1],
-      { retryable: m[2] === "yes", exit: Number(m[3]) },
-    ]),
+/** Every file under `dir` whose name ends with one of `ends`. */
+const files = (dir: string, ends: string[]): string[] =>
+  readdirSync(join(ROOT, dir), { recursive: true, encoding: "utf8" })
+    .filter((f) => ends.some((e) => f.endsWith(e)))
+    .map((f) => join(ROOT, dir, f));
+
+// E_CODE is how the docs write "any code".
+const codesIn = (text: string) =>
+  new Set(
+    [...text.matchAll(/\bE_[A-Z][A-Z0-9_]*[A-Z0-9]\b/g)].map((m) => m[0]).filter((c) => c !== "E_CODE"),
   );
-  expect([...rows.keys()].sort()).toEqual(Object.keys(REASONS).sort());
-  for (const [code, r] of Object.entries(REASONS)) {
-    expect({ code, ...rows.get(code) }).toEqual({ code, retryable: r.retryable, exit: r.exitCode });
-  }
+
+describe("the error code registry", () => {
+  test("docs/ERRORS.md is rendered from lib/codes.ts (bun run docs:errors)", () => {
+    expect(readFileSync(join(ROOT, "docs/ERRORS.md"), "utf8")).toBe(renderCodesDoc());
+  });
+
+  test("every code the source and the docs name is declared in the registry", () => {
+    const sources = [...files("lib", [".ts"]), ...files("cmd", [".ts"])];
+    const docs = [...files("docs", [".md"]), join(ROOT, "README.md")];
+    const unknown = [...sources, ...docs].flatMap((f) =>
+      [...codesIn(readFileSync(f, "utf8"))].filter((c) => !(c in CODES)).map((c) => `${c} in ${f}`),
+    );
+    expect(unknown).toEqual([]);
+  });
+
+  test("lib/patch's reasons are registered codes", () => {
+    for (const code of REASONS) expect(CODES[code].meaning.length).toBeGreaterThan(0);
+  });
 });

@@ -351,7 +351,7 @@ describe("hostile and malformed change requests", () => {
             owned: c.owned,
           }),
         );
-        expect(e.code).toBe(codeFor(c, "validate"));
+        expect(e.code as string).toBe(codeFor(c, "validate"));
         expect(e.message).not.toContain("\n");
         expect(e.exitCode).toBe(2);
         unchanged();
@@ -372,7 +372,7 @@ describe("hostile and malformed change requests", () => {
             limits: { ...limits, ...c.limits },
           }),
         );
-        expect(e.code).toBe(codeFor(c, "apply"));
+        expect(e.code as string).toBe(codeFor(c, "apply"));
         expect(e.retryable).toBe(false);
         unchanged();
       });

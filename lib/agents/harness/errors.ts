@@ -1,4 +1,4 @@
-import { HyperionError } from "../../errors.ts";
+import { type Code, HyperionError } from "../../errors.ts";
 import type { ChildRun } from "./spawn.ts";
 import type { CliSpec, ParsedRun } from "./spec.ts";
 
@@ -19,7 +19,7 @@ const lastLine = (text: string): string =>
     .at(-1)
     ?.slice(0, 300) ?? "";
 
-const fail = (code: string, message: string, hint: string, details?: Record<string, unknown>) =>
+const fail = (code: Code, message: string, hint: string, details?: Record<string, unknown>) =>
   new HyperionError(code, message, { exitCode: 1, hint, details });
 
 /** The executable is not on PATH: say which, and how to install it. */
