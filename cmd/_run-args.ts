@@ -1,4 +1,5 @@
-import { EXIT, usageError } from "../lib/errors.ts";
+import { EXIT } from "../lib/errors.ts";
+import { parseSeconds, parseWhole } from "../lib/ops/index.ts";
 import { type ProgressRecord, problemLine, startRun, textLine } from "../lib/runtime/index.ts";
 import { io, say } from "./_io.ts";
 
@@ -16,21 +17,6 @@ export const runArgs = {
     description: "Record external edits with fs.watch (--no-watch to skip)",
   },
 } as const;
-
-export const intArg = (value: string | undefined, flag: string, min: number): number | undefined => {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min)
-    throw usageError("E_USAGE", `${flag} must be an integer >= ${min}, got '${value}'`);
-  return n;
-};
-
-export const secondsArg = (value: string | undefined, flag: string, fallback: number): number => {
-  const n = value === undefined ? fallback : Number(value);
-  if (!Number.isFinite(n) || n <= 0)
-    throw usageError("E_USAGE", `${flag} must be a positive number of seconds, got '${value}'`);
-  return Math.round(n * 1000);
-};
 
 /** Renders the runtime's progress records: NDJSON on stdout, or one line on stderr (redrawn on a terminal). */
 const renderProgress = (format: "text" | "json") => {
@@ -67,8 +53,8 @@ export const runFromArgs = async (
   const runner = startRun({
     repo: args.repo,
     db: args.db,
-    workers: intArg(args.workers, "--workers", 0),
-    progressIntervalMs: secondsArg(args["progress-interval"], "--progress-interval", 2),
+    workers: parseWhole("workers", args.workers, { min: 0 }),
+    progressIntervalMs: parseSeconds("progress-interval", args["progress-interval"], 2),
     onProgress: renderProgress(args.format),
     watch: args.watch !== false,
     ...opts,

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { archiveSummary, parseDuration, parseLimit } from "../lib/ops/index.ts";
+import { archiveSummary, MAX_LIMIT, parseDuration, parseWhole } from "../lib/ops/index.ts";
 import { createQueue } from "../lib/queue/index.ts";
 import { openRepo, readSecret } from "../lib/store/index.ts";
 import { formatArg, repoArgs } from "./_args.ts";
@@ -30,7 +30,7 @@ const command = defineCommand({
   run({ args }) {
     const olderThan = args["older-than"];
     const olderThanMs = olderThan === undefined ? undefined : parseDuration("older-than", olderThan);
-    const batch = args.batch === undefined ? undefined : parseLimit(args.batch);
+    const batch = parseWhole("batch", args.batch, { min: 1, max: MAX_LIMIT });
     using repo = openRepo({ repo: args.repo, db: args.db });
     const queue = createQueue(repo.db, { secret: readSecret(repo.loc), config: repo.config.queue });
     const ttl = olderThanMs ?? queue.config.archive_after_ms;

@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { EXIT, usageError } from "../lib/errors.ts";
 import { heldBecause } from "../lib/governance/index.ts";
+import { parseWhole } from "../lib/ops/index.ts";
 import { submitChanges } from "../lib/runtime/index.ts";
 import { parseJsonText } from "../lib/schema/index.ts";
 import { formatArg, readInput, repoArgs } from "./_args.ts";
@@ -30,10 +31,7 @@ const command = defineCommand({
     const inputs = Array.isArray(value) ? value : [value];
     if (inputs.length === 0)
       throw usageError("E_INPUT", `${source} holds an empty array`, "submit at least one change request");
-    const priority = args.priority === undefined ? undefined : Number(args.priority);
-    if (priority !== undefined && !Number.isInteger(priority)) {
-      throw usageError("E_USAGE", `--priority must be an integer, got '${args.priority}'`);
-    }
+    const priority = parseWhole("priority", args.priority, { min: -1_000_000, max: 1_000_000 });
     using q = openQueue({ repo: args.repo, db: args.db });
     const { enqueued, rejected, risks } = submitChanges(q.repo, q.queue, inputs, {
       partial: args.partial,

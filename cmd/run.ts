@@ -1,7 +1,8 @@
 import { defineCommand } from "citty";
+import { parseWhole } from "../lib/ops/index.ts";
 import { formatArg, repoArgs } from "./_args.ts";
 import { cli } from "./_main.ts";
-import { intArg, runArgs, runFromArgs } from "./_run-args.ts";
+import { runArgs, runFromArgs } from "./_run-args.ts";
 
 const command = defineCommand({
   meta: {
@@ -23,7 +24,7 @@ const command = defineCommand({
   run({ args }) {
     return runFromArgs(args, {
       untilEmpty: true,
-      maxChanges: intArg(args["max-changes"], "--max-changes", 1),
+      maxChanges: parseWhole("max-changes", args["max-changes"], { min: 1 }),
     });
   },
 });

@@ -22,7 +22,12 @@ const command = defineCommand({
   run({ args }) {
     using repo = openRepo({ repo: args.repo, db: args.db });
     const rows = sessionsSql(repo.db).list(1_000).map(viewSession);
-    printListing(args.format, rows, COLUMNS, "no stored sessions (hyperion session init --resume=TOKEN)");
+    printListing(
+      args.format,
+      rows,
+      COLUMNS,
+      "no stored sessions (store one with `hyperion session init --resume=TOKEN`)",
+    );
     return 0;
   },
 });

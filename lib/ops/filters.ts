@@ -3,19 +3,41 @@ import { usageError } from "../errors.ts";
 /** Most rows one listing returns, whatever `--limit` asks. */
 export const MAX_LIMIT = 100_000;
 
-/** `--limit N`: a whole number from 1 to MAX_LIMIT. */
-export const parseLimit = (text: string | undefined, fallback = 100): number => {
-  if (text === undefined) return fallback;
-  const n = /^\d+$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_LIMIT) {
+/** A whole-number flag from `min` to `max`; E_LIMIT naming the flag as given. Every count flag is read here. */
+export const parseWhole = (
+  flag: string,
+  text: string | undefined,
+  range: { min: number; max?: number },
+): number | undefined => {
+  if (text === undefined) return undefined;
+  const max = range.max ?? Number.MAX_SAFE_INTEGER;
+  const n = /^-?\d+$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < range.min || n > max) {
+    const bounds = range.max === undefined ? `>= ${range.min}` : `from ${range.min} to ${max}`;
     throw usageError(
       "E_LIMIT",
-      `--limit '${text}' is not a whole number from 1 to ${MAX_LIMIT}`,
-      "pass e.g. --limit 50",
+      `--${flag} '${text}' is not a whole number ${bounds}`,
+      `pass e.g. --${flag} ${Math.max(range.min, Math.min(50, max))}`,
     );
   }
   return n;
 };
+
+/** A number of seconds (fractions allowed) above zero, in milliseconds. */
+export const parseSeconds = (flag: string, text: string | undefined, fallbackSeconds: number): number => {
+  const n = text === undefined ? fallbackSeconds : Number(text);
+  if (!Number.isFinite(n) || n <= 0)
+    throw usageError(
+      "E_LIMIT",
+      `--${flag} '${text}' is not a positive number of seconds`,
+      `pass e.g. --${flag} 2`,
+    );
+  return Math.round(n * 1000);
+};
+
+/** `--limit N` (or another count flag): a whole number from 1 to MAX_LIMIT. */
+export const parseLimit = (text: string | undefined, fallback = 100, flag = "limit"): number =>
+  parseWhole(flag, text, { min: 1, max: MAX_LIMIT }) ?? fallback;
 
 /** A flag whose value must be one of `options` (statuses, levels); exit 2 naming them. */
 export const parseChoice = <const T extends string>(

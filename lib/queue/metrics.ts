@@ -10,7 +10,7 @@ const Latency = z.object({
 });
 export type Latency = z.infer<typeof Latency>;
 
-/** The queue at a glance, for `hyperion queue stats` and the dashboard. */
+/** The queue at a glance, for `hyperion queue-metrics` and the dashboard. */
 export const MetricsSnapshot = z.object({
   at: z.number().int().describe("When it was taken (epoch ms)."),
   window_ms: z.number().int().describe("Throughput and latencies cover this much time before `at`."),

@@ -131,6 +131,6 @@ export const makeOutcome = (ctx: QueueContext) => {
 
 export const notFound = (id: string) =>
   new HyperionError("E_NOT_FOUND", `no change ${id} in the queue`, {
-    hint: "list changes with `hyperion queue list`; archived changes are under .hyperion/archive/",
+    hint: "list changes with `hyperion list`; archived changes are under .hyperion/archive/",
     details: { id },
   });
