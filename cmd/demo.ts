@@ -43,7 +43,7 @@ const indent = (text: string) =>
 /** Runs one step as an operator would type it (in this process) and shows its output. */
 const step = async (args: string[], show = true): Promise<string> => {
   out(`$ hyperion ${args.join(" ")}`);
-  const { root } = await import("./hyperion.ts");
+  const { root } = await import("./_root.ts");
   const buffers = bufferIo();
   const code = await main(root, args, buffers.io);
   const text = buffers.stdout();

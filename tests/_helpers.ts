@@ -55,7 +55,7 @@ const setEnv = (env: Record<string, string | undefined>) => {
 export const hyperion = async (args: string[], opts: RunOpts = {}): Promise<RunResult> => {
   const [{ main }, { root }, { bufferIo }] = await Promise.all([
     import("../cmd/_main.ts"),
-    import("../cmd/hyperion.ts"),
+    import("../cmd/_root.ts"),
     import("../cmd/_io.ts"),
   ]);
   const env = { HYPERION_LOG: undefined, HYPERION_DB: undefined, ...opts.env };

@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ArgsDef, CommandDef } from "citty";
-import { root } from "../../cmd/hyperion.ts";
+import { root } from "../../cmd/_root.ts";
 import { ROOT } from "../_helpers.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: any command, whatever its args
