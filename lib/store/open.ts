@@ -31,8 +31,8 @@ export const openDatabase = (path: string, opts: OpenOptions = {}): Database => 
   if (!opts.create && !existsSync(path)) {
     throw usageError(
       "E_NOT_INITIALIZED",
-      `no Hyperion database at ${path}`,
-      "run `hyperion init` at the repository's root, or pass --repo DIR (no .hyperion/ here or above)",
+      `no Hyperion database at ${path}, and no .hyperion/ in a directory above`,
+      "run `hyperion init` at the repository's root, or pass --repo DIR",
     );
   }
   let db: Database;

@@ -122,11 +122,11 @@ describe("hyperion run", () => {
     ]);
   });
 
-  test("SIGTERM mid-run loses nothing, and a second run finishes the rest", async () => {
+  test("SIGINT mid-run exits 130 and loses nothing, and a second run finishes the rest", async () => {
     await using dir = await setup(100, 200, 600);
     const db = join(dir.path, ".hyperion/hyperion.db");
     const proc = await runUntilSome(dir.path, db);
-    proc.kill("SIGTERM");
+    proc.kill("SIGINT");
     expect(await proc.exited).toBe(130);
     // The last line says what is still queued and how to resume.
     const stderr = await new Response(proc.stderr).text();
