@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { type SessionView, viewSession } from "../lib/agents/index.ts";
-import { type Column, iso } from "../lib/ops/index.ts";
+import type { Column } from "../lib/ops/index.ts";
 import { openRepo, sessionsSql } from "../lib/store/index.ts";
 import { formatArg, repoArgs } from "./_args.ts";
 import { printListing } from "./_listing.ts";
@@ -13,7 +13,7 @@ const COLUMNS: Column<SessionView>[] = [
   { header: "token", value: (s) => s.token },
   { header: "started", value: (s) => (s.started ? "yes" : "no") },
   { header: "all tools", value: (s) => (s.allow_all_tools ? "yes" : "no") },
-  { header: "last used", value: (s) => (s.last_used_at === null ? null : iso(s.last_used_at)) },
+  { header: "last used", value: (s) => s.last_used_at },
 ];
 
 const command = defineCommand({

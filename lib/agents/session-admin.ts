@@ -22,16 +22,20 @@ export const SessionInit = z.object({
 export type SessionInit = z.infer<typeof SessionInit>;
 
 /** A session as listings show it: the token masked, never in full. */
-export type SessionView = {
-  name: string;
-  agent: string;
-  role: string | null;
-  token: string;
-  started: boolean;
-  allow_all_tools: boolean;
-  created_at: number;
-  last_used_at: number | null;
-};
+/** A stored session as listings show it: the token masked, times in ISO-8601 like every listing. */
+export const SessionView = z.object({
+  name: z.string(),
+  agent: z.string(),
+  role: z.string().nullable(),
+  token: z.string(),
+  started: z.boolean(),
+  allow_all_tools: z.boolean(),
+  created_at: z.string(),
+  last_used_at: z.string().nullable(),
+});
+export type SessionView = z.infer<typeof SessionView>;
+
+const isoTime = (ms: number): string => new Date(ms).toISOString();
 
 export const viewSession = (r: SessionRow): SessionView => ({
   name: r.name,
@@ -40,8 +44,8 @@ export const viewSession = (r: SessionRow): SessionView => ({
   token: maskToken(r.resume_token),
   started: r.started === 1,
   allow_all_tools: r.allow_all_tools === 1,
-  created_at: r.created_at,
-  last_used_at: r.last_used_at,
+  created_at: isoTime(r.created_at),
+  last_used_at: r.last_used_at === null ? null : isoTime(r.last_used_at),
 });
 
 export type InitResult = {
