@@ -16,6 +16,16 @@ export const RiskAssessment = z.object({
 });
 export type RiskAssessment = z.infer<typeof RiskAssessment>;
 
+/**
+ * Why a change is held, one line per reason ("rule: path (+weight)"), from the assessment logged
+ * with its `held_for_approval` event; an event that does not parse gives no reasons.
+ */
+export const heldReasons = (data: unknown): string[] => {
+  const parsed = RiskAssessment.safeParse(data);
+  if (!parsed.success) return [];
+  return parsed.data.reasons.map((r) => `${r.rule}${r.path === null ? "" : `: ${r.path}`} (+${r.weight})`);
+};
+
 /** Scores a change request against the operator's policy. */
 export const assessRisk = (
   cr: ChangeRequest,
