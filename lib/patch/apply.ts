@@ -190,7 +190,9 @@ const plan = (
     ops.push({ res: src, op: "delete", content: null, mode: null, post_sha256: null, pre: pre(cur) });
     const w = write(dst, content, p?.newMode ?? cur.mode, null, sha);
     ops.push(w);
+    // Audited under both paths, so a search by either finds the rename (`file-mods --path`).
     mods.push(mod(fc.path, "rename", fc.new_path!, cur.sha, w.post_sha256, counts));
+    mods.push(mod(fc.new_path!, "rename_target", null, null, w.post_sha256, counts));
     files.push({ path: fc.path, op: "rename", new_path: fc.new_path!, ...counts });
   });
   const result: ApplyResult = { files, rebased: Object.keys(rebases).length > 0 };
