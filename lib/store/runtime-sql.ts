@@ -5,14 +5,18 @@ import { HELD } from "./ddl/queue.ts";
 const OwnedRow = z.object({ owned_paths: z.string() });
 const Paths = z.array(z.string());
 
+// Kinds of file_modifications after which the path holds no file (apply's and rollback's).
+const ABSENT_AFTER = new Set(["delete", "rename", "remove"]);
+
 /** Statements the runtime needs beyond the queue's and the apply engine's, prepared once per connection. */
 export const runtimeSql = (db: Database) => {
   const owned = db.query<{ owned_paths: string }, [string]>("SELECT owned_paths FROM tasks WHERE id = ?");
   const external = db.query(
     "INSERT INTO file_modifications (path, kind, change_id, source, ts) VALUES (?, ?, NULL, 'external', ?)",
   );
-  const recentApply = db.query<{ n: number }, [string, number]>(
-    "SELECT count(*) AS n FROM file_modifications WHERE path = ? AND source = 'apply' AND ts >= ?",
+  const lastOwn = db.query<{ kind: string; sha256_after: string | null }, [string]>(
+    `SELECT kind, sha256_after FROM file_modifications WHERE path = ? AND source <> 'external'
+     ORDER BY ts DESC, id DESC LIMIT 1`,
   );
   return {
     /** The paths a planned task owns; null for an unknown task id (an operator's ad-hoc change). */
@@ -22,8 +26,15 @@ export const runtimeSql = (db: Database) => {
     },
     /** Records an edit made outside Hyperion. */
     recordExternal: (path: string, kind: string, ts: number) => void external.run(path, kind, ts),
-    /** Whether an apply wrote this path since `since` (so a watch event is Hyperion's own). */
-    appliedSince: (path: string, since: number): boolean => (recentApply.get(path, since)?.n ?? 0) > 0,
+    /**
+     * What Hyperion's own last write (an apply or a rollback) left at this path: the content's
+     * sha256, null when it left no file there, undefined when Hyperion never wrote it.
+     */
+    lastOwnWrite: (path: string): string | null | undefined => {
+      const row = lastOwn.get(path);
+      if (!row) return undefined;
+      return ABSENT_AFTER.has(row.kind) ? null : row.sha256_after;
+    },
   };
 };
 
