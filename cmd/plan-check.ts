@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { defineCommand } from "citty";
-import { PLAN_FILE, planIsValid, readPlan } from "../lib/governance/index.ts";
+import { PLAN_FILE, planIsValid, planVerdict, readPlan } from "../lib/governance/index.ts";
 import { governanceSql } from "../lib/store/governance-sql.ts";
 import { locate, openDatabase } from "../lib/store/index.ts";
 import { formatArg, printJson, repoArgs } from "./_args.ts";
@@ -48,10 +48,10 @@ const command = defineCommand({
       });
     } else {
       const out = [
-        `${path}: ${valid ? "valid and approved" : "NOT valid"} (${plan.sections.length} sections, ${plan.commands.length} commands)`,
+        `${path}: ${planVerdict(valid, recorded)} (${plan.sections.length} sections, ${plan.commands.length} commands)`,
         ...plan.findings.map((f) => `  ${f.level} line ${f.line ?? "-"}: ${f.message}`),
       ];
-      if (recorded === false)
+      if (recorded === false && !valid)
         out.push(
           "  note: this text has not been approved with `hyperion plan approve`; no command runs until it is",
         );
