@@ -2,14 +2,22 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { HyperionError } from "../../lib/errors.ts";
-import { rollbackOne, summarize, summaryMarkdown } from "../../lib/governance/index.ts";
+import {
+  approvePlan,
+  PLAN_FILE,
+  planStatus,
+  planVerdict,
+  rollbackOne,
+  summarize,
+  summaryMarkdown,
+} from "../../lib/governance/index.ts";
 import { changeColumns, fileModColumns, listings, renderTable } from "../../lib/ops/index.ts";
 import { makeFileChange } from "../../lib/patch/index.ts";
 import { createQueue } from "../../lib/queue/index.ts";
 import { createApplier, submitChanges } from "../../lib/runtime/index.ts";
 import type { ChangeRequest } from "../../lib/schema/index.ts";
 import { initRepo, openRepo, readSecret, requestsSql } from "../../lib/store/index.ts";
-import { tmpdir } from "../_helpers.ts";
+import { ROOT, tmpdir } from "../_helpers.ts";
 
 /** A repository with files, its queue and an in-process applier (real SQLite, real files). */
 const setup = async (files: Record<string, string>) => {
@@ -220,5 +228,23 @@ describe("renames in the audit", () => {
     // A rollback removes both records with the apply's journal entry, and restores the old path.
     rollbackOne(f.repo, f.queue, "mv", { force: false, actor: "op" });
     expect(f.read("src/old.ts")).toBe("x\n");
+  });
+});
+
+describe("plan check's verdict", () => {
+  test("says approved only when a person approved the current text", async () => {
+    await using f = await setup({});
+    const plan = join(f.dir.path, PLAN_FILE);
+    writeFileSync(plan, readFileSync(join(ROOT, "testapp", PLAN_FILE)));
+    const verdict = () => {
+      const { status } = planStatus(f.dir.path, f.repo.db);
+      return planVerdict(status.valid, status.recorded);
+    };
+    expect(verdict()).toBe("valid, not approved: run `hyperion plan approve`");
+    approvePlan(f.dir.path, f.repo.db, "op");
+    expect(verdict()).toBe("valid and approved");
+    writeFileSync(plan, `${readFileSync(plan, "utf8")}\nOne more line.\n`);
+    expect(verdict()).toBe("valid, not approved: run `hyperion plan approve`");
+    expect(planVerdict(false, true)).toBe("NOT valid");
   });
 });
