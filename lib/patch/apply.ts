@@ -152,7 +152,9 @@ const plan = (
       if (cur) throw conflict(fc.path, "was created since the change was made");
       const w = write(
         src,
-        encoder.encode(resultOnBase(fc, p, "")!),
+        encoder.encode(
+          resultOnBase(fc, p, p?.copyFrom === undefined ? "" : copySource(root, p.copyFrom, limits, cache))!,
+        ),
         p?.newMode ?? 0o644,
         null,
         fc.new_sha256,
@@ -324,6 +326,13 @@ export const applyChange = (ctx: ApplyContext): ApplyResult => {
   const [o] = applyChanges({ ...ctx, changes: [ctx.change] });
   if (!o!.ok) throw o!.error;
   return o!.result;
+};
+
+/** The text a git copy starts from: its source in the tree as it is now. */
+const copySource = (root: string, from: string, limits: Limits, cache: Map<string, string>): string => {
+  const src = readResolved(resolveInRepo(root, from, { cache, checkFile: false }), limits.max_file_bytes);
+  if (!src) throw conflict(from, "(the copy's source) was deleted since the change was made");
+  return decodeText(src.bytes, from);
 };
 
 const conflict = (path: string, why: string) =>
