@@ -149,6 +149,7 @@ const plan = (
     const cur = readResolved(src, limits.max_file_bytes);
     const counts = { added: p?.added ?? 0, removed: p?.removed ?? 0 };
     if (fc.operation === "create") {
+      if (cur?.sha === fc.new_sha256) throw alreadyApplied(fc.path);
       if (cur) throw conflict(fc.path, "was created since the change was made");
       const w = write(
         src,
@@ -335,6 +336,12 @@ const copySource = (root: string, from: string, limits: Limits, cache: Map<strin
   return decodeText(src.bytes, from);
 };
 
+const alreadyApplied = (path: string) =>
+  fail("E_ALREADY_APPLIED", `'${printable(path)}' already holds this change's result`, {
+    hint: "the change (or a copy of it) was applied already; nothing was written",
+    details: { path },
+  });
+
 const conflict = (path: string, why: string) =>
   fail("E_CONFLICT", `'${printable(path)}' ${why}`, {
     hint: "make the change again against the tree as it is",
@@ -388,6 +395,9 @@ const newContent = (
     if (cur.sha !== baseSha) rebased("moved as it is");
     return { bytes: cur.bytes, sha: cur.sha };
   }
+  // The file already holds this change's result (a copy of it applied under another id).
+  if (cur.sha !== baseSha && cur.sha === fc.new_sha256 && fc.new_sha256 !== baseSha)
+    throw alreadyApplied(fc.path);
   const text = decodeText(cur.bytes, fc.path);
   if (cur.sha === baseSha) return { bytes: encoder.encode(resultOnBase(fc, p, text)!), sha: fc.new_sha256 };
   const baseBytes = contentBySha(baseSha);

@@ -83,6 +83,11 @@ export const REASONS = {
     retryable: true,
     exitCode: EXIT.failure,
   },
+  E_AMBIGUOUS: {
+    meaning: "a stale patch's hunks fit at several places and there is no recorded base to merge from",
+    retryable: false,
+    exitCode: EXIT.failure,
+  },
   E_CONFLICT: {
     meaning: "the change can never apply to the tree as it is (overlapping edits, file gone or taken)",
     retryable: false,
@@ -94,7 +99,7 @@ export const REASONS = {
     exitCode: EXIT.failure,
   },
   E_ALREADY_APPLIED: {
-    meaning: "a change with this id was already applied from a different payload",
+    meaning: "the change was already applied: its id from another payload, or its result already in the file",
     retryable: false,
     exitCode: EXIT.failure,
   },
