@@ -169,9 +169,6 @@ export const parsePatch = (text: string, path: string): ParsedPatch => {
     if (git.copyFrom !== undefined && git.copyTo !== undefined) git.name = git.copyTo;
   }
   if (git && i >= lines.length) return headersOnly(path, git, newMode);
-  if (git?.copyFrom !== undefined) {
-    throw malformed(path, git.line, "copies a file with changes; give a create of the new file instead");
-  }
   if (!lines[i]?.startsWith("--- ") || !lines[i + 1]?.startsWith("+++ ")) {
     throw malformed(
       path,
@@ -270,10 +267,16 @@ export const parsePatch = (text: string, path: string): ParsedPatch => {
     prevEnd = pos + oldLines;
   }
   const nul = (n: string) => (n === "/dev/null" ? null : n);
+  const copyFrom = git?.copyFrom;
+  if (copyFrom !== undefined && !namesPath(nul(oldRaw), "a/", copyFrom)) {
+    throw malformed(path, i, `copies from '${printable(copyFrom)}' but its '--- ' header names another file`);
+  }
   return {
-    oldName: nul(oldRaw),
+    // A copy's old side is its source (copyFrom); the change itself creates the new file.
+    oldName: copyFrom === undefined ? nul(oldRaw) : null,
     newName: nul(newRaw),
     newMode,
+    ...(copyFrom === undefined ? {} : { copyFrom }),
     hunks,
     added,
     removed,

@@ -164,7 +164,9 @@ export const shapeChange = (fc: FileChange, limits: Limits): ParsedPatch | null 
       if (p.oldName !== null && p.oldName !== fc.path)
         throw mismatch(fc, "a create patch must come from /dev/null");
       if (p.newName === null) throw mismatch(fc, "the patch goes to /dev/null");
-      if (p.hunks.some((h) => h.old.length > 0)) throw mismatch(fc, "a create patch may only add lines");
+      // A copy's hunks change the source's lines; any other create only adds.
+      if (p.copyFrom === undefined && p.hunks.some((h) => h.old.length > 0))
+        throw mismatch(fc, "a create patch may only add lines");
       if (p.copyFrom !== undefined) checkPath(p.copyFrom);
       else if (p.hunks.length === 0 && fc.new_sha256 !== EMPTY_SHA) {
         throw fail("E_HUNK_MALFORMED", `the create patch for '${printable(fc.path)}' has no hunks`, {

@@ -116,6 +116,25 @@ describe("git's patch dialect", () => {
     expect(f.read("src/b.ts")).toBe("shared\n");
   });
 
+  test("a copy with changes (copy from/to, then hunks against the source) creates the edited copy", async () => {
+    const source = "one\ntwo\nthree\nfour\nfive\nsix\n";
+    const copy = "one\ntwo\nTHREE\nfour\nfive\nsix\n";
+    await using f = await gitFixture({ "src/a.ts": source });
+    writeFileSync(join(f.repo, "src/b.ts"), copy);
+    const patch = gitDiff(f.repo, "-C", "--find-copies-harder");
+    expect(patch).toMatch(/^similarity index [1-9]\d%$/m);
+    expect(patch).toContain("copy from src/a.ts");
+    expect(patch).toContain("--- a/src/a.ts");
+    git(f.repo, "reset", "-q", "--hard");
+    const cr = {
+      task_id: "t",
+      changes: [{ path: "src/b.ts", operation: "create" as const, patch, new_sha256: sha(copy) }],
+    };
+    validateChangeRequest(cr, { repo: f.repo, limits });
+    applyChange({ repo: f.repo, db: f.db, secret: f.secret, change: f.signed(cr) });
+    expect([f.read("src/a.ts"), f.read("src/b.ts")]).toEqual([source, copy]);
+  });
+
   test("an empty file's creation (new file mode, no ---/+++) applies", async () => {
     await using f = await gitFixture({ "a.txt": "a\n" });
     writeFileSync(join(f.repo, "empty.txt"), "");
