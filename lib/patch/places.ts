@@ -68,7 +68,8 @@ export const alreadyStands = (current: string, patch: ParsedPatch): boolean => {
     let at = 0;
     for (const h of patch.hunks) {
       const next = newSide(h, fix);
-      if (next.text.length === 0) return false; // nothing to look for: cannot tell
+      // Without context lines (`diff -U0`) the added lines alone could stand anywhere: cannot tell.
+      if (!h.lines.some((l) => l[0] === " ")) return false;
       const [place] = placesOf(lines, next, 0, at, budget);
       if (place === undefined) return false;
       const adds = h.lines.some((l) => l[0] === "+");

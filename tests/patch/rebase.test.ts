@@ -2,6 +2,8 @@ import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { applyChange, makeFileChange, rollbackChange, sha256Hex } from "../../lib/patch/index.ts";
 import { merge3 } from "../../lib/patch/merge3.ts";
+import { parsePatch } from "../../lib/patch/parse.ts";
+import { alreadyStands } from "../../lib/patch/places.ts";
 import { type Fixture, fixture, snapshotTree, thrown } from "./_fixture.ts";
 
 const lines = (n: number, tag = "") => Array.from({ length: n }, (_, i) => `line ${i + 1}${tag}\n`).join("");
@@ -192,5 +194,20 @@ describe("rebase never guesses", () => {
     const { result } = applyRow(f, makeFileChange("b.txt", base, third));
     expect(result.rebases).toEqual({ "b.txt": "merge3" });
     expect(f.read("b.txt")).toBe(`${inserted}${third}`);
+  });
+});
+
+describe("alreadyStands", () => {
+  test("needs context: added lines alone (diff -U0) could stand anywhere", () => {
+    const base = lines(10);
+    const cur = `${base}}\n`;
+    const withContext = parsePatch(makeFileChange("s.ts", base, edit(base, 5, "}")).patch!, "s.ts");
+    const noContext = parsePatch(
+      makeFileChange("s.ts", base, edit(base, 5, "}"), { context: 0 }).patch!,
+      "s.ts",
+    );
+    expect(alreadyStands(edit(base, 5, "}"), withContext)).toBe(true);
+    expect(alreadyStands(cur, withContext)).toBe(false);
+    expect(alreadyStands(edit(base, 5, "}"), noContext)).toBe(false);
   });
 });
