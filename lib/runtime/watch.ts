@@ -27,7 +27,8 @@ const stateOf = (abs: string): string | null | "dir" => {
  * hash, not by time, so an outside edit right after an apply is never taken for the apply);
  * any other state is recorded as `external`, and a queued change on that path is marked for
  * rebase before apply instead of failing later. While a change is leased on the path its write
- * is in flight, so the event waits until the lease ends and is judged then.
+ * is in flight: a state that is neither Hyperion's last write nor the in-flight one is recorded
+ * at once, any other waits until the lease ends and is judged then.
  */
 export const watchTree = (repo: string, db: Database, queue: Queue): { close(): void } => {
   const sql = runtimeSql(db);
@@ -42,14 +43,18 @@ export const watchTree = (repo: string, db: Database, queue: Queue): { close(): 
     pending.clear();
     for (const [path, seen] of batch) {
       try {
-        if (!closed && progress.leasedOnPath(path)) {
-          if (!pending.has(path)) pending.set(path, seen);
-          continue;
-        }
         const now = stateOf(join(repo, path));
         if (now === "dir") continue;
-        const own = sql.lastOwnWrite(path);
-        if (own !== undefined && own === now) continue;
+        const own = sql.lastOwnWrites(path, 2);
+        if (!closed && progress.leasedOnPath(path)) {
+          // A write is in flight: the file holds what Hyperion's last write left, or (once its
+          // intent is on record) what the in-flight one writes; then judge again once the lease
+          // ends. Anything else is an outside edit, recorded now.
+          if (own.length === 0 || own.includes(now)) {
+            if (!pending.has(path)) pending.set(path, seen);
+            continue;
+          }
+        } else if (own[0] === now) continue;
         const kind = now === null ? "deleted" : seen.kind === "rename" ? "created" : "modified";
         sql.recordExternal(path, kind, seen.at);
         const marked = queue.markNeedsRebase(path);

@@ -14,9 +14,9 @@ export const runtimeSql = (db: Database) => {
   const external = db.query(
     "INSERT INTO file_modifications (path, kind, change_id, source, ts) VALUES (?, ?, NULL, 'external', ?)",
   );
-  const lastOwn = db.query<{ kind: string; sha256_after: string | null }, [string]>(
+  const lastOwn = db.query<{ kind: string; sha256_after: string | null }, [string, number]>(
     `SELECT kind, sha256_after FROM file_modifications WHERE path = ? AND source <> 'external'
-     ORDER BY ts DESC, id DESC LIMIT 1`,
+     ORDER BY ts DESC, id DESC LIMIT ?`,
   );
   return {
     /** The paths a planned task owns; null for an unknown task id (an operator's ad-hoc change). */
@@ -27,14 +27,12 @@ export const runtimeSql = (db: Database) => {
     /** Records an edit made outside Hyperion. */
     recordExternal: (path: string, kind: string, ts: number) => void external.run(path, kind, ts),
     /**
-     * What Hyperion's own last write (an apply or a rollback) left at this path: the content's
-     * sha256, null when it left no file there, undefined when Hyperion never wrote it.
+     * What Hyperion's own last `n` writes (applies and rollbacks) left at this path, newest
+     * first: the content's sha256, or null where one left no file there. Empty when Hyperion
+     * never wrote it.
      */
-    lastOwnWrite: (path: string): string | null | undefined => {
-      const row = lastOwn.get(path);
-      if (!row) return undefined;
-      return ABSENT_AFTER.has(row.kind) ? null : row.sha256_after;
-    },
+    lastOwnWrites: (path: string, n = 1): (string | null)[] =>
+      lastOwn.all(path, n).map((row) => (ABSENT_AFTER.has(row.kind) ? null : row.sha256_after)),
   };
 };
 

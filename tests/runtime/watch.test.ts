@@ -92,11 +92,20 @@ describe("watchTree", () => {
       writeFileSync(join(dir.path, "a.txt"), "three\nand by hand\n");
       await eventually(() => external.all().some((r) => r.path === "a.txt"), "a.txt recorded");
       expect(external.all().filter((r) => r.path === "a.txt")).toEqual([{ path: "a.txt", kind: "modified" }]);
+      // While a change is leased on the path, a state that is no write of Hyperion's is recorded
+      // at once, not held back until the lease ends.
+      queue.enqueue([{ id: "cr-a3", task_id: "t", changes: [makeFileChange("a.txt", "three\n", "four\n")] }]);
+      const leased = queue.lease("test:1:w");
+      expect(leased?.id).toBe("cr-a3");
+      writeFileSync(join(dir.path, "a.txt"), "edited while leased\n");
+      await eventually(() => external.all().filter((r) => r.path === "a.txt").length === 2, "a.txt again");
+      expect(queue.get("cr-a3")?.status).toBe("leased");
+      queue.release(leased!.id, leased!.token);
     } finally {
       watcher.close();
       applier.close();
     }
     // Closing judged whatever was still pending: still no own write among the external edits.
-    expect(external.all().map((r) => r.path)).toEqual(["probe.txt", "a.txt"]);
+    expect(external.all().map((r) => r.path)).toEqual(["probe.txt", "a.txt", "a.txt"]);
   });
 });
