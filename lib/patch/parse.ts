@@ -166,7 +166,6 @@ export const parsePatch = (text: string, path: string): ParsedPatch => {
         git[key] = name;
       }
     }
-    if (git.copyFrom !== undefined && git.copyTo !== undefined) git.name = git.copyTo;
   }
   if (git && i >= lines.length) return headersOnly(path, git, newMode);
   if (!lines[i]?.startsWith("--- ") || !lines[i + 1]?.startsWith("+++ ")) {
@@ -269,7 +268,11 @@ export const parsePatch = (text: string, path: string): ParsedPatch => {
   const nul = (n: string) => (n === "/dev/null" ? null : n);
   const copyFrom = git?.copyFrom;
   if (copyFrom !== undefined && !namesPath(nul(oldRaw), "a/", copyFrom)) {
-    throw malformed(path, i, `copies from '${printable(copyFrom)}' but its '--- ' header names another file`);
+    throw malformed(
+      path,
+      git!.line,
+      `copies from '${printable(copyFrom)}' but its '--- ' header names another file`,
+    );
   }
   return {
     // A copy's old side is its source (copyFrom); the change itself creates the new file.
