@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { EXIT, usageError } from "../lib/errors.ts";
-import { heldBecause } from "../lib/governance/index.ts";
+import { heldReasons } from "../lib/governance/index.ts";
 import { parseWhole } from "../lib/ops/index.ts";
 import { submitChanges } from "../lib/runtime/index.ts";
 import { parseJsonText } from "../lib/schema/index.ts";
@@ -42,7 +42,7 @@ const command = defineCommand({
       task_id: e.task_id,
       status: e.status,
       paths: e.paths,
-      held_because: e.status === "awaiting_approval" ? heldBecause(risks.get(e.id)!) : null,
+      held_for: e.status === "awaiting_approval" ? heldReasons(risks.get(e.id)) : [],
     }));
     for (const r of rejected) say(`${r.code}: change #${r.index}${r.id ? ` (${r.id})` : ""}: ${r.message}`);
     if (rejected.length > 0 && !args.partial) {
@@ -50,10 +50,10 @@ const command = defineCommand({
         `nothing enqueued: ${rejected.length} of ${inputs.length} change(s) rejected (fix them, or pass --partial)`,
       );
     }
-    const held = rows.filter((r) => r.held_because !== null);
+    const held = rows.filter((r) => r.status === "awaiting_approval");
     for (const h of held) {
       say(
-        `${h.id} awaits approval, ${h.held_because} (decide with \`hyperion approve ${h.id}\` or \`hyperion reject ${h.id}\`)`,
+        `${h.id} awaits approval: ${h.held_for.join("; ")} (decide with \`hyperion approve ${h.id}\` or \`hyperion reject ${h.id}\`)`,
       );
     }
     emit(args.format, rows, () =>

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { defineCommand } from "citty";
 import { EXIT } from "../lib/errors.ts";
-import { PLAN_FILE, planIsValid, readPlan } from "../lib/governance/index.ts";
+import { PLAN_FILE, planIsValid, planVerdict, readPlan } from "../lib/governance/index.ts";
 import { governanceSql } from "../lib/store/governance-sql.ts";
 import { locate, openDatabase } from "../lib/store/index.ts";
 import { formatArg, repoArgs } from "./_args.ts";
@@ -49,14 +49,9 @@ const command = defineCommand({
         findings: plan.findings,
       });
     } else {
-      const state = !valid
-        ? "NOT valid"
-        : recorded
-          ? "valid and approved"
-          : "valid, not approved (run `hyperion plan approve`; no command runs until a person does)";
       out(
         [
-          `${path}: ${state} (${plan.sections.length} sections, ${plan.commands.length} commands)`,
+          `${path}: ${planVerdict(valid, recorded)} (${plan.sections.length} sections, ${plan.commands.length} commands)`,
           ...plan.findings.map((f) => `  ${f.level} line ${f.line ?? "-"}: ${f.message}`),
         ].join("\n"),
       );

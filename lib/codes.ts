@@ -129,6 +129,11 @@ export const CODES = {
     retryable: true,
     exitCode: EXIT.failure,
   },
+  E_ARCHIVED: {
+    meaning: "the change was moved to an archive file; the message names the file and when",
+    retryable: false,
+    exitCode: EXIT.usage,
+  },
   E_NOT_FOUND: {
     meaning: "no change, request or dead letter has that id",
     retryable: false,
@@ -426,6 +431,11 @@ export const CODES = {
     retryable: true,
     exitCode: EXIT.failure,
   },
+  E_AMBIGUOUS: {
+    meaning: "a stale patch's hunks fit at several places and there is no recorded base to merge from",
+    retryable: false,
+    exitCode: EXIT.failure,
+  },
   E_CONFLICT: {
     meaning: "the change can never apply to the tree as it is (overlapping edits, file gone or taken)",
     retryable: false,
@@ -437,7 +447,7 @@ export const CODES = {
     exitCode: EXIT.failure,
   },
   E_ALREADY_APPLIED: {
-    meaning: "a change with this id was already applied from a different payload",
+    meaning: "the change was already applied: its id from another payload, or its result already in the file",
     retryable: false,
     exitCode: EXIT.failure,
   },

@@ -67,6 +67,13 @@ export const planStatus = (repo: string, db: Database): { status: PlanStatus; pl
   };
 };
 
+/**
+ * `plan check`'s verdict: "valid and approved" only when a person approved this very text
+ * (`recorded`; null when the repository has no database, so no approval could be recorded).
+ */
+export const planVerdict = (valid: boolean, recorded: boolean | null): string =>
+  !valid ? "NOT valid" : recorded ? "valid and approved" : "valid, not approved: run `hyperion plan approve`";
+
 /** A person approves the plan's current text; refused while the plan has errors. */
 export const approvePlan = (repo: string, db: Database, actor: string): PlanStatus => {
   const { status, plan } = planStatus(repo, db);

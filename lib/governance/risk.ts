@@ -16,6 +16,16 @@ export const RiskAssessment = z.object({
 });
 export type RiskAssessment = z.infer<typeof RiskAssessment>;
 
+/**
+ * Why a change is held, one line per reason ("rule: path (+weight)"), from the assessment logged
+ * with its `held_for_approval` event; an event that does not parse gives no reasons.
+ */
+export const heldReasons = (data: unknown): string[] => {
+  const parsed = RiskAssessment.safeParse(data);
+  if (!parsed.success) return [];
+  return parsed.data.reasons.map((r) => `${r.rule}${r.path === null ? "" : `: ${r.path}`} (+${r.weight})`);
+};
+
 /** Scores a change request against the operator's policy. */
 export const assessRisk = (
   cr: ChangeRequest,
@@ -54,13 +64,6 @@ export const assessRisk = (
     reasons,
   });
 };
-
-/** Why a change waits for a person, in one line: its score and the reasons that weigh most. */
-export const heldBecause = (risk: Pick<RiskAssessment, "score" | "reasons">): string =>
-  `risk ${risk.score}: ${[...risk.reasons]
-    .sort((a, b) => b.weight - a.weight)
-    .map((r) => `${r.rule}${r.path ? ` (${r.path})` : ""}`)
-    .join(", ")}`;
 
 const insideRepo = (repo: string, candidate: string): string | null => {
   const abs = isAbsolute(candidate) ? candidate : join(repo, candidate);

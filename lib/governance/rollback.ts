@@ -6,6 +6,7 @@ import { ChangeRequest } from "../schema/index.ts";
 import type { Repo } from "../store/index.ts";
 import { summarySql } from "../store/summary-sql.ts";
 import { commitPaths, isGitRepo } from "./git.ts";
+import { missingChange } from "./summary.ts";
 
 export const RolledBack = z.object({
   id: z.string(),
@@ -26,6 +27,44 @@ const commitOf = (queue: Queue, id: string): string | null => {
   return parsed.success ? parsed.data.commit : null;
 };
 
+const Diverged = z.object({ paths: z.array(z.string()) }).loose();
+const Conflicted = z.object({ conflicts: z.array(z.object({ path: z.string() }).loose()) }).loose();
+
+/**
+ * A refused rollback, told so a person can act: which change (or outside edit) touched each file
+ * since, and the next command (`--force` merges the undo into those edits).
+ */
+const refusal = (repo: Repo, id: string, e: HyperionError): HyperionError => {
+  const diverged = e.code === "E_ROLLBACK_DIVERGED" ? Diverged.safeParse(e.details) : null;
+  const conflicted = e.code === "E_ROLLBACK_CONFLICT" ? Conflicted.safeParse(e.details) : null;
+  const paths = diverged?.success
+    ? diverged.data.paths
+    : conflicted?.success
+      ? conflicted.data.conflicts.map((c) => c.path)
+      : null;
+  if (!paths) return e;
+  const sql = summarySql(repo.db);
+  const by = paths.map((path) => ({ path, last: sql.touchedSince(path, id) }));
+  const changes = [...new Set(by.flatMap((b) => (b.last?.change_id ? [b.last.change_id] : [])))];
+  const who = by
+    .map(({ path, last }) => {
+      if (last?.change_id) return `${path} (changed by ${last.change_id})`;
+      if (last) return `${path} (edited outside Hyperion at ${new Date(last.ts).toISOString()})`;
+      return `${path} (edited outside Hyperion)`;
+    })
+    .join(", ");
+  const undoFirst = changes.length ? `roll back ${changes.join(", ")} first (newest first), or ` : "";
+  const hint =
+    e.code === "E_ROLLBACK_DIVERGED"
+      ? `${undoFirst}run \`hyperion rollback ${id} --force\` to merge the undo into the newer edits`
+      : `${undoFirst}undo these files by hand; nothing was written`;
+  return new HyperionError(
+    e.code,
+    `cannot roll back ${id}: ${who} since it was applied${e.code === "E_ROLLBACK_CONFLICT" ? ", and the undo does not merge" : ""}`,
+    { exitCode: e.exitCode, hint, details: { ...e.details, touched_by: changes } },
+  );
+};
+
 /** Undoes one applied change: restores its pre-images, records `rolled_back`, reverts its commit. */
 export const rollbackOne = (
   repo: Repo,
@@ -34,19 +73,25 @@ export const rollbackOne = (
   opts: { force: boolean; actor: string },
 ): RolledBack => {
   const change = queue.get(id);
-  if (!change) throw usageError("E_NOT_FOUND", `no change '${id}'`, "see `hyperion list`");
+  if (!change) throw missingChange(repo.db, id, "change", "see `hyperion list`");
   if (change.status !== "applied") {
     throw new HyperionError("E_NOT_APPLIED", `${id} is ${change.status}, not applied`, {
       hint: "only applied changes roll back",
     });
   }
-  const { files, merged } = rollbackChange({
-    repo: repo.loc.repo,
-    db: repo.db,
-    changeId: id,
-    limits: repo.config.limits,
-    ...(opts.force ? { force: { payload: change.payload } } : {}),
-  });
+  let undone: { files: string[]; merged: string[] };
+  try {
+    undone = rollbackChange({
+      repo: repo.loc.repo,
+      db: repo.db,
+      changeId: id,
+      limits: repo.config.limits,
+      ...(opts.force ? { force: { payload: change.payload } } : {}),
+    });
+  } catch (e) {
+    throw e instanceof HyperionError ? refusal(repo, id, e) : e;
+  }
+  const { files, merged } = undone;
   queue.markRolledBack(id, { actor: opts.actor, files, merged });
   const applied = commitOf(queue, id);
   let commit: string | null = null;

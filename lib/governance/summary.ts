@@ -1,12 +1,13 @@
 import type { Database } from "bun:sqlite";
 import { z } from "zod";
-import { usageError } from "../errors.ts";
+import { type HyperionError, usageError } from "../errors.ts";
 import { patchLineCounts } from "../patch/stats.ts";
 import type { Queue } from "../queue/index.ts";
 import { ChangeRequest } from "../schema/index.ts";
 import { governanceSql } from "../store/governance-sql.ts";
 import type { ChangeRow } from "../store/queue/rows.ts";
-import { summarySql } from "../store/summary-sql.ts";
+import { archivedChange, summarySql } from "../store/summary-sql.ts";
+import { heldReasons } from "./risk.ts";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -19,6 +20,8 @@ export const ChangeSummary = z.object({
   risk: z.string(),
   risk_score: z.number(),
   attempts: z.number(),
+  /** Why it waits for a person (its risk reasons), while it is awaiting approval. */
+  held_for: z.array(z.string()),
   files: z.array(
     z.object({
       path: z.string(),
@@ -86,8 +89,8 @@ const ValidationEvent = z.object({
 
 const summarizeChange = (db: Database, queue: Queue, row: ChangeRow): ChangeSummary => {
   const cr = ChangeRequest.parse(JSON.parse(row.payload));
-  const validation = queue
-    .logs(row.id)
+  const logs = queue.logs(row.id);
+  const validation = logs
     .filter((l) => l.event === "validation")
     .map((l) => ValidationEvent.parse(l.data))
     .map((v) => ({
@@ -107,6 +110,10 @@ const summarizeChange = (db: Database, queue: Queue, row: ChangeRow): ChangeSumm
     risk: row.risk,
     risk_score: row.risk_score,
     attempts: row.attempts,
+    held_for:
+      row.status === "awaiting_approval"
+        ? heldReasons(logs.findLast((l) => l.event === "held_for_approval")?.data)
+        : [],
     files: cr.changes.map((c) => ({
       path: c.path,
       operation: c.operation,
@@ -160,18 +167,30 @@ export const summarize = (db: Database, queue: Queue, id: string): RequestSummar
     };
   }
   const row = sql.change(id);
-  if (!row)
-    throw usageError(
-      "E_NOT_FOUND",
-      `no request or change '${id}'`,
-      "see `hyperion history` and `hyperion list`",
-    );
+  if (!row) throw missingChange(db, id, "request or change", "see `hyperion history` and `hyperion list`");
   return summarizeChange(db, queue, row);
+};
+
+/**
+ * The error for a change id the live queue does not hold: E_ARCHIVED naming the archive file
+ * when archival moved it there, else E_NOT_FOUND.
+ */
+export const missingChange = (db: Database, id: string, what: string, hint: string): HyperionError => {
+  const archived = archivedChange(db, id);
+  if (!archived) return usageError("E_NOT_FOUND", `no ${what} '${id}'`, hint);
+  const when = archived.archived_at === null ? "" : ` on ${iso(archived.archived_at)}`;
+  return usageError(
+    "E_ARCHIVED",
+    `${id} was archived${when} in ${archived.file} (${archived.status} at ${iso(archived.finished_at)})`,
+    "archived changes are kept read-only in that file; open it with sqlite3 to read them",
+    { ...archived },
+  );
 };
 
 const changeMarkdown = (c: ChangeSummary): string[] => [
   `### ${c.id} — ${c.status}${c.summary ? `: ${c.summary}` : ""}`,
   "",
+  ...(c.held_for.length ? [`held for approval: ${c.held_for.join("; ")}`, ""] : []),
   `task \`${c.task_id}\`, agent ${c.agent ?? "-"}, risk ${c.risk} (${c.risk_score}), attempts ${c.attempts}` +
     (c.total_ms === null ? "" : `, ${c.total_ms} ms from enqueue to done`),
   "",

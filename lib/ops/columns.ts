@@ -15,6 +15,7 @@ export const changeColumns: Column<ChangeRecord>[] = [
   { header: "task", value: (r) => r.task_id },
   { header: "updated", value: (r) => t(r.updated_at) },
   { header: "summary", value: (r) => r.summary, max: 60 },
+  { header: "held for", value: (r) => (r.held_for.length ? r.held_for.join("; ") : null), max: 80 },
 ];
 
 export const deadLetterColumns: Column<DeadLetterRecord>[] = [
@@ -55,7 +56,7 @@ export const logColumns: Column<LogRecord>[] = [
 export const fileModColumns: Column<FileModRecord>[] = [
   { header: "ts", value: (r) => t(r.ts) },
   { header: "kind", value: (r) => r.kind },
-  { header: "path", value: (r) => r.path },
+  { header: "path", value: (r) => (r.new_path ? `${r.path} -> ${r.new_path}` : r.path) },
   { header: "change", value: (r) => r.change_id },
   { header: "source", value: (r) => r.source },
 ];

@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import { heldReasons } from "../governance/risk.ts";
 import { CHANGE_STATUS_VALUES } from "../store/ddl/statuses.ts";
 import {
   type ChangeQuery,
@@ -51,6 +52,8 @@ export const listings = (db: Database) => {
           leased_at: isoOrNull(r.leased_at),
           finished_at: isoOrNull(r.finished_at),
           updated_at: iso(r.updated_at),
+          held_for:
+            r.status === "awaiting_approval" ? heldReasons(parseData(sql.heldFor(r.id) ?? "null")) : [],
         }),
       ),
     deadLetters: (q: DeadLetterQuery): DeadLetterRecord[] =>

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { REQUEST_STATUS_VALUES } from "../store/ddl/requests.ts";
 import { CHANGE_STATUS_VALUES } from "../store/ddl/statuses.ts";
 import { ChangeListRow, DeadLetterListRow, FileModListRow, RequestListRow } from "../store/listings-sql.ts";
 import { LogRow } from "../store/queue/rows.ts";
@@ -20,6 +21,9 @@ export const ChangeRecord = ChangeListRow.extend({
   leased_at: Iso.nullable(),
   finished_at: Iso.nullable(),
   updated_at: Iso,
+  held_for: z
+    .array(z.string())
+    .describe("Why a change awaiting approval is held (its risk reasons); empty otherwise."),
 }).meta({ title: "ChangeRecord", description: "One change of `hyperion list --format json`." });
 export type ChangeRecord = z.infer<typeof ChangeRecord>;
 
@@ -45,7 +49,15 @@ export const RequestCounts = z.object({
 export type RequestCounts = z.infer<typeof RequestCounts>;
 
 export const RequestRecord = RequestListRow.omit({ tasks: true })
-  .extend({ fallback: z.boolean(), created_at: Iso, updated_at: Iso, counts: RequestCounts })
+  .extend({
+    status: z
+      .enum(REQUEST_STATUS_VALUES)
+      .describe("Stored until enqueued; from then on it follows the request's changes."),
+    fallback: z.boolean(),
+    created_at: Iso,
+    updated_at: Iso,
+    counts: RequestCounts,
+  })
   .meta({ title: "RequestRecord", description: "One task request of `hyperion history --format json`." });
 export type RequestRecord = z.infer<typeof RequestRecord>;
 

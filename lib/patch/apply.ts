@@ -149,10 +149,13 @@ const plan = (
     const cur = readResolved(src, limits.max_file_bytes);
     const counts = { added: p?.added ?? 0, removed: p?.removed ?? 0 };
     if (fc.operation === "create") {
+      if (cur?.sha === fc.new_sha256) throw alreadyApplied(fc.path);
       if (cur) throw conflict(fc.path, "was created since the change was made");
       const w = write(
         src,
-        encoder.encode(resultOnBase(fc, p, "")!),
+        encoder.encode(
+          resultOnBase(fc, p, p?.copyFrom === undefined ? "" : copySource(root, p.copyFrom, limits, cache))!,
+        ),
         p?.newMode ?? 0o644,
         null,
         fc.new_sha256,
@@ -190,7 +193,9 @@ const plan = (
     ops.push({ res: src, op: "delete", content: null, mode: null, post_sha256: null, pre: pre(cur) });
     const w = write(dst, content, p?.newMode ?? cur.mode, null, sha);
     ops.push(w);
+    // Audited under both paths, so a search by either finds the rename (`file-mods --path`).
     mods.push(mod(fc.path, "rename", fc.new_path!, cur.sha, w.post_sha256, counts));
+    mods.push(mod(fc.new_path!, "rename_target", null, null, w.post_sha256, counts));
     files.push({ path: fc.path, op: "rename", new_path: fc.new_path!, ...counts });
   });
   const result: ApplyResult = { files, rebased: Object.keys(rebases).length > 0 };
@@ -324,6 +329,19 @@ export const applyChange = (ctx: ApplyContext): ApplyResult => {
   return o!.result;
 };
 
+/** The text a git copy starts from: its source in the tree as it is now. */
+const copySource = (root: string, from: string, limits: Limits, cache: Map<string, string>): string => {
+  const src = readResolved(resolveInRepo(root, from, { cache, checkFile: false }), limits.max_file_bytes);
+  if (!src) throw conflict(from, "(the copy's source) was deleted since the change was made");
+  return decodeText(src.bytes, from);
+};
+
+const alreadyApplied = (path: string) =>
+  fail("E_ALREADY_APPLIED", `'${printable(path)}' already holds this change's result`, {
+    hint: "the change (or a copy of it) was applied already; nothing was written",
+    details: { path },
+  });
+
 const conflict = (path: string, why: string) =>
   fail("E_CONFLICT", `'${printable(path)}' ${why}`, {
     hint: "make the change again against the tree as it is",
@@ -377,6 +395,9 @@ const newContent = (
     if (cur.sha !== baseSha) rebased("moved as it is");
     return { bytes: cur.bytes, sha: cur.sha };
   }
+  // The file already holds this change's result (a copy of it applied under another id).
+  if (cur.sha !== baseSha && cur.sha === fc.new_sha256 && fc.new_sha256 !== baseSha)
+    throw alreadyApplied(fc.path);
   const text = decodeText(cur.bytes, fc.path);
   if (cur.sha === baseSha) return { bytes: encoder.encode(resultOnBase(fc, p, text)!), sha: fc.new_sha256 };
   const baseBytes = contentBySha(baseSha);

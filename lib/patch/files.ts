@@ -127,6 +127,20 @@ export const removeEmptyDirs = (dirs: readonly string[]): void => {
   }
 };
 
+/**
+ * Removes `dir` and the directories above it that a delete or a rename's departure emptied, as
+ * git does, up to but never including `root`; stops at the first one that holds anything.
+ */
+export const removeEmptiedDirs = (root: string, dir: string): void => {
+  for (let d = dir; d.startsWith(`${root}/`); d = d.slice(0, d.lastIndexOf("/"))) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return; // not empty (or gone): nothing above it is empty either
+    }
+  }
+};
+
 export const rename = (from: string, to: string): void => renameSync(from, to);
 
 /** Unlinks a file; absent is fine. */

@@ -13,7 +13,7 @@ const lfOnly = (lines: readonly string[]) =>
  * A patch written with LF against a CRLF file (or the reverse) is read in the file's line
  * endings, as jsdiff's autoConvertLineEndings does, so the file keeps its endings.
  */
-const convert = (source: readonly string[], hunks: readonly Hunk[]): ((l: string) => string) => {
+export const convert = (source: readonly string[], hunks: readonly Hunk[]): ((l: string) => string) => {
   const patchLines = hunks.flatMap((h) => [...h.old, ...h.new]).filter((l) => l.endsWith("\n"));
   if (patchLines.length === 0) return (l) => l;
   if (crlfOnly(source) && patchLines.every((l) => !l.endsWith("\r\n"))) {

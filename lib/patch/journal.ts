@@ -14,6 +14,7 @@ import {
   ioError,
   makeDirs,
   readAt,
+  removeEmptiedDirs,
   removeEmptyDirs,
   rename,
   tmpName,
@@ -239,7 +240,12 @@ const writeEntry = (r: Run, n: number, spares: SparePool): void => {
     });
   } catch (err) {
     renameFailed(r, n, err);
+    return;
   }
+  // Only once every rename is done: undoing a half-done entry needs the directories it had. A
+  // rollback removes only the directories its apply made (dropDirs), never ones that were there.
+  if (e.kind === "apply")
+    for (const o of e.ops) if (o.op === "delete") removeEmptiedDirs(r.b.root, o.res.dir);
 };
 
 /**
@@ -308,6 +314,8 @@ export const settle = (
       if (s.file.op === "write") rename(`${s.dir}/${s.file.tmp}`, `${s.dir}/${s.file.path.split("/").pop()}`);
       else unlinkQuiet(`${s.dir}/${s.file.path.split("/").pop()}`);
     }
+    if (row.kind === "apply")
+      for (const s of seen) if (s.file.op === "delete" && s.dir !== null) removeEmptiedDirs(root, s.dir);
     const applied = row.kind === "rollback" ? sql.latest(row.change_id, "apply") : null;
     sql.immediate(() => {
       sql.setState(row.id, "applied");
@@ -330,7 +338,8 @@ export const settle = (
       rename(tmp, name);
     } else unlinkQuiet(name);
   }
-  if (row.kind === "apply") removeEmptyDirs(row.plan.dirs.map((d) => `${root}/${d}`));
+  // Undone, an apply or a rollback leaves no directory its writes had to make.
+  removeEmptyDirs(row.plan.dirs.map((d) => `${root}/${d}`));
   sql.immediate(() => {
     sql.dropRows(row);
     sql.setState(row.id, "aborted");

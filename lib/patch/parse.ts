@@ -17,6 +17,8 @@ export type ParsedPatch = {
   newName: string | null;
   /** File mode from git's extended headers (`new file mode`, `new mode`), when given. */
   newMode?: number;
+  /** git's `copy from`: the new file starts as a copy of this path (a/ b/ never written here). */
+  copyFrom?: string;
   hunks: Hunk[];
   added: number;
   removed: number;
@@ -29,11 +31,46 @@ const HUNK = /^@@ -(\d{1,9})(?:,(\d{1,9}))? \+(\d{1,9})(?:,(\d{1,9}))? @@(?: .*)
 const EXTENDED =
   /^(index [0-9a-f]+\.\.[0-9a-f]+( [0-7]+)?|similarity index \d+%|dissimilarity index \d+%|rename (from|to) .*|copy (from|to) .*|(old|new|new file|deleted file) mode [0-7]+)$/;
 
+/** The dialects accepted, named in every refusal so the writer knows what was expected. */
+export const DIALECTS =
+  "expected one file's unified diff in git's dialect (`diff --git` with its extended headers, " +
+  "or '--- a/path', '+++ b/path' and @@ hunks) or jsdiff's createPatch/formatPatch output " +
+  "('Index:' and '====' lines, then '---'/'+++' and @@ hunks)";
+
 const malformed = (path: string, line: number, why: string, details: Record<string, unknown> = {}) =>
   fail("E_HUNK_MALFORMED", `the patch for '${printable(path)}' ${line > 0 ? `line ${line}: ` : ""}${why}`, {
-    hint: "give one file's unified diff: '--- a/path', '+++ b/path', then @@ hunks",
+    hint: DIALECTS,
     details: { path, line, ...details },
   });
+
+/** The name both sides of `diff --git a/N b/N` share, when they do (they differ only in a rename or copy). */
+const gitLineName = (line: string): string | null => {
+  const rest = line.slice("diff --git ".length).replace(/\r$/, "");
+  if (rest.startsWith('"')) {
+    const m = /^("(?:[^"\\]|\\.)*") ("(?:[^"\\]|\\.)*")$/.exec(rest);
+    const a = m ? unquote(m[1]!) : null;
+    const b = m ? unquote(m[2]!) : null;
+    return a?.startsWith("a/") && b === `b/${a.slice(2)}` ? a.slice(2) : null;
+  }
+  const n = (rest.length - 5) / 2;
+  if (!Number.isInteger(n) || n < 1) return null;
+  const name = rest.slice(2, 2 + n);
+  return rest === `a/${name} b/${name}` ? name : null;
+};
+
+/** What git's extended headers said about the file, for a patch that has no ---/+++ (no hunks). */
+type GitHeaders = {
+  line: number;
+  name: string | null;
+  renameFrom?: string;
+  renameTo?: string;
+  copyFrom?: string;
+  copyTo?: string;
+  similarity?: number;
+  newFile: boolean;
+  deleted: boolean;
+  modeChange: boolean;
+};
 
 /** Git and GNU diff C-quote names with unusual characters: "a/caf\303\251". */
 const unquote = (s: string): string | null => {
@@ -97,19 +134,40 @@ export const parsePatch = (text: string, path: string): ParsedPatch => {
   if (lines.at(-1) === "") lines.pop();
   let i = 0;
   let newMode: number | undefined;
+  // jsdiff: createPatch writes 'Index: name' and a '====' rule, createTwoFilesPatch the rule only.
   if (lines[0]?.startsWith("Index: ")) {
     i++;
     if (/^=+\r?$/.test(lines[i] ?? "")) i++;
-  }
+  } else if (/^={10,}\r?$/.test(lines[0] ?? "")) i++;
+  let git: GitHeaders | null = null;
   if (lines[i]?.startsWith("diff --git ")) {
+    git = { line: i + 1, name: gitLineName(lines[i]!), newFile: false, deleted: false, modeChange: false };
     for (i++; i < lines.length && !lines[i]!.startsWith("--- "); i++) {
       const l = lines[i]!.replace(/\r$/, "");
       if (!EXTENDED.test(l)) throw malformed(path, i + 1, `unexpected git header '${printable(l)}'`);
       const m = /^(?:new|new file) mode ([0-7]+)$/.exec(l);
       if (m) newMode = mode(path, i + 1, m[1]!);
       if (/^deleted file mode /.test(l)) mode(path, i + 1, l.slice(18));
+      if (/^old mode /.test(l)) mode(path, i + 1, l.slice(9));
+      if (l.startsWith("new file mode ")) git.newFile = true;
+      if (l.startsWith("deleted file mode ")) git.deleted = true;
+      if (l.startsWith("new mode ")) git.modeChange = true;
+      const sim = /^similarity index (\d+)%$/.exec(l);
+      if (sim) git.similarity = Number(sim[1]);
+      const named = /^(rename|copy) (from|to) (.*)$/.exec(l);
+      if (named) {
+        const name = unquote(named[3]!);
+        if (name === null) throw malformed(path, i + 1, "has a badly quoted file name");
+        const key = `${named[1]}${named[2] === "from" ? "From" : "To"}` as
+          | "renameFrom"
+          | "renameTo"
+          | "copyFrom"
+          | "copyTo";
+        git[key] = name;
+      }
     }
   }
+  if (git && i >= lines.length) return headersOnly(path, git, newMode);
   if (!lines[i]?.startsWith("--- ") || !lines[i + 1]?.startsWith("+++ ")) {
     throw malformed(
       path,
@@ -208,10 +266,20 @@ export const parsePatch = (text: string, path: string): ParsedPatch => {
     prevEnd = pos + oldLines;
   }
   const nul = (n: string) => (n === "/dev/null" ? null : n);
+  const copyFrom = git?.copyFrom;
+  if (copyFrom !== undefined && !namesPath(nul(oldRaw), "a/", copyFrom)) {
+    throw malformed(
+      path,
+      git!.line,
+      `copies from '${printable(copyFrom)}' but its '--- ' header names another file`,
+    );
+  }
   return {
-    oldName: nul(oldRaw),
+    // A copy's old side is its source (copyFrom); the change itself creates the new file.
+    oldName: copyFrom === undefined ? nul(oldRaw) : null,
     newName: nul(newRaw),
     newMode,
+    ...(copyFrom === undefined ? {} : { copyFrom }),
     hunks,
     added,
     removed,
@@ -221,6 +289,53 @@ export const parsePatch = (text: string, path: string): ParsedPatch => {
       oldHeader: undefined,
       newHeader: undefined,
       hunks,
+    },
+  };
+};
+
+/**
+ * A git patch of extended headers only (no ---/+++, no hunks): a pure rename or copy
+ * (`similarity index 100%`), an empty file created or deleted, or a mode change.
+ */
+const headersOnly = (path: string, git: GitHeaders, newMode: number | undefined): ParsedPatch => {
+  const moved = git.renameFrom !== undefined || git.copyFrom !== undefined;
+  if (moved && git.similarity !== undefined && git.similarity !== 100) {
+    throw malformed(
+      path,
+      git.line,
+      `moves a file with changes (similarity ${git.similarity}%) but has no hunks`,
+    );
+  }
+  let oldName: string | null;
+  let newName: string | null;
+  if (git.renameFrom !== undefined || git.renameTo !== undefined) {
+    if (git.renameFrom === undefined || git.renameTo === undefined)
+      throw malformed(path, git.line, "names only one side of a rename");
+    [oldName, newName] = [git.renameFrom, git.renameTo];
+  } else if (git.copyFrom !== undefined || git.copyTo !== undefined) {
+    if (git.copyFrom === undefined || git.copyTo === undefined)
+      throw malformed(path, git.line, "names only one side of a copy");
+    [oldName, newName] = [null, git.copyTo];
+  } else if (git.name === null) {
+    throw malformed(path, git.line, "has a `diff --git` line whose two names differ, and no rename");
+  } else if (git.newFile) [oldName, newName] = [null, git.name];
+  else if (git.deleted) [oldName, newName] = [git.name, null];
+  else if (git.modeChange) [oldName, newName] = [git.name, git.name];
+  else throw malformed(path, git.line, "has git headers that change nothing, and no '--- '/'+++ ' or hunks");
+  return {
+    oldName,
+    newName,
+    ...(newMode === undefined ? {} : { newMode }),
+    ...(git.copyFrom === undefined ? {} : { copyFrom: git.copyFrom }),
+    hunks: [],
+    added: 0,
+    removed: 0,
+    structured: {
+      oldFileName: oldName ?? "/dev/null",
+      newFileName: newName ?? "/dev/null",
+      oldHeader: undefined,
+      newHeader: undefined,
+      hunks: [],
     },
   };
 };

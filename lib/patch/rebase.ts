@@ -4,6 +4,7 @@ import { applyExact } from "./hunks.ts";
 import { merge3 } from "./merge3.ts";
 import type { ParsedPatch } from "./parse.ts";
 import { printable } from "./paths.ts";
+import { alreadyStands, placement } from "./places.ts";
 
 export type Rebased = { content: string; how: "offset" | "fuzz" | "merge3" };
 
@@ -29,9 +30,11 @@ const relocate = (current: string, patch: ParsedPatch, fuzz: number): string | f
 };
 
 /**
- * The file changed since the patch was made. First relocate the hunks (offset, then up to `fuzz`
- * differing context lines, via jsdiff); then, when the base content is on record, merge three
- * ways. Overlapping edits are a permanent E_CONFLICT carrying the conflicting hunks; with no
+ * The file changed since the patch was made. A file that already holds the patch's result is
+ * E_ALREADY_APPLIED. Otherwise relocate the hunks (offset, then up to `fuzz` differing context
+ * lines, via jsdiff), but only where each hunk fits at one place; then, when the base content
+ * is on record, merge three ways; a patch that fit at several places and has no base to merge
+ * from is E_AMBIGUOUS. Overlapping edits are a permanent E_CONFLICT carrying the conflicting hunks; with no
  * base to merge from, E_BASE_CHANGED, retryable.
  */
 export const rebase = (
@@ -41,7 +44,18 @@ export const rebase = (
   base: string | undefined,
   fuzz: number,
 ): Rebased => {
-  for (let f = 0; f <= fuzz; f++) {
+  if (alreadyStands(current, patch)) {
+    throw fail("E_ALREADY_APPLIED", `'${printable(path)}' already holds what the patch would add`, {
+      hint: "the change (or a copy of it) was applied already; nothing was written",
+      details: { path },
+    });
+  }
+  // Relocate only to a place that is the only one: with several, the nearest is a guess.
+  let ambiguous = false;
+  for (let f = 0; f <= fuzz && !ambiguous; f++) {
+    const where = placement(current, patch, f);
+    if (where === "ambiguous") ambiguous = true;
+    if (where !== "unique") continue;
     const out = relocate(current, patch, f);
     if (out !== false && out !== current) return { content: out, how: f === 0 ? "offset" : "fuzz" };
   }
@@ -62,6 +76,16 @@ export const rebase = (
       {
         hint: "make the change again against the file as it is now",
         details: { path, conflicts: merged.conflicts },
+      },
+    );
+  }
+  if (ambiguous) {
+    throw fail(
+      "E_AMBIGUOUS",
+      `'${printable(path)}' changed since the patch was made, and its hunks fit at more than one place`,
+      {
+        hint: "no recorded base to merge from; make the change again against the file as it is",
+        details: { path },
       },
     );
   }

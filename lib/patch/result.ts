@@ -6,8 +6,8 @@ import type { ParsedPatch } from "./parse.ts";
 import { printable } from "./paths.ts";
 
 /**
- * The content a change leaves when applied to the base it names: exact hunks, a real change,
- * and new_sha256 matching. Null for a delete.
+ * The content a change leaves when applied to the base it names (for a create, "" or the copy
+ * source's content): exact hunks, a real change, and new_sha256 matching. Null for a delete.
  */
 export const resultOnBase = (fc: FileChange, p: ParsedPatch | null, base: string): string | null => {
   if (fc.operation === "delete") {
@@ -19,8 +19,11 @@ export const resultOnBase = (fc: FileChange, p: ParsedPatch | null, base: string
     return null;
   }
   if (p === null) return base; // a rename without a patch moves the content as it is
-  const out = applyExact(fc.operation === "create" ? "" : base, p, fc.path);
-  if (fc.operation !== "create" && out === base) {
+  // A create starts empty, except a git copy, which starts as its source (`base` is then that).
+  const out = applyExact(fc.operation === "create" && p.copyFrom === undefined ? "" : base, p, fc.path);
+  // A rename moves the file and a mode line changes its mode: neither needs a changed line.
+  const moves = fc.operation === "rename" || (p.hunks.length === 0 && p.newMode !== undefined);
+  if (fc.operation === "modify" && out === base && !moves) {
     throw fail("E_NOOP", `the patch for '${printable(fc.path)}' leaves the file as it was`, {
       details: { path: fc.path },
     });

@@ -160,10 +160,15 @@ export const shapeChange = (fc: FileChange, limits: Limits): ParsedPatch | null 
   };
   switch (fc.operation) {
     case "create":
-      if (p.oldName !== null) throw mismatch(fc, "a create patch must come from /dev/null");
+      // jsdiff names the file (bare, no a/ b/) on both sides of a create, where git writes /dev/null.
+      if (p.oldName !== null && p.oldName !== fc.path)
+        throw mismatch(fc, "a create patch must come from /dev/null");
       if (p.newName === null) throw mismatch(fc, "the patch goes to /dev/null");
-      if (p.hunks.some((h) => h.old.length > 0)) throw mismatch(fc, "a create patch may only add lines");
-      if (p.hunks.length === 0 && fc.new_sha256 !== EMPTY_SHA) {
+      // A copy's hunks change the source's lines; any other create only adds.
+      if (p.copyFrom === undefined && p.hunks.some((h) => h.old.length > 0))
+        throw mismatch(fc, "a create patch may only add lines");
+      if (p.copyFrom !== undefined) checkPath(p.copyFrom);
+      else if (p.hunks.length === 0 && fc.new_sha256 !== EMPTY_SHA) {
         throw fail("E_HUNK_MALFORMED", `the create patch for '${printable(fc.path)}' has no hunks`, {
           hint: "only an empty file is created from a patch without hunks",
           details: { path: fc.path },
@@ -171,7 +176,8 @@ export const shapeChange = (fc: FileChange, limits: Limits): ParsedPatch | null 
       }
       break;
     case "delete":
-      if (p.newName !== null) throw mismatch(fc, "a delete patch must go to /dev/null");
+      if (p.newName !== null && p.newName !== fc.path)
+        throw mismatch(fc, "a delete patch must go to /dev/null");
       if (p.oldName === null) throw mismatch(fc, "the patch comes from /dev/null");
       if (p.added > 0) throw mismatch(fc, "a delete patch may only remove lines");
       if (p.hunks.length === 0 && fc.base_sha256 !== EMPTY_SHA) {
@@ -184,6 +190,8 @@ export const shapeChange = (fc: FileChange, limits: Limits): ParsedPatch | null 
     default:
       if (p.oldName === null || p.newName === null)
         throw mismatch(fc, "the patch names /dev/null on one side");
+      // git's pure rename (`similarity index 100%`) and mode change carry no hunks.
+      if (p.hunks.length === 0 && (fc.operation === "rename" || p.newMode !== undefined)) break;
       if (p.hunks.length === 0) {
         throw fail("E_HUNK_MALFORMED", `the patch for '${printable(fc.path)}' has no hunks`, {
           hint: "ed scripts, prose and empty patches are not unified diffs",

@@ -134,7 +134,21 @@ const checkAgainstTree = (
         details: { path: fc.path },
       });
     }
-    resultOnBase(fc, p, "");
+    if (p?.copyFrom === undefined) resultOnBase(fc, p, "");
+    else {
+      // A git copy starts from its source as the changes ahead leave it.
+      const src = stateOf(p.copyFrom).projected;
+      if (!src.exists) {
+        throw fail(
+          "E_OP_MISMATCH",
+          `create of '${printable(fc.path)}': its copy source '${printable(p.copyFrom)}' does not exist`,
+          {
+            details: { path: fc.path, copy_from: p.copyFrom },
+          },
+        );
+      }
+      if (src.text !== null) resultOnBase(fc, p, src.text);
+    }
     return false;
   }
   if (!projected.exists) {

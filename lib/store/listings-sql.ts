@@ -53,6 +53,8 @@ export const FileModListRow = z.object({
   id: int,
   path: z.string(),
   kind: z.string(),
+  /** A rename's target, on the row of its old path (the target's own row has kind rename_target). */
+  new_path: z.string().nullable(),
   change_id: z.string().nullable(),
   source: z.string(),
   ts: int,
@@ -112,6 +114,33 @@ const where = (clauses: Clause[]): { sql: string; bind: Bind } => {
 
 const HELD_STATUSES = ["leased", "awaiting_approval"];
 
+/**
+ * A request's status as shown, for a task_requests row aliased `r`: an `enqueued` request follows
+ * its changes (derived when read, so no write path has to remember it): enqueued while any is
+ * open, applied when all are, partially_applied when some are, rolled_back when none stays
+ * applied but some was rolled back, failed when all ended dead or rejected, archived when its
+ * changes have all moved to an archive file. Only live changes count: once some of a request's
+ * finished changes are archived, the status follows the rest. Other stored statuses
+ * (needs_clarification, no_changes) stand as they are.
+ */
+export const REQUEST_STATUS_SQL = `CASE WHEN r.status <> 'enqueued' THEN r.status ELSE (
+  SELECT CASE
+    WHEN count(*) = 0 THEN CASE WHEN EXISTS (
+      SELECT 1 FROM tasks t WHERE t.request_id = r.id AND t.change_id IS NOT NULL) THEN 'archived' ELSE 'enqueued' END
+    WHEN sum(q.status IN ('queued', 'leased', 'awaiting_approval')) > 0 THEN 'enqueued'
+    WHEN sum(q.status = 'applied') = count(*) THEN 'applied'
+    WHEN sum(q.status = 'applied') > 0 THEN 'partially_applied'
+    WHEN sum(q.status = 'rolled_back') > 0 THEN 'rolled_back'
+    ELSE 'failed' END
+  FROM change_queue q WHERE q.request_id = r.id) END`;
+
+/** `history --status`: a derived status keeps the stored status's index for `enqueued` rows. */
+const requestStatus = (v: string | undefined): Clause => {
+  if (v === undefined) return null;
+  if (v === "needs_clarification" || v === "no_changes") return ["r.status = $status", { status: v }];
+  return [`r.status = 'enqueued' AND (${REQUEST_STATUS_SQL}) = $status`, { status: v }];
+};
+
 /** `--status`; a held status repeats the condition of its partial index, so SQLite uses it. */
 const status = (v: string | undefined): Clause =>
   v === undefined
@@ -158,13 +187,13 @@ export const listingQueries = {
   },
   requests: (q: RequestQuery): Built => {
     const w = where([
-      eq("r.status", "status", q.status),
+      requestStatus(q.status),
       eq("r.agent", "agent", q.agent),
       eq("r.id", "request", q.request),
       gte("r.created_at", "since", q.since),
     ]);
     return {
-      sql: `SELECT r.id, r.title, r.kind, r.risk, r.status, r.priority, r.agent, r.fallback,
+      sql: `SELECT r.id, r.title, r.kind, r.risk, ${REQUEST_STATUS_SQL} AS status, r.priority, r.agent, r.fallback,
           r.fallback_reason, r.error, r.created_at, r.updated_at,
           (SELECT count(*) FROM tasks t WHERE t.request_id = r.id) AS tasks
         FROM task_requests r ${w.sql} ORDER BY r.created_at DESC, r.id DESC LIMIT $limit`,
@@ -205,7 +234,7 @@ export const listingQueries = {
     ]);
     const join = joined ? "JOIN change_queue c ON c.id = f.change_id" : "";
     return {
-      sql: `SELECT f.id, f.path, f.kind, f.change_id, f.source, f.ts FROM file_modifications f
+      sql: `SELECT f.id, f.path, f.kind, f.new_path, f.change_id, f.source, f.ts FROM file_modifications f
         ${join} ${w.sql} ORDER BY f.ts DESC, f.id DESC LIMIT $limit`,
       bind: { ...w.bind, limit: q.limit },
     };
@@ -238,6 +267,9 @@ export const listingsSql = (db: Database) => {
     return st.all(bind as never);
   };
   const logIdAt = logIdAtTime(db);
+  const heldEvent = db.query<{ data: string }, [string]>(
+    "SELECT data FROM change_queue_logs WHERE change_id = ? AND event = 'held_for_approval' ORDER BY id DESC LIMIT 1",
+  );
   const countsOf = db.query<{ status: string; n: number }, [string]>(
     "SELECT status, count(*) AS n FROM change_queue WHERE request_id = ? GROUP BY status",
   );
@@ -252,6 +284,8 @@ export const listingsSql = (db: Database) => {
     /** Task requests, newest first, with how many tasks each was cut into. */
     requests: (q: RequestQuery): RequestListRow[] =>
       all(listingQueries.requests(q)).map((r) => parseRow(RequestListRow, "task_requests", r)),
+    /** The data of a change's latest `held_for_approval` event (its risk assessment), or null. */
+    heldFor: (changeId: string): string | null => heldEvent.get(changeId)?.data ?? null,
     /** How many of a request's changes are in each status. */
     changeCounts: (requestId: string): Record<string, number> =>
       Object.fromEntries(countsOf.all(requestId).map((r) => [r.status, r.n])),

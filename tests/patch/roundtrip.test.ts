@@ -175,6 +175,8 @@ describe("round trips: apply gives exactly the proposed content, rollback gives 
     expect(rows(f.db).mods).toEqual([
       { change_id: id, path: "a.txt", kind: "modify", source: "apply" },
       { change_id: id, path: "b.txt", kind: "rename", source: "apply" },
+      // A rename is audited under its new path too.
+      { change_id: id, path: "c.txt", kind: "rename_target", source: "apply" },
       { change_id: id, path: "d.txt", kind: "create", source: "apply" },
     ]);
   });

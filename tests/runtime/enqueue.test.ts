@@ -39,7 +39,7 @@ describe("hyperion enqueue", () => {
     });
     expect(r.exitCode).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([
-      { id: "cr-good", task_id: "adhoc", status: "queued", paths: ["a.txt"], held_because: null },
+      { id: "cr-good", task_id: "adhoc", status: "queued", paths: ["a.txt"], held_for: [] },
     ]);
   });
 

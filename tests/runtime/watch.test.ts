@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeFileChange } from "../../lib/patch/index.ts";
 import { createQueue } from "../../lib/queue/index.ts";
-import { watchTree } from "../../lib/runtime/index.ts";
+import { createApplier, watchTree } from "../../lib/runtime/index.ts";
 import { initRepo, openRepo, readSecret } from "../../lib/store/index.ts";
 import { tmpdir } from "../_helpers.ts";
 
@@ -50,5 +50,62 @@ describe("watchTree", () => {
     } finally {
       watcher.close();
     }
+  });
+
+  test("never records Hyperion's own writes, and never drops an outside edit right after one", async () => {
+    await using dir = await tmpdir();
+    writeFileSync(join(dir.path, "a.txt"), "one\n");
+    writeFileSync(join(dir.path, "old.txt"), "moved\n");
+    writeFileSync(join(dir.path, "probe.txt"), "one\n");
+    initRepo({ repo: dir.path });
+    using repo = openRepo({ repo: dir.path });
+    const queue = createQueue(repo.db, { secret: readSecret(repo.loc), config: repo.config.queue });
+    const applier = createApplier({
+      repo: dir.path,
+      db: repo.loc.db,
+      worker: "w",
+      validate: false,
+      commit: false,
+    });
+    const watcher = watchTree(repo.loc.repo, repo.db, queue);
+    const external = repo.db.query<{ path: string; kind: string }, []>(
+      "SELECT path, kind FROM file_modifications WHERE source = 'external' ORDER BY id",
+    );
+    try {
+      queue.enqueue([
+        { id: "cr-a", task_id: "t", changes: [makeFileChange("a.txt", "one\n", "two\n")] },
+        {
+          id: "cr-mv",
+          task_id: "t",
+          changes: [makeFileChange("old.txt", "moved\n", "moved\n", { newPath: "sub/new.txt" })],
+        },
+      ]);
+      expect((await applier.process(8)).map((o) => o.status)).toEqual(["applied", "applied"]);
+      // Hyperion's writes are judged before this probe's edit, which comes after them.
+      writeFileSync(join(dir.path, "probe.txt"), "two\n");
+      await eventually(() => external.all().some((r) => r.path === "probe.txt"), "probe recorded");
+      expect(external.all()).toEqual([{ path: "probe.txt", kind: "modified" }]);
+
+      // An outside edit at once after Hyperion's apply of that very path is recorded.
+      queue.enqueue([{ id: "cr-a2", task_id: "t", changes: [makeFileChange("a.txt", "two\n", "three\n")] }]);
+      expect((await applier.process(8)).map((o) => o.status)).toEqual(["applied"]);
+      writeFileSync(join(dir.path, "a.txt"), "three\nand by hand\n");
+      await eventually(() => external.all().some((r) => r.path === "a.txt"), "a.txt recorded");
+      expect(external.all().filter((r) => r.path === "a.txt")).toEqual([{ path: "a.txt", kind: "modified" }]);
+      // While a change is leased on the path, a state that is no write of Hyperion's is recorded
+      // at once, not held back until the lease ends.
+      queue.enqueue([{ id: "cr-a3", task_id: "t", changes: [makeFileChange("a.txt", "three\n", "four\n")] }]);
+      const leased = queue.lease("test:1:w");
+      expect(leased?.id).toBe("cr-a3");
+      writeFileSync(join(dir.path, "a.txt"), "edited while leased\n");
+      await eventually(() => external.all().filter((r) => r.path === "a.txt").length === 2, "a.txt again");
+      expect(queue.get("cr-a3")?.status).toBe("leased");
+      queue.release(leased!.id, leased!.token);
+    } finally {
+      watcher.close();
+      applier.close();
+    }
+    // Closing judged whatever was still pending: still no own write among the external edits.
+    expect(external.all().map((r) => r.path)).toEqual(["probe.txt", "a.txt", "a.txt"]);
   });
 });

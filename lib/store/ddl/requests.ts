@@ -1,6 +1,21 @@
 /** Task requests and the tasks planned from them (the agents pipeline). */
 
-export const REQUEST_STATUS_VALUES = ["needs_clarification", "enqueued", "no_changes"] as const;
+/** The statuses a request row stores; once `enqueued`, listings derive the rest from its changes. */
+export const REQUEST_STORED_STATUS_VALUES = ["needs_clarification", "enqueued", "no_changes"] as const;
+/**
+ * The statuses a request is shown with (`history`, `summary`, `--status`): an `enqueued` request
+ * follows its changes (see REQUEST_STATUS_SQL in listings-sql.ts).
+ */
+export const REQUEST_STATUS_VALUES = [
+  "needs_clarification",
+  "enqueued",
+  "applied",
+  "partially_applied",
+  "failed",
+  "rolled_back",
+  "archived",
+  "no_changes",
+] as const;
 export const TASK_STATUS_VALUES = ["enqueued", "no_changes"] as const;
 
 const list = (values: readonly string[]) => values.map((s) => `'${s}'`).join(",");
@@ -13,7 +28,7 @@ CREATE TABLE task_requests (
   title TEXT NOT NULL,
   kind TEXT,
   risk TEXT,
-  status TEXT NOT NULL CHECK (status IN (${list(REQUEST_STATUS_VALUES)})),
+  status TEXT NOT NULL CHECK (status IN (${list(REQUEST_STORED_STATUS_VALUES)})),
   priority INTEGER NOT NULL DEFAULT 0,
   payload TEXT NOT NULL,
   brief TEXT,
