@@ -95,7 +95,8 @@ describe("hyperion session", () => {
     expect(runs.at(-1)!.turns).toBe(runs.length);
     const [row] = JSON.parse((await p.run(["session", "list", "--format", "json"])).stdout);
     expect(row).toMatchObject({ name: "pair", started: true });
-    expect(row.last_used_at).toBeGreaterThan(0);
+    expect(Date.parse(row.last_used_at)).toBeGreaterThan(Date.parse(row.created_at) - 1);
+    expect(row.last_used_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     // The queue got the agent's change, attributed to it.
     const listed = await p.run(["list", "--format", "json"]);
     expect(listed.stdout).toContain('"claude"');
