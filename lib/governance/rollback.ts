@@ -2,11 +2,11 @@ import { z } from "zod";
 import { HyperionError, usageError } from "../errors.ts";
 import { rollbackChange } from "../patch/index.ts";
 import type { Queue } from "../queue/index.ts";
+import { notFound } from "../queue/index.ts";
 import { ChangeRequest } from "../schema/index.ts";
 import type { Repo } from "../store/index.ts";
 import { summarySql } from "../store/summary-sql.ts";
 import { commitPaths, isGitRepo } from "./git.ts";
-import { missingChange } from "./summary.ts";
 
 export const RolledBack = z.object({
   id: z.string(),
@@ -73,7 +73,7 @@ export const rollbackOne = (
   opts: { force: boolean; actor: string },
 ): RolledBack => {
   const change = queue.get(id);
-  if (!change) throw missingChange(repo.db, id, "change", "see `hyperion list`");
+  if (!change) throw notFound(repo.db, id);
   if (change.status !== "applied") {
     throw new HyperionError("E_NOT_APPLIED", `${id} is ${change.status}, not applied`, {
       hint: "only applied changes roll back",

@@ -1,12 +1,11 @@
 import type { Database } from "bun:sqlite";
 import { z } from "zod";
-import { type HyperionError, usageError } from "../errors.ts";
 import { patchLineCounts } from "../patch/stats.ts";
-import type { Queue } from "../queue/index.ts";
+import { notFound, type Queue } from "../queue/index.ts";
 import { ChangeRequest } from "../schema/index.ts";
 import { governanceSql } from "../store/governance-sql.ts";
 import type { ChangeRow } from "../store/queue/rows.ts";
-import { archivedChange, summarySql } from "../store/summary-sql.ts";
+import { summarySql } from "../store/summary-sql.ts";
 import { heldReasons } from "./risk.ts";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -167,24 +166,8 @@ export const summarize = (db: Database, queue: Queue, id: string): RequestSummar
     };
   }
   const row = sql.change(id);
-  if (!row) throw missingChange(db, id, "request or change", "see `hyperion history` and `hyperion list`");
+  if (!row) throw notFound(db, id, "request or change", "see `hyperion history` and `hyperion list`");
   return summarizeChange(db, queue, row);
-};
-
-/**
- * The error for a change id the live queue does not hold: E_ARCHIVED naming the archive file
- * when archival moved it there, else E_NOT_FOUND.
- */
-export const missingChange = (db: Database, id: string, what: string, hint: string): HyperionError => {
-  const archived = archivedChange(db, id);
-  if (!archived) return usageError("E_NOT_FOUND", `no ${what} '${id}'`, hint);
-  const when = archived.archived_at === null ? "" : ` on ${iso(archived.archived_at)}`;
-  return usageError(
-    "E_ARCHIVED",
-    `${id} was archived${when} in ${archived.file} (${archived.status} at ${iso(archived.finished_at)})`,
-    "archived changes are kept read-only in that file; open it with sqlite3 to read them",
-    { ...archived },
-  );
 };
 
 const changeMarkdown = (c: ChangeSummary): string[] => [

@@ -1,4 +1,6 @@
-import { HyperionError } from "../errors.ts";
+import type { Database } from "bun:sqlite";
+import { HyperionError, usageError } from "../errors.ts";
+import { archivedChange } from "../store/summary-sql.ts";
 import type { QueueContext } from "./_context.ts";
 import { type LeaseRow, leaseFacts } from "./_lease-facts.ts";
 import { retryDelay } from "./backoff.ts";
@@ -104,7 +106,7 @@ export const makeOutcome = (ctx: QueueContext) => {
   const retry = ctx.tx((id: string): void => {
     const now = ctx.now();
     const row = sql.byId(id) as { status: string } | null;
-    if (!row) throw notFound(id);
+    if (!row) throw notFound(ctx.db, id);
     if (row.status !== "dead") {
       throw new HyperionError("E_NOT_DEAD", `${id} is ${row.status}, not a dead letter`, {
         hint: "only dead letters can be retried",
@@ -129,8 +131,25 @@ export const makeOutcome = (ctx: QueueContext) => {
   };
 };
 
-export const notFound = (id: string) =>
-  new HyperionError("E_NOT_FOUND", `no change ${id} in the queue`, {
-    hint: "list changes with `hyperion list`; archived changes are under .hyperion/archive/",
-    details: { id },
-  });
+const isoTime = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * The error for a change id the live queue does not hold: E_ARCHIVED naming the archive file
+ * when archival moved it there, else E_NOT_FOUND.
+ */
+export const notFound = (
+  db: Database,
+  id: string,
+  what = "change",
+  hint = "list changes with `hyperion list`",
+): HyperionError => {
+  const archived = archivedChange(db, id);
+  if (!archived) return usageError("E_NOT_FOUND", `no ${what} '${id}'`, hint, { id });
+  const when = archived.archived_at === null ? "" : ` on ${isoTime(archived.archived_at)}`;
+  return usageError(
+    "E_ARCHIVED",
+    `${id} was archived${when} in ${archived.file} (${archived.status} at ${isoTime(archived.finished_at)})`,
+    "archived changes are kept read-only in that file; open it with sqlite3 to read them",
+    { ...archived },
+  );
+};

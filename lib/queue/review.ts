@@ -10,7 +10,7 @@ export const makeReview = (ctx: QueueContext) => {
   const move = (id: string, from: readonly ChangeStatus[], to: ChangeStatus, event: string, data: object) => {
     const now = ctx.now();
     const row = sql.byId(id) as { status: ChangeStatus } | null;
-    if (!row) throw notFound(id);
+    if (!row) throw notFound(ctx.db, id);
     if (!from.includes(row.status)) {
       throw new HyperionError(
         "E_BAD_STATUS",

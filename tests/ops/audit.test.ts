@@ -152,6 +152,9 @@ describe("a request's status follows its changes", () => {
     expect(catching(() => rollbackOne(f.repo, f.queue, "c1", { force: false, actor: "op" })).code).toBe(
       "E_ARCHIVED",
     );
+    // The queue's own verbs say so too.
+    expect(catching(() => f.queue.retry("c1")).code).toBe("E_ARCHIVED");
+    expect(catching(() => f.queue.approve("c1", "op")).code).toBe("E_ARCHIVED");
     expect(catching(() => summarize(f.repo.db, f.queue, "c-none")).code).toBe("E_NOT_FOUND");
   });
 });
