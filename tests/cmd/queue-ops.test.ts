@@ -120,6 +120,8 @@ describe("hyperion archive and prune", () => {
       const r = await hyperion([...argv, "--repo", dir.path]);
       expect(r.exitCode).toBe(2);
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      // The error names the flag that was given.
+      expect(r.stderr).toContain(`--${argv[1]!.slice(2)} '${argv[2]}'`);
     }
     expect(await ids(dir.path)).toEqual(["c1", "c2", "c3", "c4", "c5"]);
     expect(existsSync(join(dir.path, ".hyperion", "archive"))).toBe(false);
