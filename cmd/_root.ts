@@ -34,5 +34,7 @@ export const root = defineCommand({
     archive: () => import("./archive.ts").then((m) => m.default),
     prune: () => import("./prune.ts").then((m) => m.default),
     export: () => import("./export.ts").then((m) => m.default),
+    backup: () => import("./backup.ts").then((m) => m.default),
+    replay: () => import("./replay.ts").then((m) => m.default),
   },
 });

@@ -124,6 +124,27 @@ export const CODES = {
     retryable: false,
     exitCode: EXIT.failure,
   },
+  E_BACKUP: {
+    meaning: "a backup could not be written, or its copy failed integrity_check; nothing was kept",
+    retryable: false,
+    exitCode: EXIT.failure,
+  },
+  E_BACKUP_EXISTS: {
+    meaning: "the backup file named exists already; backups never overwrite",
+    retryable: false,
+    exitCode: EXIT.usage,
+  },
+  E_BACKUP_INVALID: {
+    meaning: "the file given is not a backup written by `hyperion backup`",
+    retryable: false,
+    exitCode: EXIT.usage,
+  },
+  E_REPLAY: {
+    meaning:
+      "replay stopped: a payload does not verify, or the tree does not hold what the next change expects",
+    retryable: false,
+    exitCode: EXIT.failure,
+  },
   E_BUSY: {
     meaning: "the database stayed locked by another writer longer than the configured wait",
     retryable: true,

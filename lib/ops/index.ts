@@ -1,4 +1,5 @@
 export * from "./archive.ts";
+export * from "./backup.ts";
 export * from "./bundle.ts";
 export * from "./columns.ts";
 export * from "./doctor/index.ts";
@@ -7,5 +8,6 @@ export * from "./filters.ts";
 export * from "./listings.ts";
 export * from "./metrics.ts";
 export * from "./records.ts";
+export * from "./replay.ts";
 export * from "./table.ts";
 export * from "./time.ts";

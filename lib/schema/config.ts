@@ -115,6 +115,29 @@ const GitConfig = z.strictObject({
     ),
 });
 
+const BackupConfig = z.strictObject({
+  dir: z
+    .string()
+    .nullable()
+    .default(null)
+    .describe(
+      "Folder of `hyperion backup --to-dir` (relative to the repository, or absolute); `doctor` reports the newest backup's age.",
+    ),
+  keep: z
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(7)
+    .describe("Backups `--to-dir` keeps; older ones are removed."),
+  max_age_ms: z
+    .number()
+    .int()
+    .min(60_000)
+    .default(24 * 3_600_000)
+    .describe("`doctor` warns when the newest backup in `dir` is older than this."),
+});
+
 export const Config = z
   .strictObject({
     workers: z
@@ -133,6 +156,7 @@ export const Config = z
     governance: GovernanceConfig.prefault({}),
     risk: RiskConfig.prefault({}),
     git: GitConfig.prefault({}),
+    backup: BackupConfig.prefault({}),
   })
   .meta({
     title: "Config",

@@ -11,6 +11,7 @@ import {
   openDatabase,
   readSecret,
 } from "../../store/index.ts";
+import { checkBackups } from "../backup.ts";
 import {
   checkDatabase,
   checkIndexes,
@@ -100,6 +101,7 @@ const inspect = (loc: Locations, opts: DoctorOptions): { checks: Check[]; config
     guarded("secret", () => checkSecret(loc)),
     configCheck,
     guarded("agents", () => checkAgents(config)),
+    guarded("backup", () => checkBackups(loc.repo, config, Date.now())),
   );
   return { checks, config };
 };
