@@ -37,7 +37,7 @@ const tree = (dir: string): Record<string, string> =>
   Object.fromEntries(
     readdirSync(dir, { recursive: true, withFileTypes: true })
       .filter((e) => e.isFile() && !join(e.parentPath, e.name).includes("/.hyperion"))
-      .map((e) => [
+      .map((e): [string, string] => [
         relative(dir, join(e.parentPath, e.name)),
         readFileSync(join(e.parentPath, e.name), "utf8"),
       ])
