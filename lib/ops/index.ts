@@ -5,6 +5,7 @@ export * from "./columns.ts";
 export * from "./doctor/index.ts";
 export * from "./export.ts";
 export * from "./filters.ts";
+export * from "./follow.ts";
 export * from "./listings.ts";
 export * from "./metrics.ts";
 export * from "./records.ts";

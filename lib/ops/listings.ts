@@ -37,6 +37,9 @@ const parseData = (text: string): unknown => {
   }
 };
 
+const logRecord = (r: ReturnType<ListingsSql["logs"]>[number]): LogRecord =>
+  LogRecord.parse({ ...r, ts: iso(r.ts), data: parseData(r.data) });
+
 /** The operator's read-only views of one database, as JSON-ready records. */
 export const listings = (db: Database) => {
   const sql = sqlFor(db);
@@ -71,8 +74,9 @@ export const listings = (db: Database) => {
           counts: { tasks, changes, ...counts } as RequestCounts,
         });
       }),
-    logs: (q: LogQuery): LogRecord[] =>
-      sql.logs(q).map((r) => LogRecord.parse({ ...r, ts: iso(r.ts), data: parseData(r.data) })),
+    logs: (q: LogQuery): LogRecord[] => sql.logs(q).map(logRecord),
+    /** Events after a cursor, oldest first. */
+    logsAfter: (q: LogQuery): LogRecord[] => sql.logsAfter(q).map(logRecord),
     fileMods: (q: FileModQuery): FileModRecord[] =>
       sql.fileMods(q).map((r) => FileModRecord.parse({ ...r, ts: iso(r.ts) })),
   };

@@ -82,6 +82,8 @@ export type LogQuery = {
   levels?: string[];
   since?: number;
   sinceId?: number;
+  /** `logsAfter`: only events after this id (a shipper's cursor; default 0, from the start). */
+  afterId?: number;
   limit: number;
 };
 /** `path` matches exactly; `pathPrefix` (ending in '/') matches a directory's files. */
@@ -152,6 +154,16 @@ const CHANGE_COLS = Object.keys(ChangeListRow.shape).join(", ");
 type Built = { sql: string; bind: Bind };
 
 /** The SQL of each listing for one set of filters (exported so tests can check its query plan). */
+/** A level filter. 'info' events are most of the log and kept out of the level index: say so
+ * when the filter leaves them out, so SQLite uses that partial index. */
+const levelsClause = (levels: string[] | undefined): Clause =>
+  levels?.length
+    ? [
+        `level IN (${levels.map((_, i) => `$level${i}`).join(", ")})${levels.includes("info") ? "" : " AND level <> 'info'"}`,
+        Object.fromEntries(levels.map((l, i) => [`level${i}`, l])),
+      ]
+    : null;
+
 export const listingQueries = {
   changes: (q: ChangeQuery): Built => {
     const w = where([
@@ -201,19 +213,25 @@ export const listingQueries = {
     };
   },
   logs: (q: LogQuery): Built => {
-    const levels: Clause = q.levels?.length
-      ? [
-          // 'info' events are most of the log and kept out of the level index: say so when
-          // the filter leaves them out, so SQLite uses that partial index.
-          `level IN (${q.levels.map((_, i) => `$level${i}`).join(", ")})${q.levels.includes("info") ? "" : " AND level <> 'info'"}`,
-          Object.fromEntries(q.levels.map((l, i) => [`level${i}`, l])),
-        ]
-      : null;
-    const w = where([eq("change_id", "change", q.change), levels, gte("id", "since_id", q.sinceId)]);
+    const w = where([
+      eq("change_id", "change", q.change),
+      levelsClause(q.levels),
+      gte("id", "since_id", q.sinceId),
+    ]);
     // Ids grow with time, so newest first is by id: the rowid b-tree read backwards.
     return {
       sql: `SELECT id, change_id, ts, level, event, worker, data FROM change_queue_logs
         ${w.sql} ORDER BY id DESC LIMIT $limit`,
+      bind: { ...w.bind, limit: q.limit },
+    };
+  },
+  /** Events after a cursor, oldest first: what `logs --after`/`--follow` hands a shipper. */
+  logsAfter: (q: LogQuery): Built => {
+    const after: Clause = ["id > $after_id", { after_id: q.afterId ?? 0 }];
+    const w = where([eq("change_id", "change", q.change), levelsClause(q.levels), after]);
+    return {
+      sql: `SELECT id, change_id, ts, level, event, worker, data FROM change_queue_logs
+        ${w.sql} ORDER BY id LIMIT $limit`,
       bind: { ...w.bind, limit: q.limit },
     };
   },
@@ -294,6 +312,9 @@ export const listingsSql = (db: Database) => {
       all(listingQueries.logs({ ...q, sinceId: q.since === undefined ? undefined : logIdAt(q.since) }))
         .map((r) => parseRow(LogRow, "change_queue_logs", r))
         .reverse(),
+    /** Log events after `afterId`, oldest first (a shipper's cursor). */
+    logsAfter: (q: LogQuery): LogRow[] =>
+      all(listingQueries.logsAfter(q)).map((r) => parseRow(LogRow, "change_queue_logs", r)),
     /** File modifications, newest first. */
     fileMods: (q: FileModQuery): FileModListRow[] =>
       all(listingQueries.fileMods(q)).map((r) => parseRow(FileModListRow, "file_modifications", r)),

@@ -44,6 +44,10 @@ const cases: { [K in keyof typeof listingQueries]: [string, Parameters<(typeof l
     ["levels", { levels: ["warn", "error"], limit: 100 }],
     ["since", { sinceId: 1, limit: 100 }],
   ],
+  logsAfter: [
+    ["change", { change: "c1", afterId: 1, limit: 100 }],
+    ["levels", { levels: ["warn", "error"], afterId: 1, limit: 100 }],
+  ],
   fileMods: [
     ["change", { change: "c1", limit: 100 }],
     ["path", { path: "src/a.ts", limit: 100 }],
