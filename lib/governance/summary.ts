@@ -1,6 +1,7 @@
 import type { Database } from "bun:sqlite";
 import { z } from "zod";
 import { usageError } from "../errors.ts";
+import { sha256Hex } from "../patch/hash.ts";
 import { patchLineCounts } from "../patch/stats.ts";
 import type { Queue } from "../queue/index.ts";
 import { ChangeRequest } from "../schema/index.ts";
@@ -37,7 +38,16 @@ export const ChangeSummary = z.object({
     }),
   ),
   approvals: z.array(
-    z.object({ decision: z.string(), actor: z.string(), reason: z.string().nullable(), at: z.string() }),
+    z.object({
+      decision: z.string(),
+      actor: z.string(),
+      reason: z.string().nullable(),
+      at: z.string(),
+      /** The payload the decision was made on; a decision on another payload says nothing of this one. */
+      payload_sha256: z.string().nullable(),
+      /** True when that payload is the one stored now. */
+      this_payload: z.boolean(),
+    }),
   ),
   last_error: z.unknown().nullable(),
   enqueued_at: z.string(),
@@ -116,7 +126,14 @@ const summarizeChange = (db: Database, queue: Queue, row: ChangeRow): ChangeSumm
     validation,
     approvals: governanceSql(db)
       .decisions(row.id)
-      .map((d) => ({ decision: d.decision, actor: d.actor, reason: d.reason, at: iso(d.ts)! })),
+      .map((d) => ({
+        decision: d.decision,
+        actor: d.actor,
+        reason: d.reason,
+        at: iso(d.ts)!,
+        payload_sha256: d.payload_sha256,
+        this_payload: d.payload_sha256 === sha256Hex(row.payload),
+      })),
     last_error: row.last_error === null ? null : JSON.parse(row.last_error),
     enqueued_at: iso(row.enqueued_at)!,
     leased_at: iso(row.leased_at),
@@ -187,7 +204,11 @@ const changeMarkdown = (c: ChangeSummary): string[] => [
         v.commands.map((r) => `- validation \`${r.command}\`: exit ${r.exit_code} in ${r.duration_ms} ms`),
       )
     : ["- validation: none ran"]),
-  ...c.approvals.map((a) => `- ${a.decision} by ${a.actor} at ${a.at}${a.reason ? `: ${a.reason}` : ""}`),
+  ...c.approvals.map((a) =>
+    a.this_payload
+      ? `- ${a.decision} by ${a.actor} at ${a.at}${a.reason ? `: ${a.reason}` : ""}`
+      : `- NOT ${a.decision}: ${a.actor} decided at ${a.at} on another payload (sha256 ${(a.payload_sha256 ?? "not recorded").slice(0, 12)}), not the one stored now`,
+  ),
   ...(c.last_error ? [`- last error: \`${JSON.stringify(c.last_error)}\``] : []),
   "",
 ];

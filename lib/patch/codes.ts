@@ -78,6 +78,16 @@ export const REASONS = {
     retryable: false,
     exitCode: EXIT.failure,
   },
+  E_REPLAYED: {
+    meaning: "this payload of this change was applied once already; a re-inserted row never applies again",
+    retryable: false,
+    exitCode: EXIT.failure,
+  },
+  E_APPROVAL_STALE: {
+    meaning: "a person approved another payload than the one stored now; the change waits for a person again",
+    retryable: false,
+    exitCode: EXIT.needsPerson,
+  },
   E_BASE_CHANGED: {
     meaning: "the file changed since the patch was made and no rebase worked yet",
     retryable: true,
