@@ -51,7 +51,11 @@ const changes = Array.from({ length: FILES }, (_, i) =>
 const REPOSITORY = "0".repeat(32);
 const rows = changes.map((c, i) => {
   const payload = JSON.stringify({ id: `cr-${i}`, task_id: "bench", changes: [c] });
-  return { id: `cr-${i}`, payload, signature: signPayload(secret, { repository: REPOSITORY, id: `cr-${i}`, payload }) };
+  return {
+    id: `cr-${i}`,
+    payload,
+    signature: signPayload(secret, { repository: REPOSITORY, id: `cr-${i}`, payload }),
+  };
 });
 const gitPatch = changes.map((c) => c.patch).join("");
 

@@ -40,7 +40,10 @@ export const openFloor = (path: string): Floor => {
     for (const cr of crs) {
       const id = `floor-${process.pid}-${++n}`;
       const payload = JSON.stringify({ id, ...cr });
-      const payloadId = insPayload.run(payload, signPayload(SECRET, { repository, id, payload })).lastInsertRowid;
+      const payloadId = insPayload.run(
+        payload,
+        signPayload(SECRET, { repository, id, payload }),
+      ).lastInsertRowid;
       const seq = insChange.run(
         id,
         cr.task_id,

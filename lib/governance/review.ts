@@ -1,7 +1,7 @@
 import type { Database } from "bun:sqlite";
-import { notFound } from "../queue/outcome.ts";
 import { sha256Hex } from "../patch/hash.ts";
 import type { Queue } from "../queue/index.ts";
+import { notFound } from "../queue/outcome.ts";
 import { governanceSql } from "../store/governance-sql.ts";
 
 /** The hash of the payload as stored now (not the row's own sha column, which an edit could leave behind). */

@@ -2,8 +2,8 @@ import type { Database } from "bun:sqlite";
 import { z } from "zod";
 import { HyperionError } from "../errors.ts";
 import { type ChangeRequest, defaultConfig, type FileChange } from "../schema/index.ts";
-import { repositoryId } from "../store/identity.ts";
 import { type ApplySql, applySql, type NewModification, type Prior } from "../store/apply-sql.ts";
+import { repositoryId } from "../store/identity.ts";
 import { fail } from "./codes.ts";
 import { type FileState, readResolved } from "./files.ts";
 import { sha256Hex } from "./hash.ts";
@@ -83,7 +83,12 @@ type Trust = { secret: Uint8Array; repository: string; sql: ApplySql };
  * Signature (bound to this repository and change id), a person's approval (bound to this
  * payload), schema, structure, and the journal's memory of this change id.
  */
-const check = (prior: Prior | undefined, trust: Trust, row: ChangeRow, limits: Limits): Checked | ApplyResult => {
+const check = (
+  prior: Prior | undefined,
+  trust: Trust,
+  row: ChangeRow,
+  limits: Limits,
+): Checked | ApplyResult => {
   if (!verifyPayload(trust.secret, { repository: trust.repository, ...row }, row.signature)) {
     throw fail("E_SIGNATURE", `the stored payload of ${row.id} does not match its signature`, {
       hint: "the row was edited, copied from another repository or signed with another key; enqueue the change again",
@@ -138,10 +143,14 @@ const check = (prior: Prior | undefined, trust: Trust, row: ChangeRow, limits: L
     return { ...recorded.data, already: true };
   }
   if (trust.sql.appliedBefore(row.id, payloadSha)) {
-    throw fail("E_REPLAYED", `${row.id} was applied from this payload before; a re-inserted row never applies again`, {
-      hint: "make a new change against the tree as it is",
-      details: { change_id: row.id },
-    });
+    throw fail(
+      "E_REPLAYED",
+      `${row.id} was applied from this payload before; a re-inserted row never applies again`,
+      {
+        hint: "make a new change against the tree as it is",
+        details: { change_id: row.id },
+      },
+    );
   }
   return { row, cr: shaped.cr, parsed: shaped.parsed, payloadSha };
 };

@@ -1,3 +1,4 @@
+export * from "./identity.ts";
 export * from "./migrations.ts";
 export * from "./open.ts";
 export * from "./paths.ts";
@@ -5,4 +6,3 @@ export * from "./requests-sql.ts";
 export * from "./sessions-sql.ts";
 export * from "./workspace.ts";
 export * from "./write-lock.ts";
-export * from "./identity.ts";
