@@ -3,6 +3,8 @@
  * The single catch in cmd/_main.ts turns it into one line on stderr and an exit code.
  */
 
+import { safeText } from "./safe-text.ts";
+
 /** Exit codes shared by every command (docs/CLI.md). */
 export const EXIT = { ok: 0, failure: 1, usage: 2, needsPerson: 3 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -36,9 +38,12 @@ export class HyperionError extends Error {
     this.retryable = opts.retryable ?? false;
   }
 
-  /** The single line an operator sees: `E_CODE: message (hint)`. */
+  /**
+   * The single line an operator sees: `E_CODE: message (hint)`. Messages quote agents' text and
+   * file names, so escape sequences and newlines in them are shown escaped (lib/safe-text).
+   */
   oneLine(): string {
-    return `${this.code}: ${this.message}${this.hint ? ` (${this.hint})` : ""}`;
+    return `${this.code}: ${safeText(this.message)}${this.hint ? ` (${safeText(this.hint)})` : ""}`;
   }
 
   toJSON(): { code: string; message: string; hint?: string; details?: Record<string, unknown> } {

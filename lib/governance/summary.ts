@@ -4,6 +4,7 @@ import { usageError } from "../errors.ts";
 import { sha256Hex } from "../patch/hash.ts";
 import { patchLineCounts } from "../patch/stats.ts";
 import type { Queue } from "../queue/index.ts";
+import { safeText } from "../safe-text.ts";
 import { ChangeRequest } from "../schema/index.ts";
 import { governanceSql } from "../store/governance-sql.ts";
 import type { ChangeRow } from "../store/queue/rows.ts";
@@ -196,7 +197,7 @@ const changeMarkdown = (c: ChangeSummary): string[] => [
   "| --- | --- | --- | --- |",
   ...c.files.map(
     (f) =>
-      `| \`${f.path}\`${f.new_path ? ` → \`${f.new_path}\`` : ""} | ${f.operation} | ${f.added} | ${f.removed} |`,
+      `| \`${safeText(f.path, { path: true })}\`${f.new_path ? ` → \`${safeText(f.new_path, { path: true })}\`` : ""} | ${f.operation} | ${f.added} | ${f.removed} |`,
   ),
   "",
   ...(c.validation.length
@@ -213,7 +214,11 @@ const changeMarkdown = (c: ChangeSummary): string[] => [
   "",
 ];
 
-export const summaryMarkdown = (s: RequestSummary | ChangeSummary): string => {
+/** The summary as Markdown for a terminal: what agents wrote is shown with its escapes escaped. */
+export const summaryMarkdown = (s: RequestSummary | ChangeSummary): string =>
+  safeText(markdown(s), { multiline: true });
+
+const markdown = (s: RequestSummary | ChangeSummary): string => {
   if (!("request" in s)) return changeMarkdown(s).join("\n");
   return [
     `# ${s.request.id}: ${s.request.title}`,

@@ -1,4 +1,5 @@
 import { lstatSync, realpathSync, type Stats } from "node:fs";
+import { safeText } from "../safe-text.ts";
 import { fail } from "./codes.ts";
 
 // C0, DEL and C1 controls: invisible in listings, and a newline would forge log lines.
@@ -11,11 +12,8 @@ const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)
 const invalid = (path: string, why: string, hint?: string) =>
   fail("E_PATH_INVALID", `path '${printable(path)}' ${why}`, { hint, details: { path } });
 
-/** A path quoted for a one-line message: controls and lone surrogates shown as escapes. */
-export const printable = (s: string): string =>
-  JSON.stringify(s.length > 200 ? `${s.slice(0, 200)}…` : s)
-    .slice(1, -1)
-    .replace(/[\ud800-\udfff]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+/** A path quoted for a one-line message (lib/safe-text: escapes shown escaped, look-alikes as code points). */
+export const printable = (s: string): string => safeText(s, { path: true, max: 200 });
 
 /**
  * Lexical checks of a repository-relative path as an author wrote it. Refuses rather than

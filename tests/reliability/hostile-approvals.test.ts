@@ -1,47 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { HyperionError } from "../../lib/errors.ts";
 import { approveChange, summarize, summaryMarkdown } from "../../lib/governance/index.ts";
 import { applyChange, makeFileChange, signPayload } from "../../lib/patch/index.ts";
-import { createQueue } from "../../lib/queue/index.ts";
 import { submitChanges } from "../../lib/runtime/index.ts";
 import type { ChangeRequest } from "../../lib/schema/index.ts";
-import { initRepo, openRepo, readSecret, repositoryId } from "../../lib/store/index.ts";
-import { tmpdir } from "../_helpers.ts";
+import { readSecret, repositoryId } from "../../lib/store/index.ts";
+import { repoWith, thrown } from "./_repo.ts";
 
 const MANIFEST = '{"scripts":{"test":"bun test"}}\n';
-
-/** An initialised repository with a real database, its queue and key. */
-const repoWith = async (files: Record<string, string>) => {
-  const dir = await tmpdir("hyperion-hostile-");
-  for (const [p, c] of Object.entries(files)) writeFileSync(join(dir.path, p), c);
-  initRepo({ repo: dir.path });
-  const repo = openRepo({ repo: dir.path });
-  const secret = readSecret(repo.loc);
-  const queue = createQueue(repo.db, { secret, config: repo.config.queue });
-  return {
-    dir: dir.path,
-    repo,
-    secret,
-    queue,
-    apply: (row: { id: string; payload: string; signature: string }) =>
-      applyChange({ repo: dir.path, db: repo.db, secret, change: row }),
-    async [Symbol.asyncDispose]() {
-      repo.db.close();
-      await dir[Symbol.asyncDispose]();
-    },
-  };
-};
-
-const thrown = (fn: () => unknown): HyperionError => {
-  try {
-    fn();
-  } catch (e) {
-    return e as HyperionError;
-  }
-  throw new Error("expected a throw");
-};
 
 describe("approvals hold for the payload a person reviewed", () => {
   test("a payload swapped and re-signed after approve is refused, and summary does not call it approved", async () => {
