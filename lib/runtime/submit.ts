@@ -4,6 +4,7 @@ import { z } from "zod";
 import { HyperionError } from "../errors.ts";
 import {
   assessRisk,
+  handedCredentials,
   PLAN_FILE,
   type RiskAssessment,
   readPlan,
@@ -84,7 +85,11 @@ export const submitChanges = (
     repo.loc.repo,
     existsSync(planPath) ? readPlan(planPath) : null,
   );
-  const assessed = accepted.map((cr) => ({ cr, risk: assessRisk(cr, repo.config.risk, inputsOfValidation) }));
+  const handed = handedCredentials(repo.config.agents);
+  const assessed = accepted.map((cr) => ({
+    cr,
+    risk: assessRisk(cr, repo.config.risk, inputsOfValidation, handed),
+  }));
   const enqueued = repo.db.transaction(() =>
     assessed.flatMap(({ cr, risk }) => {
       const status = risk.needs_approval ? "awaiting_approval" : "queued";
