@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
-import { envError, usageError } from "../lib/errors.ts";
+import { readBoundedInput } from "../lib/input.ts";
+
 /** Flags several commands share, defined once so their names and help stay the same everywhere. */
 export const repoArgs = {
   repo: { type: "string", description: "Repository root (default: the current directory)", valueHint: "DIR" },
@@ -23,22 +23,7 @@ export const printJson = (value: unknown): void => {
 };
 
 /**
- * Reads a file, or standard input for `-`. A terminal on stdin is refused rather than waited on:
- * the command is headless and must never hang.
+ * Reads a file, or standard input for `-` (lib/input.ts: bounded in bytes and time, UTF-8 only).
+ * A terminal on stdin is refused rather than waited on: the command is headless and must never hang.
  */
-export const readInput = (file: string): { text: string; source: string } => {
-  if (file === "-") {
-    if (process.stdin.isTTY) {
-      throw usageError("E_INPUT", "standard input is a terminal", "pipe the JSON in, or pass a file name");
-    }
-    return { text: readFileSync(0, "utf8"), source: "<stdin>" };
-  }
-  try {
-    return { text: readFileSync(file, "utf8"), source: file };
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT")
-      throw usageError("E_INPUT", `${file} does not exist`, "pass a JSON file, or - for standard input");
-    throw envError("E_IO", `cannot read ${file}: ${(e as Error).message}`);
-  }
-};
+export const readInput = (file: string): { text: string; source: string } => readBoundedInput(file);

@@ -9,4 +9,5 @@ export * from "./rollback.ts";
 export * from "./runner.ts";
 export * from "./secrets.ts";
 export * from "./summary.ts";
+export * from "./task-gate.ts";
 export * from "./workplan.ts";

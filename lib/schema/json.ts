@@ -139,8 +139,8 @@ export const parseStrictJson = (
     const p = firstProblem(text) ?? { at: 0, what: "invalid JSON" };
     return { ok: false, reason: p.what, at: position(text, p.at) };
   }
-  // Keys can repeat only in an object; text without a '{' has none to check.
-  const dup = text.includes("{") ? firstProblem(text) : null;
+  // Keys repeat only in objects and depth grows only in containers: a scalar needs no scan.
+  const dup = text.includes("{") || text.includes("[") ? firstProblem(text) : null;
   return dup ? { ok: false, reason: dup.what, at: position(text, dup.at) } : { ok: true, value };
 };
 
