@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { HyperionError } from "../errors.ts";
 import { log } from "../log.ts";
+import { safeText } from "../safe-text.ts";
 import { type Fallback, issuePath } from "../schema/index.ts";
 import { extractJson } from "./extract-json.ts";
 import type { AgentHarness, RoleInput, TurnRequest, TurnResult, Usage } from "./harness.ts";
@@ -114,7 +115,7 @@ export const runTurn = async <T>(turn: RoleInput, opts: TurnOptions<T>): Promise
   if (parsed.ok) return { output: parsed.value, agent: opts.harness.name, usage: result.usage };
 
   const raw = keptOutput(String(result.text ?? JSON.stringify(result.json) ?? ""));
-  log.debug(`${label}: raw output of ${opts.harness.name}:\n${raw}`);
+  log.debug(`${label}: raw output of ${opts.harness.name}:\n${safeText(raw, { multiline: true })}`);
   const isStub = opts.harness === opts.stub;
   if (!opts.fallback || isStub) {
     throw new HyperionError(
@@ -130,7 +131,7 @@ export const runTurn = async <T>(turn: RoleInput, opts: TurnOptions<T>): Promise
     );
   }
   log.warn(
-    `${label}: the output of ${opts.harness.name} does not match its contract (${parsed.reason}); the stub stands in`,
+    `${label}: the output of ${opts.harness.name} does not match its contract (${safeText(parsed.reason)}); the stub stands in`,
   );
   const again = await runWithDeadline(opts.stub, req, opts.timeoutMs, label);
   const stubbed = parseOutput(again, opts.contract);
