@@ -38,6 +38,8 @@ export const ChangeSummary = z.object({
       ),
     }),
   ),
+  /** Why the change waits for a person whatever its score (credentials shown redacted). */
+  held_for: z.array(z.string()),
   approvals: z.array(
     z.object({
       decision: z.string(),
@@ -97,10 +99,19 @@ const ValidationEvent = z.object({
   ),
 });
 
+// What a held change was held for, as its held_for_approval event recorded it (findings redacted).
+const HeldEvent = z
+  .object({ holds: z.array(z.object({ rule: z.string(), path: z.string(), line: z.number().nullable() })) })
+  .loose();
+
 const summarizeChange = (db: Database, queue: Queue, row: ChangeRow): ChangeSummary => {
   const cr = ChangeRequest.parse(JSON.parse(row.payload));
-  const validation = queue
-    .logs(row.id)
+  const logs = queue.logs(row.id);
+  const held_for = logs
+    .filter((l) => l.event === "held_for_approval")
+    .flatMap((l) => HeldEvent.safeParse(l.data).data?.holds ?? [])
+    .map((h) => `${h.rule}: ${h.path}${h.line === null ? "" : ` line ${h.line}`}`);
+  const validation = logs
     .filter((l) => l.event === "validation")
     .map((l) => ValidationEvent.parse(l.data))
     .map((v) => ({
@@ -119,6 +130,7 @@ const summarizeChange = (db: Database, queue: Queue, row: ChangeRow): ChangeSumm
     status: row.status,
     risk: row.risk,
     risk_score: row.risk_score,
+    held_for,
     attempts: row.attempts,
     files: cr.changes.map((c) => ({
       path: c.path,
@@ -196,6 +208,8 @@ const changeMarkdown = (c: ChangeSummary): string[] => [
   `task \`${c.task_id}\`, agent ${c.agent ?? "-"}, risk ${c.risk} (${c.risk_score}), attempts ${c.attempts}` +
     (c.total_ms === null ? "" : `, ${c.total_ms} ms from enqueue to done`),
   "",
+  ...c.held_for.map((h) => `- held for a person: ${h}`),
+  ...(c.held_for.length ? [""] : []),
   "| file | operation | + | - |",
   "| --- | --- | --- | --- |",
   ...c.files.map(

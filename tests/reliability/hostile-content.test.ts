@@ -1,7 +1,13 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { randomInt } from "node:crypto";
 import { join } from "node:path";
-import { assessRisk, handedCredentials, scanSecrets } from "../../lib/governance/index.ts";
+import {
+  assessRisk,
+  handedCredentials,
+  scanSecrets,
+  summarize,
+  summaryMarkdown,
+} from "../../lib/governance/index.ts";
 import { makeFileChange, sha256Hex } from "../../lib/patch/index.ts";
 import { submitChanges } from "../../lib/runtime/index.ts";
 import { defaultConfig } from "../../lib/schema/index.ts";
@@ -82,6 +88,11 @@ describe("a credential Hyperion handed to an agent, committed by it", () => {
     expect(logs).toContain("held_for_approval");
     expect(logs).not.toContain(handed);
     expect(logs).not.toContain(handed.slice(4));
+    // The person deciding sees why, redacted.
+    const md = summaryMarkdown(summarize(r.repo.db, r.queue, "cr-leak"));
+    expect(md).toContain("held for a person: a credential Hyperion handed to agents");
+    expect(md).toContain("docs/x.md line 3");
+    expect(md).not.toContain(handed.slice(4));
   });
 
   test("a variable no CLI is given is not a handed credential", () => {
