@@ -125,12 +125,22 @@ describe("WORKPLAN.md is a bounded regular file in the repository", () => {
     expect(rejects(() => planStatus(dir.path, repo.db)).code).toBe("E_PLAN_TOO_LARGE");
   });
 
-  test("an approval pattern that backtracks catastrophically stops at its time budget", () => {
-    // Each line costs this pattern tens of milliseconds; all of them together, many seconds.
-    const lines = Array.from({ length: 400 }, () => `${"a".repeat(21)}!`);
-    const p = parseWorkplan(plan(["bun --version"], "^(a|a)*$", lines));
+  test("an approval pattern that can backtrack exponentially is refused before it runs", () => {
+    for (const pattern of ["^(a|a)*$", "^(a+)+$", "^([a-z]+ )+yes$", "^a*b*c*d*e$"]) {
+      const p = parseWorkplan(plan(["bun --version"], pattern, [`${"a".repeat(40)}!`]));
+      expect(p.approved).toBe(false);
+      expect(p.findings.find((f) => f.code === "bad_pattern")?.message).toContain("exponential time");
+    }
+    expect(parseWorkplan(plan(["bun --version"])).approved).toBe(true);
+  });
+
+  test("an approval pattern that is slow on every line stops at its time budget", () => {
+    // Allowed by the static check (three quantifiers: cubic), each long line costs it some
+    // milliseconds; thousands of them would cost seconds. A 1 ms budget stops it early.
+    const lines = Array.from({ length: 3000 }, () => `${"a".repeat(199)}!`);
+    const p = parseWorkplan(plan(["bun --version"], "^a*a*a*b$", lines), { approvalBudgetMs: 1 });
     expect(p.approved).toBe(false);
-    const finding = p.findings.find((f) => f.code === "pattern_budget");
-    expect(finding?.message).toContain(`${APPROVAL_BUDGET_MS} ms`);
+    expect(p.findings.find((f) => f.code === "pattern_budget")?.message).toContain("took over 1 ms");
+    expect(APPROVAL_BUDGET_MS).toBe(200);
   });
 });
