@@ -42,8 +42,11 @@ export const backtrackingRisk = (source: string): string | null => {
       let j = i + 1;
       if (source[j] === "^") j++;
       if (source[j] === "]") j++;
-      while (j < source.length && source[j] !== "]")
-        j += source[j] === "[" && source[j + 1] === ":" ? source.indexOf(":]", j) + 2 - j : 1;
+      while (j < source.length && source[j] !== "]") {
+        // A class name ([:space:]) holds no ']' of its own; an unclosed one is one character.
+        const end = source[j] === "[" && source[j + 1] === ":" ? source.indexOf(":]", j + 2) : -1;
+        j = end === -1 ? j + 1 : end + 2;
+      }
       i = j;
       continue;
     }

@@ -6,6 +6,7 @@ import {
   APPROVAL_BUDGET_MS,
   approvedPlan,
   approvePlan,
+  backtrackingRisk,
   MAX_PLAN_BYTES,
   parseWorkplan,
   planStatus,
@@ -132,6 +133,12 @@ describe("WORKPLAN.md is a bounded regular file in the repository", () => {
       expect(p.findings.find((f) => f.code === "bad_pattern")?.message).toContain("exponential time");
     }
     expect(parseWorkplan(plan(["bun --version"])).approved).toBe(true);
+    // Read over escapes and bracket expressions: what they hold is no group or quantifier.
+    expect(backtrackingRisk("^[[:space:]]+(a+)+$")).not.toBeNull();
+    expect(backtrackingRisk("^[(]+x[)]*$")).toBeNull();
+    expect(backtrackingRisk("^\\(a+\\)+$")).toBeNull();
+    expect(backtrackingRisk("^(Approved|OK):[[:space:]]+yes$")).toBeNull();
+    expect(backtrackingRisk("^[[:x")).toBeNull();
   });
 
   test("an approval pattern that is slow on every line stops at its time budget", () => {
