@@ -47,9 +47,15 @@ const secret = randomBytes(32);
 const changes = Array.from({ length: FILES }, (_, i) =>
   makeFileChange(pathOf(i), content(i, false), content(i, true)),
 );
+// Every bench database gets this repository id, so the rows are signed once, before any clock.
+const REPOSITORY = "0".repeat(32);
 const rows = changes.map((c, i) => {
   const payload = JSON.stringify({ id: `cr-${i}`, task_id: "bench", changes: [c] });
-  return { id: `cr-${i}`, payload, signature: signPayload(secret, payload) };
+  return {
+    id: `cr-${i}`,
+    payload,
+    signature: signPayload(secret, { repository: REPOSITORY, id: `cr-${i}`, payload }),
+  };
 });
 const gitPatch = changes.map((c) => c.patch).join("");
 
@@ -120,6 +126,7 @@ try {
       const at = (k + round) % contenders.length; // rotate who goes first
       makeTree(dirs[at]!);
       const db = openDatabase(join(dbDir, `tree${at}.db`), { create: true });
+      db.run("UPDATE repository SET id = ?", [REPOSITORY]);
       const t = performance.now();
       await contenders[at]!.run(dirs[at]!, db);
       times[at]!.push(performance.now() - t);

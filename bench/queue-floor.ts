@@ -9,7 +9,7 @@ import type { Database } from "bun:sqlite";
 import { sha256Hex } from "../lib/patch/hash.ts";
 import { signPayload } from "../lib/patch/sign.ts";
 import type { ChangeRequest } from "../lib/schema/index.ts";
-import { openDatabase } from "../lib/store/index.ts";
+import { openDatabase, repositoryId } from "../lib/store/index.ts";
 
 export type Floor = {
   enqueueMany: (crs: ChangeRequest[]) => void;
@@ -22,6 +22,7 @@ const SECRET = new Uint8Array(32).fill(1);
 
 export const openFloor = (path: string): Floor => {
   const db: Database = openDatabase(path, { create: true });
+  const repository = repositoryId(db);
   const insPayload = db.prepare("INSERT INTO change_payloads (payload, signature) VALUES (?, ?)");
   const insChange = db.prepare(
     `INSERT INTO change_queue (id, task_id, request_id, agent, summary, status, priority, max_attempts,
@@ -39,7 +40,10 @@ export const openFloor = (path: string): Floor => {
     for (const cr of crs) {
       const id = `floor-${process.pid}-${++n}`;
       const payload = JSON.stringify({ id, ...cr });
-      const payloadId = insPayload.run(payload, signPayload(SECRET, payload)).lastInsertRowid;
+      const payloadId = insPayload.run(
+        payload,
+        signPayload(SECRET, { repository, id, payload }),
+      ).lastInsertRowid;
       const seq = insChange.run(
         id,
         cr.task_id,

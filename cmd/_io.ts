@@ -12,8 +12,8 @@ export type Sink = {
   isTTY: boolean;
 };
 
-/** Where a command reads standard input from. */
-export type Source = { isTTY: boolean; stream(): ReadableStream<Uint8Array> };
+/** Where a command reads standard input from: the process's own (fd 0), or a stream a caller hands over. */
+export type Source = { isTTY: boolean; fd?: 0; stream(): ReadableStream<Uint8Array> };
 
 export type Io = { stdout: Sink; stderr: Sink; stdin: Source };
 
@@ -32,7 +32,7 @@ const processSink = (stream: NodeJS.WriteStream): Sink => {
 export const processIo = (): Io => ({
   stdout: processSink(process.stdout),
   stderr: processSink(process.stderr),
-  stdin: { isTTY: process.stdin.isTTY === true, stream: () => Bun.stdin.stream() },
+  stdin: { isTTY: process.stdin.isTTY === true, fd: 0, stream: () => Bun.stdin.stream() },
 });
 
 /** Buffers for an in-process run: what was written, and a standard input given as text. */

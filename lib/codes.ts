@@ -145,6 +145,51 @@ export const CODES = {
     retryable: false,
     exitCode: EXIT.failure,
   },
+  E_REPLAYED: {
+    meaning: "this payload of this change was applied once already; a re-inserted row never applies again",
+    retryable: false,
+    exitCode: EXIT.failure,
+  },
+  E_APPROVAL_STALE: {
+    meaning: "a person approved another payload than the one stored now; the change waits for a person again",
+    retryable: false,
+    exitCode: EXIT.needsPerson,
+  },
+  E_PLAN_UNSAFE: {
+    meaning: "WORKPLAN.md is a symlink, not a regular file, or not UTF-8",
+    retryable: false,
+    exitCode: EXIT.usage,
+  },
+  E_PLAN_TOO_LARGE: {
+    meaning: "WORKPLAN.md is larger than a plan may be (1 MiB)",
+    retryable: false,
+    exitCode: EXIT.usage,
+  },
+  E_INPUT_TOO_LARGE: {
+    meaning: "the input is larger than the input limit (24 MiB); refused while it streamed in",
+    retryable: false,
+    exitCode: EXIT.usage,
+  },
+  E_INPUT_TIMEOUT: {
+    meaning: "the input did not end within the time allowed (a stdin nobody closes)",
+    retryable: false,
+    exitCode: EXIT.usage,
+  },
+  E_INPUT_ENCODING: {
+    meaning: "the input is not valid UTF-8",
+    retryable: false,
+    exitCode: EXIT.usage,
+  },
+  E_TASK_CLOSED: {
+    meaning: "the task the change names is finished or cancelled; it takes no new changes",
+    retryable: false,
+    exitCode: EXIT.usage,
+  },
+  E_TASK_CAP: {
+    meaning: "the task has as many open changes as limits.max_open_changes_per_task allows",
+    retryable: false,
+    exitCode: EXIT.usage,
+  },
   E_BUSY: {
     meaning: "the database stayed locked by another writer longer than the configured wait",
     retryable: true,

@@ -5,6 +5,7 @@
 
 import { asCode, CODES, type Code, isCode } from "./codes.ts";
 import { EXIT, type ExitCode } from "./exit.ts";
+import { safeText } from "./safe-text.ts";
 
 export { asCode, type Code, EXIT, type ExitCode, isCode };
 
@@ -37,9 +38,12 @@ export class HyperionError extends Error {
     this.retryable = opts.retryable ?? false;
   }
 
-  /** The single line an operator sees: `E_CODE: message (hint)`. */
+  /**
+   * The single line an operator sees: `E_CODE: message (hint)`. Messages quote agents' text and
+   * file names, so escape sequences and newlines in them are shown escaped (lib/safe-text).
+   */
   oneLine(): string {
-    return `${this.code}: ${this.message}${this.hint ? ` (${this.hint})` : ""}`;
+    return `${this.code}: ${safeText(this.message)}${this.hint ? ` (${safeText(this.hint)})` : ""}`;
   }
 
   toJSON(): { code: string; message: string; hint?: string; details?: Record<string, unknown> } {

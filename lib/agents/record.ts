@@ -16,7 +16,11 @@ const reasonOf = (fallbacks: readonly Fallback[]): string | null =>
   fallbacks.length === 0
     ? null
     : fallbacks
-        .map((f) => `${f.role}${f.task_id ? ` ${f.task_id}` : ""} (${f.agent}): ${f.reason}`)
+        .map(
+          (f) =>
+            `${f.role}${f.task_id ? ` ${f.task_id}` : ""} (${f.agent}): ${f.reason}` +
+            (f.raw_output === undefined ? "" : `; its output was: ${JSON.stringify(f.raw_output)}`),
+        )
         .join("; ");
 
 const exists = (id: string) =>

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { HyperionError } from "../errors.ts";
 import { log } from "../log.ts";
+import { safeText } from "../safe-text.ts";
 import { type Fallback, issuePath } from "../schema/index.ts";
 import { extractJson } from "./extract-json.ts";
 import type { AgentHarness, RoleInput, TurnRequest, TurnResult, Usage } from "./harness.ts";
@@ -71,13 +72,24 @@ const runWithDeadline = async (
   }
 };
 
+/** What is kept of refused output: all of it up to 4 KiB, else its head and tail. */
+export const KEPT_OUTPUT_CHARS = 4096;
+const keptOutput = (text: string): string =>
+  text.length <= KEPT_OUTPUT_CHARS
+    ? text
+    : `${text.slice(0, KEPT_OUTPUT_CHARS / 2)}\n[... ${text.length - KEPT_OUTPUT_CHARS} characters cut ...]\n${text.slice(-KEPT_OUTPUT_CHARS / 2)}`;
+
 /** Parses a harness's answer against the contract; the reason says what is wrong when it fails. */
 const parseOutput = <T>(
   result: TurnResult,
   contract: z.ZodType<T>,
 ): { ok: true; value: T } | { ok: false; reason: string } => {
-  const json = result.json !== undefined ? result.json : extractJson(String(result.text ?? ""));
-  if (json === undefined) return { ok: false, reason: "the output holds no JSON object" };
+  let json = result.json;
+  if (json === undefined) {
+    const found = extractJson(String(result.text ?? ""));
+    if (!found.ok) return { ok: false, reason: found.reason };
+    json = found.value;
+  }
   const r = contract.safeParse(json);
   if (r.success) return { ok: true, value: r.data };
   const issue = r.error.issues[0]!;
@@ -102,7 +114,8 @@ export const runTurn = async <T>(turn: RoleInput, opts: TurnOptions<T>): Promise
   const parsed = parseOutput(result, opts.contract);
   if (parsed.ok) return { output: parsed.value, agent: opts.harness.name, usage: result.usage };
 
-  log.debug(`${label}: raw output of ${opts.harness.name}:\n${String(result.text).slice(0, 8_000)}`);
+  const raw = keptOutput(String(result.text ?? JSON.stringify(result.json) ?? ""));
+  log.debug(`${label}: raw output of ${opts.harness.name}:\n${safeText(raw, { multiline: true })}`);
   const isStub = opts.harness === opts.stub;
   if (!opts.fallback || isStub) {
     throw new HyperionError(
@@ -113,11 +126,12 @@ export const runTurn = async <T>(turn: RoleInput, opts: TurnOptions<T>): Promise
         hint: isStub
           ? "this is a bug in the stub; please report it"
           : "drop --no-fallback to let the stub stand in, or fix the agent",
+        details: { raw_output: raw },
       },
     );
   }
   log.warn(
-    `${label}: the output of ${opts.harness.name} does not match its contract (${parsed.reason}); the stub stands in`,
+    `${label}: the output of ${opts.harness.name} does not match its contract (${safeText(parsed.reason)}); the stub stands in`,
   );
   const again = await runWithDeadline(opts.stub, req, opts.timeoutMs, label);
   const stubbed = parseOutput(again, opts.contract);
@@ -140,6 +154,7 @@ export const runTurn = async <T>(turn: RoleInput, opts: TurnOptions<T>): Promise
       ...(opts.taskId ? { task_id: opts.taskId } : {}),
       agent: opts.harness.name,
       reason: parsed.reason,
+      raw_output: raw,
     },
   };
 };

@@ -6,11 +6,24 @@ import { safePath } from "./env.ts";
 export const isGitRepo = (repo: string): boolean => existsSync(join(repo, ".git"));
 
 /**
- * Hyperion's own git calls: no hooks (a repository's hooks are code an agent could have
- * written), no inherited GIT_* variables, no pager, no prompts.
+ * Settings on every git call: no hooks (a repository's hooks are code an agent could have
+ * written), no fsmonitor command, and no bare repository found by walking into a directory (a
+ * nested bare repository's config could name either).
  */
+export const GIT_SAFETY = [
+  "-c",
+  "core.hooksPath=/dev/null",
+  "-c",
+  "core.fsmonitor=false",
+  "-c",
+  "safe.bareRepository=explicit",
+  "-c",
+  "commit.gpgSign=false",
+] as const;
+
+/** Hyperion's own git calls: GIT_SAFETY, no inherited GIT_* variables, no pager, no prompts. */
 const git = (repo: string, args: string[]) => {
-  const r = Bun.spawnSync(["git", "-c", "core.hooksPath=/dev/null", "-c", "commit.gpgSign=false", ...args], {
+  const r = Bun.spawnSync(["git", ...GIT_SAFETY, ...args], {
     cwd: repo,
     env: {
       PATH: safePath(process.env.PATH, repo),

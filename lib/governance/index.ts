@@ -7,5 +7,7 @@ export * from "./review.ts";
 export * from "./risk.ts";
 export * from "./rollback.ts";
 export * from "./runner.ts";
+export * from "./secrets.ts";
 export * from "./summary.ts";
+export * from "./task-gate.ts";
 export * from "./workplan.ts";

@@ -1,5 +1,5 @@
 import type { Database } from "bun:sqlite";
-import { existsSync, readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { envError, HyperionError, usageError } from "../errors.ts";
@@ -21,23 +21,63 @@ export const PlanStatus = z.object({
 });
 export type PlanStatus = z.infer<typeof PlanStatus>;
 
+/** A plan is a page of text; anything larger is refused before it is read. */
+export const MAX_PLAN_BYTES = 1024 * 1024;
+
+/**
+ * Reads the plan: a regular file (never a symlink, which could lead outside the repository to a
+ * plan nobody reviewed), at most MAX_PLAN_BYTES, valid UTF-8. Opened with O_NOFOLLOW and checked
+ * on the open descriptor, so a swap between check and read changes nothing.
+ */
 export const readPlan = (path: string): Workplan => {
-  let text: string;
+  let fd: number;
   try {
-    text = readFileSync(path, "utf8");
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (e) {
-    const missing = (e as NodeJS.ErrnoException).code === "ENOENT";
-    throw missing
-      ? usageError("E_PLAN_MISSING", `no plan at ${path}`, "write a WORKPLAN.md in the seed's format")
-      : envError("E_IO", `cannot read ${path}: ${(e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT")
+      throw usageError("E_PLAN_MISSING", `no plan at ${path}`, "write a WORKPLAN.md in the seed's format");
+    if (code === "ELOOP")
+      throw usageError(
+        "E_PLAN_UNSAFE",
+        `${path} is a symbolic link; the plan must be a regular file in the repository`,
+        "replace the link with the plan's text",
+      );
+    throw envError("E_IO", `cannot read ${path}: ${(e as Error).message}`);
   }
-  return parseWorkplan(text);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile())
+      throw usageError(
+        "E_PLAN_UNSAFE",
+        `${path} is not a regular file`,
+        "make WORKPLAN.md a plain text file",
+      );
+    if (st.size > MAX_PLAN_BYTES)
+      throw usageError(
+        "E_PLAN_TOO_LARGE",
+        `${path} is ${st.size} bytes, over the ${MAX_PLAN_BYTES}-byte limit for a plan`,
+        "a plan is a page of text: shorten it",
+      );
+    const bytes = Buffer.alloc(st.size);
+    const n = readSync(fd, bytes, 0, st.size, 0);
+    let text: string;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(0, n));
+    } catch {
+      throw usageError("E_PLAN_UNSAFE", `${path} is not valid UTF-8`, "save the plan as UTF-8 text");
+    }
+    return parseWorkplan(text);
+  } finally {
+    closeSync(fd);
+  }
 };
 
 /** Where the repository's plan stands, read fresh from disk (an agent's change may have edited it). */
 export const planStatus = (repo: string, db: Database): { status: PlanStatus; plan: Workplan | null } => {
   const path = join(repo, PLAN_FILE);
-  if (!existsSync(path)) {
+  // lstat: a symlink, even a dangling one, is a plan that readPlan refuses, never "no plan".
+  if (!lstatSync(path, { throwIfNoEntry: false })) {
     return {
       status: {
         path,

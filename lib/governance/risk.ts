@@ -5,6 +5,7 @@ import { patchLineCounts } from "../patch/stats.ts";
 import type { ChangeRequest, RiskConfig } from "../schema/index.ts";
 import { Risk } from "../schema/index.ts";
 import { parseCommandLine } from "./argv.ts";
+import { scanBidi, scanSecrets } from "./secrets.ts";
 import type { Workplan } from "./workplan.ts";
 
 export const RiskAssessment = z.object({
@@ -13,6 +14,11 @@ export const RiskAssessment = z.object({
   /** True when the change must wait for a person. */
   needs_approval: z.boolean(),
   reasons: z.array(z.object({ rule: z.string(), path: z.string().nullable(), weight: z.number() })),
+  /**
+   * What holds the change for a person whatever its score: credentials (redacted), bidi
+   * controls, agent instruction or configuration files, git metadata.
+   */
+  holds: z.array(z.object({ rule: z.string(), path: z.string(), line: z.number().nullable() })).default([]),
 });
 export type RiskAssessment = z.infer<typeof RiskAssessment>;
 
@@ -23,14 +29,64 @@ export type RiskAssessment = z.infer<typeof RiskAssessment>;
 export const heldReasons = (data: unknown): string[] => {
   const parsed = RiskAssessment.safeParse(data);
   if (!parsed.success) return [];
-  return parsed.data.reasons.map((r) => `${r.rule}${r.path === null ? "" : `: ${r.path}`} (+${r.weight})`);
+  return [
+    ...parsed.data.holds.map(
+      (h) => `${h.rule}: ${h.path}${h.line === null ? "" : `:${h.line}`} (always held)`,
+    ),
+    ...parsed.data.reasons.map((r) => `${r.rule}${r.path === null ? "" : `: ${r.path}`} (+${r.weight})`),
+  ];
 };
 
-/** Scores a change request against the operator's policy. */
+// Files coding agents read as instructions or permissions (an auto-approve switch in
+// .vscode/settings.json, a new rule in CLAUDE.md): a person decides, whatever the operator's paths.
+const AGENT_FILES = new Bun.Glob(
+  "{**/,}{.vscode/**,.claude/**,.cursor/**,.gemini/**,.codex/**,.copilot/**,AGENTS.md,CLAUDE.md,CLAUDE.local.md,GEMINI.md,.cursorrules,.windsurfrules,.github/copilot-instructions.md,.github/instructions/**,.github/prompts/**}",
+);
+// Git metadata outside .git/ (which is refused): a bare repository's shape, whose config can name
+// commands (core.fsmonitor, core.sshCommand) that git runs when it walks into the directory.
+const GIT_SHAPE =
+  /(^|\/)(HEAD|packed-refs|config|objects\/[0-9a-f]{2}\/[0-9a-f]{38}|refs\/(heads|tags)\/[^/]+)$/;
+const GIT_CONFIG_TEXT =
+  /^\+\s*(\[(core|remote|filter|diff|merge|alias|include|includeIf)\b|(fsmonitor|hooksPath|sshCommand|pager|editor|askPass|gitProxy)\s*=)/im;
+const GIT_HEAD_TEXT = /^\+(ref: refs\/|[0-9a-f]{40}$)/m;
+
+/** Holds that no policy lowers: see RiskAssessment.holds. */
+const holdsOf = (cr: ChangeRequest, credentials: readonly string[]): RiskAssessment["holds"] => {
+  const holds: RiskAssessment["holds"] = [];
+  for (const f of scanSecrets(cr.changes, credentials))
+    holds.push({ rule: `${f.rule} (${f.redacted})`, path: f.path, line: f.line });
+  for (const f of scanBidi(cr.changes))
+    holds.push({ rule: "bidi control characters (text that reads differently from how it runs)", ...f });
+  for (const c of cr.changes) {
+    for (const path of [c.path, c.new_path]) {
+      if (path === undefined) continue;
+      if (AGENT_FILES.match(path))
+        holds.push({ rule: "agent instructions or configuration", path, line: null });
+      const shape = GIT_SHAPE.exec(path);
+      if (!shape) continue;
+      const name = shape[2]!;
+      const text = c.patch ?? "";
+      const metadata =
+        name.startsWith("objects/") ||
+        name.startsWith("refs/") ||
+        name === "packed-refs" ||
+        (name === "config" && GIT_CONFIG_TEXT.test(text)) ||
+        (name === "HEAD" && GIT_HEAD_TEXT.test(text));
+      if (metadata) holds.push({ rule: "git metadata (a nested or bare repository)", path, line: null });
+    }
+  }
+  return holds;
+};
+
+/**
+ * Scores a change request against the operator's policy; `credentials` are the values Hyperion
+ * hands to agents (handedCredentials), found verbatim on an added line they hold the change.
+ */
 export const assessRisk = (
   cr: ChangeRequest,
   policy: RiskConfig,
   validationInputs: ReadonlySet<string> = new Set(),
+  credentials: readonly string[] = [],
 ) => {
   const reasons: RiskAssessment["reasons"] = [];
   const globs = policy.paths.map((r) => ({ ...r, matcher: new Bun.Glob(r.glob) }));
@@ -55,13 +111,15 @@ export const assessRisk = (
   }
   add(`${lines} lines changed`, null, Math.floor(lines / policy.lines_per_point));
   add(`${paths.size} files touched`, null, Math.floor(paths.size / policy.files_per_point));
+  const holds = holdsOf(cr, credentials);
   const score = reasons.reduce((s, r) => s + r.weight, 0);
-  const needs = score >= policy.threshold;
+  const needs = score >= policy.threshold || holds.length > 0;
   return RiskAssessment.parse({
     score,
     level: needs ? "high" : score >= policy.threshold / 2 ? "medium" : "low",
     needs_approval: needs,
     reasons,
+    holds,
   });
 };
 

@@ -1,8 +1,9 @@
+import { resolve } from "node:path";
 import { z } from "zod";
 import { usageError } from "../errors.ts";
 import type { Config } from "../schema/index.ts";
 import { parseCommandLine, sameArgv } from "./argv.ts";
-import { scrubbedEnv } from "./env.ts";
+import { isWithin, realOrNull, scrubbedEnv } from "./env.ts";
 import type { Workplan } from "./workplan.ts";
 
 export const CommandResult = z.object({
@@ -70,22 +71,32 @@ const bounded = async (stream: ReadableStream<Uint8Array>, limit: number) => {
 export const runAllowed = async (command: string, ctx: RunContext): Promise<CommandResult> => {
   const argv = allowedArgv(command, ctx.plan);
   const env = scrubbedEnv(ctx.repo, ctx.governance.env, ctx.env);
-  const exe = argv[0]!.includes("/") ? argv[0]! : Bun.which(argv[0]!, { PATH: env.PATH, cwd: ctx.repo });
+  const found = argv[0]!.includes("/")
+    ? resolve(ctx.repo, argv[0]!)
+    : Bun.which(argv[0]!, { PATH: env.PATH, cwd: ctx.repo });
   const started = performance.now();
-  if (!exe) {
-    return {
-      command,
-      argv,
-      exit_code: 127,
-      signal: null,
-      timed_out: false,
-      duration_ms: 0,
-      stdout: "",
-      stderr: `${argv[0]}: not found on PATH`,
-      truncated: false,
-    };
+  const notRun = (exit: number, why: string): CommandResult => ({
+    command,
+    argv,
+    exit_code: exit,
+    signal: null,
+    timed_out: false,
+    duration_ms: 0,
+    stdout: "",
+    stderr: why,
+    truncated: false,
+  });
+  if (!found) return notRun(127, `${argv[0]}: not found on PATH`);
+  // The file that would run, symlinks resolved: a program inside the repository is content an
+  // agent could have written (a planted bin/bun), never the tool the plan means.
+  const exe = realOrNull(found);
+  if (!exe) return notRun(127, `${argv[0]}: not found`);
+  const repoReal = realOrNull(ctx.repo) ?? resolve(ctx.repo);
+  if (isWithin(repoReal, exe) || isWithin(resolve(ctx.repo), exe)) {
+    return notRun(126, `${argv[0]}: refused: ${exe} is inside the repository, which agents can write`);
   }
-  const proc = Bun.spawn([exe, ...argv.slice(1)], {
+  // Started by the name found (multi-call programs such as bunx read it), checked by its target above.
+  const proc = Bun.spawn([found, ...argv.slice(1)], {
     cwd: ctx.repo,
     env,
     stdin: "ignore",

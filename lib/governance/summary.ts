@@ -1,7 +1,9 @@
 import type { Database } from "bun:sqlite";
 import { z } from "zod";
+import { sha256Hex } from "../patch/hash.ts";
 import { patchLineCounts } from "../patch/stats.ts";
 import { notFound, type Queue } from "../queue/index.ts";
+import { safeText } from "../safe-text.ts";
 import { ChangeRequest } from "../schema/index.ts";
 import { governanceSql } from "../store/governance-sql.ts";
 import type { ChangeRow } from "../store/queue/rows.ts";
@@ -19,7 +21,7 @@ export const ChangeSummary = z.object({
   risk: z.string(),
   risk_score: z.number(),
   attempts: z.number(),
-  /** Why it waits for a person (its risk reasons), while it is awaiting approval. */
+  /** Why it waits for a person while it is awaiting approval: what always holds (credentials redacted), then its risk reasons. */
   held_for: z.array(z.string()),
   files: z.array(
     z.object({
@@ -39,7 +41,16 @@ export const ChangeSummary = z.object({
     }),
   ),
   approvals: z.array(
-    z.object({ decision: z.string(), actor: z.string(), reason: z.string().nullable(), at: z.string() }),
+    z.object({
+      decision: z.string(),
+      actor: z.string(),
+      reason: z.string().nullable(),
+      at: z.string(),
+      /** The payload the decision was made on; a decision on another payload says nothing of this one. */
+      payload_sha256: z.string().nullable(),
+      /** True when that payload is the one stored now. */
+      this_payload: z.boolean(),
+    }),
   ),
   last_error: z.unknown().nullable(),
   enqueued_at: z.string(),
@@ -57,6 +68,8 @@ export const RequestSummary = z.object({
     kind: z.string().nullable(),
     status: z.string(),
     fallback: z.boolean(),
+    /** Why an agent's output was refused, with its raw output (bounded) as it came. */
+    fallback_reason: z.string().nullable(),
     created_at: z.string(),
   }),
   asked: z.string(),
@@ -122,7 +135,14 @@ const summarizeChange = (db: Database, queue: Queue, row: ChangeRow): ChangeSumm
     validation,
     approvals: governanceSql(db)
       .decisions(row.id)
-      .map((d) => ({ decision: d.decision, actor: d.actor, reason: d.reason, at: iso(d.ts)! })),
+      .map((d) => ({
+        decision: d.decision,
+        actor: d.actor,
+        reason: d.reason,
+        at: iso(d.ts)!,
+        payload_sha256: d.payload_sha256,
+        this_payload: d.payload_sha256 === sha256Hex(row.payload),
+      })),
     last_error: row.last_error === null ? null : JSON.parse(row.last_error),
     enqueued_at: iso(row.enqueued_at)!,
     leased_at: iso(row.leased_at),
@@ -146,6 +166,7 @@ export const summarize = (db: Database, queue: Queue, id: string): RequestSummar
         kind: request.kind,
         status: request.status,
         fallback: request.fallback === 1,
+        fallback_reason: request.fallback_reason ?? null,
         created_at: iso(request.created_at)!,
       },
       asked: payload.description || request.title,
@@ -181,7 +202,7 @@ const changeMarkdown = (c: ChangeSummary): string[] => [
   "| --- | --- | --- | --- |",
   ...c.files.map(
     (f) =>
-      `| \`${f.path}\`${f.new_path ? ` → \`${f.new_path}\`` : ""} | ${f.operation} | ${f.added} | ${f.removed} |`,
+      `| \`${safeText(f.path, { path: true })}\`${f.new_path ? ` → \`${safeText(f.new_path, { path: true })}\`` : ""} | ${f.operation} | ${f.added} | ${f.removed} |`,
   ),
   "",
   ...(c.validation.length
@@ -189,12 +210,20 @@ const changeMarkdown = (c: ChangeSummary): string[] => [
         v.commands.map((r) => `- validation \`${r.command}\`: exit ${r.exit_code} in ${r.duration_ms} ms`),
       )
     : ["- validation: none ran"]),
-  ...c.approvals.map((a) => `- ${a.decision} by ${a.actor} at ${a.at}${a.reason ? `: ${a.reason}` : ""}`),
+  ...c.approvals.map((a) =>
+    a.this_payload
+      ? `- ${a.decision} by ${a.actor} at ${a.at}${a.reason ? `: ${a.reason}` : ""}`
+      : `- NOT ${a.decision}: ${a.actor} decided at ${a.at} on another payload (sha256 ${(a.payload_sha256 ?? "not recorded").slice(0, 12)}), not the one stored now`,
+  ),
   ...(c.last_error ? [`- last error: \`${JSON.stringify(c.last_error)}\``] : []),
   "",
 ];
 
-export const summaryMarkdown = (s: RequestSummary | ChangeSummary): string => {
+/** The summary as Markdown for a terminal: what agents wrote is shown with its escapes escaped. */
+export const summaryMarkdown = (s: RequestSummary | ChangeSummary): string =>
+  safeText(markdown(s), { multiline: true });
+
+const markdown = (s: RequestSummary | ChangeSummary): string => {
   if (!("request" in s)) return changeMarkdown(s).join("\n");
   return [
     `# ${s.request.id}: ${s.request.title}`,
@@ -205,6 +234,7 @@ export const summaryMarkdown = (s: RequestSummary | ChangeSummary): string => {
     "",
     s.asked,
     "",
+    ...(s.request.fallback_reason ? ["## Refused agent output", "", s.request.fallback_reason, ""] : []),
     "## Planned",
     "",
     ...s.tasks.map((t) => `- \`${t.id}\` ${t.title}: ${t.owned_paths.map((p) => `\`${p}\``).join(", ")}`),

@@ -53,10 +53,44 @@ const commandText = (text: string): string | null => {
 };
 
 /**
+ * How long the approval pattern may run over all the Approval lines together. The plan is the
+ * repository's text and its pattern can backtrack catastrophically; past the budget the plan is
+ * not approved (finding `pattern_budget`). Checked between lines, and lines are bounded in length.
+ */
+export const APPROVAL_BUDGET_MS = 200;
+/** Approval lines longer than this are never matched: an approval line is a short sentence. */
+export const APPROVAL_LINE_MAX = 200;
+
+const matchWithinBudget = (
+  re: RegExp,
+  lines: readonly { line: number; text: string }[],
+  findings: PlanFinding[],
+  patternLine: number,
+  budgetMs: number,
+) => {
+  const started = performance.now();
+  for (const b of lines) {
+    const text = b.text.trim();
+    if (text.length > APPROVAL_LINE_MAX) continue;
+    if (re.test(text)) return b;
+    if (performance.now() - started > budgetMs) {
+      findings.push({
+        level: "error",
+        code: "pattern_budget",
+        line: patternLine,
+        message: `the approval pattern took over ${budgetMs} ms on the Approval lines (it backtracks); write a simpler one`,
+      });
+      return undefined;
+    }
+  }
+  return undefined;
+};
+
+/**
  * Parses a WORKPLAN.md in the seed's format. Never throws for content problems: they become
  * findings with line numbers, so `hyperion plan check` can report them all at once.
  */
-export const parseWorkplan = (text: string): Workplan => {
+export const parseWorkplan = (text: string, opts: { approvalBudgetMs?: number } = {}): Workplan => {
   const lines = text.split(/\r?\n/);
   const findings: PlanFinding[] = [];
   const sections: PlanSection[] = [];
@@ -179,7 +213,13 @@ export const parseWorkplan = (text: string): Workplan => {
   if (pattern) {
     try {
       const re = compilePosixRegex(pattern.value, pattern.line);
-      const hit = approval?.body.find((b) => re.test(b.text.trim()));
+      const hit = matchWithinBudget(
+        re,
+        approval?.body ?? [],
+        findings,
+        pattern.line,
+        opts.approvalBudgetMs ?? APPROVAL_BUDGET_MS,
+      );
       if (hit) {
         approved = true;
         approvalLine = hit.line;

@@ -7,6 +7,7 @@ import { envError, HyperionError, usageError } from "../errors.ts";
 import { applyChange, sha256Hex } from "../patch/index.ts";
 import type { Config } from "../schema/index.ts";
 import { keyFingerprint, openBackup } from "../store/backup.ts";
+import { repositoryId } from "../store/identity.ts";
 import { openDatabase } from "../store/index.ts";
 
 /** What a replay did: the changes it applied, in order, each checked against the live run's record. */
@@ -89,6 +90,8 @@ export const replayBackup = (opts: {
     );
     // The replay's own journal: the target is a plain checkout, so nothing is written into it but files.
     const journal = openDatabase(join(scratch, "replay.db"), { create: true });
+    // Signatures name the repository they were made for: the journal stands in for the backup's.
+    journal.query("UPDATE repository SET id = ? WHERE one = 1").run(repositoryId(backup));
     const applied: string[] = [];
     try {
       for (const row of rows) {

@@ -1,5 +1,7 @@
 /** Aligned plain-text tables for people; colour only when writing to a terminal. */
 
+import { safeText } from "../safe-text.ts";
+
 const CODES = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, dim: 2, bold: 1 } as const;
 export type Colour = keyof typeof CODES;
 
@@ -21,8 +23,9 @@ export const colourFor = (stream: { isTTY?: boolean } = process.stdout): boolean
 export const paint = (text: string, colour: Colour | undefined, on: boolean): string =>
   on && colour ? `\x1b[${CODES[colour]}m${text}\x1b[0m` : text;
 
+// Cells hold agents' summaries, error messages and paths: escape sequences in them are shown escaped.
 const cell = (v: string | number | null, max?: number): string => {
-  const s = v === null ? "-" : String(v).replace(/\s+/g, " ");
+  const s = v === null ? "-" : safeText(String(v).replace(/\s+/g, " "));
   return max !== undefined && s.length > max ? `${s.slice(0, max - 1)}…` : s;
 };
 

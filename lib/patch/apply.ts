@@ -3,6 +3,7 @@ import { z } from "zod";
 import { HyperionError } from "../errors.ts";
 import { type ChangeRequest, defaultConfig, type FileChange } from "../schema/index.ts";
 import { type ApplySql, applySql, type NewModification, type Prior } from "../store/apply-sql.ts";
+import { repositoryId } from "../store/identity.ts";
 import { fail } from "./codes.ts";
 import { type FileState, readResolved } from "./files.ts";
 import { sha256Hex } from "./hash.ts";
@@ -75,17 +76,30 @@ const encoder = new TextEncoder();
 
 type Checked = { row: ChangeRow; cr: ChangeRequest; parsed: (ParsedPatch | null)[]; payloadSha: string };
 
-/** Signature, schema, structure and the journal's memory of this change id. */
+/** Who the payload must be signed for, and the database's memory of decisions and applies. */
+type Trust = { secret: Uint8Array; repository: string; sql: ApplySql };
+
+/**
+ * Signature (bound to this repository and change id), a person's approval (bound to this
+ * payload), schema, structure, and the journal's memory of this change id.
+ */
 const check = (
   prior: Prior | undefined,
-  secret: Uint8Array,
+  trust: Trust,
   row: ChangeRow,
   limits: Limits,
 ): Checked | ApplyResult => {
-  if (!verifyPayload(secret, row.payload, row.signature)) {
+  if (!verifyPayload(trust.secret, { repository: trust.repository, ...row }, row.signature)) {
     throw fail("E_SIGNATURE", `the stored payload of ${row.id} does not match its signature`, {
-      hint: "the row was edited or signed with another key; enqueue the change again",
+      hint: "the row was edited, copied from another repository or signed with another key; enqueue the change again",
       details: { change_id: row.id },
+    });
+  }
+  const decision = trust.sql.lastDecision(row.id);
+  if (decision?.decision === "approved" && decision.payload_sha256 !== sha256Hex(row.payload)) {
+    throw fail("E_APPROVAL_STALE", `${row.id} was approved for another payload than the one stored now`, {
+      hint: "review the change as it is (`hyperion summary`) and enqueue it again",
+      details: { change_id: row.id, approved_sha256: decision.payload_sha256 },
     });
   }
   let input: unknown;
@@ -127,6 +141,16 @@ const check = (
       });
     }
     return { ...recorded.data, already: true };
+  }
+  if (trust.sql.appliedBefore(row.id, payloadSha)) {
+    throw fail(
+      "E_REPLAYED",
+      `${row.id} was applied from this payload before; a re-inserted row never applies again`,
+      {
+        hint: "make a new change against the tree as it is",
+        details: { change_id: row.id },
+      },
+    );
   }
   return { row, cr: shaped.cr, parsed: shaped.parsed, payloadSha };
 };
@@ -267,13 +291,14 @@ function* groups(ctx: ApplyManyContext, out: ApplyOutcome[]): Generator<Group, v
   }
   const ids = new Set<string>();
   const priors = sql.priors(ctx.changes.map((r) => r.id));
+  const trust: Trust = { secret: ctx.secret, repository: repositoryId(ctx.db), sql };
   for (let at = 0; at < ctx.changes.length; at++) {
     const row = ctx.changes[at]!;
     let c: Checked | ApplyResult;
     try {
       if (ids.has(row.id)) throw fail("E_SCHEMA", `change ${row.id} appears twice in one batch`);
       ids.add(row.id);
-      c = check(priors.get(row.id), ctx.secret, row, limits);
+      c = check(priors.get(row.id), trust, row, limits);
     } catch (e) {
       out[at] = { id: row.id, ok: false, error: asError(e) };
       continue;

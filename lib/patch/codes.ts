@@ -18,6 +18,8 @@ export const REASONS = [
   "E_NOOP",
   "E_HASH_MISMATCH",
   "E_SIGNATURE",
+  "E_REPLAYED",
+  "E_APPROVAL_STALE",
   "E_BASE_CHANGED",
   "E_AMBIGUOUS",
   "E_CONFLICT",

@@ -1,4 +1,5 @@
 import { lstatSync, realpathSync, type Stats } from "node:fs";
+import { safeText } from "../safe-text.ts";
 import { fail } from "./codes.ts";
 
 // C0, DEL and C1 controls: invisible in listings, and a newline would forge log lines.
@@ -6,16 +7,17 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 // Code points HFS+ and NTFS drop from names, so ".g\u200cit" would open .git there.
 const IGNORABLE = /[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]/g;
 const FORBIDDEN = new Set([".git", "git~1", ".hyperion", "hyperi~1"]);
+// Bidi embeddings, overrides, isolates and marks: a name that displays as another name.
+const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+// Deeper paths are not written by people; they exhaust tools that walk them.
+const MAX_DEPTH = 32;
 const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i;
 
 const invalid = (path: string, why: string, hint?: string) =>
   fail("E_PATH_INVALID", `path '${printable(path)}' ${why}`, { hint, details: { path } });
 
-/** A path quoted for a one-line message: controls and lone surrogates shown as escapes. */
-export const printable = (s: string): string =>
-  JSON.stringify(s.length > 200 ? `${s.slice(0, 200)}…` : s)
-    .slice(1, -1)
-    .replace(/[\ud800-\udfff]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+/** A path quoted for a one-line message (lib/safe-text: escapes shown escaped, look-alikes as code points). */
+export const printable = (s: string): string => safeText(s, { path: true, max: 200 });
 
 /**
  * Lexical checks of a repository-relative path as an author wrote it. Refuses rather than
@@ -25,6 +27,8 @@ export const checkPath = (path: string): string => {
   if (path.length === 0) throw invalid(path, "is empty");
   if (!path.isWellFormed()) throw invalid(path, "holds a lone UTF-16 surrogate (not valid Unicode)");
   if (CONTROL.test(path)) throw invalid(path, "holds NUL or a control character");
+  if (BIDI.test(path))
+    throw invalid(path, "holds a bidi control character (it displays as another name)", "rename it");
   if (path.includes("\\")) throw invalid(path, "holds a backslash", "separate directories with '/'");
   if (path.startsWith("/")) {
     throw fail("E_PATH_OUTSIDE_REPO", `path '${printable(path)}' is absolute`, {
@@ -59,7 +63,12 @@ export const checkPath = (path: string): string => {
       );
     }
     if (WINDOWS_RESERVED.test(part)) throw invalid(path, `uses the reserved device name '${part}'`);
+    // Windows drops them, so 'a.' and 'a' would be one file there.
+    if (/[. ]$/.test(part))
+      throw invalid(path, `has a component ending in a dot or a space ('${printable(part)}')`, "rename it");
   }
+  if (path.split("/").length > MAX_DEPTH)
+    throw invalid(path, `is deeper than ${MAX_DEPTH} directories`, "use a shallower path");
   return path;
 };
 

@@ -1,6 +1,7 @@
 import type { Database } from "bun:sqlite";
 import { dirname, join } from "node:path";
 import { defaultConfig } from "../schema/config.ts";
+import { repositoryId } from "../store/identity.ts";
 import { immediateTx, type LockStats } from "../store/queue/busy.ts";
 import { type QueueStatements, queueStatements } from "../store/queue/statements.ts";
 import type { QueueConfig } from "./types.ts";
@@ -25,6 +26,8 @@ export type QueueContext = {
   now: () => number;
   config: QueueConfig;
   secret: Uint8Array;
+  /** The repository's id, which every signature binds. */
+  repository: string;
   archiveDir: string;
   lock: LockStats;
   /** Wraps `fn` as one BEGIN IMMEDIATE transaction, retried on SQLITE_BUSY. */
@@ -51,6 +54,7 @@ export const createContext = (db: Database, opts: QueueOptions): QueueContext =>
     now,
     config,
     secret: opts.secret,
+    repository: repositoryId(db),
     archiveDir: opts.archiveDir ?? join(dirname(db.filename), "archive"),
     lock,
     tx: (fn) => immediateTx(db, fn, lock, txOpts),

@@ -51,7 +51,7 @@ export const makeEnqueue = (ctx: QueueContext) => {
         available_at: now,
         payload: it.payload,
         payload_sha256: sha256Hex(it.payload),
-        signature: signPayload(ctx.secret, it.payload),
+        signature: signPayload(ctx.secret, { repository: ctx.repository, id: it.id, payload: it.payload }),
         risk: opts.risk ?? "low",
         risk_score: opts.riskScore ?? 0,
         enqueued_at: now,

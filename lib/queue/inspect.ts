@@ -51,7 +51,7 @@ export const makeInspect = (ctx: QueueContext) => {
       (changeId: string | null, event: string, data?: object, level?: string, worker?: string): void =>
         ctx.event(changeId, event, data ?? {}, level ?? "info", worker ?? null),
     ),
-    verify: (l: { payload: string; signature: string }): boolean =>
-      verifyPayload(ctx.secret, l.payload, l.signature),
+    verify: (l: { id: string; payload: string; signature: string }): boolean =>
+      verifyPayload(ctx.secret, { repository: ctx.repository, id: l.id, payload: l.payload }, l.signature),
   };
 };

@@ -81,7 +81,7 @@ export type Queue = {
   /** The newest dead letters. */
   deadLetters: (limit?: number) => DeadLetter[];
   /** True when a leased payload carries the repository's signature. */
-  verify: (l: { payload: string; signature: string }) => boolean;
+  verify: (l: { id: string; payload: string; signature: string }) => boolean;
   /** Moves finished changes older than the TTL to `.hyperion/archive/`, in batches. */
   archive: (opts?: ArchiveOptions) => ArchiveResult;
   /** Depth by status, throughput, latencies and contention over a window. */

@@ -4,6 +4,8 @@ import { z } from "zod";
 import { HyperionError } from "../errors.ts";
 import {
   assessRisk,
+  checkTaskTakes,
+  handedCredentials,
   PLAN_FILE,
   type RiskAssessment,
   readPlan,
@@ -47,6 +49,7 @@ export const submitChanges = (
   // Changes earlier in this submission stack on the same paths like queued ones.
   const batchAhead = new Map<string, FileChange[]>();
   const ids = new Set<string>();
+  const adding = new Map<string, number>();
   inputs.forEach((input, index) => {
     const id = field(input, "id");
     const taskId = field(input, "task_id");
@@ -56,6 +59,14 @@ export const submitChanges = (
           hint: "omit the id to have one assigned",
         });
       }
+      if (taskId !== null) {
+        checkTaskTakes(
+          taskId,
+          sql.taskState(taskId),
+          adding.get(taskId) ?? 0,
+          repo.config.limits.max_open_changes_per_task,
+        );
+      }
       const owned = taskId === null ? undefined : (sql.taskOwnedPaths(taskId) ?? undefined);
       const { cr } = validateChangeRequest(input, {
         repo: repo.loc.repo,
@@ -64,6 +75,7 @@ export const submitChanges = (
         ahead: (path) => [...queue.queuedOnPath(path).map((q) => q.change), ...(batchAhead.get(path) ?? [])],
       });
       accepted.push(cr);
+      adding.set(cr.task_id, (adding.get(cr.task_id) ?? 0) + 1);
       if (id !== null) ids.add(id);
       for (const change of cr.changes) {
         for (const path of [change.path, change.new_path]) {
@@ -84,7 +96,11 @@ export const submitChanges = (
     repo.loc.repo,
     existsSync(planPath) ? readPlan(planPath) : null,
   );
-  const assessed = accepted.map((cr) => ({ cr, risk: assessRisk(cr, repo.config.risk, inputsOfValidation) }));
+  const handed = handedCredentials(repo.config.agents);
+  const assessed = accepted.map((cr) => ({
+    cr,
+    risk: assessRisk(cr, repo.config.risk, inputsOfValidation, handed),
+  }));
   const enqueued = repo.db.transaction(() =>
     assessed.flatMap(({ cr, risk }) => {
       const status = risk.needs_approval ? "awaiting_approval" : "queued";

@@ -66,6 +66,14 @@ const LimitsConfig = z.strictObject({
     .default(64 * MiB)
     .describe("Largest change request, all patches together."),
   max_files: z.number().int().min(1).default(1_000).describe("Most files in one change request."),
+  max_open_changes_per_task: z
+    .number()
+    .int()
+    .min(1)
+    .default(1_000)
+    .describe(
+      "Most changes of one task that may be open (queued, leased or held) at once, so one task cannot crowd out the rest.",
+    ),
   max_file_bytes: z
     .number()
     .int()

@@ -1,8 +1,14 @@
 import type { z } from "zod";
 import { type Code, usageError } from "../errors.ts";
 
-/** Finds where JSON text stops being valid; the runtime's parser does not say. Runs only after a failure. */
-const errorOffset = (text: string): { at: number; what: string } => {
+/** Deeper JSON is no change request or agent answer, and would exhaust the stack. */
+const MAX_DEPTH = 256;
+
+/**
+ * Finds where JSON text stops being valid (the runtime's parser does not say), or the first key
+ * an object repeats (the runtime's parser keeps the last silently). Null when neither.
+ */
+const firstProblem = (text: string): { at: number; what: string } | null => {
   let i = 0;
   const ws = () => {
     while (i < text.length && " \t\n\r".includes(text[i]!)) i++;
@@ -24,25 +30,45 @@ const errorOffset = (text: string): { at: number; what: string } => {
     if (i >= text.length) fail("unterminated string");
     i++;
   };
+  // Sticky: matched where the scan is, never on a copy of the rest of the text.
+  const NUMBER = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
   const number = () => {
-    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
+    NUMBER.lastIndex = i;
+    const m = NUMBER.exec(text);
     if (!m) fail("invalid number");
     i += m![0].length;
   };
+  let depth = 0;
   const value = (): void => {
     ws();
     const c = text[i];
+    if ((c === "{" || c === "[") && ++depth > MAX_DEPTH) fail(`nested deeper than ${MAX_DEPTH} levels`);
     if (c === "{") {
       i++;
       ws();
       if (text[i] === "}") {
         i++;
+        depth--;
         return;
       }
+      const keys = new Set<string>();
       for (;;) {
         ws();
         if (text[i] !== '"') fail("expected a property name in double quotes");
+        const start = i;
         string();
+        let key = "";
+        try {
+          key = JSON.parse(text.slice(start, i)) as string;
+        } catch {
+          i = start;
+          fail("invalid escape in a property name");
+        }
+        if (keys.has(key)) {
+          i = start;
+          fail(`duplicate key ${JSON.stringify(key)}`);
+        }
+        keys.add(key);
         ws();
         if (text[i] !== ":") fail("expected ':'");
         i++;
@@ -51,6 +77,7 @@ const errorOffset = (text: string): { at: number; what: string } => {
         if (text[i] === ",") i++;
         else if (text[i] === "}") {
           i++;
+          depth--;
           return;
         } else fail("expected ',' or '}'");
       }
@@ -60,6 +87,7 @@ const errorOffset = (text: string): { at: number; what: string } => {
       ws();
       if (text[i] === "]") {
         i++;
+        depth--;
         return;
       }
       for (;;) {
@@ -68,6 +96,7 @@ const errorOffset = (text: string): { at: number; what: string } => {
         if (text[i] === ",") i++;
         else if (text[i] === "]") {
           i++;
+          depth--;
           return;
         } else fail("expected ',' or ']'");
       }
@@ -87,20 +116,39 @@ const errorOffset = (text: string): { at: number; what: string } => {
     if (typeof e === "object" && e !== null && "at" in e) return e as { at: number; what: string };
     throw e;
   }
-  return { at: 0, what: "invalid JSON" };
+  return null;
 };
 
-/** Parses JSON; a failure names the line and column, as a person's editor counts them. */
-export const parseJsonText = (text: string, source: string): unknown => {
+/** Line and column of an offset, as a person's editor counts them. */
+const position = (text: string, at: number): string => {
+  const before = text.slice(0, at);
+  return `${before.split("\n").length}:${at - before.lastIndexOf("\n")}`;
+};
+
+/**
+ * Parses JSON strictly: invalid text and duplicate keys (which JSON.parse resolves silently, the
+ * last one winning, so two readers could see two different values) are refused with where.
+ */
+export const parseStrictJson = (
+  text: string,
+): { ok: true; value: unknown } | { ok: false; reason: string; at: string } => {
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
-    const { at, what } = errorOffset(text);
-    const before = text.slice(0, at);
-    const line = before.split("\n").length;
-    const column = at - before.lastIndexOf("\n");
-    throw usageError("E_JSON", `${source}:${line}:${column}: ${what}`, "fix the JSON at that position");
+    const p = firstProblem(text) ?? { at: 0, what: "invalid JSON" };
+    return { ok: false, reason: p.what, at: position(text, p.at) };
   }
+  // Keys repeat only in objects and depth grows only in containers: a scalar needs no scan.
+  const dup = text.includes("{") || text.includes("[") ? firstProblem(text) : null;
+  return dup ? { ok: false, reason: dup.what, at: position(text, dup.at) } : { ok: true, value };
+};
+
+/** Parses JSON strictly (parseStrictJson); a failure names the line and column. */
+export const parseJsonText = (text: string, source: string): unknown => {
+  const r = parseStrictJson(text);
+  if (r.ok) return r.value;
+  throw usageError("E_JSON", `${source}:${r.at}: ${r.reason}`, "fix the JSON at that position");
 };
 
 /** Where a zod issue points, as `field.path[0].name`; `(root)` for the whole value. */

@@ -20,6 +20,10 @@ export const Fallback = z.strictObject({
   task_id: Id.optional(),
   agent: z.string().describe("The agent whose output failed its contract."),
   reason: z.string().describe("Why the output was refused."),
+  raw_output: z
+    .string()
+    .optional()
+    .describe("The refused output as it came, its head and tail when long (kept for `summary`)."),
 });
 export type Fallback = z.infer<typeof Fallback>;
 

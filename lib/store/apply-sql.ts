@@ -194,6 +194,12 @@ const build = (db: Database) => {
     db.query("DELETE FROM file_modifications WHERE change_id = $change_id AND journal_id = $id"),
   ];
   const dropJournal = db.query("DELETE FROM apply_journal WHERE id = $id");
+  const lastDecision = db.query<{ decision: string; payload_sha256: string | null }, { change_id: string }>(
+    "SELECT decision, payload_sha256 FROM approvals WHERE change_id = $change_id ORDER BY id DESC LIMIT 1",
+  );
+  const appliedBefore = db.query<{ one: number }, { change_id: string; sha: string }>(
+    "SELECT 1 AS one FROM applied_payloads WHERE change_id = $change_id AND payload_sha256 = $sha",
+  );
 
   const journal = (row: unknown): JournalRow => {
     const parsed = JournalRow.safeParse(row);
@@ -252,6 +258,17 @@ const build = (db: Database) => {
     /** The live (pending or applied) apply entry of each of these change ids, in one query. */
     priors(ids: readonly string[]) {
       return new Map(priors.all({ ids: JSON.stringify(ids) }).map((r) => [r.change_id, r]));
+    },
+    /**
+     * A person's latest decision on a held change, with the payload hash it was given for
+     * (null for decisions recorded before approvals named their payload); null when none.
+     */
+    lastDecision(changeId: string): { decision: string; payload_sha256: string | null } | null {
+      return lastDecision.get({ change_id: changeId }) ?? null;
+    },
+    /** True when this payload of this change was applied once (kept past archival). */
+    appliedBefore(changeId: string, sha: string): boolean {
+      return appliedBefore.get({ change_id: changeId, sha }) !== null;
     },
     /** The pre-images of one journal entry, in plan order. */
     preImages: (row: { id: number; change_id: string }): PreImageRow[] =>

@@ -17,6 +17,8 @@ export const ApprovalRow = z.object({
   actor: z.string(),
   reason: z.string().nullable(),
   ts: z.number(),
+  /** The payload the decision was made on; null for decisions recorded before it was kept. */
+  payload_sha256: z.string().nullable(),
 });
 export type ApprovalRow = z.infer<typeof ApprovalRow>;
 
@@ -28,20 +30,21 @@ export const governanceSql = (db: Database) => {
   );
   const latestPlan = db.query<PlanApprovalRow, []>("SELECT * FROM plan_approvals ORDER BY id DESC LIMIT 1");
   const insertDecision = db.query(
-    "INSERT INTO approvals (change_id, decision, actor, reason, ts) VALUES (?, ?, ?, ?, ?)",
+    "INSERT INTO approvals (change_id, decision, actor, reason, ts, payload_sha256) VALUES (?, ?, ?, ?, ?, ?)",
   );
   const decisionsOf = db.query<ApprovalRow, [string]>(
     "SELECT * FROM approvals WHERE change_id = ? ORDER BY id",
   );
   return {
-    /** Records a person's decision on a held change. */
+    /** Records a person's decision on a held change, and the sha256 of the payload it was made on. */
     recordDecision: (
       changeId: string,
       decision: "approved" | "rejected",
       actor: string,
       reason: string | null,
       ts: number,
-    ) => void insertDecision.run(changeId, decision, actor, reason, ts),
+      payloadSha256: string | null,
+    ) => void insertDecision.run(changeId, decision, actor, reason, ts, payloadSha256),
     /** Every decision on a change, oldest first. */
     decisions: (changeId: string): ApprovalRow[] =>
       decisionsOf.all(changeId).map((r) => ApprovalRow.parse(r)),

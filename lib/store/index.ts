@@ -1,3 +1,4 @@
+export * from "./identity.ts";
 export * from "./migrations.ts";
 export * from "./open.ts";
 export * from "./paths.ts";

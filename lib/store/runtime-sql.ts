@@ -18,7 +18,16 @@ export const runtimeSql = (db: Database) => {
     `SELECT kind, sha256_after FROM file_modifications WHERE path = ? AND source <> 'external'
      ORDER BY ts DESC, id DESC LIMIT ?`,
   );
+  const taskStatus = db.query<{ status: string }, [string]>("SELECT status FROM tasks WHERE id = ?");
+  const changesOfTask = db.query<{ status: string; n: number }, [string]>(
+    "SELECT status, count(*) AS n FROM change_queue WHERE task_id = ? GROUP BY status",
+  );
   return {
+    /** A task's planned status (null for an ad-hoc task id) and how many of its changes are in each status. */
+    taskState: (taskId: string): { status: string | null; changes: Record<string, number> } => ({
+      status: taskStatus.get(taskId)?.status ?? null,
+      changes: Object.fromEntries(changesOfTask.all(taskId).map((r) => [r.status, r.n])),
+    }),
     /** The paths a planned task owns; null for an unknown task id (an operator's ad-hoc change). */
     taskOwnedPaths: (taskId: string): string[] | null => {
       const row = owned.get(taskId);

@@ -13,7 +13,7 @@ import { dirname, join } from "node:path";
 import { HyperionError } from "../../lib/errors.ts";
 import { signPayload } from "../../lib/patch/index.ts";
 import { type ChangeRequest, defaultConfig } from "../../lib/schema/index.ts";
-import { openDatabase } from "../../lib/store/index.ts";
+import { openDatabase, repositoryId } from "../../lib/store/index.ts";
 import { tmpdir } from "../_helpers.ts";
 
 export const limits = defaultConfig().limits;
@@ -50,7 +50,7 @@ export const fixture = async () => {
     signed(cr: Omit<ChangeRequest, "id"> & { id?: string }) {
       const id = cr.id ?? `cr-${++n}`;
       const payload = JSON.stringify({ ...cr, id });
-      return { id, payload, signature: signPayload(secret, payload) };
+      return { id, payload, signature: signPayload(secret, { repository: repositoryId(db), id, payload }) };
     },
     async [Symbol.asyncDispose]() {
       db.close();

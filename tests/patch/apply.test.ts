@@ -9,6 +9,7 @@ import {
   signPayload,
   validateChangeRequest,
 } from "../../lib/patch/index.ts";
+import { repositoryId } from "../../lib/store/index.ts";
 import { fixture, limits, rows, snapshotTree, thrown } from "./_fixture.ts";
 
 describe("applyChange", () => {
@@ -54,7 +55,11 @@ describe("applyChange", () => {
       task_id: "t",
       changes: [makeFileChange("a.txt", "2\n", "3\n")],
     });
-    const other = { id: "cr-x", payload, signature: signPayload(f.secret, payload) };
+    const other = {
+      id: "cr-x",
+      payload,
+      signature: signPayload(f.secret, { repository: repositoryId(f.db), id: "cr-x", payload }),
+    };
     expect(thrown(() => applyChange({ repo: f.repo, db: f.db, secret: f.secret, change: other })).code).toBe(
       "E_ALREADY_APPLIED",
     );

@@ -9,6 +9,7 @@ import {
   validateChangeRequest,
 } from "../../lib/patch/index.ts";
 import type { Config } from "../../lib/schema/index.ts";
+import { repositoryId } from "../../lib/store/index.ts";
 import { type Fixture, fixture, limits, snapshotDb, snapshotTree, thrown } from "./_fixture.ts";
 
 const A = "one\ntwo\nthree\n";
@@ -362,7 +363,11 @@ describe("hostile and malformed change requests", () => {
         const input = c.input as Record<string, unknown>;
         const id = `cr-${cases.indexOf(c)}`;
         const payload = JSON.stringify(typeof input === "object" ? { ...input, id } : input);
-        const change = { id, payload, signature: signPayload(f.secret, payload) };
+        const change = {
+          id,
+          payload,
+          signature: signPayload(f.secret, { repository: repositoryId(f.db), id, payload }),
+        };
         const e = thrown(() =>
           applyChange({
             repo: f.repo,
@@ -384,12 +389,19 @@ describe("hostile and malformed change requests", () => {
     const change = {
       id: "cr-sig",
       payload,
-      signature: signPayload(f.secret, payload.replace("pwned", "owned")),
+      signature: signPayload(f.secret, {
+        repository: repositoryId(f.db),
+        id: "cr-sig",
+        payload: payload.replace("pwned", "owned"),
+      }),
     };
     expect(thrown(() => applyChange({ repo: f.repo, db: f.db, secret: f.secret, change })).code).toBe(
       "E_SIGNATURE",
     );
-    const other = { ...change, signature: signPayload(new Uint8Array(32), payload) };
+    const other = {
+      ...change,
+      signature: signPayload(new Uint8Array(32), { repository: repositoryId(f.db), id: "cr-sig", payload }),
+    };
     expect(thrown(() => applyChange({ repo: f.repo, db: f.db, secret: f.secret, change: other })).code).toBe(
       "E_SIGNATURE",
     );
@@ -398,7 +410,11 @@ describe("hostile and malformed change requests", () => {
 
   test("apply refuses a payload whose id is not the row's (E_SCHEMA)", () => {
     const payload = JSON.stringify({ ...cr(modify("a.txt", A, "x\n")), id: "cr-other" });
-    const change = { id: "cr-row", payload, signature: signPayload(f.secret, payload) };
+    const change = {
+      id: "cr-row",
+      payload,
+      signature: signPayload(f.secret, { repository: repositoryId(f.db), id: "cr-row", payload }),
+    };
     expect(thrown(() => applyChange({ repo: f.repo, db: f.db, secret: f.secret, change })).code).toBe(
       "E_SCHEMA",
     );
@@ -408,7 +424,11 @@ describe("hostile and malformed change requests", () => {
   test("apply refuses a stale patch it cannot place, retryably (E_BASE_CHANGED)", () => {
     const stale = modify("a.txt", "uno\ndos\ntres\n", "uno\nDOS\ntres\n");
     const payload = JSON.stringify({ ...cr(stale), id: "cr-stale" });
-    const change = { id: "cr-stale", payload, signature: signPayload(f.secret, payload) };
+    const change = {
+      id: "cr-stale",
+      payload,
+      signature: signPayload(f.secret, { repository: repositoryId(f.db), id: "cr-stale", payload }),
+    };
     const e = thrown(() => applyChange({ repo: f.repo, db: f.db, secret: f.secret, change }));
     expect(e.code).toBe("E_BASE_CHANGED");
     expect(e.retryable).toBe(true);

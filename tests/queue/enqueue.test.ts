@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { sha256Hex } from "../../lib/patch/hash.ts";
 import { verifyPayload } from "../../lib/patch/sign.ts";
 import { ChangeRequest } from "../../lib/schema/index.ts";
+import { repositoryId } from "../../lib/store/index.ts";
 import { cr, queueFixture, SECRET, thrown } from "./_fixture.ts";
 
 describe("enqueue", () => {
@@ -15,7 +16,13 @@ describe("enqueue", () => {
     expect(JSON.parse(row.payload).id).toBe(e!.id);
     expect(ChangeRequest.parse(JSON.parse(row.payload)).changes).toHaveLength(2);
     expect(row.payload_sha256).toBe(sha256Hex(row.payload));
-    expect(verifyPayload(SECRET, row.payload, row.signature)).toBe(true);
+    expect(
+      verifyPayload(
+        SECRET,
+        { repository: repositoryId(f.db), id: row.id, payload: row.payload },
+        row.signature,
+      ),
+    ).toBe(true);
     expect(f.queue.paths(e!.id)).toEqual(["src/a.ts", "src/new.ts", "src/old.ts"]);
     expect(f.queue.logs(e!.id).map((l) => l.event)).toEqual(["enqueued"]);
   });

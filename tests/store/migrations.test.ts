@@ -3,7 +3,6 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { HyperionError } from "../../lib/errors.ts";
-import { signPayload } from "../../lib/patch/index.ts";
 import { createQueue } from "../../lib/queue/index.ts";
 import { appliedMigrations, latestVersion, migrations, openDatabase } from "../../lib/store/index.ts";
 import { run, tmpdir } from "../_helpers.ts";
@@ -154,6 +153,9 @@ describe("openDatabase", () => {
     await using dir = await tmpdir();
     const path = join(dir.path, "h.db");
     const secret = new Uint8Array(32).fill(7);
+    // How payloads were signed before version 5: HMAC of the payload alone.
+    const legacySignature = (payload: string) =>
+      new Bun.CryptoHasher("sha256", secret).update(payload).digest("hex");
     const v2 = openDatabase(path, { create: true, migrations: migrations.slice(0, 2) });
     const put = v2.prepare(
       `INSERT INTO change_queue (seq, id, task_id, status, max_attempts, available_at, payload, payload_sha256,
@@ -163,10 +165,10 @@ describe("openDatabase", () => {
       const id = `cr-${p}`;
       // The second is large enough to spill into overflow pages.
       const payload = JSON.stringify({ id, task_id: "t", summary: "é".repeat(3000 * i), changes: [] });
-      put.run(i + 1, id, payload, signPayload(secret, payload));
+      put.run(i + 1, id, payload, legacySignature(payload));
       v2.run("INSERT INTO change_paths (seq, path) VALUES (?, ?)", [i + 1, p]);
       v2.run("INSERT INTO path_line (path, seq) VALUES (?, ?)", [p, i + 1]);
-      return { id, payload, signature: signPayload(secret, payload) };
+      return { id, payload, signature: legacySignature(payload) };
     });
     v2.close();
 
@@ -180,7 +182,8 @@ describe("openDatabase", () => {
     const q = createQueue(db, { secret });
     const leased = [q.lease("w"), q.lease("w")];
     expect(leased.map((l) => ({ id: l?.id, payload: l?.payload, signature: l?.signature }))).toEqual(before);
-    for (const l of leased) expect(q.verify(l!)).toBe(true);
+    // Signed before version 5 bound signatures to the repository id: intact, and no longer trusted.
+    for (const l of leased) expect(q.verify(l!)).toBe(false);
     expect(q.get("cr-y")!.payload).toBe(before[1]!.payload);
     db.close();
   });

@@ -126,7 +126,12 @@ describe.each(CLI_NAMES)("the %s harness against its stand-in", (cli) => {
     await using _ = s.fx;
     const out = await s.run();
     expect(out.agent).toBe("stub");
-    expect(out.fallback).toEqual({ role: "engineer", agent: cli, reason: "the output holds no JSON object" });
+    expect(out.fallback).toEqual({
+      role: "engineer",
+      agent: cli,
+      reason: "the output holds no JSON object",
+      raw_output: "I fixed everything, trust me! 🎉",
+    });
   });
 
   test("a prompt too long for one argument (Linux: 128 KiB) reaches the CLI through a file", async () => {
