@@ -69,6 +69,8 @@ describe("repository discovery", () => {
     archive: ["archive", "--dry-run"],
     prune: ["prune", "--dry-run"],
     export: ["export"],
+    backup: ["backup", "--to-dir", "../../backups"],
+    replay: ["replay", "--from", "../../none.db", "--onto", "../.."],
     "session list": ["session", "list"],
     "session init": ["session", "init", "--resume=abc"],
     "session rm": ["session", "rm", "s-1"],
@@ -113,6 +115,7 @@ describe("repository discovery", () => {
       expect({ name, created: readdirSync(deep).sort() }).toEqual({ name, created: ["in.json"] });
     }
     expect(existsSync(join(dir.path, ".hyperion-bundle", "HYPERION.md"))).toBe(true);
+    expect(readdirSync(join(dir.path, "backups"))).toHaveLength(1);
   });
 
   test("init inside an initialised repository refuses and names it; nothing is created", async () => {

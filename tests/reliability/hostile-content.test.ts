@@ -91,7 +91,7 @@ describe("a credential Hyperion handed to an agent, committed by it", () => {
     // The person deciding sees why, redacted.
     const md = summaryMarkdown(summarize(r.repo.db, r.queue, "cr-leak"));
     expect(md).toContain("held for approval: a credential Hyperion handed to agents");
-    expect(md).toContain("docs/x.md line 3");
+    expect(md).toContain("docs/x.md:3 (always held)");
     expect(md).not.toContain(handed.slice(4));
   });
 
