@@ -1,7 +1,7 @@
 import type { Database } from "bun:sqlite";
 import { z } from "zod";
 import { HyperionError } from "../errors.ts";
-import { withWriteLock } from "./write-lock.ts";
+import { writeTx } from "./write-tx.ts";
 
 /** One file of a journalled apply: enough to finish it or undo it after a crash. */
 export const PlanFile = z.strictObject({
@@ -210,8 +210,8 @@ const build = (db: Database) => {
   };
 
   return {
-    /** Runs `fn` in one BEGIN IMMEDIATE transaction. */
-    immediate: <T>(fn: () => T): T => withWriteLock(() => db.transaction(fn).immediate()),
+    /** Runs `fn` in one write transaction (writeTx). */
+    immediate: <T>(fn: () => T): T => writeTx(db, fn),
     /** Records a pending apply (or rollback) with its plan; returns the journal id. */
     insertJournal(j: ReadyJournal): number {
       return insertJournal.get({ ...j, now: Date.now() })!.id;

@@ -1,6 +1,7 @@
 import { Database } from "bun:sqlite";
 import { HELD } from "./ddl/queue.ts";
 import { migrations } from "./migrations.ts";
+import { writeTx } from "./write-tx.ts";
 
 /*
  * What `hyperion doctor` reads and the few safe repairs it makes. Inspection never goes through
@@ -123,7 +124,7 @@ export const doctorSql = (db: Database) => ({
 export const doctorFixes = (db: Database) => ({
   /** Recreates an index from the SQL the migrations use. */
   createIndex: (sql: string): void =>
-    void db.run(sql.replace(/^CREATE (UNIQUE )?INDEX /i, "CREATE $1INDEX IF NOT EXISTS ")),
+    writeTx(db, () => void db.run(sql.replace(/^CREATE (UNIQUE )?INDEX /i, "CREATE $1INDEX IF NOT EXISTS "))),
   setWal: (): string =>
     db.query<{ journal_mode: string }, []>("PRAGMA journal_mode = WAL").get()?.journal_mode ?? "",
   /** Copies the WAL into the database and truncates it; `busy` is 1 when a reader kept it from finishing. */

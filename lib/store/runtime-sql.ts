@@ -1,6 +1,7 @@
 import type { Database } from "bun:sqlite";
 import { z } from "zod";
 import { HELD } from "./ddl/queue.ts";
+import { writeTx } from "./write-tx.ts";
 
 const OwnedRow = z.object({ owned_paths: z.string() });
 const Paths = z.array(z.string());
@@ -21,7 +22,8 @@ export const runtimeSql = (db: Database) => {
       return row ? Paths.parse(JSON.parse(OwnedRow.parse(row).owned_paths)) : null;
     },
     /** Records an edit made outside Hyperion. */
-    recordExternal: (path: string, kind: string, ts: number) => void external.run(path, kind, ts),
+    recordExternal: (path: string, kind: string, ts: number) =>
+      writeTx(db, () => void external.run(path, kind, ts)),
     /** Whether an apply wrote this path since `since` (so a watch event is Hyperion's own). */
     appliedSince: (path: string, since: number): boolean => (recentApply.get(path, since)?.n ?? 0) > 0,
   };

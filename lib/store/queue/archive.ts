@@ -1,6 +1,7 @@
 import type { Database } from "bun:sqlite";
 import { DONE } from "../ddl/queue.ts";
 import { openDatabase } from "../open.ts";
+import { writeTx } from "../write-tx.ts";
 import { immediateTx, type LockStats } from "./busy.ts";
 import { logIdAtTime } from "./log-time.ts";
 
@@ -27,12 +28,12 @@ type Column = { name: string; type: string; pk: number };
 const rekey = (db: Database, table: string, key: string, columns: Column[]) => {
   const defs = columns.map((c) => `${c.name} ${c.type}`).join(", ");
   const names = columns.map((c) => c.name).join(", ");
-  db.transaction(() => {
+  writeTx(db, () => {
     db.run(`CREATE TABLE arch.${table}_rekeyed (${defs}, PRIMARY KEY (${key}))`);
     db.run(`INSERT INTO arch.${table}_rekeyed (${names}) SELECT ${names} FROM arch.${table}`);
     db.run(`DROP TABLE arch.${table}`);
     db.run(`ALTER TABLE arch.${table}_rekeyed RENAME TO ${table}`);
-  })();
+  });
 };
 
 // Finished changes whose last update (finish, rollback) is older than the cutoff, except one whose
@@ -133,7 +134,7 @@ export const openArchiveSession = (
 ): ArchiveSession => {
   const db = openDatabase(livePath, { busyTimeoutMs: 1_000 });
   db.run("ATTACH DATABASE ? AS arch", [archiveFile]);
-  const cols = prepareArchive(db);
+  const cols = writeTx(db, () => prepareArchive(db));
   const copy = (table: string, where: string) =>
     db.prepare(
       `INSERT OR REPLACE INTO arch.${table} (${cols[table]}) SELECT ${cols[table]} FROM main.${table} WHERE ${where}`,
