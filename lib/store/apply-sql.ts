@@ -184,7 +184,7 @@ const build = (db: Database) => {
      WHERE kind = 'apply' AND state IN ('pending','applied') AND change_id IN (SELECT value FROM json_each($ids))`,
   );
   const preImages = db.query(
-    "SELECT path, existed, content, content_codec, mode, sha256, post_sha256, post_mode FROM pre_images WHERE change_id = $change_id AND journal_id = $journal_id ORDER BY id",
+    "SELECT path, existed, content, content_codec, mode, sha256, post_sha256, post_mode FROM pre_images WHERE journal_id = $journal_id AND change_id = $change_id ORDER BY id",
   );
   const bySha = db.query<{ content: Uint8Array; content_codec: string | null }, { sha: string }>(
     "SELECT content, content_codec FROM pre_images WHERE sha256 = $sha AND content IS NOT NULL LIMIT 1",
