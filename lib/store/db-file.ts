@@ -45,10 +45,10 @@ export const assertSameFile = (db: Database): void => {
   if (s.state === "linked") throw linkedError(id.path, s.links);
 };
 
-const readOnly = new WeakSet<Database>();
-/** Marks a connection opened read-only because its file or directory cannot be written. */
-export const markReadOnly = (db: Database): void => {
-  readOnly.add(db);
+const readOnly = new WeakMap<Database, string>();
+/** Marks a connection opened read-only because its file or directory at `path` cannot be written. */
+export const markReadOnly = (db: Database, path: string): void => {
+  readOnly.set(db, path);
 };
-/** True for a connection opened read-only (writes through it are E_DB_READONLY). */
-export const isReadOnly = (db: Database): boolean => readOnly.has(db);
+/** The path of a connection opened read-only (writes through it are E_DB_READONLY), else null. */
+export const readOnlyPath = (db: Database): string | null => readOnly.get(db) ?? null;

@@ -1,5 +1,5 @@
-import { Database } from "bun:sqlite";
-import { accessSync, constants, existsSync } from "node:fs";
+import { constants, Database } from "bun:sqlite";
+import { accessSync, existsSync, constants as fs, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { envError, HyperionError, usageError } from "../errors.ts";
 import { corruptError, readOnlyError, storageError } from "./db-errors.ts";
@@ -20,14 +20,18 @@ export type OpenOptions = {
 const openFailure = (path: string, cause: unknown): HyperionError => {
   const e = storageError(path, cause);
   if (e instanceof HyperionError) return e;
-  return envError("E_DB_OPEN", `cannot open ${path}: ${String(cause)}`, "check the file and its directory");
+  return new HyperionError("E_DB_OPEN", `cannot open ${path}: ${String(cause)}`, {
+    exitCode: 1,
+    hint: "check the file and its directory",
+    cause,
+  });
 };
 
 /** Writable as far as the kernel says: a read-only mount refuses even root (EROFS). */
-const writable = (path: string): boolean => {
+export const writable = (path: string): boolean => {
   try {
-    accessSync(path, constants.W_OK);
-    accessSync(dirname(path), constants.W_OK);
+    accessSync(path, fs.W_OK);
+    accessSync(dirname(path), fs.W_OK);
     return true;
   } catch {
     return false;
@@ -97,20 +101,49 @@ export const openDatabase = (path: string, opts: OpenOptions = {}): Database => 
  * A database whose file or directory cannot be written (a read-only mount, `chattr +i`): opened
  * for reading, so list, logs and summary work; every write is E_DB_READONLY (write-tx.ts).
  */
-const openReadOnly = (path: string, migrations: readonly Migration[], opts: OpenOptions): Database => {
-  let db: Database;
+const openReadOnly = (path: string, migrations: readonly Migration[], opts: OpenOptions): Database =>
+  readOnlyConnection(openFileReadOnly(path), path, migrations, opts);
+
+/**
+ * Opens a file that cannot be written for reading. A WAL database needs its -shm, which a
+ * read-only directory cannot get; with no WAL content to miss, the file alone is the whole
+ * database, so it is then read as immutable.
+ */
+export const openFileReadOnly = (path: string): Database => {
+  let db: Database | undefined;
   try {
     db = new Database(path, { readonly: true, strict: true });
+    db.query("PRAGMA user_version").get(); // the file is opened lazily: make it happen here
+    markReadOnly(db, path);
+    return db;
+  } catch (e) {
+    db?.close();
+    const code = (e as { code?: string }).code;
+    if (code !== "SQLITE_CANTOPEN" || (statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0) > 0)
+      throw storageError(path, e) instanceof HyperionError ? storageError(path, e) : readOnlyError(path, e);
+  }
+  const uri = `file:${path.replace(/[%?#]/g, (c) => `%${c.charCodeAt(0).toString(16)}`)}?immutable=1`;
+  try {
+    const db = new Database(uri, constants.SQLITE_OPEN_READONLY | constants.SQLITE_OPEN_URI);
+    markReadOnly(db, path);
+    return db;
   } catch (e) {
     throw openFailure(path, e);
   }
+};
+
+const readOnlyConnection = (
+  db: Database,
+  path: string,
+  migrations: readonly Migration[],
+  opts: OpenOptions,
+): Database => {
   try {
     db.run(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(opts.busyTimeoutMs ?? 5_000))}`);
     const version = readVersion(db, path);
     const latest = migrations.at(-1)?.version ?? 0;
     if (version > latest) throw newer(path, version, latest);
     if (version < latest) throw readOnlyError(path);
-    markReadOnly(db);
     return db;
   } catch (e) {
     db.close();

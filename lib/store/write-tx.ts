@@ -1,7 +1,7 @@
 import type { Database } from "bun:sqlite";
 import { HyperionError } from "../errors.ts";
 import { readOnlyError, storageError } from "./db-errors.ts";
-import { assertSameFile, isReadOnly } from "./db-file.ts";
+import { assertSameFile, readOnlyPath } from "./db-file.ts";
 import { withWriteLock } from "./write-lock.ts";
 
 /** How long a write retries a locked database before E_BUSY, unless config says otherwise (docs/QUEUE.md). */
@@ -54,7 +54,8 @@ const deferred = () =>
 export const writeTx = <T>(db: Database, fn: () => T, opts: WriteOptions = {}): T => {
   if (ours.has(db)) return fn();
   if (db.inTransaction) throw deferred();
-  if (isReadOnly(db)) throw readOnlyError(db.filename);
+  const readOnly = readOnlyPath(db);
+  if (readOnly !== null) throw readOnlyError(readOnly);
   return withWriteLock(() => run(db, fn, opts));
 };
 

@@ -21,6 +21,7 @@ import {
 } from "./db-checks.ts";
 import { checkAgents, checkSecret, checkWorkplan } from "./file-checks.ts";
 import { checkArchive, checkLeases, checkStuck } from "./queue-checks.ts";
+import { checkLinks, checkWalPresent, checkWritable } from "./storage-checks.ts";
 import { type Check, type DoctorReport, ok, problem, type Repair } from "./types.ts";
 
 export type DoctorOptions = LocateOptions & {
@@ -60,6 +61,11 @@ const inspect = (loc: Locations, opts: DoctorOptions): { checks: Check[]; config
       problem("fail", "database", `no database at ${loc.db}`, "run `hyperion init` in the repository"),
     );
   } else {
+    checks.push(
+      guarded("wal_present", () => checkWalPresent(loc.db)),
+      guarded("links", () => checkLinks(loc.db)),
+      guarded("writable", () => checkWritable(loc.db)),
+    );
     let db: Database | undefined;
     try {
       db = openForInspection(loc.db);
