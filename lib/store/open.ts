@@ -113,6 +113,7 @@ export const openFileReadOnly = (path: string): Database => {
   let db: Database | undefined;
   try {
     db = new Database(path, { readonly: true, strict: true });
+    db.run("PRAGMA busy_timeout = 5000"); // a writer elsewhere may hold the WAL index a moment
     db.query("PRAGMA user_version").get(); // the file is opened lazily: make it happen here
     markReadOnly(db, path);
     return db;
@@ -120,7 +121,7 @@ export const openFileReadOnly = (path: string): Database => {
     db?.close();
     const code = (e as { code?: string }).code;
     if (code !== "SQLITE_CANTOPEN" || (statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0) > 0)
-      throw storageError(path, e) instanceof HyperionError ? storageError(path, e) : readOnlyError(path, e);
+      throw openFailure(path, e);
   }
   const uri = `file:${path.replace(/[%?#]/g, (c) => `%${c.charCodeAt(0).toString(16)}`)}?immutable=1`;
   try {
