@@ -1,0 +1,154 @@
+/**
+ * `bun run bench:load`: the queue under load, end to end. N small changes (one line of one file
+ * each) over 10,000 files are enqueued in batches of 1,000, drained to completion by `startRun`
+ * with the default configuration (workers, watcher), then archived (`queue.archive`, which also
+ * gives the freed pages back). Reported per size: enqueue and drain rates, archive time, the
+ * database's size before and after archival, the process's peak RSS, and the time of the
+ * integrity check `run` makes before it starts. Sizes 10k, 20k and 100k show whether archival
+ * grows linearly (its time per change should stay flat). The anchor for enqueue, in the same
+ * process: plain INSERTs of rows as large as the queue's into a one-table database, same batches.
+ * Each size runs in a fresh process, so its peak RSS is its own.
+ */
+import { Database } from "bun:sqlite";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { makeFileChange } from "../lib/patch/index.ts";
+import { createQueue } from "../lib/queue/index.ts";
+import { startRun } from "../lib/runtime/index.ts";
+import type { ChangeRequest } from "../lib/schema/index.ts";
+import { checkIntegrity, initRepo, openRepo, readSecret } from "../lib/store/index.ts";
+import { dbBytes } from "../lib/store/vacuum.ts";
+
+const FILES = 10_000;
+const BATCH = 1_000;
+const SIZES = (process.env.BENCH_SIZES ?? "10000,20000,100000").split(",").map(Number);
+
+const content = (i: number, v: number) => `f${i} v${v}\nline 2\nline 3\nline 4\nline 5\n`;
+const pathOf = (i: number) => `src/d${i % 100}/f${i}.txt`;
+
+type Result = {
+  changes: number;
+  enqueue_per_s: number;
+  anchor_insert_per_s: number;
+  drain_per_s: number;
+  applied: number;
+  workers: number;
+  quick_check_ms: number;
+  archive_ms: number;
+  archived: number;
+  db_bytes_before: number;
+  db_bytes_after: number;
+  peak_rss_mb: number;
+};
+
+const one = async (n: number): Promise<Result> => {
+  const repo = mkdtempSync(join(tmpdir(), "hyperion-bench-load-"));
+  try {
+    for (let i = 0; i < FILES; i++) {
+      const p = join(repo, pathOf(i));
+      mkdirSync(dirname(p), { recursive: true });
+      writeFileSync(p, content(i, 0));
+    }
+    initRepo({ repo });
+    const version = new Array<number>(FILES).fill(0);
+    const crs: ChangeRequest[] = Array.from({ length: n }, (_, k) => {
+      const i = k % FILES;
+      const v = ++version[i]!;
+      return { task_id: `load-${k}`, changes: [makeFileChange(pathOf(i), content(i, v - 1), content(i, v))] };
+    });
+
+    // The anchor: the same number of rows, as large as a queued change's, in the same batches.
+    const scratch = join(repo, "anchor.db");
+    const raw = new Database(scratch);
+    raw.run("PRAGMA journal_mode = WAL");
+    raw.run("PRAGMA synchronous = NORMAL");
+    raw.run("CREATE TABLE t (id INTEGER PRIMARY KEY, task TEXT, payload TEXT)");
+    const ins = raw.prepare("INSERT INTO t (task, payload) VALUES (?, ?)");
+    const insertBatch = raw.transaction((rows: ChangeRequest[]) => {
+      for (const cr of rows) ins.run(cr.task_id, JSON.stringify(cr));
+    });
+    let t = performance.now();
+    for (let at = 0; at < n; at += BATCH) insertBatch.immediate(crs.slice(at, at + BATCH));
+    const anchorMs = performance.now() - t;
+    raw.close();
+    rmSync(scratch, { force: true });
+
+    let enqueueMs: number;
+    {
+      using r = openRepo({ repo });
+      const queue = createQueue(r.db, { secret: readSecret(r.loc), config: r.config.queue });
+      t = performance.now();
+      for (let at = 0; at < n; at += BATCH) queue.enqueue(crs.slice(at, at + BATCH));
+      enqueueMs = performance.now() - t;
+      t = performance.now();
+      checkIntegrity(r.db);
+    }
+    const quickCheckMs = performance.now() - t;
+
+    t = performance.now();
+    const runner = startRun({ repo, untilEmpty: true, progressIntervalMs: 3_600_000, format: "json" });
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = (() => true) as typeof process.stdout.write; // the run's summary is not ours
+    const summary = await runner.done;
+    process.stdout.write = write;
+    const drainMs = performance.now() - t;
+
+    using r = openRepo({ repo });
+    const queue = createQueue(r.db, { secret: readSecret(r.loc), config: r.config.queue });
+    // Everything checkpointed first, so "before" counts the data, not a WAL left by the run.
+    r.db.run("PRAGMA wal_checkpoint(TRUNCATE)");
+    const before = dbBytes(r.loc.db);
+    t = performance.now();
+    const archived = queue.archive({ olderThanMs: 0 });
+    const archiveMs = performance.now() - t;
+    return {
+      changes: n,
+      enqueue_per_s: n / (enqueueMs / 1000),
+      anchor_insert_per_s: n / (anchorMs / 1000),
+      drain_per_s: summary.applied / (drainMs / 1000),
+      applied: summary.applied,
+      workers: r.config.workers,
+      quick_check_ms: quickCheckMs,
+      archive_ms: archiveMs,
+      archived: archived.moved,
+      db_bytes_before: before,
+      db_bytes_after: dbBytes(r.loc.db),
+      peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+    };
+  } finally {
+    rmSync(repo, { recursive: true, force: true });
+  }
+};
+
+if (process.argv[2] === "--one") {
+  console.log(JSON.stringify(await one(Number(process.argv[3]))));
+} else {
+  console.log(
+    `bench:load — ${new Date().toISOString()} — bun ${Bun.version}, ${navigator.hardwareConcurrency} cores; ${FILES} files, batches of ${BATCH}\n`,
+  );
+  const results: Result[] = [];
+  for (const n of SIZES) {
+    const child = Bun.spawn([process.execPath, import.meta.path, "--one", String(n)], {
+      stdout: "pipe",
+      stderr: "inherit",
+    });
+    const out = await new Response(child.stdout).text();
+    if ((await child.exited) !== 0) throw new Error(`the ${n} run failed: ${out}`);
+    const r = JSON.parse(out.trim().split("\n").at(-1)!) as Result;
+    if (r.applied !== n || r.archived !== n)
+      throw new Error(`${n}: applied ${r.applied}, archived ${r.archived}`);
+    results.push(r);
+    const mb = (b: number) => (b / 1048576).toFixed(1);
+    console.log(
+      `${String(n).padStart(7)} changes: enqueue ${r.enqueue_per_s.toFixed(0)}/s (anchor, plain INSERT: ${r.anchor_insert_per_s.toFixed(0)}/s)` +
+        `  drain ${r.drain_per_s.toFixed(0)}/s with ${r.workers} workers  quick_check ${r.quick_check_ms.toFixed(0)} ms` +
+        `  archive ${(r.archive_ms / 1000).toFixed(2)} s (${((r.archive_ms / n) * 1000).toFixed(0)} ms per 1,000)` +
+        `  db ${mb(r.db_bytes_before)} MB -> ${mb(r.db_bytes_after)} MB  peak RSS ${r.peak_rss_mb.toFixed(0)} MB`,
+    );
+  }
+  const perChange = results.map((r) => r.archive_ms / r.changes);
+  console.log(
+    `\narchive time per change, largest over smallest size: ${(perChange.at(-1)! / perChange[0]!).toFixed(2)}x (1.0 is linear)`,
+  );
+}
