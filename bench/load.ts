@@ -38,6 +38,7 @@ type Result = {
   archive_ms: number;
   archived: number;
   db_bytes_before: number;
+  wal_bytes_before: number;
   db_bytes_after: number;
   peak_rss_mb: number;
 };
@@ -97,8 +98,17 @@ const one = async (n: number): Promise<Result> => {
     using r = openRepo({ repo });
     const queue = createQueue(r.db, { secret: readSecret(r.loc), config: r.config.queue });
     // Everything checkpointed first, so "before" counts the data, not a WAL left by the run.
-    r.db.run("PRAGMA wal_checkpoint(TRUNCATE)");
+    // The run's worker threads may still be closing their connections: wait for them (bounded).
+    const deadline = Date.now() + 30_000;
+    let cp = { busy: 1 };
+    while (Date.now() < deadline) {
+      cp = r.db.query("PRAGMA wal_checkpoint(TRUNCATE)").get() as { busy: number };
+      if (cp.busy === 0) break;
+      await Bun.sleep(50);
+    }
+    if (cp.busy !== 0) console.error(`checkpoint before archival incomplete: ${JSON.stringify(cp)}`);
     const before = dbBytes(r.loc.db);
+    const walBefore = dbBytes(r.loc.db) - (Bun.file(r.loc.db).size ?? 0);
     t = performance.now();
     const archived = queue.archive({ olderThanMs: 0 });
     const archiveMs = performance.now() - t;
@@ -113,6 +123,7 @@ const one = async (n: number): Promise<Result> => {
       archive_ms: archiveMs,
       archived: archived.moved,
       db_bytes_before: before,
+      wal_bytes_before: walBefore,
       db_bytes_after: dbBytes(r.loc.db),
       peak_rss_mb: process.resourceUsage().maxRSS / 1024,
     };
@@ -144,7 +155,7 @@ if (process.argv[2] === "--one") {
       `${String(n).padStart(7)} changes: enqueue ${r.enqueue_per_s.toFixed(0)}/s (anchor, plain INSERT: ${r.anchor_insert_per_s.toFixed(0)}/s)` +
         `  drain ${r.drain_per_s.toFixed(0)}/s with ${r.workers} workers  quick_check ${r.quick_check_ms.toFixed(0)} ms` +
         `  archive ${(r.archive_ms / 1000).toFixed(2)} s (${((r.archive_ms / n) * 1000).toFixed(0)} ms per 1,000)` +
-        `  db ${mb(r.db_bytes_before)} MB -> ${mb(r.db_bytes_after)} MB  peak RSS ${r.peak_rss_mb.toFixed(0)} MB`,
+        `  db ${mb(r.db_bytes_before)} MB (WAL ${mb(r.wal_bytes_before)}) -> ${mb(r.db_bytes_after)} MB  peak RSS ${r.peak_rss_mb.toFixed(0)} MB`,
     );
   }
   const perChange = results.map((r) => r.archive_ms / r.changes);

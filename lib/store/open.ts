@@ -71,6 +71,9 @@ export const openDatabase = (path: string, opts: OpenOptions = {}): Database => 
     const version = readVersion(db, path);
     const latest = migrations.at(-1)?.version ?? 0;
     if (version > latest) throw newer(path, version, latest);
+    // A new file frees the pages archival empties in short steps (vacuum.ts). Set before WAL:
+    // switching to WAL writes the header, which fixes the auto-vacuum mode.
+    if (version === 0) db.run("PRAGMA auto_vacuum = INCREMENTAL");
     const mode = db.query<{ journal_mode: string }, []>("PRAGMA journal_mode = WAL").get();
     if (mode?.journal_mode !== "wal") {
       throw envError(
@@ -86,8 +89,6 @@ export const openDatabase = (path: string, opts: OpenOptions = {}): Database => 
     // a time paid one every ~100 commits; at 10,000 (~40 MB of WAL) the fsyncs are 10x rarer and
     // pages rewritten in between (index heads, the log's tail) are copied once.
     db.run(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
-    // A new file frees the pages archival empties at once, in short steps (see vacuum.ts).
-    if (version === 0) db.run("PRAGMA auto_vacuum = INCREMENTAL");
     rememberFile(db, path);
     if (version < latest) migrate(db, migrations, path);
     return db;
