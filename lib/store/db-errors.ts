@@ -26,7 +26,7 @@ export const fullError = (path: string, cause?: unknown) =>
 export const corruptError = (path: string, cause: unknown) =>
   new HyperionError("E_DB_CORRUPT", `${path} is damaged: ${String(cause)}`, {
     exitCode: 1,
-    hint: "copy it aside, then restore it from a backup (or try `sqlite3 hyperion.db .recover`)",
+    hint: "copy it aside, then restore it from a backup or try `sqlite3 hyperion.db .recover`",
     cause,
   });
 

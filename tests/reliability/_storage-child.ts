@@ -55,6 +55,7 @@ if (role === "enqueue") {
   process.stdout.write(`${JSON.stringify({ code, acked, stored, check })}\n`);
 } else if (role === "hold") {
   const db = new Database(target!);
+  db.run("PRAGMA busy_timeout = 10000"); // a writer may be mid-transaction: take the lock after it
   db.run("BEGIN IMMEDIATE");
   db.run("CREATE TABLE IF NOT EXISTS held (x)");
   process.stdout.write("locked\n");
