@@ -56,6 +56,8 @@ export const writeTx = <T>(db: Database, fn: () => T, opts: WriteOptions = {}): 
   if (db.inTransaction) throw deferred();
   const readOnly = readOnlyPath(db);
   if (readOnly !== null) throw readOnlyError(readOnly);
+  // Before the lock, so the stat (a few µs) is not spent while every other writer waits.
+  assertSameFile(db);
   return withWriteLock(() => run(db, fn, opts));
 };
 
@@ -85,7 +87,6 @@ const run = <T>(db: Database, fn: () => T, opts: WriteOptions): T => {
       opts.stats.busyRetries = retries;
     }
     try {
-      assertSameFile(db);
       const out = fn();
       db.query("COMMIT").run();
       return out;
