@@ -1,6 +1,8 @@
 /**
  * `bun run bench:load`: the queue under load, end to end. N small changes (one line of one file
- * each) over 10,000 files are enqueued in batches of 1,000, drained to completion by `startRun`
+ * each) over 10,000 files are enqueued in batches of 1,000 (`queue.enqueue`; and, for the first
+ * 10,000, into a second repository through `submitChanges`, the validation `hyperion enqueue`
+ * does), drained to completion by `startRun`
  * with the default configuration (workers, watcher), then archived (`queue.archive`, which also
  * gives the freed pages back). Reported per size: enqueue and drain rates, archive time, the
  * database's size before and after archival, the process's peak RSS, and the time of the
@@ -15,7 +17,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { makeFileChange } from "../lib/patch/index.ts";
 import { createQueue } from "../lib/queue/index.ts";
-import { startRun } from "../lib/runtime/index.ts";
+import { startRun, submitChanges } from "../lib/runtime/index.ts";
 import type { ChangeRequest } from "../lib/schema/index.ts";
 import { checkIntegrity, initRepo, openRepo, readSecret } from "../lib/store/index.ts";
 import { dbBytes } from "../lib/store/vacuum.ts";
@@ -30,6 +32,7 @@ const pathOf = (i: number) => `src/d${i % 100}/f${i}.txt`;
 type Result = {
   changes: number;
   enqueue_per_s: number;
+  submit_per_s: number;
   anchor_insert_per_s: number;
   drain_per_s: number;
   applied: number;
@@ -43,15 +46,22 @@ type Result = {
   peak_rss_mb: number;
 };
 
-const one = async (n: number): Promise<Result> => {
+/** A fresh repository holding the 10,000 files at version 0. */
+const tree = (): string => {
   const repo = mkdtempSync(join(tmpdir(), "hyperion-bench-load-"));
+  for (let i = 0; i < FILES; i++) {
+    const p = join(repo, pathOf(i));
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, content(i, 0));
+  }
+  initRepo({ repo });
+  return repo;
+};
+
+const one = async (n: number): Promise<Result> => {
+  const repo = tree();
+  const side = tree();
   try {
-    for (let i = 0; i < FILES; i++) {
-      const p = join(repo, pathOf(i));
-      mkdirSync(dirname(p), { recursive: true });
-      writeFileSync(p, content(i, 0));
-    }
-    initRepo({ repo });
     const version = new Array<number>(FILES).fill(0);
     const crs: ChangeRequest[] = Array.from({ length: n }, (_, k) => {
       const i = k % FILES;
@@ -74,6 +84,22 @@ const one = async (n: number): Promise<Result> => {
     const anchorMs = performance.now() - t;
     raw.close();
     rmSync(scratch, { force: true });
+
+    // What `hyperion enqueue` does with a file of 1,000: validate each change against the tree
+    // (hashes, paths, the changes ahead), sign, insert. Its own repository, the first 10,000.
+    const submitted = Math.min(n, FILES);
+    let submitMs: number;
+    {
+      using r = openRepo({ repo: side });
+      const queue = createQueue(r.db, { secret: readSecret(r.loc), config: r.config.queue });
+      t = performance.now();
+      for (let at = 0; at < submitted; at += BATCH) {
+        const { rejected } = submitChanges(r, queue, crs.slice(at, Math.min(at + BATCH, submitted)));
+        if (rejected.length > 0) throw new Error(`submit rejected ${JSON.stringify(rejected[0])}`);
+      }
+      submitMs = performance.now() - t;
+    }
+    rmSync(side, { recursive: true, force: true });
 
     let enqueueMs: number;
     {
@@ -115,6 +141,7 @@ const one = async (n: number): Promise<Result> => {
     return {
       changes: n,
       enqueue_per_s: n / (enqueueMs / 1000),
+      submit_per_s: submitted / (submitMs / 1000),
       anchor_insert_per_s: n / (anchorMs / 1000),
       drain_per_s: summary.applied / (drainMs / 1000),
       applied: summary.applied,
@@ -129,6 +156,7 @@ const one = async (n: number): Promise<Result> => {
     };
   } finally {
     rmSync(repo, { recursive: true, force: true });
+    rmSync(side, { recursive: true, force: true });
   }
 };
 
@@ -152,7 +180,7 @@ if (process.argv[2] === "--one") {
     results.push(r);
     const mb = (b: number) => (b / 1048576).toFixed(1);
     console.log(
-      `${String(n).padStart(7)} changes: enqueue ${r.enqueue_per_s.toFixed(0)}/s (anchor, plain INSERT: ${r.anchor_insert_per_s.toFixed(0)}/s)` +
+      `${String(n).padStart(7)} changes: enqueue ${r.enqueue_per_s.toFixed(0)}/s (anchor, plain INSERT: ${r.anchor_insert_per_s.toFixed(0)}/s; validated as \`hyperion enqueue\` does: ${r.submit_per_s.toFixed(0)}/s)` +
         `  drain ${r.drain_per_s.toFixed(0)}/s with ${r.workers} workers  quick_check ${r.quick_check_ms.toFixed(0)} ms` +
         `  archive ${(r.archive_ms / 1000).toFixed(2)} s (${((r.archive_ms / n) * 1000).toFixed(0)} ms per 1,000)` +
         `  db ${mb(r.db_bytes_before)} MB (WAL ${mb(r.wal_bytes_before)}) -> ${mb(r.db_bytes_after)} MB  peak RSS ${r.peak_rss_mb.toFixed(0)} MB`,
