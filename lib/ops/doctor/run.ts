@@ -2,6 +2,7 @@ import type { Database } from "bun:sqlite";
 import { chmodSync, existsSync } from "node:fs";
 import { createQueue } from "../../queue/index.ts";
 import { type Config, defaultConfig } from "../../schema/index.ts";
+import { storageError } from "../../store/db-errors.ts";
 import { doctorFixes, doctorSql, openForInspection, referenceSchema } from "../../store/doctor-sql.ts";
 import {
   type LocateOptions,
@@ -73,12 +74,17 @@ const inspect = (loc: Locations, opts: DoctorOptions): { checks: Check[]; config
     } catch (e) {
       db?.close();
       db = undefined;
+      // Only damaged pages call for a backup; a file that cannot be opened (permissions, locks)
+      // is healthy until shown otherwise, and moving it aside would lose it.
+      const damaged = (storageError(loc.db, e) as { code?: string } | null)?.code === "E_DB_CORRUPT";
       checks.push(
         problem(
           "fail",
           "database",
           `cannot read ${loc.db}: ${message(e)}`,
-          "restore it from a backup, or move it aside and run `hyperion init`",
+          damaged
+            ? "copy it aside, then restore it from a backup or try `sqlite3 hyperion.db .recover`"
+            : "check the permissions of the file and of .hyperion/ (and that no process holds it locked)",
         ),
       );
     }
