@@ -7,19 +7,20 @@
  * gives the freed pages back). Reported per size: enqueue and drain rates, archive time, the
  * database's size before and after archival, the process's peak RSS, and the time of the
  * integrity check `run` makes before it starts. Sizes 10k, 20k and 100k show whether archival
- * grows linearly (its time per change should stay flat). The anchor for enqueue, in the same
- * process: plain INSERTs of rows as large as the queue's into a one-table database, same batches.
+ * grows linearly (its time per change should stay flat). Anchors, in the same process: for
+ * enqueue, plain INSERTs of rows as large as the queue's into a one-table database, same batches;
+ * for archival (smallest size), the same rows archived without the journal_id indexes.
  * Each size runs in a fresh process, so its peak RSS is its own.
  */
 import { Database } from "bun:sqlite";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { makeFileChange } from "../lib/patch/index.ts";
 import { createQueue } from "../lib/queue/index.ts";
 import { startRun, submitChanges } from "../lib/runtime/index.ts";
 import type { ChangeRequest } from "../lib/schema/index.ts";
-import { checkIntegrity, initRepo, openRepo, readSecret } from "../lib/store/index.ts";
+import { checkIntegrity, initRepo, openDatabase, openRepo, readSecret } from "../lib/store/index.ts";
 import { dbBytes } from "../lib/store/vacuum.ts";
 
 const FILES = 10_000;
@@ -39,6 +40,7 @@ type Result = {
   workers: number;
   quick_check_ms: number;
   archive_ms: number;
+  unindexed_archive_ms: number | null;
   archived: number;
   db_bytes_before: number;
   wal_bytes_before: number;
@@ -135,6 +137,25 @@ const one = async (n: number): Promise<Result> => {
     if (cp.busy !== 0) console.error(`checkpoint before archival incomplete: ${JSON.stringify(cp)}`);
     const before = dbBytes(r.loc.db);
     const walBefore = dbBytes(r.loc.db) - (Bun.file(r.loc.db).size ?? 0);
+    // The anchor for archival: the same rows archived from a copy without the journal_id indexes
+    // (as before migration 5), where each deleted journal entry scans two tables. Smallest size only.
+    let unindexedMs: number | null = null;
+    if (n === Math.min(...SIZES)) {
+      const copy = join(repo, "unindexed.db");
+      copyFileSync(r.loc.db, copy);
+      const db = openDatabase(copy);
+      db.run("DROP INDEX pre_images_journal");
+      db.run("DROP INDEX file_modifications_journal");
+      const q = createQueue(db, {
+        secret: readSecret(r.loc),
+        config: r.config.queue,
+        archiveDir: join(repo, "unindexed-archive"),
+      });
+      t = performance.now();
+      if (q.archive({ olderThanMs: 0 }).moved !== n) throw new Error("the unindexed archive moved too few");
+      unindexedMs = performance.now() - t;
+      db.close();
+    }
     t = performance.now();
     const archived = queue.archive({ olderThanMs: 0 });
     const archiveMs = performance.now() - t;
@@ -148,6 +169,7 @@ const one = async (n: number): Promise<Result> => {
       workers: r.config.workers,
       quick_check_ms: quickCheckMs,
       archive_ms: archiveMs,
+      unindexed_archive_ms: unindexedMs,
       archived: archived.moved,
       db_bytes_before: before,
       wal_bytes_before: walBefore,
@@ -182,7 +204,10 @@ if (process.argv[2] === "--one") {
     console.log(
       `${String(n).padStart(7)} changes: enqueue ${r.enqueue_per_s.toFixed(0)}/s (anchor, plain INSERT: ${r.anchor_insert_per_s.toFixed(0)}/s; validated as \`hyperion enqueue\` does: ${r.submit_per_s.toFixed(0)}/s)` +
         `  drain ${r.drain_per_s.toFixed(0)}/s with ${r.workers} workers  quick_check ${r.quick_check_ms.toFixed(0)} ms` +
-        `  archive ${(r.archive_ms / 1000).toFixed(2)} s (${((r.archive_ms / n) * 1000).toFixed(0)} ms per 1,000)` +
+        `  archive ${(r.archive_ms / 1000).toFixed(2)} s (${((r.archive_ms / n) * 1000).toFixed(0)} ms per 1,000` +
+        (r.unindexed_archive_ms === null
+          ? ")"
+          : `; anchor, without the journal_id indexes: ${(r.unindexed_archive_ms / 1000).toFixed(2)} s)`) +
         `  db ${mb(r.db_bytes_before)} MB (WAL ${mb(r.wal_bytes_before)}) -> ${mb(r.db_bytes_after)} MB  peak RSS ${r.peak_rss_mb.toFixed(0)} MB`,
     );
   }
