@@ -100,7 +100,7 @@ export const CODES = {
     exitCode: EXIT.failure,
   },
   E_DB_CORRUPT: {
-    meaning: "the database file is damaged (integrity check failed)",
+    meaning: "the database file has damaged pages (integrity check failed)",
     retryable: false,
     exitCode: EXIT.failure,
   },
@@ -189,6 +189,27 @@ export const CODES = {
     meaning: "the task has as many open changes as limits.max_open_changes_per_task allows",
     retryable: false,
     exitCode: EXIT.usage,
+  },
+  E_DB_READONLY: {
+    meaning: "the database or .hyperion/ cannot be written; reads still work",
+    retryable: false,
+    exitCode: EXIT.failure,
+  },
+  E_DB_FULL: {
+    meaning: "the disk is full; the transaction rolled back whole",
+    retryable: true,
+    exitCode: EXIT.failure,
+  },
+  E_DB_GONE: {
+    meaning: "the open database file was deleted or replaced at its path; nothing more is written to it",
+    retryable: false,
+    exitCode: EXIT.failure,
+  },
+  E_DB_LINKED: {
+    meaning:
+      "the database file has more than one hard link, so writes through another name could lose commits",
+    retryable: false,
+    exitCode: EXIT.failure,
   },
   E_BUSY: {
     meaning: "the database stayed locked by another writer longer than the configured wait",

@@ -1,7 +1,7 @@
 import type { Database } from "bun:sqlite";
 import { usageError } from "../errors.ts";
 import type { Answers, ChangeRequest, EnqueuedChange, Fallback, RequestResult } from "../schema/index.ts";
-import { requestsSql } from "../store/index.ts";
+import { requestsSql, writeTx } from "../store/index.ts";
 import type { Plan } from "./pipeline.ts";
 import { resultOf, statusOf } from "./result.ts";
 
@@ -44,7 +44,7 @@ export const recordPlan = (
   const status = statusOf(plan);
   const { request, brief } = plan;
   const fallbackReason = reasonOf(plan.fallbacks);
-  const write = db.transaction((): EnqueuedChange[] => {
+  const write = (): EnqueuedChange[] => {
     const now = Date.now();
     const row = {
       id: request.id,
@@ -98,9 +98,9 @@ export const recordPlan = (
     const enqueued = crs.length > 0 ? opts.enqueue(crs, { priority: request.priority }) : [];
     for (const e of enqueued) if (e.id) sql.setTaskChange(e.task_id, e.id, now);
     return enqueued;
-  });
+  };
   try {
-    return resultOf(plan, write.immediate(), false);
+    return resultOf(plan, writeTx(db, write), false);
   } catch (e) {
     // Two processes filing one id at once: the loser's insert hits the primary key.
     if ((e as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY" && !opts.existing)

@@ -3,6 +3,7 @@ import { sha256Hex } from "../patch/hash.ts";
 import type { Queue } from "../queue/index.ts";
 import { notFound } from "../queue/index.ts";
 import { governanceSql } from "../store/governance-sql.ts";
+import { writeTx } from "../store/write-tx.ts";
 
 /** The hash of the payload as stored now (not the row's own sha column, which an edit could leave behind). */
 const payloadSha = (db: Database, queue: Queue, id: string): string => {
@@ -17,16 +18,16 @@ const payloadSha = (db: Database, queue: Queue, id: string): string => {
  * (E_APPROVAL_STALE), and `summary` does not call another payload approved.
  */
 export const approveChange = (db: Database, queue: Queue, id: string, actor: string, reason: string | null) =>
-  db.transaction(() => {
+  writeTx(db, () => {
     const sha = payloadSha(db, queue, id);
     queue.approve(id, actor);
     governanceSql(db).recordDecision(id, "approved", actor, reason, Date.now(), sha);
-  })();
+  });
 
 /** A person ends a held (or still queued) change; it is never applied. */
 export const rejectChange = (db: Database, queue: Queue, id: string, actor: string, reason: string) =>
-  db.transaction(() => {
+  writeTx(db, () => {
     const sha = payloadSha(db, queue, id);
     queue.reject(id, reason, actor);
     governanceSql(db).recordDecision(id, "rejected", actor, reason, Date.now(), sha);
-  })();
+  });

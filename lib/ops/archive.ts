@@ -9,5 +9,6 @@ export const archiveSummary = (r: ArchiveResult, olderThanMs: number): string =>
   if (r.dry_run) return `would move ${what} to ${r.file} (dry run: nothing moved)`;
   if (r.moved + r.logs + r.modifications === 0)
     return `nothing to archive: no finished change older than ${age(olderThanMs)}`;
-  return `moved ${what} to ${r.file} in ${r.batches} ${r.batches === 1 ? "batch" : "batches"}`;
+  const freed = r.reclaimed_bytes > 0 ? `; freed ${(r.reclaimed_bytes / 1048576).toFixed(1)} MB` : "";
+  return `moved ${what} to ${r.file} in ${r.batches} ${r.batches === 1 ? "batch" : "batches"}${freed}`;
 };

@@ -4,6 +4,7 @@ import { defaultConfig } from "../schema/config.ts";
 import { repositoryId } from "../store/identity.ts";
 import { immediateTx, type LockStats } from "../store/queue/busy.ts";
 import { type QueueStatements, queueStatements } from "../store/queue/statements.ts";
+import { setBusyGiveUp } from "../store/write-tx.ts";
 import type { QueueConfig } from "./types.ts";
 
 export type QueueOptions = {
@@ -48,6 +49,8 @@ export const createContext = (db: Database, opts: QueueOptions): QueueContext =>
   const lock: LockStats = { busyRetries: 0, lockMs: 0, totalBusyRetries: 0 };
   const txOpts = { busyGiveUpMs: config.busy_give_up_ms, onBusy: opts.onBusy };
   const now = opts.now ?? Date.now;
+  // Writes on this connection outside the queue (governance, requests) wait as long.
+  setBusyGiveUp(db, config.busy_give_up_ms);
   return {
     db,
     sql,

@@ -36,6 +36,7 @@ export const makeArchive =
         modifications: c.modifications,
         batches: 0,
         file,
+        reclaimed_bytes: 0,
         dry_run: true,
       };
     }
@@ -54,9 +55,12 @@ export const makeArchive =
         modifications += r.modifications;
         batches++;
       }
+      const reclaimed_bytes = batches > 0 ? session.reclaim() : 0;
       if (batches > 0)
-        ctx.tx(() => ctx.event(null, "archived", { moved, logs, modifications, batches, file, cutoff }))();
-      return { moved, logs, modifications, batches, file, dry_run: false };
+        ctx.tx(() =>
+          ctx.event(null, "archived", { moved, logs, modifications, batches, file, cutoff, reclaimed_bytes }),
+        )();
+      return { moved, logs, modifications, batches, file, reclaimed_bytes, dry_run: false };
     } finally {
       session.close();
     }

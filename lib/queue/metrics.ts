@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CHANGE_STATUS_VALUES } from "../store/ddl/statuses.ts";
+import { readTx } from "../store/write-tx.ts";
 import type { QueueContext } from "./_context.ts";
 
 const Latency = z.object({
@@ -69,77 +70,75 @@ export const makeMetrics = (ctx: QueueContext) => {
     const windowMs = opts.windowMs ?? 60_000;
     const at = ctx.now();
     // One read transaction: depth and events describe the same moment.
-    return ctx.db
-      .transaction(() => {
-        const depth = Object.fromEntries(CHANGE_STATUS_VALUES.map((s) => [s, 0])) as MetricsSnapshot["depth"];
-        for (const r of sql.depth()) depth[r.status] = r.n;
-        const oldest = sql.oldestQueued();
-        const count = { applied: 0, failed: 0, dead: 0, lease_expired: 0, released: 0 };
-        const lat = {
-          dequeue: [] as number[],
-          wait: [] as number[],
-          lock: [] as number[],
-          apply: [] as number[],
-        };
-        let busy = 0;
-        let leasesWithBusy = 0;
-        const workers = new Map<string, MetricsSnapshot["workers"][number]>();
-        for (const e of sql.eventsSince(at - windowMs)) {
-          const d = JSON.parse(e.data) as Record<string, number | undefined>;
-          const ev = e.event as keyof typeof count;
-          count[ev]++;
-          const w = e.worker
-            ? (workers.get(e.worker) ??
-              workers
-                .set(e.worker, {
-                  worker: e.worker,
-                  leased: 0,
-                  applied: 0,
-                  failed: 0,
-                  last_seen: 0,
-                  poll_ms: null,
-                })
-                .get(e.worker)!)
-            : null;
-          if (w) w.last_seen = Math.max(w.last_seen, e.ts);
-          // Every one of these events ends a lease and carries that lease's telemetry.
-          if (typeof d.dequeue_ms === "number") lat.dequeue.push(d.dequeue_ms);
-          if (typeof d.wait_ms === "number") lat.wait.push(d.wait_ms);
-          if (typeof d.lock_ms === "number") lat.lock.push(d.lock_ms);
-          if (d.busy_retries) {
-            busy += d.busy_retries;
-            leasesWithBusy++;
-          }
-          if (w) {
-            w.leased++;
-            if (typeof d.poll_ms === "number") w.poll_ms = d.poll_ms;
-          }
-          if (ev === "applied") {
-            if (typeof d.apply_ms === "number") lat.apply.push(d.apply_ms);
-            if (w) w.applied++;
-          } else if ((ev === "failed" || ev === "dead") && w) w.failed++;
+    return readTx(ctx.db, () => {
+      const depth = Object.fromEntries(CHANGE_STATUS_VALUES.map((s) => [s, 0])) as MetricsSnapshot["depth"];
+      for (const r of sql.depth()) depth[r.status] = r.n;
+      const oldest = sql.oldestQueued();
+      const count = { applied: 0, failed: 0, dead: 0, lease_expired: 0, released: 0 };
+      const lat = {
+        dequeue: [] as number[],
+        wait: [] as number[],
+        lock: [] as number[],
+        apply: [] as number[],
+      };
+      let busy = 0;
+      let leasesWithBusy = 0;
+      const workers = new Map<string, MetricsSnapshot["workers"][number]>();
+      for (const e of sql.eventsSince(at - windowMs)) {
+        const d = JSON.parse(e.data) as Record<string, number | undefined>;
+        const ev = e.event as keyof typeof count;
+        count[ev]++;
+        const w = e.worker
+          ? (workers.get(e.worker) ??
+            workers
+              .set(e.worker, {
+                worker: e.worker,
+                leased: 0,
+                applied: 0,
+                failed: 0,
+                last_seen: 0,
+                poll_ms: null,
+              })
+              .get(e.worker)!)
+          : null;
+        if (w) w.last_seen = Math.max(w.last_seen, e.ts);
+        // Every one of these events ends a lease and carries that lease's telemetry.
+        if (typeof d.dequeue_ms === "number") lat.dequeue.push(d.dequeue_ms);
+        if (typeof d.wait_ms === "number") lat.wait.push(d.wait_ms);
+        if (typeof d.lock_ms === "number") lat.lock.push(d.lock_ms);
+        if (d.busy_retries) {
+          busy += d.busy_retries;
+          leasesWithBusy++;
         }
-        return {
-          at,
-          window_ms: windowMs,
-          depth,
-          ready: sql.readyCount(),
-          oldest_queued_ms: oldest === null ? null : Math.max(0, at - oldest),
-          throughput: {
-            leased: count.applied + count.failed + count.dead + count.lease_expired + count.released,
-            ...count,
-            applied_per_s: windowMs > 0 ? (count.applied * 1000) / windowMs : 0,
-          },
-          latency_ms: {
-            dequeue: latency(lat.dequeue),
-            wait: latency(lat.wait),
-            lock: latency(lat.lock),
-            apply: latency(lat.apply),
-          },
-          contention: { busy_retries: busy, leases_with_busy: leasesWithBusy },
-          workers: [...workers.values()].sort((a, b) => a.worker.localeCompare(b.worker)),
-        };
-      })
-      .deferred();
+        if (w) {
+          w.leased++;
+          if (typeof d.poll_ms === "number") w.poll_ms = d.poll_ms;
+        }
+        if (ev === "applied") {
+          if (typeof d.apply_ms === "number") lat.apply.push(d.apply_ms);
+          if (w) w.applied++;
+        } else if ((ev === "failed" || ev === "dead") && w) w.failed++;
+      }
+      return {
+        at,
+        window_ms: windowMs,
+        depth,
+        ready: sql.readyCount(),
+        oldest_queued_ms: oldest === null ? null : Math.max(0, at - oldest),
+        throughput: {
+          leased: count.applied + count.failed + count.dead + count.lease_expired + count.released,
+          ...count,
+          applied_per_s: windowMs > 0 ? (count.applied * 1000) / windowMs : 0,
+        },
+        latency_ms: {
+          dequeue: latency(lat.dequeue),
+          wait: latency(lat.wait),
+          lock: latency(lat.lock),
+          apply: latency(lat.apply),
+        },
+        contention: { busy_retries: busy, leases_with_busy: leasesWithBusy },
+        workers: [...workers.values()].sort((a, b) => a.worker.localeCompare(b.worker)),
+      };
+    });
   };
 };

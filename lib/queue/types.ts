@@ -87,6 +87,10 @@ export const ArchiveResult = z.object({
     .describe("External edits moved: file modifications that no change made, recorded by the watcher."),
   batches: z.number().int(),
   file: z.string().describe("The archive database."),
+  reclaimed_bytes: z
+    .number()
+    .int()
+    .describe("Bytes the live database (with its WAL) shrank by once the moved rows' pages were freed."),
   dry_run: z.boolean(),
 });
 export type ArchiveResult = z.infer<typeof ArchiveResult>;

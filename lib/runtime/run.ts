@@ -3,7 +3,7 @@ import { approvedPlan, isGitRepo } from "../governance/index.ts";
 import { log } from "../log.ts";
 import { recoverApplies } from "../patch/index.ts";
 import { createQueue } from "../queue/index.ts";
-import { openRepo } from "../store/index.ts";
+import { checkIntegrity, openRepo } from "../store/index.ts";
 import { progressSql } from "../store/runtime-sql.ts";
 import { readSecret } from "../store/workspace.ts";
 import type { Outcome } from "./outcome.ts";
@@ -49,6 +49,7 @@ export type Runner = {
  */
 export const startRun = (opts: RunOptions): Runner => {
   const repo = openRepo({ repo: opts.repo, db: opts.db });
+  checkIntegrity(repo.db); // a damaged page stops the run before anything is applied (E_DB_CORRUPT)
   const queue = createQueue(repo.db, { secret: readSecret(repo.loc), config: repo.config.queue });
   const counts = progressSql(repo.db);
 

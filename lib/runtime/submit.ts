@@ -16,6 +16,7 @@ import type { Queue } from "../queue/index.ts";
 import type { ChangeRequest, FileChange } from "../schema/index.ts";
 import type { Repo } from "../store/index.ts";
 import { runtimeSql } from "../store/runtime-sql.ts";
+import { writeTx } from "../store/write-tx.ts";
 
 export const Rejection = z.object({
   index: z.number().int(),
@@ -101,7 +102,7 @@ export const submitChanges = (
     cr,
     risk: assessRisk(cr, repo.config.risk, inputsOfValidation, handed),
   }));
-  const enqueued = repo.db.transaction(() =>
+  const enqueued = writeTx(repo.db, () =>
     assessed.flatMap(({ cr, risk }) => {
       const status = risk.needs_approval ? "awaiting_approval" : "queued";
       const done = queue.enqueue([cr], {
@@ -113,7 +114,7 @@ export const submitChanges = (
       if (risk.needs_approval) queue.log(done[0]!.id, "held_for_approval", risk, "warn");
       return done;
     }),
-  )();
+  );
   const risks = new Map(enqueued.map((e, i) => [e.id, assessed[i]!.risk]));
   return { enqueued, rejected, risks };
 };

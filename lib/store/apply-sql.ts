@@ -1,7 +1,7 @@
 import type { Database } from "bun:sqlite";
 import { z } from "zod";
 import { HyperionError } from "../errors.ts";
-import { withWriteLock } from "./write-lock.ts";
+import { writeTx } from "./write-tx.ts";
 
 /** One file of a journalled apply: enough to finish it or undo it after a crash. */
 export const PlanFile = z.strictObject({
@@ -184,7 +184,7 @@ const build = (db: Database) => {
      WHERE kind = 'apply' AND state IN ('pending','applied') AND change_id IN (SELECT value FROM json_each($ids))`,
   );
   const preImages = db.query(
-    "SELECT path, existed, content, content_codec, mode, sha256, post_sha256, post_mode FROM pre_images WHERE change_id = $change_id AND journal_id = $journal_id ORDER BY id",
+    "SELECT path, existed, content, content_codec, mode, sha256, post_sha256, post_mode FROM pre_images WHERE journal_id = $journal_id AND change_id = $change_id ORDER BY id",
   );
   const bySha = db.query<{ content: Uint8Array; content_codec: string | null }, { sha: string }>(
     "SELECT content, content_codec FROM pre_images WHERE sha256 = $sha AND content IS NOT NULL LIMIT 1",
@@ -216,8 +216,8 @@ const build = (db: Database) => {
   };
 
   return {
-    /** Runs `fn` in one BEGIN IMMEDIATE transaction. */
-    immediate: <T>(fn: () => T): T => withWriteLock(() => db.transaction(fn).immediate()),
+    /** Runs `fn` in one write transaction (writeTx). */
+    immediate: <T>(fn: () => T): T => writeTx(db, fn),
     /** Records a pending apply (or rollback) with its plan; returns the journal id. */
     insertJournal(j: ReadyJournal): number {
       return insertJournal.get({ ...j, now: Date.now() })!.id;

@@ -1,6 +1,10 @@
 import { Database } from "bun:sqlite";
+import { readOnlyPath } from "./db-file.ts";
 import { HELD } from "./ddl/queue.ts";
 import { migrations } from "./migrations.ts";
+import { openFileReadOnly, writable } from "./open.ts";
+import { headerSaysWal } from "./wal-index.ts";
+import { writeTx } from "./write-tx.ts";
 
 /*
  * What `hyperion doctor` reads and the few safe repairs it makes. Inspection never goes through
@@ -10,7 +14,10 @@ import { migrations } from "./migrations.ts";
 
 /** Opens a database file as it is: no migrations, no pragma that writes. */
 export const openForInspection = (path: string): Database => {
-  const db = new Database(path, { create: false, readwrite: true, strict: true });
+  // A file that cannot be written is inspected read-only, never reported as unreadable.
+  const db = writable(path)
+    ? new Database(path, { create: false, readwrite: true, strict: true })
+    : openFileReadOnly(path);
   db.run("PRAGMA busy_timeout = 5000");
   return db;
 };
@@ -87,8 +94,12 @@ export const doctorSql = (db: Database) => ({
       .all()
       .map((r) => r.version);
   },
-  journalMode: (): string =>
-    db.query<{ journal_mode: string }, []>("PRAGMA journal_mode").get()?.journal_mode ?? "",
+  journalMode: (): string => {
+    const mode = db.query<{ journal_mode: string }, []>("PRAGMA journal_mode").get()?.journal_mode ?? "";
+    // Read as immutable (a read-only directory), SQLite reports "delete": the header says what is stored.
+    const ro = readOnlyPath(db);
+    return mode !== "wal" && ro !== null && headerSaysWal(ro) ? "wal" : mode;
+  },
   pageSize: (): number => db.query<{ page_size: number }, []>("PRAGMA page_size").get()?.page_size ?? 4096,
   /** `ok`, or SQLite's findings (at most `max`). quick_check skips the costlier index-content checks. */
   check: (full: boolean, max = 20): string[] =>
@@ -123,7 +134,7 @@ export const doctorSql = (db: Database) => ({
 export const doctorFixes = (db: Database) => ({
   /** Recreates an index from the SQL the migrations use. */
   createIndex: (sql: string): void =>
-    void db.run(sql.replace(/^CREATE (UNIQUE )?INDEX /i, "CREATE $1INDEX IF NOT EXISTS ")),
+    writeTx(db, () => void db.run(sql.replace(/^CREATE (UNIQUE )?INDEX /i, "CREATE $1INDEX IF NOT EXISTS "))),
   setWal: (): string =>
     db.query<{ journal_mode: string }, []>("PRAGMA journal_mode = WAL").get()?.journal_mode ?? "",
   /** Copies the WAL into the database and truncates it; `busy` is 1 when a reader kept it from finishing. */

@@ -1,5 +1,6 @@
 import type { Database } from "bun:sqlite";
 import { z } from "zod";
+import { writeTx } from "./write-tx.ts";
 
 export const PlanApprovalRow = z.object({
   id: z.number(),
@@ -44,13 +45,13 @@ export const governanceSql = (db: Database) => {
       reason: string | null,
       ts: number,
       payloadSha256: string | null,
-    ) => void insertDecision.run(changeId, decision, actor, reason, ts, payloadSha256),
+    ) => writeTx(db, () => void insertDecision.run(changeId, decision, actor, reason, ts, payloadSha256)),
     /** Every decision on a change, oldest first. */
     decisions: (changeId: string): ApprovalRow[] =>
       decisionsOf.all(changeId).map((r) => ApprovalRow.parse(r)),
     /** Records that a person approved the plan text with this hash. */
     recordPlanApproval: (path: string, sha256: string, actor: string, ts: number) =>
-      void insertPlan.run(path, sha256, actor, ts),
+      writeTx(db, () => void insertPlan.run(path, sha256, actor, ts)),
     /** The approval of exactly this text, if a person gave one. */
     planApproval: (sha256: string): PlanApprovalRow | null => {
       const row = planBySha.get(sha256);

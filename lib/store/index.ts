@@ -6,3 +6,4 @@ export * from "./requests-sql.ts";
 export * from "./sessions-sql.ts";
 export * from "./workspace.ts";
 export * from "./write-lock.ts";
+export * from "./write-tx.ts";

@@ -1,4 +1,4 @@
-import { APPLY_V1, APPLY_V2 } from "./ddl/apply.ts";
+import { APPLY_V1, APPLY_V2, APPLY_V3 } from "./ddl/apply.ts";
 import { GOVERNANCE_V1, GOVERNANCE_V2 } from "./ddl/governance.ts";
 import { QUEUE_V1, QUEUE_V2, QUEUE_V3 } from "./ddl/queue.ts";
 import { REQUESTS_V1 } from "./ddl/requests.ts";
@@ -16,6 +16,7 @@ export const migrations: readonly Migration[] = [
   { version: 3, name: "payloads apart", sql: QUEUE_V3 },
   { version: 4, name: "compressed pre-images", sql: APPLY_V2 },
   { version: 5, name: "repository identity, approvals bound to payloads", sql: GOVERNANCE_V2 },
+  { version: 6, name: "journal indexes", sql: APPLY_V3 },
 ];
 
 export const latestVersion = (): number => migrations.at(-1)?.version ?? 0;

@@ -1,6 +1,7 @@
 import type { Database } from "bun:sqlite";
 import { z } from "zod";
 import { HELD } from "./ddl/queue.ts";
+import { writeTx } from "./write-tx.ts";
 
 const OwnedRow = z.object({ owned_paths: z.string() });
 const Paths = z.array(z.string());
@@ -34,7 +35,8 @@ export const runtimeSql = (db: Database) => {
       return row ? Paths.parse(JSON.parse(OwnedRow.parse(row).owned_paths)) : null;
     },
     /** Records an edit made outside Hyperion. */
-    recordExternal: (path: string, kind: string, ts: number) => void external.run(path, kind, ts),
+    recordExternal: (path: string, kind: string, ts: number) =>
+      writeTx(db, () => void external.run(path, kind, ts)),
     /**
      * What Hyperion's own last `n` writes (applies and rollbacks) left at this path, newest
      * first: the content's sha256, or null where one left no file there. Empty when Hyperion

@@ -1,5 +1,6 @@
 import type { Database } from "bun:sqlite";
 import { z } from "zod";
+import { writeTx } from "./write-tx.ts";
 
 /** An agent_sessions row as read back: parsed, because rows on disk could have been edited. */
 export const SessionRow = z.object({
@@ -38,7 +39,7 @@ export const sessionsSql = (db: Database) => {
 
   return {
     /** Stores a session; a used name fails on the primary key. */
-    insert: (s: NewSession): void => void insert.run(s),
+    insert: (s: NewSession): void => writeTx(db, () => void insert.run(s)),
     /** One session, or null. */
     get: (name: string): SessionRow | null => {
       const row = get.get(name);
@@ -53,9 +54,9 @@ export const sessionsSql = (db: Database) => {
     },
     /** Records a turn: last use, started, and the token the CLI named (kept when null). */
     markUsed: (name: string, now: number, resumeToken: string | null): void =>
-      void used.run({ name, now, resume_token: resumeToken }),
+      writeTx(db, () => void used.run({ name, now, resume_token: resumeToken })),
     /** Deletes a session; true when it existed. */
-    remove: (name: string): boolean => remove.run(name).changes > 0,
+    remove: (name: string): boolean => writeTx(db, () => remove.run(name).changes > 0),
   };
 };
 export type SessionsSql = ReturnType<typeof sessionsSql>;

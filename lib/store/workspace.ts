@@ -6,6 +6,7 @@ import { envError, usageError } from "../errors.ts";
 import { Config, defaultConfig } from "../schema/index.ts";
 import { openDatabase } from "./open.ts";
 import { findRepo, type LocateOptions, type Locations, locate } from "./paths.ts";
+import { setBusyGiveUp } from "./write-tx.ts";
 
 /** Checks a `--repo` before anything is created in it. */
 export const checkRepo = (repo: string): void => {
@@ -164,5 +165,6 @@ export const openRepo = (opts: LocateOptions): Repo => {
   const loc = locate(opts);
   const config = loadConfig(loc);
   const db = openDatabase(loc.db);
+  setBusyGiveUp(db, config.queue.busy_give_up_ms);
   return { loc, db, config, [Symbol.dispose]: () => db.close() };
 };

@@ -2,6 +2,7 @@ import type { Database } from "bun:sqlite";
 import { chmodSync, existsSync } from "node:fs";
 import { createQueue } from "../../queue/index.ts";
 import { type Config, defaultConfig } from "../../schema/index.ts";
+import { storageError } from "../../store/db-errors.ts";
 import { doctorFixes, doctorSql, openForInspection, referenceSchema } from "../../store/doctor-sql.ts";
 import {
   type LocateOptions,
@@ -22,6 +23,7 @@ import {
 } from "./db-checks.ts";
 import { checkAgents, checkSecret, checkWorkplan } from "./file-checks.ts";
 import { checkArchive, checkLeases, checkStuck } from "./queue-checks.ts";
+import { checkLinks, checkWalPresent, checkWritable } from "./storage-checks.ts";
 import { type Check, type DoctorReport, ok, problem, type Repair } from "./types.ts";
 
 export type DoctorOptions = LocateOptions & {
@@ -61,6 +63,11 @@ const inspect = (loc: Locations, opts: DoctorOptions): { checks: Check[]; config
       problem("fail", "database", `no database at ${loc.db}`, "run `hyperion init` in the repository"),
     );
   } else {
+    checks.push(
+      guarded("wal_present", () => checkWalPresent(loc.db)),
+      guarded("links", () => checkLinks(loc.db)),
+      guarded("writable", () => checkWritable(loc.db)),
+    );
     let db: Database | undefined;
     try {
       db = openForInspection(loc.db);
@@ -68,12 +75,17 @@ const inspect = (loc: Locations, opts: DoctorOptions): { checks: Check[]; config
     } catch (e) {
       db?.close();
       db = undefined;
+      // Only damaged pages call for a backup; a file that cannot be opened (permissions, locks)
+      // is healthy until shown otherwise, and moving it aside would lose it.
+      const damaged = (storageError(loc.db, e) as { code?: string } | null)?.code === "E_DB_CORRUPT";
       checks.push(
         problem(
           "fail",
           "database",
           `cannot read ${loc.db}: ${message(e)}`,
-          "restore it from a backup, or move it aside and run `hyperion init`",
+          damaged
+            ? "copy it aside, then restore it from a backup or try `sqlite3 hyperion.db .recover`"
+            : "check the permissions of the file and of .hyperion/ (and that no process holds it locked)",
         ),
       );
     }

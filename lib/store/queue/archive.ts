@@ -1,6 +1,8 @@
 import type { Database } from "bun:sqlite";
 import { DONE } from "../ddl/queue.ts";
 import { openDatabase } from "../open.ts";
+import { reclaimSpace } from "../vacuum.ts";
+import { writeTx } from "../write-tx.ts";
 import { immediateTx, type LockStats } from "./busy.ts";
 import { logIdAtTime } from "./log-time.ts";
 
@@ -27,12 +29,12 @@ type Column = { name: string; type: string; pk: number };
 const rekey = (db: Database, table: string, key: string, columns: Column[]) => {
   const defs = columns.map((c) => `${c.name} ${c.type}`).join(", ");
   const names = columns.map((c) => c.name).join(", ");
-  db.transaction(() => {
+  writeTx(db, () => {
     db.run(`CREATE TABLE arch.${table}_rekeyed (${defs}, PRIMARY KEY (${key}))`);
     db.run(`INSERT INTO arch.${table}_rekeyed (${names}) SELECT ${names} FROM arch.${table}`);
     db.run(`DROP TABLE arch.${table}`);
     db.run(`ALTER TABLE arch.${table}_rekeyed RENAME TO ${table}`);
-  })();
+  });
 };
 
 // Finished changes whose last update (finish, rollback) is older than the cutoff, except one whose
@@ -117,6 +119,8 @@ export type ArchiveSession = {
    * records), up to `limit` loose events and up to `limit` external edits, in one transaction.
    */
   moveBatch: (cutoff: number, limit: number, now: number) => Moved;
+  /** Gives the pages the moves emptied back to the filesystem (vacuum.ts); the bytes freed. */
+  reclaim: () => number;
   close: () => void;
 };
 
@@ -133,7 +137,7 @@ export const openArchiveSession = (
 ): ArchiveSession => {
   const db = openDatabase(livePath, { busyTimeoutMs: 1_000 });
   db.run("ATTACH DATABASE ? AS arch", [archiveFile]);
-  const cols = prepareArchive(db);
+  const cols = writeTx(db, () => prepareArchive(db));
   const copy = (table: string, where: string) =>
     db.prepare(
       `INSERT OR REPLACE INTO arch.${table} (${cols[table]}) SELECT ${cols[table]} FROM main.${table} WHERE ${where}`,
@@ -142,6 +146,9 @@ export const openArchiveSession = (
   const inBatchId = "change_id IN (SELECT id FROM temp.archive_batch)";
   const inBatchPayload = "payload_id IN (SELECT payload_id FROM temp.archive_batch)";
   const inLogs = "id IN (SELECT id FROM temp.archive_logs)";
+  // Pre-images are indexed by journal entry (migration 5), found through the batch's entries.
+  const inBatchJournal = `journal_id IN (SELECT id FROM main.apply_journal WHERE ${inBatchId})`;
+  const applyKey = (t: string) => (t === "pre_images" ? inBatchJournal : inBatchId);
   const s = {
     clear: db.prepare("DELETE FROM temp.archive_batch"),
     clearLogs: db.prepare("DELETE FROM temp.archive_logs"),
@@ -166,7 +173,7 @@ export const openArchiveSession = (
     copyPaths: copy("change_paths", inBatchSeq),
     copyDead: copy("dead_letters", inBatchId),
     copyLogs: copy("change_queue_logs", inBatchId),
-    copyApply: ["apply_journal", "pre_images", "file_modifications"].map((t) => copy(t, inBatchId)),
+    copyApply: ["apply_journal", "pre_images", "file_modifications"].map((t) => copy(t, applyKey(t))),
     copyLoose: copy("change_queue_logs", inLogs),
     topMoved: db.prepare(`SELECT max(id) AS top FROM main.change_queue_logs WHERE ${inBatchId} OR ${inLogs}`),
     // Event ids are rowids without AUTOINCREMENT (a page less per event), so once the newest have
@@ -181,7 +188,7 @@ export const openArchiveSession = (
     delLoose: db.prepare(`DELETE FROM main.change_queue_logs WHERE ${inLogs}`),
     delDead: db.prepare(`DELETE FROM main.dead_letters WHERE ${inBatchId}`),
     delApply: ["file_modifications", "pre_images", "apply_journal"].map((t) =>
-      db.prepare(`DELETE FROM main.${t} WHERE ${inBatchId}`),
+      db.prepare(`DELETE FROM main.${t} WHERE ${applyKey(t)}`),
     ),
     delPaths: db.prepare(`DELETE FROM main.change_paths WHERE ${inBatchSeq}`),
     delChanges: db.prepare(`DELETE FROM main.change_queue WHERE ${inBatchSeq}`),
@@ -222,6 +229,7 @@ export const openArchiveSession = (
   );
   return {
     moveBatch,
+    reclaim: () => reclaimSpace(db),
     close: () => db.close(),
   };
 };
