@@ -70,6 +70,10 @@ export const hyperion = async (args: string[], opts: RunOpts = {}): Promise<RunR
   } finally {
     process.chdir(cwd);
     setEnv(saved);
+    // A command that never waits on I/O would resolve in microtasks alone: let the event loop
+    // turn, as a child process's exit would, so a caller looping on it never starves timers and
+    // Workers' messages.
+    await new Promise((resolve) => setImmediate(resolve));
   }
 };
 
