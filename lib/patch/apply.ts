@@ -27,6 +27,8 @@ export type ApplyContext = {
   limits?: Limits;
   /** Test hook, called after each step ("verified", "planned", "intent", "temp:<path>", "temps", "rename:<path>", "committed"). */
   onStep?: (step: string) => void;
+  /** The writer's fencing check for one change (see Entry.fence): false and nothing is written. */
+  fence?: (changeId: string) => boolean;
 };
 
 /** One file an apply wrote. */
@@ -235,7 +237,10 @@ function* groups(ctx: ApplyManyContext, out: ApplyOutcome[]): Generator<Group, v
     const cache = new Map<string, string>();
     for (const { c, at } of batch) {
       try {
-        planned.push({ at, id: c.row.id, ...plan(root, sql, c, limits, cache) });
+        const p = plan(root, sql, c, limits, cache);
+        const fence = ctx.fence;
+        if (fence) p.entry.fence = () => fence(c.row.id);
+        planned.push({ at, id: c.row.id, ...p });
       } catch (e) {
         out[at] = { id: c.row.id, ok: false, error: asError(e) };
       }

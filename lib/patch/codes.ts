@@ -113,6 +113,16 @@ export const REASONS = {
     retryable: false,
     exitCode: EXIT.needsPerson,
   },
+  E_LEASE_LOST: {
+    meaning: "the worker no longer holds the change's lease (it stalled past it); it wrote nothing",
+    retryable: false,
+    exitCode: EXIT.failure,
+  },
+  E_PRE_IMAGE_CORRUPT: {
+    meaning: "a recorded pre-image does not match its recorded hash; rollback refused, nothing written",
+    retryable: false,
+    exitCode: EXIT.failure,
+  },
   E_IO: {
     meaning: "the file system failed (permissions, disk full...); nothing was changed",
     retryable: true,

@@ -37,7 +37,7 @@ export const createApplier = (opts: ApplierOptions) => {
     leased: Leased,
     started: number,
     status: Outcome["status"],
-    err?: HyperionError,
+    err?: HyperionError | null,
   ): Outcome => ({
     id: leased.id,
     status,
@@ -62,6 +62,39 @@ export const createApplier = (opts: ApplierOptions) => {
     }
   };
 
+  /**
+   * The fencing check before every write of this change's files (apply, rollback) and before
+   * its git commit: a heartbeat, which also proves the token is still the change's lease.
+   */
+  const fence = (leased: Leased) => () => queue.heartbeat(leased.id, leased.token, leaseMs);
+
+  /** Undoes this worker's apply, fenced: a worker that lost the lease writes nothing (E_LEASE_LOST). */
+  const rollback = (leased: Leased) =>
+    rollbackChange({ repo: repo.loc.repo, db: repo.db, changeId: leased.id, fence: fence(leased) });
+
+  /** Rolls the change back and records why; "lost" when the lease went to another worker meanwhile. */
+  const undo = (leased: Leased, started: number, err: HyperionError, release: boolean): Outcome => {
+    try {
+      rollback(leased);
+    } catch (e) {
+      if (!(e instanceof HyperionError)) throw e;
+      if (e.code === "E_LEASE_LOST") return finish(leased, started, "lost", e);
+      // The rollback itself was refused (files diverged...): a person must look; the error says why.
+      return failWith(
+        leased,
+        started,
+        new HyperionError(e.code, `${err.message}; rollback failed: ${e.message}`, {
+          exitCode: e.exitCode,
+          details: { cause: err.code, rollback: e.details },
+        }),
+      );
+    }
+    if (!release) return failWith(leased, started, err);
+    if (!queue.release(leased.id, leased.token)) return finish(leased, started, "lost", err);
+    queue.log(leased.id, "held", { code: err.code, message: err.message }, "warn");
+    return finish(leased, started, "held", err);
+  };
+
   /** Validation after apply; a failure rolls the change back. Null when it passed or nothing ran. */
   const validate = async (leased: Leased, started: number): Promise<Outcome | null> => {
     const { approvedPlan, runValidation } = await governance();
@@ -71,18 +104,41 @@ export const createApplier = (opts: ApplierOptions) => {
     } catch (e) {
       if (!(e instanceof HyperionError)) throw e;
       // The plan changed under us: undo, give the change back untouched, and stop for a person.
-      rollbackChange({ repo: repo.loc.repo, db: repo.db, changeId: leased.id });
-      queue.release(leased.id, leased.token);
-      queue.log(leased.id, "held", { code: e.code, message: e.message }, "warn");
-      return finish(leased, started, "held", e);
+      return undo(leased, started, e, true);
     }
     if (!plan || (plan.metadata.validationPolicy?.commands.length ?? 0) === 0) return null;
+    let lost = false;
     const heartbeat = setInterval(
-      () => queue.heartbeat(leased.id, leased.token, leaseMs),
+      () => {
+        try {
+          if (!queue.heartbeat(leased.id, leased.token, leaseMs)) lost = true;
+        } catch {
+          // Busy for longer than busy_give_up_ms: the next beat tries again; the fence decides.
+        }
+      },
       Math.max(500, leaseMs / 3),
     );
     try {
-      const result = await runValidation({ repo: repo.loc.repo, plan, governance: repo.config.governance });
+      let result: Awaited<ReturnType<typeof runValidation>>;
+      try {
+        result = await runValidation({ repo: repo.loc.repo, plan, governance: repo.config.governance });
+      } catch (e) {
+        // The validation could not start (a command the runner refuses...): never leave the
+        // change leased with unvalidated content in the tree.
+        const err =
+          e instanceof HyperionError
+            ? new HyperionError(
+                e.code,
+                `validation could not start: ${e.message}; the change was rolled back`,
+                {
+                  exitCode: 1,
+                  hint: e.hint,
+                },
+              )
+            : new HyperionError("E_VALIDATION", `validation could not start: ${String(e)}`, { exitCode: 1 });
+        return undo(leased, started, err, false);
+      }
+      if (lost) return finish(leased, started, "lost", null);
       queue.log(
         leased.id,
         "validation",
@@ -90,14 +146,13 @@ export const createApplier = (opts: ApplierOptions) => {
         result.ok ? "info" : "error",
       );
       if (result.ok) return null;
-      rollbackChange({ repo: repo.loc.repo, db: repo.db, changeId: leased.id });
       const failed = result.results.at(-1)!;
       const err = new HyperionError(
         "E_VALIDATION",
         `validation command '${failed.command}' ${failed.timed_out ? "timed out" : `exited ${failed.exit_code}`}; the change was rolled back`,
         { exitCode: 1, details: { results: result.results } },
       );
-      return failWith(leased, started, err);
+      return undo(leased, started, err, false);
     } finally {
       clearInterval(heartbeat);
     }
@@ -130,6 +185,7 @@ export const createApplier = (opts: ApplierOptions) => {
         secret,
         change: { id: leased.id, payload: leased.payload, signature: leased.signature },
         limits: repo.config.limits,
+        fence: fence(leased),
       });
     } catch (e) {
       if (!(e instanceof HyperionError)) throw e;
@@ -138,6 +194,10 @@ export const createApplier = (opts: ApplierOptions) => {
     if (opts.validate) {
       const held = await validate(leased, started);
       if (held) return held;
+    }
+    // A worker whose lease is gone commits nothing: the change is another worker's now.
+    if (opts.commit && !fence(leased)()) {
+      return finish(leased, started, "lost", null);
     }
     const commit = opts.commit ? await commitChange(leased) : null;
     try {
@@ -180,6 +240,7 @@ export const createApplier = (opts: ApplierOptions) => {
       secret,
       changes: batch.map((l) => ({ id: l.id, payload: l.payload, signature: l.signature })),
       limits: repo.config.limits,
+      fence: (id) => fence(leased.get(id)!)(),
       inCommit: complete,
     });
     // Applied before, by a run that stopped before completing it: nothing was written this time.
