@@ -1,5 +1,6 @@
 import type { Database } from "bun:sqlite";
 import { hostname } from "node:os";
+import { processAlive } from "../process.ts";
 import { defaultConfig } from "../schema/index.ts";
 import { applySql } from "../store/apply-sql.ts";
 import { OWNER, settle } from "./journal.ts";
@@ -36,12 +37,7 @@ const alive = (owner: string): boolean => {
   const pid = Number(parts.pop());
   if (parts.join(":") !== hostname() || !Number.isInteger(pid)) return true;
   if (pid === process.pid) return start === OWNER.split(":").pop(); // same pid, earlier process
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
+  return processAlive(pid); // a zombie is dead: kill(pid, 0) would say alive
 };
 
 /**

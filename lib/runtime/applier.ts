@@ -1,7 +1,6 @@
-import { hostname } from "node:os";
 import { HyperionError } from "../errors.ts";
 import { applyChange, applyChanges, rollbackChange } from "../patch/index.ts";
-import { createQueue, type Leased } from "../queue/index.ts";
+import { createQueue, type Leased, ownerId } from "../queue/index.ts";
 import { ChangeRequest } from "../schema/index.ts";
 import { openRepo } from "../store/index.ts";
 import { readSecret } from "../store/workspace.ts";
@@ -30,7 +29,7 @@ export const createApplier = (opts: ApplierOptions) => {
   const repo = openRepo({ repo: opts.repo, db: opts.db });
   const secret = readSecret(repo.loc);
   const queue = createQueue(repo.db, { secret, config: repo.config.queue });
-  const owner = `${hostname()}:${process.pid}:${opts.worker}`;
+  const owner = ownerId(opts.worker);
   const leaseMs = repo.config.queue.lease_ms;
 
   const finish = (

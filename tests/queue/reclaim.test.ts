@@ -55,7 +55,7 @@ describe("reclaim", () => {
 
   test("owner ids name host, pid and worker; only an exited local process counts as gone", async () => {
     const owner = ownerId("w1");
-    expect(parseOwner(owner)).toEqual({ host: expect.any(String), pid: process.pid, worker: "w1" });
+    expect(parseOwner(owner)).toMatchObject({ host: expect.any(String), pid: process.pid, worker: "w1" });
     expect(ownerGone(owner)).toBe(false);
     expect(ownerGone("some-other-host:1:w")).toBe(false);
     const done = Bun.spawn([process.execPath, "-e", "0"]);
