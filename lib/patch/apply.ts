@@ -195,6 +195,19 @@ const plan = (
     mods.push(mod(fc.path, "rename", fc.new_path!, cur.sha, w.post_sha256, counts));
     files.push({ path: fc.path, op: "rename", new_path: fc.new_path!, ...counts });
   });
+  // The limit bounds what a change leaves in the tree, not only what it reads: a patch may grow a file past it.
+  for (const o of ops) {
+    if (o.content !== null && o.content.length > limits.max_file_bytes) {
+      throw fail(
+        "E_TOO_LARGE",
+        `'${printable(o.res.rel)}' would be ${o.content.length} bytes, over the ${limits.max_file_bytes}-byte file limit`,
+        {
+          hint: "raise limits.max_file_bytes in .hyperion/config.json",
+          details: { path: o.res.rel, size: o.content.length },
+        },
+      );
+    }
+  }
   const result: ApplyResult = { files, rebased: Object.keys(rebases).length > 0 };
   if (result.rebased) result.rebases = rebases;
   return {

@@ -1,4 +1,6 @@
 import { HyperionError } from "../errors.ts";
+// A type only: the module itself loads lazily (below).
+import type { Workplan } from "../governance/workplan.ts";
 import { applyChange, applyChanges, rollbackChange } from "../patch/index.ts";
 import { createQueue, type Leased, ownerId } from "../queue/index.ts";
 import { ChangeRequest } from "../schema/index.ts";
@@ -95,15 +97,23 @@ export const createApplier = (opts: ApplierOptions) => {
   };
 
   /** Validation after apply; a failure rolls the change back. Null when it passed or nothing ran. */
-  const validate = async (leased: Leased, started: number): Promise<Outcome | null> => {
+  const validate = async (
+    leased: Leased,
+    started: number,
+    before: Workplan | null,
+  ): Promise<Outcome | null> => {
     const { approvedPlan, runValidation } = await governance();
     let plan: ReturnType<typeof approvedPlan>;
     try {
       plan = approvedPlan(repo.loc.repo, repo.db);
     } catch (e) {
       if (!(e instanceof HyperionError)) throw e;
+      // This change edits the plan (a person approved it: plan edits are high risk): it is
+      // validated under the plan approved before it, and the new text waits for `plan approve`
+      // before anything else is validated. Otherwise it would be undone and released forever.
+      if (before && (await touchesPlan(leased))) plan = before;
       // The plan changed under us: undo, give the change back untouched, and stop for a person.
-      return undo(leased, started, e, true);
+      else return undo(leased, started, e, true);
     }
     if (!plan || (plan.metadata.validationPolicy?.commands.length ?? 0) === 0) return null;
     let lost = false;
@@ -173,9 +183,26 @@ export const createApplier = (opts: ApplierOptions) => {
     }
   };
 
+  /** Whether a change edits the plan file (WORKPLAN.md at the repository's root). */
+  const touchesPlan = async (leased: Leased): Promise<boolean> => {
+    const { PLAN_FILE } = await governance();
+    return ChangeRequest.parse(JSON.parse(leased.payload)).changes.some(
+      (c) => c.path === PLAN_FILE || c.new_path === PLAN_FILE,
+    );
+  };
+
   /** Apply, validate, commit, complete: one change at a time, for validation and git mode. */
   const processOne = async (leased: Leased): Promise<Outcome> => {
     const started = performance.now();
+    // The plan in effect before this change is applied (it may edit the plan itself).
+    let planBefore: Workplan | null = null;
+    if (opts.validate && (await touchesPlan(leased))) {
+      try {
+        planBefore = (await governance()).approvedPlan(repo.loc.repo, repo.db);
+      } catch (e) {
+        if (!(e instanceof HyperionError)) throw e;
+      }
+    }
     let files: unknown;
     try {
       files = applyChange({
@@ -191,7 +218,7 @@ export const createApplier = (opts: ApplierOptions) => {
       return failWith(leased, started, e);
     }
     if (opts.validate) {
-      const held = await validate(leased, started);
+      const held = await validate(leased, started, planBefore);
       if (held) return held;
     }
     // A worker whose lease is gone commits nothing: the change is another worker's now.
