@@ -8,4 +8,5 @@ export * from "./risk.ts";
 export * from "./rollback.ts";
 export * from "./runner.ts";
 export * from "./summary.ts";
+export * from "./tree-guard.ts";
 export * from "./workplan.ts";

@@ -102,7 +102,7 @@ export const createApplier = (opts: ApplierOptions) => {
     started: number,
     before: Workplan | null,
   ): Promise<Outcome | null> => {
-    const { approvedPlan, runValidation } = await governance();
+    const { approvedPlan, runValidation, guardTree } = await governance();
     let plan: ReturnType<typeof approvedPlan>;
     try {
       plan = approvedPlan(repo.loc.repo, repo.db);
@@ -129,6 +129,7 @@ export const createApplier = (opts: ApplierOptions) => {
     );
     try {
       let result: Awaited<ReturnType<typeof runValidation>>;
+      const guard = guardTree(repo.loc.repo, changePaths(leased));
       try {
         result = await runValidation({ repo: repo.loc.repo, plan, governance: repo.config.governance });
       } catch (e) {
@@ -148,6 +149,29 @@ export const createApplier = (opts: ApplierOptions) => {
         return undo(leased, started, err, false);
       }
       if (lost) return finish(leased, started, "lost", null);
+      // Validation checks the tree; it may not change it. What it changed is put back first (so
+      // the rollback finds what the change wrote), then the change is undone and fails.
+      const dirty = guard.changed();
+      if (dirty.length > 0) {
+        if (!fence(leased)()) return finish(leased, started, "lost", null);
+        const unrestored = guard.restore(dirty);
+        queue.log(
+          leased.id,
+          "validation",
+          { ok: false, dirty, unrestored, results: result.results },
+          "error",
+        );
+        const err = new HyperionError(
+          "E_VALIDATION_DIRTY",
+          `validation changed ${dirty.slice(0, 5).join(", ")}${dirty.length > 5 ? ` and ${dirty.length - 5} more` : ""}; ${unrestored.length > 0 ? `could not restore ${unrestored.join(", ")}; ` : "restored; "}the change was rolled back`,
+          {
+            exitCode: 1,
+            hint: "validation commands must not edit tracked files; fix the command in WORKPLAN.md",
+            details: { dirty, unrestored },
+          },
+        );
+        return undo(leased, started, err, false);
+      }
       queue.log(
         leased.id,
         "validation",
@@ -171,7 +195,7 @@ export const createApplier = (opts: ApplierOptions) => {
   const commitChange = async (leased: Leased): Promise<string | null> => {
     const { commitPaths } = await governance();
     const cr = ChangeRequest.parse(JSON.parse(leased.payload));
-    const paths = cr.changes.flatMap((c) => (c.new_path ? [c.path, c.new_path] : [c.path]));
+    const paths = changePaths(leased);
     try {
       return commitPaths(repo.loc.repo, paths, cr.summary ?? `Apply ${leased.id}`, {
         task: cr.task_id,
@@ -183,12 +207,16 @@ export const createApplier = (opts: ApplierOptions) => {
     }
   };
 
+  /** The paths a change touches (a rename: both). */
+  const changePaths = (leased: Leased): string[] =>
+    ChangeRequest.parse(JSON.parse(leased.payload)).changes.flatMap((c) =>
+      c.new_path ? [c.path, c.new_path] : [c.path],
+    );
+
   /** Whether a change edits the plan file (WORKPLAN.md at the repository's root). */
   const touchesPlan = async (leased: Leased): Promise<boolean> => {
     const { PLAN_FILE } = await governance();
-    return ChangeRequest.parse(JSON.parse(leased.payload)).changes.some(
-      (c) => c.path === PLAN_FILE || c.new_path === PLAN_FILE,
-    );
+    return changePaths(leased).includes(PLAN_FILE);
   };
 
   /** Apply, validate, commit, complete: one change at a time, for validation and git mode. */
