@@ -223,10 +223,13 @@ const plan = (
   };
 };
 
-const asError = (e: unknown): HyperionError => {
-  if (e instanceof HyperionError) return e;
-  throw e;
-};
+/** A change's own failure; anything else it threw while checked or planned fails it alone too. */
+const asError = (id: string, e: unknown): HyperionError =>
+  e instanceof HyperionError
+    ? e
+    : fail("E_APPLY_FAILED", `applying ${id} threw: ${String((e as Error)?.message ?? e).slice(0, 300)}`, {
+        details: { change_id: id },
+      });
 
 type Planned = { at: number; id: string; entry: Entry; result: ApplyResult };
 /** A planned group for the journal, and where its outcomes go. */
@@ -255,7 +258,7 @@ function* groups(ctx: ApplyManyContext, out: ApplyOutcome[]): Generator<Group, v
         if (fence) p.entry.fence = () => fence(c.row.id);
         planned.push({ at, id: c.row.id, ...p });
       } catch (e) {
-        out[at] = { id: c.row.id, ok: false, error: asError(e) };
+        out[at] = { id: c.row.id, ok: false, error: asError(c.row.id, e) };
       }
     }
     batch = [];
@@ -288,7 +291,7 @@ function* groups(ctx: ApplyManyContext, out: ApplyOutcome[]): Generator<Group, v
       ids.add(row.id);
       c = check(priors.get(row.id), ctx.secret, row, limits);
     } catch (e) {
-      out[at] = { id: row.id, ok: false, error: asError(e) };
+      out[at] = { id: row.id, ok: false, error: asError(row.id, e) };
       continue;
     }
     step("verified");

@@ -113,6 +113,11 @@ export const REASONS = {
     retryable: false,
     exitCode: EXIT.needsPerson,
   },
+  E_APPLY_FAILED: {
+    meaning: "applying the change threw an unexpected error; what it wrote was undone, it fails alone",
+    retryable: true,
+    exitCode: EXIT.failure,
+  },
   E_LEASE_LOST: {
     meaning: "the worker no longer holds the change's lease (it stalled past it); it wrote nothing",
     retryable: false,

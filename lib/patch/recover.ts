@@ -64,3 +64,33 @@ export const recoverApplies = (ctx: RecoverContext): Recovered => {
   }
   return out;
 };
+
+/**
+ * Settles the pending journal entries (apply or rollback) of these changes that `mine` claims
+ * (by the journal row's owner), for a caller that knows their writer is gone though its process
+ * lives: a crashed worker thread, or its own apply that threw midway. Other entries are left to
+ * recovery. `prefer: "back"` undoes even complete entries.
+ */
+export const settleChanges = (
+  ctx: Omit<RecoverContext, "force">,
+  changeIds: readonly string[],
+  mine: (owner: string) => boolean = (owner) => owner === OWNER,
+  prefer: "forward" | "back" = "back",
+): Recovered => {
+  const root = realRoot(ctx.repo);
+  const sql = applySql(ctx.db);
+  const limits = ctx.limits ?? defaultConfig().limits;
+  const out: Recovered = { rolledForward: [], rolledBack: [], stuck: [], skipped: [] };
+  for (const id of changeIds) {
+    for (const kind of ["rollback", "apply"] as const) {
+      const row = sql.latest(id, kind);
+      if (row?.state !== "pending" || !mine(row.owner)) continue;
+      const how = settle(root, sql, row, limits.max_file_bytes, prefer);
+      const name = kind === "rollback" ? `rollback:${id}` : id;
+      if (how === "forward") out.rolledForward.push(name);
+      else if (how === "back") out.rolledBack.push(name);
+      else out.stuck.push(name);
+    }
+  }
+  return out;
+};

@@ -7,7 +7,7 @@ import { makeInspect } from "./inspect.ts";
 import { type LeaseOptions, makeLease } from "./lease.ts";
 import { type MetricsSnapshot, makeMetrics } from "./metrics.ts";
 import { makeOutcome } from "./outcome.ts";
-import { makeReclaimInTx } from "./reclaim.ts";
+import { makeLeasedBy, makeReclaimInTx } from "./reclaim.ts";
 import { makeReview } from "./review.ts";
 import type {
   ArchiveResult,
@@ -62,6 +62,10 @@ export type Queue = {
   markRolledBack: (id: string, data?: object) => void;
   /** Returns expired leases and leases of exited local processes to the queue; how many. */
   reclaim: () => number;
+  /** Returns every lease of `owner` (a crashed worker thread) to the queue, each attempt counted; how many. */
+  reclaimOwner: (owner: string) => number;
+  /** The changes `owner` holds leases on now. */
+  leasedBy: (owner: string) => string[];
   /** Queued and leased changes touching `path`, in queue order, each with its entry for that path. */
   queuedOnPath: (path: string) => PathChange[];
   /** Flags every open change touching `path` for rebase (an edit outside Hyperion); how many. */
@@ -109,6 +113,8 @@ export const createQueue = (db: Database, opts: QueueOptions): Queue => {
     ),
     ...makeReview(ctx),
     reclaim: ctx.tx(() => reclaimInTx(ctx.now())),
+    reclaimOwner: ctx.tx((owner: string) => reclaimInTx(ctx.now(), owner)),
+    leasedBy: makeLeasedBy(ctx),
     ...makeInspect(ctx),
     archive: makeArchive(ctx),
     metrics: makeMetrics(ctx),

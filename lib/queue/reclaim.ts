@@ -6,19 +6,28 @@ type Leased = LeaseRow & { seq: number; id: string; leased_until: number; max_at
 
 /**
  * Returns abandoned leases to the queue: those past `leased_until`, and those whose owner is a
- * process on this host that has exited. A change that has used up its
- * attempts this way (it keeps killing its workers) becomes a dead letter instead.
+ * process on this host that has exited; or, given `owner`, every lease of that owner (a worker
+ * thread that crashed: its process lives on, so only the pool knows). A change that has used up
+ * its attempts this way (it keeps killing its workers) becomes a dead letter instead.
  * Runs inside the caller's transaction.
  */
 export const makeReclaimInTx = (ctx: QueueContext) => {
   const { sql } = ctx;
-  return (now: number): number => {
+  return (now: number, owner?: string): number => {
     const rows = sql.leasedRows() as Leased[];
     let n = 0;
     for (const r of rows) {
-      const expired = r.leased_until < now;
-      if (!expired && !ownerGone(r.lease_owner)) continue;
-      const reason = expired ? "expired" : "owner_gone";
+      const reason =
+        owner !== undefined
+          ? r.lease_owner === owner
+            ? "owner_crashed"
+            : null
+          : r.leased_until < now
+            ? "expired"
+            : ownerGone(r.lease_owner)
+              ? "owner_gone"
+              : null;
+      if (reason === null) continue;
       const data = { reason, owner: r.lease_owner, ...leaseFacts(r) };
       if (r.attempts >= r.max_attempts) {
         const message = `lease ${reason} on attempt ${r.attempts} of ${r.max_attempts}`;
@@ -35,3 +44,9 @@ export const makeReclaimInTx = (ctx: QueueContext) => {
     return n;
   };
 };
+
+/** The changes `owner` holds leases on now. */
+export const makeLeasedBy =
+  (ctx: QueueContext) =>
+  (owner: string): string[] =>
+    (ctx.sql.leasedRows() as Leased[]).filter((r) => r.lease_owner === owner).map((r) => r.id);

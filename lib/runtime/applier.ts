@@ -1,7 +1,8 @@
 import { HyperionError } from "../errors.ts";
 // A type only: the module itself loads lazily (below).
 import type { Workplan } from "../governance/workplan.ts";
-import { applyChange, applyChanges, rollbackChange } from "../patch/index.ts";
+import { log } from "../log.ts";
+import { applyChange, applyChanges, fail, rollbackChange, settleChanges } from "../patch/index.ts";
 import { createQueue, type Leased, ownerId } from "../queue/index.ts";
 import { ChangeRequest } from "../schema/index.ts";
 import { openRepo } from "../store/index.ts";
@@ -21,6 +22,8 @@ export type ApplierOptions = {
   validate: boolean;
   /** Commit each applied change in git (the pool serialises this too). */
   commit: boolean;
+  /** Test hook, handed to applyChanges (see ApplyContext.onStep): a test throws from it to fault an apply. */
+  onStep?: (step: string) => void;
 };
 
 /**
@@ -47,6 +50,18 @@ export const createApplier = (opts: ApplierOptions) => {
     apply_ms: Math.round(performance.now() - started),
     worker: owner,
   });
+
+  /** An apply that threw something other than a change's own reason: that change fails, retryably. */
+  const crashed = (l: Leased, e: unknown): HyperionError =>
+    e instanceof HyperionError && e.code === "E_BUSY"
+      ? e
+      : fail(
+          "E_APPLY_FAILED",
+          `applying ${l.id} threw: ${String((e as Error)?.message ?? e).slice(0, 300)}`,
+          {
+            details: { change_id: l.id },
+          },
+        );
 
   const failWith = (leased: Leased, started: number, err: HyperionError): Outcome => {
     try {
@@ -240,10 +255,12 @@ export const createApplier = (opts: ApplierOptions) => {
         change: { id: leased.id, payload: leased.payload, signature: leased.signature },
         limits: repo.config.limits,
         fence: fence(leased),
+        ...(opts.onStep ? { onStep: opts.onStep } : {}),
       });
     } catch (e) {
-      if (!(e instanceof HyperionError)) throw e;
-      return failWith(leased, started, e);
+      if (e instanceof HyperionError && e.code !== "E_BUSY") return failWith(leased, started, e);
+      settleChanges({ repo: repo.loc.repo, db: repo.db, limits: repo.config.limits }, [leased.id]);
+      return failWith(leased, started, crashed(leased, e));
     }
     if (opts.validate) {
       const held = await validate(leased, started, planBefore);
@@ -267,15 +284,48 @@ export const createApplier = (opts: ApplierOptions) => {
     return finish(leased, started, "applied");
   };
 
+  /** A batch, applied together; see applyBatch. */
+  const processBatch = (batch: Leased[]): Outcome[] => {
+    const started = performance.now();
+    const ended = new Map<string, Outcome["status"]>();
+    try {
+      return applyBatch(batch, started, ended);
+    } catch (e) {
+      // Something threw between a group's phases, not one change's own reason: undo what the
+      // batch left half done, then handle each change alone, so the one that throws fails
+      // alone and the others are applied (each counted its one attempt, no more).
+      log.warn(
+        `a batch of ${batch.length} threw (${String((e as Error)?.message ?? e)}); applying its changes one by one`,
+      );
+      settleChanges(
+        { repo: repo.loc.repo, db: repo.db, limits: repo.config.limits },
+        batch.map((l) => l.id),
+      );
+      return batch.map((l) => {
+        const done = ended.get(l.id);
+        return done ? finish(l, started, done) : alone(l);
+      });
+    }
+  };
+
+  /** One change of a batch that threw, applied on its own; if it throws too, it fails alone. */
+  const alone = (l: Leased): Outcome => {
+    const started = performance.now();
+    try {
+      return applyBatch([l], started, new Map())[0]!;
+    } catch (e) {
+      settleChanges({ repo: repo.loc.repo, db: repo.db, limits: repo.config.limits }, [l.id]);
+      return failWith(l, started, crashed(l, e));
+    }
+  };
+
   /**
    * A batch of leased changes (their paths are disjoint: each is first in line on its paths)
    * applied in one journal round trip. Each group's completion commits in the transaction that
    * records it applied, so the write lock is taken three times per group instead of per change.
    */
-  const processBatch = (batch: Leased[]): Outcome[] => {
-    const started = performance.now();
+  const applyBatch = (batch: Leased[], started: number, ended: Map<string, Outcome["status"]>): Outcome[] => {
     const leased = new Map(batch.map((l) => [l.id, l]));
-    const ended = new Map<string, Outcome["status"]>();
     const complete = (applied: { id: string; result: unknown }[]) => {
       const data = { apply_ms: Math.round(performance.now() - started), batch: batch.length };
       const { lost } = queue.completeMany(
@@ -296,6 +346,7 @@ export const createApplier = (opts: ApplierOptions) => {
       limits: repo.config.limits,
       fence: (id) => fence(leased.get(id)!)(),
       inCommit: complete,
+      ...(opts.onStep ? { onStep: opts.onStep } : {}),
     });
     // Applied before, by a run that stopped before completing it: nothing was written this time.
     const again = results.flatMap((r) => (r.ok && !ended.has(r.id) ? [r] : []));
