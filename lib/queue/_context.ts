@@ -12,6 +12,11 @@ export type QueueOptions = {
   config?: Partial<QueueConfig>;
   /** The clock, in epoch milliseconds; tests move it to expire leases. */
   now?: () => number;
+  /**
+   * A clock no step can move, in milliseconds, for how long this process has watched a lease
+   * (see reclaim): default `performance.now`, or `now` when a test injects that.
+   */
+  monotonic?: () => number;
   /** Where archive databases go; default `archive/` beside the database (`.hyperion/archive`). */
   archiveDir?: string;
   /** Called on every SQLITE_BUSY retry (telemetry). */
@@ -23,6 +28,8 @@ export type QueueContext = {
   db: Database;
   sql: QueueStatements;
   now: () => number;
+  /** See QueueOptions.monotonic. */
+  monotonic: () => number;
   config: QueueConfig;
   secret: Uint8Array;
   archiveDir: string;
@@ -49,6 +56,7 @@ export const createContext = (db: Database, opts: QueueOptions): QueueContext =>
     db,
     sql,
     now,
+    monotonic: opts.monotonic ?? opts.now ?? (() => performance.now()),
     config,
     secret: opts.secret,
     archiveDir: opts.archiveDir ?? join(dirname(db.filename), "archive"),

@@ -60,8 +60,8 @@ export type Queue = {
   reject: (id: string, reason?: string, actor?: string) => void;
   /** Records that an applied change was rolled back. */
   markRolledBack: (id: string, data?: object) => void;
-  /** Returns expired leases and leases of exited local processes to the queue; how many. */
-  reclaim: () => number;
+  /** Returns expired leases and leases of exited local processes to the queue; how many (see makeReclaimInTx). */
+  reclaim: (opts?: { wallClock?: boolean }) => number;
   /** Returns every lease of `owner` (a crashed worker thread) to the queue, each attempt counted; how many. */
   reclaimOwner: (owner: string) => number;
   /** The changes `owner` holds leases on now. */
@@ -112,8 +112,8 @@ export const createQueue = (db: Database, opts: QueueOptions): Queue => {
       },
     ),
     ...makeReview(ctx),
-    reclaim: ctx.tx(() => reclaimInTx(ctx.now())),
-    reclaimOwner: ctx.tx((owner: string) => reclaimInTx(ctx.now(), owner)),
+    reclaim: ctx.tx((opts: { wallClock?: boolean } = {}) => reclaimInTx(ctx.now(), opts)),
+    reclaimOwner: ctx.tx((owner: string) => reclaimInTx(ctx.now(), { owner })),
     leasedBy: makeLeasedBy(ctx),
     ...makeInspect(ctx),
     archive: makeArchive(ctx),

@@ -43,7 +43,11 @@ const stallAndTakeOver = async (f: Repo, id: string, flagsA: string, commitB: bo
   // Worker B takes the change over, validates (the gate passes now) and completes it.
   const b = createApplier({ repo: f.root, db: f.db, worker: "wB", validate: true, commit: commitB });
   let outB = await b.process(1);
-  for (let i = 0; outB.length === 0 && i < 500; i++) outB = await b.process(1);
+  // B takes it once it has watched the lease go a whole lease length without a heartbeat.
+  for (let i = 0; outB.length === 0 && i < 1_000; i++) {
+    await Bun.sleep(10);
+    outB = await b.process(1);
+  }
   b.close();
   expect(outB.map((o) => o.status)).toEqual(["applied"]);
 
