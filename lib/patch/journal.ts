@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { HyperionError } from "../errors.ts";
+import { SELF_START } from "../process.ts";
 import {
   type ApplySql,
   type JournalRow,
@@ -24,8 +25,12 @@ import { sha256Hex } from "./hash.ts";
 import { type Resolved, resolveInRepo, sameDir } from "./paths.ts";
 import { type SparePool, Spares } from "./spares.ts";
 
-/** This process, as written into journal rows: host, pid and start time (pids are reused). */
-export const OWNER = `${hostname()}:${process.pid}:${Math.round(performance.timeOrigin)}`;
+/**
+ * This process, as written into journal rows: host, pid and start time (pids are reused), the
+ * same in every thread of it (a thread's own time origin would make its siblings look like an
+ * earlier process). The start time is /proc's where there is one.
+ */
+export const OWNER = `${hostname()}:${process.pid}:${SELF_START ?? Math.round(performance.timeOrigin)}`;
 
 /** One file operation of an apply or a rollback, with what the file held before. */
 export type Op = {

@@ -37,7 +37,9 @@ const alive = (owner: string): boolean => {
   const pid = Number(parts.pop());
   if (parts.join(":") !== hostname() || !Number.isInteger(pid)) return true;
   if (pid === process.pid) return start === OWNER.split(":").pop(); // same pid, earlier process
-  return processAlive(pid); // a zombie is dead: kill(pid, 0) would say alive
+  // A zombie is dead (kill(pid, 0) would say alive); so is a pid reused since, where the row
+  // recorded /proc's start time (older rows hold an epoch time origin instead).
+  return processAlive(pid, start !== undefined && Number(start) < 1e12 ? start : null);
 };
 
 /**

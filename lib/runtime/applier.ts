@@ -2,7 +2,14 @@ import { HyperionError } from "../errors.ts";
 // A type only: the module itself loads lazily (below).
 import type { Workplan } from "../governance/workplan.ts";
 import { log } from "../log.ts";
-import { applyChange, applyChanges, fail, rollbackChange, settleChanges } from "../patch/index.ts";
+import {
+  applyChange,
+  applyChanges,
+  fail,
+  recoverApplies,
+  rollbackChange,
+  settleChanges,
+} from "../patch/index.ts";
 import { createQueue, type Leased, ownerId } from "../queue/index.ts";
 import { ChangeRequest } from "../schema/index.ts";
 import { openRepo } from "../store/index.ts";
@@ -64,6 +71,10 @@ export const createApplier = (opts: ApplierOptions) => {
         );
 
   const failWith = (leased: Leased, started: number, err: HyperionError): Outcome => {
+    // A pending apply in the way may be a dead process's (killed mid-apply while this run goes
+    // on): repair it now, so the retry finds the paths free instead of failing until a restart.
+    if (err.code === "E_APPLY_IN_PROGRESS")
+      recoverApplies({ repo: repo.loc.repo, db: repo.db, limits: repo.config.limits });
     try {
       const next = queue.fail(leased.id, leased.token, {
         code: err.code,
