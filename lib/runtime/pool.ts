@@ -76,42 +76,52 @@ export const startPool = (opts: PoolOptions): Pool => {
     const worker = new Worker(opts.entry ?? WORKER_ENTRY);
     let alive = true;
     let lastError: string | null = null;
-    worker.onmessage = (event: MessageEvent) => {
-      const msg = FromWorker.parse(event.data);
-      if (msg.type === "outcomes") reportAll(opts, msg.outcomes);
-      else if (msg.type === "error") {
-        failure ??= new HyperionError(msg.code, `worker ${msg.worker}: ${msg.message}`, { exitCode: 1 });
-        log.error(failure.message);
-      } else if (msg.type === "stopped" && alive) {
-        alive = false;
-        lockUse = addStats(lockUse, msg.write_lock);
-        worker.terminate();
-        stopped();
-      }
-    };
-    // Without this listener a worker that cannot load fails silently (see DESIGN.md pitfalls).
-    worker.addEventListener("error", (event) => {
-      lastError = (event as ErrorEvent).message;
-    });
-    // A thread that ends without saying it stopped died mid-lease (threw, exited, ran out of
-    // memory): its leases go back at once and the slot gets a new thread.
-    worker.addEventListener("close", () => {
-      if (!alive || killed) return;
+    let threw: HyperionError | null = null;
+    // The thread ended mid-lease: its leases go back at once and the slot gets a new thread.
+    const died = (err: HyperionError) => {
       alive = false;
-      const why = lastError ?? "it exited";
       let released = 0;
       try {
         released = releaseCrashed(opts, ownerId(name));
       } catch (e) {
         log.error(`worker ${name}: its leases wait for expiry: ${String((e as Error)?.message ?? e)}`);
       }
-      log.warn(`worker ${name} died (${why}); ${released} leases returned to the queue`);
+      log.warn(`worker ${name} died (${err.message}); ${released} leases returned to the queue`);
       if (stopping || respawns >= MAX_RESPAWNS) {
-        failure ??= new HyperionError("E_WORKER", `worker ${name} failed: ${why}`, { exitCode: 1 });
+        failure ??= err;
         stopped();
         return;
       }
       threads[slot] = spawn(slot, name, respawns + 1);
+    };
+    worker.onmessage = (event: MessageEvent) => {
+      const msg = FromWorker.parse(event.data);
+      if (msg.type === "outcomes") reportAll(opts, msg.outcomes);
+      else if (msg.type === "error") {
+        // Its loop threw: it stops next, perhaps holding leases.
+        threw = new HyperionError(msg.code, `worker ${msg.worker}: ${msg.message}`, { exitCode: 1 });
+        log.error(threw.message);
+      } else if (msg.type === "stopped" && alive) {
+        lockUse = addStats(lockUse, msg.write_lock);
+        worker.terminate();
+        if (threw) died(threw);
+        else {
+          alive = false;
+          stopped();
+        }
+      }
+    };
+    // Without this listener a worker that cannot load fails silently (see DESIGN.md pitfalls).
+    worker.addEventListener("error", (event) => {
+      lastError = (event as ErrorEvent).message;
+    });
+    // A thread that ends without saying it stopped died too (threw past its loop, exited, ran
+    // out of memory).
+    worker.addEventListener("close", () => {
+      if (!alive || killed) return;
+      died(
+        new HyperionError("E_WORKER", `worker ${name} failed: ${lastError ?? "it exited"}`, { exitCode: 1 }),
+      );
     });
     worker.postMessage({
       type: "start",

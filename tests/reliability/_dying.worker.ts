@@ -1,8 +1,9 @@
 /// <reference lib="webworker" />
 // A pool thread that, the first time its slot starts, leases two changes through the real
-// queue, applies the first for real and dies before completing either (process.exit ends only
-// this thread). Started again, it is the real worker (apply.worker.ts).
-import { existsSync, writeFileSync } from "node:fs";
+// queue, applies the first for real and dies before completing either: `exit` (process.exit ends
+// only this thread), or `throw` (it reports an error and stops, as apply.worker.ts does when its
+// loop throws), as <m>/mode says. Started again, it is the real worker (apply.worker.ts).
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { applyChange } from "../../lib/patch/index.ts";
 import { createQueue, ownerId } from "../../lib/queue/index.ts";
@@ -26,7 +27,14 @@ self.onmessage = async (event: MessageEvent) => {
       secret,
       change: { id: first!.id, payload: first!.payload, signature: first!.signature },
     });
-    process.exit(1);
+    if (readFileSync(join(marks, "mode"), "utf8") === "exit") process.exit(1);
+    self.postMessage({ type: "error", worker: msg.worker, code: "E_INTERNAL", message: "injected fault" });
+    self.postMessage({
+      type: "stopped",
+      worker: msg.worker,
+      write_lock: { holds: 0, held_ms: 0, wait_ms: 0 },
+    });
+    return;
   }
   self.onmessage = null;
   await import("../../lib/runtime/apply.worker.ts");

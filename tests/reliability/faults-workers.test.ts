@@ -1,5 +1,5 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeFileChange } from "../../lib/patch/index.ts";
 import { createApplier } from "../../lib/runtime/applier.ts";
@@ -49,34 +49,37 @@ describe("worker faults", () => {
     expect(pendingJournal(f)).toEqual([]);
   });
 
-  test("a worker thread that dies mid-lease: its leases return at once, the pool respawns it, all apply", async () => {
-    // Leases of an hour: only the pool's repair, not expiry, can hand them back within the test.
-    await using f = await faultRepo({ files, config: { queue: { lease_ms: 3_600_000 } } });
-    const ids = f.enqueue(changes()).map((c) => c.id);
-    const outcomes: Outcome[] = [];
-    const pool = startPool({
-      repo: f.root,
-      db: f.db,
-      workers: 1,
-      validate: false,
-      commit: false,
-      onOutcome: (o) => outcomes.push(o),
-      entry: join(import.meta.dir, "_dying.worker.ts"),
+  for (const mode of ["exit", "throw"] as const) {
+    test(`a worker thread that dies mid-lease (${mode}): its leases return at once, the pool respawns it, all apply`, async () => {
+      // Leases of an hour: only the pool's repair, not expiry, can hand them back within the test.
+      await using f = await faultRepo({ files, config: { queue: { lease_ms: 3_600_000 } } });
+      writeFileSync(join(f.marks, "mode"), mode);
+      const ids = f.enqueue(changes()).map((c) => c.id);
+      const outcomes: Outcome[] = [];
+      const pool = startPool({
+        repo: f.root,
+        db: f.db,
+        workers: 1,
+        validate: false,
+        commit: false,
+        onOutcome: (o) => outcomes.push(o),
+        entry: join(import.meta.dir, "_dying.worker.ts"),
+      });
+      await until(
+        () => outcomes.filter((o) => o.status === "applied").length === ids.length,
+        "every change applied",
+      );
+      pool.stop();
+      await pool.done;
+      const [first, second] = JSON.parse(readFileSync(join(f.marks, "leased"), "utf8")) as string[];
+      for (const id of ids) expect(f.status(id)).toBe("applied");
+      expect(FILES.map((p) => f.read(p))).toEqual(FILES.map((p) => `${p} new\n`));
+      // The dead thread's two leases were returned (each attempt counted) and applied once each.
+      expect([attempts(f, first!), attempts(f, second!)]).toEqual([2, 2]);
+      const returned = f.queue.logs(first!).find((l) => l.event === "lease_expired");
+      expect(returned?.data.reason).toBe("owner_crashed");
+      for (const id of ids) expect(f.journal(id)).toEqual([{ kind: "apply", state: "applied" }]);
+      expect(pendingJournal(f)).toEqual([]);
     });
-    await until(
-      () => outcomes.filter((o) => o.status === "applied").length === ids.length,
-      "every change applied",
-    );
-    pool.stop();
-    await pool.done;
-    const [first, second] = JSON.parse(readFileSync(join(f.marks, "leased"), "utf8")) as string[];
-    for (const id of ids) expect(f.status(id)).toBe("applied");
-    expect(FILES.map((p) => f.read(p))).toEqual(FILES.map((p) => `${p} new\n`));
-    // The dead thread's two leases were returned (each attempt counted) and applied once each.
-    expect([attempts(f, first!), attempts(f, second!)]).toEqual([2, 2]);
-    const returned = f.queue.logs(first!).find((l) => l.event === "lease_expired");
-    expect(returned?.data.reason).toBe("owner_crashed");
-    for (const id of ids) expect(f.journal(id)).toEqual([{ kind: "apply", state: "applied" }]);
-    expect(pendingJournal(f)).toEqual([]);
-  });
+  }
 });
