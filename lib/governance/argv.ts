@@ -33,7 +33,9 @@ export const runnable = (line: string): Runnable => {
   const argv: string[] = [];
   let word: string | null = null;
   let quote: "'" | '"' | null = null;
-  for (const ch of line) {
+  const chars = [...line];
+  for (let i = 0; i < chars.length; i++) {
+    const ch = chars[i]!;
     if (quote) {
       if (ch === quote) quote = null;
       else if (quote === '"' && (ch === "$" || ch === "`" || ch === "\\"))
@@ -48,8 +50,10 @@ export const runnable = (line: string): Runnable => {
       if (word !== null) argv.push(word);
       word = null;
     } else if (META.has(ch)) {
+      const two = ch + (chars[i + 1] ?? "");
+      const op = ["&&", "||", ">>", "<<", "$(", "${"].includes(two) ? two : ch;
       return no(
-        `shell syntax '${ch}' is not allowed (Hyperion runs no shell: enumerate each command on its own)`,
+        `shell syntax '${op}' is not allowed (Hyperion runs no shell: enumerate each command on its own)`,
       );
     } else {
       word = (word ?? "") + ch;

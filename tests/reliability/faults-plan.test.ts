@@ -61,7 +61,7 @@ describe("plans that cannot wedge", () => {
     );
     const r = await hyperion(["plan", "check", "--repo", f.root]);
     expect(r.exitCode).not.toBe(0);
-    expect(r.stdout + r.stderr).toContain("shell syntax '&'");
+    expect(r.stdout + r.stderr).toContain("shell syntax '&&'");
   });
 
   test("an apply whose validation cannot start is rolled back and fails cleanly", async () => {
