@@ -15,15 +15,12 @@ import { ChangeRequest } from "../schema/index.ts";
 import { openRepo } from "../store/index.ts";
 import { readSecret } from "../store/workspace.ts";
 import type { Outcome } from "./outcome.ts";
-
-// Loaded only by a worker that validates or commits: most workers never need it, and every
-// worker thread loads its modules afresh when it starts.
-const governance = () => import("../governance/index.ts");
+import { changePaths, governance, makeValidation, touchesPlan } from "./validation.ts";
 
 export type ApplierOptions = {
   repo: string;
   db: string;
-  /** Worker name; the lease owner is `host:pid:name`, so a dead process's leases are reclaimed at once. */
+  /** Worker name; the lease owner is ownerId(name) (host, pid, start time), so a dead process's leases are reclaimed at once. */
   worker: string;
   /** Run the approved plan's validation commands after each apply (the pool serialises this). */
   validate: boolean;
@@ -122,106 +119,13 @@ export const createApplier = (opts: ApplierOptions) => {
     return finish(leased, started, "held", err);
   };
 
-  /** Validation after apply; a failure rolls the change back. Null when it passed or nothing ran. */
-  const validate = async (
-    leased: Leased,
-    started: number,
-    before: Workplan | null,
-  ): Promise<Outcome | null> => {
-    const { approvedPlan, runValidation, guardTree } = await governance();
-    let plan: ReturnType<typeof approvedPlan>;
-    try {
-      plan = approvedPlan(repo.loc.repo, repo.db);
-    } catch (e) {
-      if (!(e instanceof HyperionError)) throw e;
-      // This change edits the plan (a person approved it: plan edits are high risk): it is
-      // validated under the plan approved before it, and the new text waits for `plan approve`
-      // before anything else is validated. Otherwise it would be undone and released forever.
-      if (before && (await touchesPlan(leased))) plan = before;
-      // The plan changed under us: undo, give the change back untouched, and stop for a person.
-      else return undo(leased, started, e, true);
-    }
-    if (!plan || (plan.metadata.validationPolicy?.commands.length ?? 0) === 0) return null;
-    let lost = false;
-    const heartbeat = setInterval(
-      () => {
-        try {
-          if (!queue.heartbeat(leased.id, leased.token, leaseMs)) lost = true;
-        } catch {
-          // Busy for longer than busy_give_up_ms: the next beat tries again; the fence decides.
-        }
-      },
-      Math.max(500, leaseMs / 3),
-    );
-    try {
-      let result: Awaited<ReturnType<typeof runValidation>>;
-      const guard = guardTree(repo.loc.repo, changePaths(leased));
-      try {
-        result = await runValidation({ repo: repo.loc.repo, plan, governance: repo.config.governance });
-      } catch (e) {
-        // The validation could not start (a command the runner refuses...): never leave the
-        // change leased with unvalidated content in the tree.
-        const err =
-          e instanceof HyperionError
-            ? new HyperionError(
-                e.code,
-                `validation could not start: ${e.message}; the change was rolled back`,
-                {
-                  exitCode: 1,
-                  hint: e.hint,
-                },
-              )
-            : new HyperionError("E_VALIDATION", `validation could not start: ${String(e)}`, { exitCode: 1 });
-        return undo(leased, started, err, false);
-      }
-      if (lost) return finish(leased, started, "lost", null);
-      // Validation checks the tree; it may not change it. What it changed is put back first (so
-      // the rollback finds what the change wrote), then the change is undone and fails.
-      const dirty = guard.changed();
-      if (dirty.length > 0) {
-        if (!fence(leased)()) return finish(leased, started, "lost", null);
-        const unrestored = guard.restore(dirty);
-        queue.log(
-          leased.id,
-          "validation",
-          { ok: false, dirty, unrestored, results: result.results },
-          "error",
-        );
-        const err = new HyperionError(
-          "E_VALIDATION_DIRTY",
-          `validation changed ${dirty.slice(0, 5).join(", ")}${dirty.length > 5 ? ` and ${dirty.length - 5} more` : ""}; ${unrestored.length > 0 ? `could not restore ${unrestored.join(", ")}; ` : "restored; "}the change was rolled back`,
-          {
-            exitCode: 1,
-            hint: "validation commands must not edit tracked files; fix the command in WORKPLAN.md",
-            details: { dirty, unrestored },
-          },
-        );
-        return undo(leased, started, err, false);
-      }
-      queue.log(
-        leased.id,
-        "validation",
-        { ok: result.ok, results: result.results },
-        result.ok ? "info" : "error",
-      );
-      if (result.ok) return null;
-      const failed = result.results.at(-1)!;
-      const err = new HyperionError(
-        "E_VALIDATION",
-        `validation command '${failed.command}' ${failed.timed_out ? "timed out" : `exited ${failed.exit_code}`}; the change was rolled back`,
-        { exitCode: 1, details: { results: result.results } },
-      );
-      return undo(leased, started, err, false);
-    } finally {
-      clearInterval(heartbeat);
-    }
-  };
+  const validate = makeValidation({ repo, queue, leaseMs, fence, finish, undo });
 
   /** One commit per applied change; a failure to commit is logged, the change stays applied. */
   const commitChange = async (leased: Leased): Promise<string | null> => {
     const { commitPaths } = await governance();
     const cr = ChangeRequest.parse(JSON.parse(leased.payload));
-    const paths = changePaths(leased);
+    const paths = changePaths(leased.payload);
     try {
       return commitPaths(repo.loc.repo, paths, cr.summary ?? `Apply ${leased.id}`, {
         task: cr.task_id,
@@ -233,24 +137,12 @@ export const createApplier = (opts: ApplierOptions) => {
     }
   };
 
-  /** The paths a change touches (a rename: both). */
-  const changePaths = (leased: Leased): string[] =>
-    ChangeRequest.parse(JSON.parse(leased.payload)).changes.flatMap((c) =>
-      c.new_path ? [c.path, c.new_path] : [c.path],
-    );
-
-  /** Whether a change edits the plan file (WORKPLAN.md at the repository's root). */
-  const touchesPlan = async (leased: Leased): Promise<boolean> => {
-    const { PLAN_FILE } = await governance();
-    return changePaths(leased).includes(PLAN_FILE);
-  };
-
   /** Apply, validate, commit, complete: one change at a time, for validation and git mode. */
   const processOne = async (leased: Leased): Promise<Outcome> => {
     const started = performance.now();
     // The plan in effect before this change is applied (it may edit the plan itself).
     let planBefore: Workplan | null = null;
-    if (opts.validate && (await touchesPlan(leased))) {
+    if (opts.validate && (await touchesPlan(leased.payload))) {
       try {
         planBefore = (await governance()).approvedPlan(repo.loc.repo, repo.db);
       } catch (e) {

@@ -10,7 +10,7 @@ setDefaultTimeout(60_000);
 const N = 100;
 
 describe("archive during a drain", () => {
-  test("archive yields the write lock between batches: a writer waiting on it gets in every batch", async () => {
+  test("archive yields the write lock between batches: it is free at least as long as it is held", async () => {
     await using f = await faultRepo();
     // N finished changes to archive, and one change leased by a live drain.
     const crs = Array.from({ length: N + 1 }, (_, i) => ({
@@ -41,32 +41,35 @@ describe("archive during a drain", () => {
     const done = archive.finally(() => {
       running = false;
     });
-    // A worker's view: write transactions that wait for the lock as a worker's connection does
-    // (SQLite's busy handler, 5 s), one every few milliseconds while the archive runs.
+    // How often the write lock is free while the archive moves rows: samples that try to take it
+    // without waiting (busy_timeout 0), from its first batch on (not while its process starts).
     const db = new Database(f.db);
-    db.run("PRAGMA busy_timeout = 5000");
-    let writes = 0;
-    let starved = 0;
-    while (running) {
+    db.run("PRAGMA busy_timeout = 0");
+    const finished = db.query<{ n: number }, []>(
+      "SELECT count(*) AS n FROM change_queue WHERE status = 'applied'",
+    );
+    while (running && finished.get()!.n === N) await Bun.sleep(1);
+    let free = 0;
+    let taken = 0;
+    while (running && finished.get()!.n > 0) {
       try {
         db.run("BEGIN IMMEDIATE");
-        db.run("UPDATE change_queue SET updated_at = updated_at WHERE status = 'leased'");
         db.run("COMMIT");
-        writes++;
+        free++;
       } catch (e) {
         if (db.inTransaction) db.run("ROLLBACK");
         if (!String((e as { code?: string }).code).startsWith("SQLITE_BUSY")) throw e;
-        starved++;
+        taken++;
       }
-      await Bun.sleep(5);
+      await Bun.sleep(2);
     }
     db.close();
     const r = await done;
     expect(r.exitCode).toBe(0);
     expect(JSON.parse(r.stdout).moved).toBe(N);
-    expect(starved).toBe(0);
-    // SQLite's lock is not fair: back to back, the archive's transactions let the writer in less
-    // than once a batch (0.35 to 0.7, as measured here); yielding, about three times a batch.
-    expect(writes).toBeGreaterThanOrEqual(2 * JSON.parse(r.stdout).batches);
+    // Back to back, the lock is free only in the gaps between batches (0.09 to 0.28 of the
+    // samples, as measured here); yielding, at least as long as it is held (0.6 to 0.7 measured).
+    expect(free + taken).toBeGreaterThan(20);
+    expect(free / (free + taken)).toBeGreaterThanOrEqual(0.45);
   });
 });
