@@ -16,9 +16,9 @@ describe("lease expiry and clock steps", () => {
       config: { queue: { lease_ms: 1_000, reclaim_interval_ms: 0 } },
     });
     const [c] = f.enqueue([{ task_id: "t", changes: [makeFileChange("a.txt", "a\n", "A\n")] }]);
-    // The owner: this host's clock, heartbeats every third of its lease.
+    // The owner: this host's clock, heartbeats every tenth of its lease.
     const held = f.queue.lease("owner-host:1:w", { leaseMs: 1_000 })!;
-    const beat = setInterval(() => f.queue.heartbeat(held.id, held.token, 1_000), 300);
+    const beat = setInterval(() => f.queue.heartbeat(held.id, held.token, 1_000), 100);
     // The other process: its own connection, a clock an hour ahead.
     const other = openRepo({ repo: f.root });
     const ahead = createQueue(other.db, {
