@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   approvePlan,
@@ -7,6 +7,7 @@ import {
   parseWorkplan,
   planIsValid,
   runAllowed,
+  runnable,
 } from "../../lib/governance/index.ts";
 import { makeFileChange } from "../../lib/patch/index.ts";
 import { createApplier } from "../../lib/runtime/applier.ts";
@@ -21,6 +22,13 @@ const codeOf = (fn: () => unknown): string | undefined => {
   }
   return undefined;
 };
+
+// Hostile and ordinary command lines with what `runnable` must say of each (data, so it grows).
+const CORPUS = JSON.parse(readFileSync(join(import.meta.dir, "corpus/commands.json"), "utf8")) as {
+  line: string;
+  runnable: boolean;
+  why?: string;
+}[];
 
 // Lines the runner refuses: shell operators, and a Cyrillic 'е' (U+0435) in "test".
 const REFUSED = [
@@ -52,6 +60,16 @@ describe("plans that cannot wedge", () => {
       expect(code).toBe("E_COMMAND_NOT_ALLOWED");
     });
   }
+
+  test("the command corpus: each line runnable or refused with its reason, in plan findings too", () => {
+    for (const c of CORPUS) {
+      const r = runnable(c.line);
+      expect({ line: c.line, ok: r.ok }).toEqual({ line: c.line, ok: c.runnable });
+      if (!r.ok) expect(r.why).toContain(c.why!);
+      const plan = parseWorkplan(planText([c.line], [c.line]));
+      expect(plan.findings.some((x) => x.code === "command_not_runnable")).toBe(!c.runnable);
+    }
+  });
 
   test("`plan check` names the command and why, and exits non-zero", async () => {
     await using f = await faultRepo({ files: { "a.txt": "a\n" } });
