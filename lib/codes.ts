@@ -211,6 +211,22 @@ export const CODES = {
     retryable: false,
     exitCode: EXIT.failure,
   },
+  E_APPLY_FAILED: {
+    meaning: "applying the change threw an unexpected error; what it wrote was undone, it fails alone",
+    retryable: true,
+    exitCode: EXIT.failure,
+  },
+  E_PRE_IMAGE_CORRUPT: {
+    meaning: "a recorded pre-image does not match its recorded hash; rollback refused, nothing written",
+    retryable: false,
+    exitCode: EXIT.failure,
+  },
+  E_VALIDATION_DIRTY: {
+    meaning:
+      "a validation command changed tracked files or the change's paths; they were restored and the change rolled back",
+    retryable: false,
+    exitCode: EXIT.failure,
+  },
   E_BUSY: {
     meaning: "the database stayed locked by another writer longer than the configured wait",
     retryable: true,
@@ -242,7 +258,8 @@ export const CODES = {
     exitCode: EXIT.usage,
   },
   E_LEASE_LOST: {
-    meaning: "a worker lost its lease (expired, or taken by another worker); it writes nothing more",
+    meaning:
+      "the worker no longer holds the change's lease (it stalled past it, or another took it); it writes nothing more",
     retryable: true,
     exitCode: EXIT.failure,
   },

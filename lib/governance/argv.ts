@@ -11,23 +11,35 @@ const refuse = (line: string, why: string) =>
     "run only commands enumerated in WORKPLAN.md's Commands section",
   );
 
+/** Why a command line cannot run, or its argv: what `runnable` decides. */
+export type Runnable = { ok: true; argv: string[] } | { ok: false; why: string };
+
 /**
- * Splits a command line into argv the way a person reads it: whitespace separates words,
- * '...' and "..." group them. No expansion of any kind; shell syntax is refused.
+ * The one decision on whether a command line can run, used by `plan check`, `plan approve`
+ * (through the plan's findings) and the runner alike, so a plan a person approved never holds a
+ * command the runner then refuses. Splits it into argv the way a person reads it: whitespace
+ * separates words, '...' and "..." group them. Printable ASCII only (a Cyrillic 'е' in
+ * `bun tеst` looks like a command it is not); no expansion of any kind; shell syntax is refused.
  */
-export const parseCommandLine = (line: string): string[] => {
-  if (line.normalize("NFC") !== line) throw refuse(line, "it is not in Unicode normal form C");
-  if (/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/u.test(line)) {
-    throw refuse(line, "it holds control or invisible characters");
+export const runnable = (line: string): Runnable => {
+  const no = (why: string): Runnable => ({ ok: false, why });
+  const bad = /[^\x20-\x7e\t]/.exec(line);
+  if (bad) {
+    const cp = bad[0].codePointAt(0)!;
+    return no(
+      `it holds the character U+${cp.toString(16).toUpperCase().padStart(4, "0")}; command lines are printable ASCII`,
+    );
   }
   const argv: string[] = [];
   let word: string | null = null;
   let quote: "'" | '"' | null = null;
-  for (const ch of line) {
+  const chars = [...line];
+  for (let i = 0; i < chars.length; i++) {
+    const ch = chars[i]!;
     if (quote) {
       if (ch === quote) quote = null;
       else if (quote === '"' && (ch === "$" || ch === "`" || ch === "\\"))
-        throw refuse(line, `'${ch}' inside double quotes`);
+        return no(`'${ch}' inside double quotes`);
       else word += ch;
       continue;
     }
@@ -38,17 +50,27 @@ export const parseCommandLine = (line: string): string[] => {
       if (word !== null) argv.push(word);
       word = null;
     } else if (META.has(ch)) {
-      throw refuse(line, `shell syntax '${ch === "\n" ? "\\n" : ch}' is not allowed`);
+      const two = ch + (chars[i + 1] ?? "");
+      const op = ["&&", "||", ">>", "<<", "$(", "${"].includes(two) ? two : ch;
+      return no(
+        `shell syntax '${op}' is not allowed (Hyperion runs no shell: enumerate each command on its own)`,
+      );
     } else {
       word = (word ?? "") + ch;
     }
   }
-  if (quote) throw refuse(line, "an unclosed quote");
+  if (quote) return no("an unclosed quote");
   if (word !== null) argv.push(word);
-  if (argv.length === 0) throw refuse(line, "it is empty");
-  if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(argv[0]!))
-    throw refuse(line, "environment assignments are not allowed");
-  return argv;
+  if (argv.length === 0) return no("it is empty");
+  if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(argv[0]!)) return no("environment assignments are not allowed");
+  return { ok: true, argv };
+};
+
+/** runnable's argv, or E_COMMAND_NOT_ALLOWED with its reason. */
+export const parseCommandLine = (line: string): string[] => {
+  const r = runnable(line);
+  if (!r.ok) throw refuse(line, r.why);
+  return r.argv;
 };
 
 export const sameArgv = (a: readonly string[], b: readonly string[]): boolean =>

@@ -23,6 +23,11 @@ export const GIT_SAFETY = [
 
 /** Hyperion's own git calls: GIT_SAFETY, no inherited GIT_* variables, no pager, no prompts. */
 const git = (repo: string, args: string[]) => {
+  const r = gitRaw(repo, args);
+  return { ok: r.ok, stdout: r.stdout.toString().trim(), stderr: r.stderr.toString().trim() };
+};
+
+const gitRaw = (repo: string, args: string[]) => {
   const r = Bun.spawnSync(["git", ...GIT_SAFETY, ...args], {
     cwd: repo,
     env: {
@@ -34,7 +39,29 @@ const git = (repo: string, args: string[]) => {
     stdout: "pipe",
     stderr: "pipe",
   });
-  return { ok: r.exitCode === 0, stdout: r.stdout.toString().trim(), stderr: r.stderr.toString().trim() };
+  return { ok: r.exitCode === 0, stdout: r.stdout, stderr: r.stderr };
+};
+
+/** Tracked files with their index blob ids, and those whose working copy differs from the index. */
+export const trackedFiles = (repo: string): { blobs: Map<string, string>; dirty: Set<string> } => {
+  const blobs = new Map<string, string>();
+  const dirty = new Set<string>();
+  const ls = gitRaw(repo, ["ls-files", "-s", "-z"]);
+  if (!ls.ok) return { blobs, dirty };
+  for (const rec of ls.stdout.toString().split("\0")) {
+    // "<mode> <blob> <stage>\t<path>"; links and submodules are not files a command edits.
+    const m = /^(\d+) ([0-9a-f]+) \d\t(.*)$/s.exec(rec);
+    if (m && (m[1] === "100644" || m[1] === "100755")) blobs.set(m[3]!, m[2]!);
+  }
+  const diff = gitRaw(repo, ["diff", "--name-only", "-z"]);
+  if (diff.ok) for (const p of diff.stdout.toString().split("\0")) if (p) dirty.add(p);
+  return { blobs, dirty };
+};
+
+/** A blob's content from the object store, or null. */
+export const readBlob = (repo: string, id: string): Buffer | null => {
+  const r = gitRaw(repo, ["cat-file", "blob", id]);
+  return r.ok ? Buffer.from(r.stdout) : null;
 };
 
 /** A fallback identity when the repository's git config has none. */

@@ -10,4 +10,5 @@ export * from "./runner.ts";
 export * from "./secrets.ts";
 export * from "./summary.ts";
 export * from "./task-gate.ts";
+export * from "./tree-guard.ts";
 export * from "./workplan.ts";

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { sha256Hex } from "../patch/hash.ts";
+import { runnable } from "./argv.ts";
 import { compilePosixRegex } from "./posix-regex.ts";
 
 const Line = z.number().int().positive();
@@ -41,6 +42,10 @@ export const Workplan = z.object({
 export type Workplan = z.infer<typeof Workplan>;
 
 const METADATA = "Plan Metadata";
+
+/** A command line as a finding quotes it: non-ASCII shown as \\u escapes, so what is wrong is visible. */
+const printableCommand = (c: string) =>
+  c.slice(0, 200).replace(/[^\x20-\x7e]/g, (ch) => `\\u{${ch.codePointAt(0)!.toString(16)}}`);
 const CHECKBOX = /^\s*(?:-\s+)*-\s+\[([ xX])\]\s+(.*)$/;
 
 /** A command line as written in Commands or Validation: plain, as a `- ` item, or in backticks. */
@@ -203,6 +208,25 @@ export const parseWorkplan = (text: string, opts: { approvalBudgetMs?: number } 
         code: "command_not_enumerated",
         line: v.line,
         message: `validation command '${v.command}' is not enumerated in Commands`,
+      });
+    }
+  }
+
+  // What the runner would refuse is refused here already (one function decides), so an
+  // approved plan never wedges a run on a command that cannot start.
+  const commandLines = [
+    ...commands,
+    ...validation,
+    ...policyCommands.map((command) => ({ line: policy!.line, command })),
+  ];
+  for (const c of commandLines) {
+    const r = runnable(c.command);
+    if (!r.ok) {
+      findings.push({
+        level: "error",
+        code: "command_not_runnable",
+        line: c.line,
+        message: `command '${printableCommand(c.command)}' cannot run: ${r.why}`,
       });
     }
   }

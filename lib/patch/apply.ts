@@ -28,6 +28,8 @@ export type ApplyContext = {
   limits?: Limits;
   /** Test hook, called after each step ("verified", "planned", "intent", "temp:<path>", "temps", "rename:<path>", "committed"). */
   onStep?: (step: string) => void;
+  /** The writer's fencing check for one change (see Entry.fence): false and nothing is written. */
+  fence?: (changeId: string) => boolean;
 };
 
 /** One file an apply wrote. */
@@ -222,6 +224,19 @@ const plan = (
     mods.push(mod(fc.new_path!, "rename_target", null, null, w.post_sha256, counts));
     files.push({ path: fc.path, op: "rename", new_path: fc.new_path!, ...counts });
   });
+  // The limit bounds what a change leaves in the tree, not only what it reads: a patch may grow a file past it.
+  for (const o of ops) {
+    if (o.content !== null && o.content.length > limits.max_file_bytes) {
+      throw fail(
+        "E_TOO_LARGE",
+        `'${printable(o.res.rel)}' would be ${o.content.length} bytes, over the ${limits.max_file_bytes}-byte file limit`,
+        {
+          hint: "raise limits.max_file_bytes in .hyperion/config.json",
+          details: { path: o.res.rel, size: o.content.length },
+        },
+      );
+    }
+  }
   const result: ApplyResult = { files, rebased: Object.keys(rebases).length > 0 };
   if (result.rebased) result.rebases = rebases;
   return {
@@ -237,10 +252,13 @@ const plan = (
   };
 };
 
-const asError = (e: unknown): HyperionError => {
-  if (e instanceof HyperionError) return e;
-  throw e;
-};
+/** A change's own failure; anything else it threw while checked or planned fails it alone too. */
+const asError = (id: string, e: unknown): HyperionError =>
+  e instanceof HyperionError
+    ? e
+    : fail("E_APPLY_FAILED", `applying ${id} threw: ${String((e as Error)?.message ?? e).slice(0, 300)}`, {
+        details: { change_id: id },
+      });
 
 type Planned = { at: number; id: string; entry: Entry; result: ApplyResult };
 /** A planned group for the journal, and where its outcomes go. */
@@ -264,9 +282,12 @@ function* groups(ctx: ApplyManyContext, out: ApplyOutcome[]): Generator<Group, v
     const cache = new Map<string, string>();
     for (const { c, at } of batch) {
       try {
-        planned.push({ at, id: c.row.id, ...plan(root, sql, c, limits, cache) });
+        const p = plan(root, sql, c, limits, cache);
+        const fence = ctx.fence;
+        if (fence) p.entry.fence = () => fence(c.row.id);
+        planned.push({ at, id: c.row.id, ...p });
       } catch (e) {
-        out[at] = { id: c.row.id, ok: false, error: asError(e) };
+        out[at] = { id: c.row.id, ok: false, error: asError(c.row.id, e) };
       }
     }
     batch = [];
@@ -300,7 +321,7 @@ function* groups(ctx: ApplyManyContext, out: ApplyOutcome[]): Generator<Group, v
       ids.add(row.id);
       c = check(priors.get(row.id), trust, row, limits);
     } catch (e) {
-      out[at] = { id: row.id, ok: false, error: asError(e) };
+      out[at] = { id: row.id, ok: false, error: asError(row.id, e) };
       continue;
     }
     step("verified");

@@ -29,6 +29,9 @@ export const REASONS = [
   "E_ROLLBACK_DIVERGED",
   "E_ROLLBACK_CONFLICT",
   "E_IO",
+  "E_APPLY_FAILED",
+  "E_LEASE_LOST",
+  "E_PRE_IMAGE_CORRUPT",
 ] as const satisfies readonly Code[];
 
 /** A reason code lib/patch can fail with. */

@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { HyperionError } from "../errors.ts";
+import { SELF_START } from "../process.ts";
 import {
   type ApplySql,
   type JournalRow,
@@ -21,11 +22,16 @@ import {
   unlinkQuiet,
   writeNew,
 } from "./files.ts";
+import { sha256Hex } from "./hash.ts";
 import { type Resolved, resolveInRepo, sameDir } from "./paths.ts";
 import { type SparePool, Spares } from "./spares.ts";
 
-/** This process, as written into journal rows: host, pid and start time (pids are reused). */
-export const OWNER = `${hostname()}:${process.pid}:${Math.round(performance.timeOrigin)}`;
+/**
+ * This process, as written into journal rows: host, pid and start time (pids are reused), the
+ * same in every thread of it (a thread's own time origin would make its siblings look like an
+ * earlier process). The start time is /proc's where there is one.
+ */
+export const OWNER = `${hostname()}:${process.pid}:${SELF_START ?? Math.round(performance.timeOrigin)}`;
 
 /** One file operation of an apply or a rollback, with what the file held before. */
 export type Op = {
@@ -49,6 +55,12 @@ export type Entry = {
   onDone?: () => void;
   /** Directories to remove when empty once every rename is done (rollback: those its apply made). */
   dropDirs?: string[];
+  /**
+   * The writer's fencing check (a queue lease's token), run inside the transaction that records
+   * the intent: false refuses the entry with E_LEASE_LOST before anything is written. A pending
+   * intent holds its paths (busyPaths), so no later owner writes them until this entry settles.
+   */
+  fence?: () => boolean;
 };
 
 export type Batch = {
@@ -125,6 +137,17 @@ const begin = (b: Batch): Run => {
   sql.immediate(() => {
     const busy = sql.busyPaths(plans.flatMap((p) => p.files.map((f) => f.path)));
     b.entries.forEach((e, n) => {
+      if (e.fence && !e.fence()) {
+        r.errors[n] = fail(
+          "E_LEASE_LOST",
+          `the lease on ${e.changeId} was lost; its ${e.kind} was not written`,
+          {
+            hint: "another worker took the change over; this one drops its work",
+            details: { change_id: e.changeId },
+          },
+        );
+        return;
+      }
       const hit = plans[n]!.files.find((f) => busy.has(f.path));
       if (hit) {
         const p = busy.get(hit.path)!;
@@ -327,6 +350,12 @@ export const settle = (
   }
   const pre = new Map(sql.preImages(row).map((p) => [p.path, p]));
   if (seen.some((s) => s.file.existed && !isPre(s) && !pre.has(s.file.path))) return "stuck";
+  // A pre-image that does not hash to the recorded one is never written back.
+  const intact = (s: Seen) => {
+    const image = pre.get(s.file.path);
+    return !image || sha256Hex(image.content ?? new Uint8Array()) === s.file.pre_sha256;
+  };
+  if (seen.some((s) => s.file.existed && !isPre(s) && s.dir !== null && !intact(s))) return "stuck";
   for (const s of seen) {
     if (s.dir !== null && s.file.tmp) unlinkQuiet(`${s.dir}/${s.file.tmp}`);
     if (isPre(s) || s.dir === null) continue;

@@ -1,5 +1,6 @@
 import type { Database } from "bun:sqlite";
 import { hostname } from "node:os";
+import { processAlive } from "../process.ts";
 import { defaultConfig } from "../schema/index.ts";
 import { applySql } from "../store/apply-sql.ts";
 import { OWNER, settle } from "./journal.ts";
@@ -36,12 +37,9 @@ const alive = (owner: string): boolean => {
   const pid = Number(parts.pop());
   if (parts.join(":") !== hostname() || !Number.isInteger(pid)) return true;
   if (pid === process.pid) return start === OWNER.split(":").pop(); // same pid, earlier process
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
+  // A zombie is dead (kill(pid, 0) would say alive); so is a pid reused since, where the row
+  // recorded /proc's start time (older rows hold an epoch time origin instead).
+  return processAlive(pid, start !== undefined && Number(start) < 1e12 ? start : null);
 };
 
 /**
@@ -65,6 +63,36 @@ export const recoverApplies = (ctx: RecoverContext): Recovered => {
     if (how === "forward") out.rolledForward.push(name);
     else if (how === "back") out.rolledBack.push(name);
     else out.stuck.push(name);
+  }
+  return out;
+};
+
+/**
+ * Settles the pending journal entries (apply or rollback) of these changes that `mine` claims
+ * (by the journal row's owner), for a caller that knows their writer is gone though its process
+ * lives: a crashed worker thread, or its own apply that threw midway. Other entries are left to
+ * recovery. `prefer: "back"` undoes even complete entries.
+ */
+export const settleChanges = (
+  ctx: Omit<RecoverContext, "force">,
+  changeIds: readonly string[],
+  mine: (owner: string) => boolean = (owner) => owner === OWNER,
+  prefer: "forward" | "back" = "back",
+): Recovered => {
+  const root = realRoot(ctx.repo);
+  const sql = applySql(ctx.db);
+  const limits = ctx.limits ?? defaultConfig().limits;
+  const out: Recovered = { rolledForward: [], rolledBack: [], stuck: [], skipped: [] };
+  for (const id of changeIds) {
+    for (const kind of ["rollback", "apply"] as const) {
+      const row = sql.latest(id, kind);
+      if (row?.state !== "pending" || !mine(row.owner)) continue;
+      const how = settle(root, sql, row, limits.max_file_bytes, prefer);
+      const name = kind === "rollback" ? `rollback:${id}` : id;
+      if (how === "forward") out.rolledForward.push(name);
+      else if (how === "back") out.rolledBack.push(name);
+      else out.stuck.push(name);
+    }
   }
   return out;
 };

@@ -26,6 +26,8 @@ export type RollbackContext = {
    * Needs the change's payload, to know what it wrote. Conflicts refuse the whole rollback.
    */
   force?: { payload: string };
+  /** The writer's fencing check (see Entry.fence): false refuses with E_LEASE_LOST, nothing written. */
+  fence?: () => boolean;
 };
 
 /** What the change wrote to `path`, rebuilt from its pre-image and its patch; null when it removed the file. */
@@ -80,6 +82,20 @@ export const rollbackChange = (ctx: RollbackContext): { files: string[]; merged:
   }
   const root = realRoot(ctx.repo);
   const images = sql.preImages(row);
+  // Rows are untrusted like any row: a pre-image is written back only if it hashes to what it claims.
+  const corrupt = images.filter(
+    (i) => i.existed === 1 && sha256Hex(i.content ?? new Uint8Array()) !== i.sha256,
+  );
+  if (corrupt.length > 0) {
+    throw fail(
+      "E_PRE_IMAGE_CORRUPT",
+      `cannot roll back ${ctx.changeId}: the recorded pre-image of ${corrupt.map((i) => i.path).join(", ")} does not match its hash`,
+      {
+        hint: "the database was edited or damaged; restore these files from git or a backup; nothing was written",
+        details: { change_id: ctx.changeId, paths: corrupt.map((i) => i.path) },
+      },
+    );
+  }
   const ops: Op[] = [];
   const diverged: string[] = [];
   const conflicts: { path: string; why: string; conflicts?: MergeConflict[] }[] = [];
@@ -167,6 +183,7 @@ export const rollbackChange = (ctx: RollbackContext): { files: string[]; merged:
       },
       onDone: () => sql.setState(row.id, "rolled_back"),
       dropDirs: row.plan.dirs.map((d) => `${root}/${d}`),
+      ...(ctx.fence ? { fence: ctx.fence } : {}),
     },
   );
   return { files: images.map((i) => i.path), merged: diverged };

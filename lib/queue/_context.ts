@@ -14,6 +14,11 @@ export type QueueOptions = {
   config?: Partial<QueueConfig>;
   /** The clock, in epoch milliseconds; tests move it to expire leases. */
   now?: () => number;
+  /**
+   * A clock no step can move, in milliseconds, for how long this process has watched a lease
+   * (see reclaim): default `performance.now`, or `now` when a test injects that.
+   */
+  monotonic?: () => number;
   /** Where archive databases go; default `archive/` beside the database (`.hyperion/archive`). */
   archiveDir?: string;
   /** Called on every SQLITE_BUSY retry (telemetry). */
@@ -25,6 +30,8 @@ export type QueueContext = {
   db: Database;
   sql: QueueStatements;
   now: () => number;
+  /** See QueueOptions.monotonic. */
+  monotonic: () => number;
   config: QueueConfig;
   secret: Uint8Array;
   /** The repository's id, which every signature binds. */
@@ -55,6 +62,7 @@ export const createContext = (db: Database, opts: QueueOptions): QueueContext =>
     db,
     sql,
     now,
+    monotonic: opts.monotonic ?? opts.now ?? (() => performance.now()),
     config,
     secret: opts.secret,
     repository: repositoryId(db),

@@ -13,11 +13,18 @@ export type ArchiveOptions = {
   dryRun?: boolean;
 };
 
+/** How long one archive transaction should hold the write lock at most (the batch adapts). */
+const BATCH_TARGET_MS = 200;
+/** The least time the lock stays free between batches during a drain (SQLite's busy handler polls). */
+const YIELD_MIN_MS = 5;
+
 /**
  * Moves finished changes (applied, dead, rejected, rolled back) not updated within the TTL, with
  * their payloads, paths, dead letters, logs and apply records, and external edits older than the
  * TTL (file modifications no change made), to `<archiveDir>/changes-YYYY-MM.db`,
- * one short transaction per batch so workers wait at most one batch for the write lock.
+ * one short transaction per batch (at most about BATCH_TARGET_MS: the batch size adapts) so
+ * workers wait at most one batch for the write lock; during a drain it also yields the lock
+ * between batches, so archiving never starves the run (see YIELD_MIN_MS).
  */
 export const makeArchive =
   (ctx: QueueContext) =>
@@ -47,13 +54,24 @@ export const makeArchive =
       let logs = 0;
       let modifications = 0;
       let batches = 0;
+      let size = batch;
       for (;;) {
-        const r = session.moveBatch(cutoff, batch, ctx.now());
+        const started = performance.now();
+        const r = session.moveBatch(cutoff, size, ctx.now());
+        const took = performance.now() - started;
         if (r.changes === 0 && r.logs === 0 && r.modifications === 0) break;
         moved += r.changes;
         logs += r.logs;
         modifications += r.modifications;
         batches++;
+        // Short transactions: halve the batch while one holds the lock too long, grow it back after.
+        if (took > BATCH_TARGET_MS) size = Math.max(1, size >> 1);
+        else if (took < BATCH_TARGET_MS / 4) size = Math.min(batch, size * 2);
+        // Yield to workers: SQLite's lock is not fair and a waiter polls (sleeping 1 to 100 ms
+        // between tries), so back-to-back batches would starve a drain until its busy timeout.
+        // While one runs, the lock stays free after each batch at least as long as it was held:
+        // a waiter's every try has an even chance or better, so a few tries always get in.
+        if (ctx.sql.drainActive()) Bun.sleepSync(Math.max(YIELD_MIN_MS, took));
       }
       const reclaimed_bytes = batches > 0 ? session.reclaim() : 0;
       if (batches > 0)

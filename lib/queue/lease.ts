@@ -1,6 +1,6 @@
 import type { LeaseTelemetry } from "../store/queue/statements.ts";
 import type { QueueContext } from "./_context.ts";
-import { makeReclaimInTx } from "./reclaim.ts";
+import { makeReclaimInTx, noteLease } from "./reclaim.ts";
 import type { Leased } from "./types.ts";
 
 export type LeaseOptions = {
@@ -68,13 +68,17 @@ export const makeLease = (ctx: QueueContext) => {
       }
       if (stale === 0) break;
     }
+    for (const l of out) noteLease(ctx, l.id, l.token, l.leased_until);
     return out;
   };
   const take = ctx.tx(leaseInTx);
 
-  const heartbeatTx = ctx.tx((id: string, token: number, leaseMs: number): boolean =>
-    sql.heartbeat(id, token, ctx.now() + leaseMs, ctx.now()),
-  );
+  const heartbeatTx = ctx.tx((id: string, token: number, leaseMs: number): boolean => {
+    const until = ctx.now() + leaseMs;
+    const ok = sql.heartbeat(id, token, until, ctx.now());
+    if (ok) noteLease(ctx, id, token, until);
+    return ok;
+  });
 
   return {
     leaseInTx,

@@ -7,7 +7,7 @@ import { makeInspect } from "./inspect.ts";
 import { type LeaseOptions, makeLease } from "./lease.ts";
 import { type MetricsSnapshot, makeMetrics } from "./metrics.ts";
 import { makeOutcome } from "./outcome.ts";
-import { makeReclaimInTx } from "./reclaim.ts";
+import { makeLeasedBy, makeReclaimInTx } from "./reclaim.ts";
 import { makeReview } from "./review.ts";
 import type {
   ArchiveResult,
@@ -60,8 +60,12 @@ export type Queue = {
   reject: (id: string, reason?: string, actor?: string) => void;
   /** Records that an applied change was rolled back. */
   markRolledBack: (id: string, data?: object) => void;
-  /** Returns expired leases and leases of exited local processes to the queue; how many. */
-  reclaim: () => number;
+  /** Returns expired leases and leases of exited local processes to the queue; how many (see makeReclaimInTx). */
+  reclaim: (opts?: { wallClock?: boolean }) => number;
+  /** Returns every lease of `owner` (a crashed worker thread) to the queue, each attempt counted; how many. */
+  reclaimOwner: (owner: string) => number;
+  /** The changes `owner` holds leases on now. */
+  leasedBy: (owner: string) => string[];
   /** Queued and leased changes touching `path`, in queue order, each with its entry for that path. */
   queuedOnPath: (path: string) => PathChange[];
   /** Flags every open change touching `path` for rebase (an edit outside Hyperion); how many. */
@@ -108,7 +112,9 @@ export const createQueue = (db: Database, opts: QueueOptions): Queue => {
       },
     ),
     ...makeReview(ctx),
-    reclaim: ctx.tx(() => reclaimInTx(ctx.now())),
+    reclaim: ctx.tx((opts: { wallClock?: boolean } = {}) => reclaimInTx(ctx.now(), opts)),
+    reclaimOwner: ctx.tx((owner: string) => reclaimInTx(ctx.now(), { owner })),
+    leasedBy: makeLeasedBy(ctx),
     ...makeInspect(ctx),
     archive: makeArchive(ctx),
     metrics: makeMetrics(ctx),

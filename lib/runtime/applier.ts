@@ -1,25 +1,33 @@
-import { hostname } from "node:os";
 import { HyperionError } from "../errors.ts";
-import { applyChange, applyChanges, rollbackChange } from "../patch/index.ts";
-import { createQueue, type Leased } from "../queue/index.ts";
+// A type only: the module itself loads lazily (below).
+import type { Workplan } from "../governance/workplan.ts";
+import { log } from "../log.ts";
+import {
+  applyChange,
+  applyChanges,
+  fail,
+  recoverApplies,
+  rollbackChange,
+  settleChanges,
+} from "../patch/index.ts";
+import { createQueue, type Leased, ownerId } from "../queue/index.ts";
 import { ChangeRequest } from "../schema/index.ts";
 import { openRepo } from "../store/index.ts";
 import { readSecret } from "../store/workspace.ts";
 import type { Outcome } from "./outcome.ts";
-
-// Loaded only by a worker that validates or commits: most workers never need it, and every
-// worker thread loads its modules afresh when it starts.
-const governance = () => import("../governance/index.ts");
+import { changePaths, governance, makeValidation, touchesPlan } from "./validation.ts";
 
 export type ApplierOptions = {
   repo: string;
   db: string;
-  /** Worker name; the lease owner is `host:pid:name`, so a dead process's leases are reclaimed at once. */
+  /** Worker name; the lease owner is ownerId(name) (host, pid, start time), so a dead process's leases are reclaimed at once. */
   worker: string;
   /** Run the approved plan's validation commands after each apply (the pool serialises this). */
   validate: boolean;
   /** Commit each applied change in git (the pool serialises this too). */
   commit: boolean;
+  /** Test hook, handed to applyChanges (see ApplyContext.onStep): a test throws from it to fault an apply. */
+  onStep?: (step: string) => void;
 };
 
 /**
@@ -30,14 +38,14 @@ export const createApplier = (opts: ApplierOptions) => {
   const repo = openRepo({ repo: opts.repo, db: opts.db });
   const secret = readSecret(repo.loc);
   const queue = createQueue(repo.db, { secret, config: repo.config.queue });
-  const owner = `${hostname()}:${process.pid}:${opts.worker}`;
+  const owner = ownerId(opts.worker);
   const leaseMs = repo.config.queue.lease_ms;
 
   const finish = (
     leased: Leased,
     started: number,
     status: Outcome["status"],
-    err?: HyperionError,
+    err?: HyperionError | null,
   ): Outcome => ({
     id: leased.id,
     status,
@@ -47,7 +55,23 @@ export const createApplier = (opts: ApplierOptions) => {
     worker: owner,
   });
 
+  /** An apply that threw something other than a change's own reason: that change fails, retryably. */
+  const crashed = (l: Leased, e: unknown): HyperionError =>
+    e instanceof HyperionError && e.code === "E_BUSY"
+      ? e
+      : fail(
+          "E_APPLY_FAILED",
+          `applying ${l.id} threw: ${String((e as Error)?.message ?? e).slice(0, 300)}`,
+          {
+            details: { change_id: l.id },
+          },
+        );
+
   const failWith = (leased: Leased, started: number, err: HyperionError): Outcome => {
+    // A pending apply in the way may be a dead process's (killed mid-apply while this run goes
+    // on): repair it now, so the retry finds the paths free instead of failing until a restart.
+    if (err.code === "E_APPLY_IN_PROGRESS")
+      recoverApplies({ repo: repo.loc.repo, db: repo.db, limits: repo.config.limits });
     try {
       const next = queue.fail(leased.id, leased.token, {
         code: err.code,
@@ -62,52 +86,46 @@ export const createApplier = (opts: ApplierOptions) => {
     }
   };
 
-  /** Validation after apply; a failure rolls the change back. Null when it passed or nothing ran. */
-  const validate = async (leased: Leased, started: number): Promise<Outcome | null> => {
-    const { approvedPlan, runValidation } = await governance();
-    let plan: ReturnType<typeof approvedPlan>;
+  /**
+   * The fencing check before every write of this change's files (apply, rollback) and before
+   * its git commit: a heartbeat, which also proves the token is still the change's lease.
+   */
+  const fence = (leased: Leased) => () => queue.heartbeat(leased.id, leased.token, leaseMs);
+
+  /** Undoes this worker's apply, fenced: a worker that lost the lease writes nothing (E_LEASE_LOST). */
+  const rollback = (leased: Leased) =>
+    rollbackChange({ repo: repo.loc.repo, db: repo.db, changeId: leased.id, fence: fence(leased) });
+
+  /** Rolls the change back and records why; "lost" when the lease went to another worker meanwhile. */
+  const undo = (leased: Leased, started: number, err: HyperionError, release: boolean): Outcome => {
     try {
-      plan = approvedPlan(repo.loc.repo, repo.db);
+      rollback(leased);
     } catch (e) {
       if (!(e instanceof HyperionError)) throw e;
-      // The plan changed under us: undo, give the change back untouched, and stop for a person.
-      rollbackChange({ repo: repo.loc.repo, db: repo.db, changeId: leased.id });
-      queue.release(leased.id, leased.token);
-      queue.log(leased.id, "held", { code: e.code, message: e.message }, "warn");
-      return finish(leased, started, "held", e);
-    }
-    if (!plan || (plan.metadata.validationPolicy?.commands.length ?? 0) === 0) return null;
-    const heartbeat = setInterval(
-      () => queue.heartbeat(leased.id, leased.token, leaseMs),
-      Math.max(500, leaseMs / 3),
-    );
-    try {
-      const result = await runValidation({ repo: repo.loc.repo, plan, governance: repo.config.governance });
-      queue.log(
-        leased.id,
-        "validation",
-        { ok: result.ok, results: result.results },
-        result.ok ? "info" : "error",
+      if (e.code === "E_LEASE_LOST") return finish(leased, started, "lost", e);
+      // The rollback itself was refused (files diverged...): a person must look; the error says why.
+      return failWith(
+        leased,
+        started,
+        new HyperionError(e.code, `${err.message}; rollback failed: ${e.message}`, {
+          exitCode: e.exitCode,
+          details: { cause: err.code, rollback: e.details },
+        }),
       );
-      if (result.ok) return null;
-      rollbackChange({ repo: repo.loc.repo, db: repo.db, changeId: leased.id });
-      const failed = result.results.at(-1)!;
-      const err = new HyperionError(
-        "E_VALIDATION",
-        `validation command '${failed.command}' ${failed.timed_out ? "timed out" : `exited ${failed.exit_code}`}; the change was rolled back`,
-        { exitCode: 1, details: { results: result.results } },
-      );
-      return failWith(leased, started, err);
-    } finally {
-      clearInterval(heartbeat);
     }
+    if (!release) return failWith(leased, started, err);
+    if (!queue.release(leased.id, leased.token)) return finish(leased, started, "lost", err);
+    queue.log(leased.id, "held", { code: err.code, message: err.message }, "warn");
+    return finish(leased, started, "held", err);
   };
+
+  const validate = makeValidation({ repo, queue, leaseMs, fence, finish, undo });
 
   /** One commit per applied change; a failure to commit is logged, the change stays applied. */
   const commitChange = async (leased: Leased): Promise<string | null> => {
     const { commitPaths } = await governance();
     const cr = ChangeRequest.parse(JSON.parse(leased.payload));
-    const paths = cr.changes.flatMap((c) => (c.new_path ? [c.path, c.new_path] : [c.path]));
+    const paths = changePaths(leased.payload);
     try {
       return commitPaths(repo.loc.repo, paths, cr.summary ?? `Apply ${leased.id}`, {
         task: cr.task_id,
@@ -122,6 +140,15 @@ export const createApplier = (opts: ApplierOptions) => {
   /** Apply, validate, commit, complete: one change at a time, for validation and git mode. */
   const processOne = async (leased: Leased): Promise<Outcome> => {
     const started = performance.now();
+    // The plan in effect before this change is applied (it may edit the plan itself).
+    let planBefore: Workplan | null = null;
+    if (opts.validate && (await touchesPlan(leased.payload))) {
+      try {
+        planBefore = (await governance()).approvedPlan(repo.loc.repo, repo.db);
+      } catch (e) {
+        if (!(e instanceof HyperionError)) throw e;
+      }
+    }
     let files: unknown;
     try {
       files = applyChange({
@@ -130,14 +157,21 @@ export const createApplier = (opts: ApplierOptions) => {
         secret,
         change: { id: leased.id, payload: leased.payload, signature: leased.signature },
         limits: repo.config.limits,
+        fence: fence(leased),
+        ...(opts.onStep ? { onStep: opts.onStep } : {}),
       });
     } catch (e) {
-      if (!(e instanceof HyperionError)) throw e;
-      return failWith(leased, started, e);
+      if (e instanceof HyperionError && e.code !== "E_BUSY") return failWith(leased, started, e);
+      settleChanges({ repo: repo.loc.repo, db: repo.db, limits: repo.config.limits }, [leased.id]);
+      return failWith(leased, started, crashed(leased, e));
     }
     if (opts.validate) {
-      const held = await validate(leased, started);
+      const held = await validate(leased, started, planBefore);
       if (held) return held;
+    }
+    // A worker whose lease is gone commits nothing: the change is another worker's now.
+    if (opts.commit && !fence(leased)()) {
+      return finish(leased, started, "lost", null);
     }
     const commit = opts.commit ? await commitChange(leased) : null;
     try {
@@ -153,15 +187,48 @@ export const createApplier = (opts: ApplierOptions) => {
     return finish(leased, started, "applied");
   };
 
+  /** A batch, applied together; see applyBatch. */
+  const processBatch = (batch: Leased[]): Outcome[] => {
+    const started = performance.now();
+    const ended = new Map<string, Outcome["status"]>();
+    try {
+      return applyBatch(batch, started, ended);
+    } catch (e) {
+      // Something threw between a group's phases, not one change's own reason: undo what the
+      // batch left half done, then handle each change alone, so the one that throws fails
+      // alone and the others are applied (each counted its one attempt, no more).
+      log.warn(
+        `a batch of ${batch.length} threw (${String((e as Error)?.message ?? e)}); applying its changes one by one`,
+      );
+      settleChanges(
+        { repo: repo.loc.repo, db: repo.db, limits: repo.config.limits },
+        batch.map((l) => l.id),
+      );
+      return batch.map((l) => {
+        const done = ended.get(l.id);
+        return done ? finish(l, started, done) : alone(l);
+      });
+    }
+  };
+
+  /** One change of a batch that threw, applied on its own; if it throws too, it fails alone. */
+  const alone = (l: Leased): Outcome => {
+    const started = performance.now();
+    try {
+      return applyBatch([l], started, new Map())[0]!;
+    } catch (e) {
+      settleChanges({ repo: repo.loc.repo, db: repo.db, limits: repo.config.limits }, [l.id]);
+      return failWith(l, started, crashed(l, e));
+    }
+  };
+
   /**
    * A batch of leased changes (their paths are disjoint: each is first in line on its paths)
    * applied in one journal round trip. Each group's completion commits in the transaction that
    * records it applied, so the write lock is taken three times per group instead of per change.
    */
-  const processBatch = (batch: Leased[]): Outcome[] => {
-    const started = performance.now();
+  const applyBatch = (batch: Leased[], started: number, ended: Map<string, Outcome["status"]>): Outcome[] => {
     const leased = new Map(batch.map((l) => [l.id, l]));
-    const ended = new Map<string, Outcome["status"]>();
     const complete = (applied: { id: string; result: unknown }[]) => {
       const data = { apply_ms: Math.round(performance.now() - started), batch: batch.length };
       const { lost } = queue.completeMany(
@@ -180,7 +247,9 @@ export const createApplier = (opts: ApplierOptions) => {
       secret,
       changes: batch.map((l) => ({ id: l.id, payload: l.payload, signature: l.signature })),
       limits: repo.config.limits,
+      fence: (id) => fence(leased.get(id)!)(),
       inCommit: complete,
+      ...(opts.onStep ? { onStep: opts.onStep } : {}),
     });
     // Applied before, by a run that stopped before completing it: nothing was written this time.
     const again = results.flatMap((r) => (r.ok && !ended.has(r.id) ? [r] : []));

@@ -1,6 +1,7 @@
 /// <reference lib="webworker" />
 // A pool thread: its own connection, leasing and applying until told to stop.
 import { HyperionError } from "../errors.ts";
+import { log } from "../log.ts";
 import { joinWriteLock, writeLockStats } from "../store/write-lock.ts";
 import { createApplier } from "./applier.ts";
 import { drain } from "./drain.ts";
@@ -28,8 +29,10 @@ self.onmessage = async (event: MessageEvent) => {
       (outcomes) => post({ type: "outcomes", outcomes }),
     );
   } catch (e) {
+    // One line for the pool to report; the stack only when tracing (HYPERION_LOG=1).
+    if (!(e instanceof HyperionError)) log.debug(String((e as Error)?.stack ?? e));
     const err =
-      e instanceof HyperionError ? e : new HyperionError("E_INTERNAL", String((e as Error)?.stack ?? e));
+      e instanceof HyperionError ? e : new HyperionError("E_INTERNAL", String((e as Error)?.message ?? e));
     post({ type: "error", worker: msg.worker, code: err.code, message: err.message });
   } finally {
     applier?.close();

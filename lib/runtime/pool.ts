@@ -1,7 +1,9 @@
 import { asCode, HyperionError } from "../errors.ts";
 import { log } from "../log.ts";
+import { ownerId } from "../queue/index.ts";
 import { createWriteLock, type WriteLockStats, writeLockStats } from "../store/write-lock.ts";
 import { createApplier } from "./applier.ts";
+import { releaseCrashed } from "./crash.ts";
 import { drain } from "./drain.ts";
 import { FromWorker, type Outcome, type ToWorker } from "./outcome.ts";
 
@@ -15,7 +17,12 @@ export type PoolOptions = {
   /** Changes left to handle (`--max-changes`), shared with the threads; absent for no limit. */
   permits?: Int32Array;
   onOutcome: (o: Outcome) => void;
+  /** Test hook: the worker module each thread runs (default apply.worker.ts). */
+  entry?: string;
 };
+
+/** New threads one slot may get after its thread died, before the run gives up (E_WORKER). */
+const MAX_RESPAWNS = 3;
 
 export type Pool = {
   /** Stop leasing; in-flight applies finish. */
@@ -63,34 +70,58 @@ export const startPool = (opts: PoolOptions): Pool => {
     if (failure) reject(failure);
     else resolve();
   };
-  for (let i = 1; i <= opts.workers; i++) {
-    const name = `w${i}`;
-    const worker = new Worker(WORKER_ENTRY);
+  let stopping = false;
+  let killed = false;
+  const spawn = (slot: number, name: string, respawns: number): Worker => {
+    const worker = new Worker(opts.entry ?? WORKER_ENTRY);
     let alive = true;
+    let lastError: string | null = null;
+    let threw: HyperionError | null = null;
+    // The thread ended mid-lease: its leases go back at once and the slot gets a new thread.
+    const died = (err: HyperionError) => {
+      alive = false;
+      let released = 0;
+      try {
+        released = releaseCrashed(opts, ownerId(name));
+      } catch (e) {
+        log.error(`worker ${name}: its leases wait for expiry: ${String((e as Error)?.message ?? e)}`);
+      }
+      log.warn(`worker ${name} died (${err.message}); ${released} leases returned to the queue`);
+      if (stopping || respawns >= MAX_RESPAWNS) {
+        failure ??= err;
+        stopped();
+        return;
+      }
+      threads[slot] = spawn(slot, name, respawns + 1);
+    };
     worker.onmessage = (event: MessageEvent) => {
       const msg = FromWorker.parse(event.data);
       if (msg.type === "outcomes") reportAll(opts, msg.outcomes);
       else if (msg.type === "error") {
-        failure ??= new HyperionError(asCode(msg.code), `worker ${msg.worker}: ${msg.message}`, {
-          exitCode: 1,
-        });
-        log.error(failure.message);
+        // Its loop threw: it stops next, perhaps holding leases.
+        threw = new HyperionError(asCode(msg.code), `worker ${msg.worker}: ${msg.message}`, { exitCode: 1 });
+        log.error(threw.message);
       } else if (msg.type === "stopped" && alive) {
-        alive = false;
         lockUse = addStats(lockUse, msg.write_lock);
         worker.terminate();
-        stopped();
+        if (threw) died(threw);
+        else {
+          alive = false;
+          stopped();
+        }
       }
     };
     // Without this listener a worker that cannot load fails silently (see DESIGN.md pitfalls).
     worker.addEventListener("error", (event) => {
-      failure ??= new HyperionError("E_WORKER", `worker ${name} failed: ${(event as ErrorEvent).message}`, {
-        exitCode: 1,
-      });
-      if (alive) {
-        alive = false;
-        stopped();
-      }
+      lastError = (event as ErrorEvent).message;
+    });
+    // A thread that ends without saying it stopped died too (threw past its loop, exited, ran
+    // out of memory).
+    worker.addEventListener("close", () => {
+      if (!alive || killed) return;
+      died(
+        new HyperionError("E_WORKER", `worker ${name} failed: ${lastError ?? "it exited"}`, { exitCode: 1 }),
+      );
     });
     worker.postMessage({
       type: "start",
@@ -102,13 +133,16 @@ export const startPool = (opts: PoolOptions): Pool => {
       permits: opts.permits,
       writeLock,
     } satisfies ToWorker);
-    threads.push(worker);
-  }
+    return worker;
+  };
+  for (let i = 0; i < opts.workers; i++) threads.push(spawn(i, `w${i + 1}`, 0));
   return {
     stop: () => {
+      stopping = true;
       for (const w of threads) w.postMessage({ type: "stop" } satisfies ToWorker);
     },
     kill: () => {
+      killed = true;
       for (const w of threads) w.terminate();
       resolve();
     },

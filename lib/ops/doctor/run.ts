@@ -160,7 +160,7 @@ const repair = (loc: Locations, checks: Check[], config: Config): Repair[] => {
       attempt("leases", () => {
         // reclaim signs nothing; the key is only needed when it is readable.
         const secret = existsSync(loc.secret) ? readSecret(loc) : new Uint8Array(0);
-        const n = createQueue(db, { secret, config: config.queue }).reclaim();
+        const n = createQueue(db, { secret, config: config.queue }).reclaim({ wallClock: true });
         return `returned ${n} stale ${n === 1 ? "lease" : "leases"} to the queue`;
       });
     attempt("wal", () => {

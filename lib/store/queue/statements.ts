@@ -104,6 +104,11 @@ const build = (db: Database) => {
      WHERE id = ? AND lease_token = ? AND status = 'leased'
      RETURNING seq, id`,
   );
+  // A drain is under way (or about to lease): archival then yields the write lock between batches.
+  const drainActive = p(
+    `SELECT EXISTS (SELECT 1 FROM change_queue WHERE ${HELD} AND status = 'leased')
+         OR EXISTS (SELECT 1 FROM change_queue WHERE ready = 1) AS active`,
+  );
   const leasedRows = p(
     `SELECT seq, id, leased_until, max_attempts, ${LEASE_COLUMNS} FROM change_queue WHERE ${HELD} AND status = 'leased'`,
   );
@@ -245,6 +250,7 @@ const build = (db: Database) => {
     ): boolean => requeueLease.get(availableAt, attemptsDelta, lastError, now, id, token) !== null,
     /** Every leased change (few: one per busy worker). */
     leasedRows: (): Raw[] => leasedRows.all() as Raw[],
+    drainActive: (): boolean => (drainActive.get() as { active: number }).active === 1,
     /** Moves a change from status `from` to `to`; returns its seq, or null when it was not in `from`. */
     setStatus: (
       id: string,

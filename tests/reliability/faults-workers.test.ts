@@ -1,0 +1,85 @@
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { makeFileChange } from "../../lib/patch/index.ts";
+import { createApplier } from "../../lib/runtime/applier.ts";
+import type { Outcome } from "../../lib/runtime/outcome.ts";
+import { startPool } from "../../lib/runtime/pool.ts";
+import { faultRepo, until } from "./_faults-repo.ts";
+
+// Real worker threads; a cap against hangs, not a speed target.
+setDefaultTimeout(60_000);
+
+const FILES = ["a", "b", "c", "d", "e"].map((n) => `${n}.txt`);
+const files = Object.fromEntries(FILES.map((p) => [p, `${p}\n`]));
+const changes = () =>
+  FILES.map((p) => ({ task_id: "t", changes: [makeFileChange(p, `${p}\n`, `${p} new\n`)] }));
+
+const attempts = (f: Awaited<ReturnType<typeof faultRepo>>, id: string) => f.queue.get(id)!.attempts;
+const pendingJournal = (f: Awaited<ReturnType<typeof faultRepo>>) =>
+  f.repo.db.query("SELECT change_id FROM apply_journal WHERE state = 'pending'").all();
+
+describe("worker faults", () => {
+  test("a change whose apply throws fails alone; its batch-mates apply, charged no extra attempt", async () => {
+    await using f = await faultRepo({ files });
+    const ids = f.enqueue(changes()).map((c) => c.id);
+    const poison = ids[2]!;
+    // The fault: something throws right after c.txt's temp file is written, mid-batch.
+    let last = "";
+    const w = createApplier({
+      repo: f.root,
+      db: f.db,
+      worker: "w",
+      validate: false,
+      commit: false,
+      onStep: (step) => {
+        if (step === "temps" && last === "temp:c.txt") throw new Error("injected fault");
+        last = step;
+      },
+    });
+    const out = await w.process(32);
+    w.close();
+    expect(out.map((o) => [o.id, o.status])).toEqual(
+      ids.map((id) => [id, id === poison ? "queued" : "applied"]),
+    );
+    expect(out[2]?.code).toBe("E_APPLY_FAILED");
+    expect(out[2]?.message).toContain("injected fault");
+    for (const id of ids) expect(attempts(f, id)).toBe(1);
+    expect(FILES.map((p) => f.read(p))).toEqual(FILES.map((p) => (p === "c.txt" ? "c.txt\n" : `${p} new\n`)));
+    expect(pendingJournal(f)).toEqual([]);
+  });
+
+  for (const mode of ["exit", "throw"] as const) {
+    test(`a worker thread that dies mid-lease (${mode}): its leases return at once, the pool respawns it, all apply`, async () => {
+      // Leases of an hour: only the pool's repair, not expiry, can hand them back within the test.
+      await using f = await faultRepo({ files, config: { queue: { lease_ms: 3_600_000 } } });
+      writeFileSync(join(f.marks, "mode"), mode);
+      const ids = f.enqueue(changes()).map((c) => c.id);
+      const outcomes: Outcome[] = [];
+      const pool = startPool({
+        repo: f.root,
+        db: f.db,
+        workers: 1,
+        validate: false,
+        commit: false,
+        onOutcome: (o) => outcomes.push(o),
+        entry: join(import.meta.dir, "_dying.worker.ts"),
+      });
+      await until(
+        () => outcomes.filter((o) => o.status === "applied").length === ids.length,
+        "every change applied",
+      );
+      pool.stop();
+      await pool.done;
+      const [first, second] = JSON.parse(readFileSync(join(f.marks, "leased"), "utf8")) as string[];
+      for (const id of ids) expect(f.status(id)).toBe("applied");
+      expect(FILES.map((p) => f.read(p))).toEqual(FILES.map((p) => `${p} new\n`));
+      // The dead thread's two leases were returned (each attempt counted) and applied once each.
+      expect([attempts(f, first!), attempts(f, second!)]).toEqual([2, 2]);
+      const returned = f.queue.logs(first!).find((l) => l.event === "lease_expired");
+      expect(returned?.data.reason).toBe("owner_crashed");
+      for (const id of ids) expect(f.journal(id)).toEqual([{ kind: "apply", state: "applied" }]);
+      expect(pendingJournal(f)).toEqual([]);
+    });
+  }
+});
