@@ -47,6 +47,17 @@ const WORKER_ENTRY = import.meta.url.includes("/$bunfs/")
   ? "/$bunfs/root/lib/runtime/apply.worker.ts"
   : new URL("./apply.worker.ts", import.meta.url).href;
 
+/** Failures of the database itself: respawning a worker cannot help, so the pool stops. */
+const STORE_GONE: ReadonlySet<string> = new Set([
+  "E_DB_GONE",
+  "E_DB_READONLY",
+  "E_DB_LINKED",
+  "E_DB_CORRUPT",
+  "E_DB_NEWER",
+  "E_DB_OPEN",
+  "E_NOT_INITIALIZED",
+]);
+
 /**
  * Bun Workers, each with its own database connection. The entry is `apply.worker.ts`, which the
  * build adds as an entrypoint (every `*.worker.ts` is), so the compiled binary can start it.
@@ -87,6 +98,12 @@ export const startPool = (opts: PoolOptions): Pool => {
         log.error(`worker ${name}: its leases wait for expiry: ${String((e as Error)?.message ?? e)}`);
       }
       log.warn(`worker ${name} died (${err.message}); ${released} leases returned to the queue`);
+      if (STORE_GONE.has(err.code)) {
+        // A new thread would meet the same database: every worker stops, and the run says why.
+        failure ??= err;
+        stopping = true;
+        for (const w of threads) if (w !== worker) w.postMessage({ type: "stop" } satisfies ToWorker);
+      }
       if (stopping || respawns >= MAX_RESPAWNS) {
         failure ??= err;
         stopped();

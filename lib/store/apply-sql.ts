@@ -197,8 +197,12 @@ const build = (db: Database) => {
   const lastDecision = db.query<{ decision: string; payload_sha256: string | null }, { change_id: string }>(
     "SELECT decision, payload_sha256 FROM approvals WHERE change_id = $change_id ORDER BY id DESC LIMIT 1",
   );
+  // An apply the journal still shows rolled back (the runtime undid it and gave the change back,
+  // e.g. when the plan changed under it) may apply again; one whose journal is gone may not.
   const appliedBefore = db.query<{ one: number }, { change_id: string; sha: string }>(
-    "SELECT 1 AS one FROM applied_payloads WHERE change_id = $change_id AND payload_sha256 = $sha",
+    `SELECT 1 AS one FROM applied_payloads a WHERE a.change_id = $change_id AND a.payload_sha256 = $sha
+       AND NOT EXISTS (SELECT 1 FROM apply_journal j WHERE j.change_id = a.change_id AND j.kind = 'apply'
+         AND j.payload_sha256 = a.payload_sha256 AND j.state = 'rolled_back')`,
   );
 
   const journal = (row: unknown): JournalRow => {
@@ -266,7 +270,7 @@ const build = (db: Database) => {
     lastDecision(changeId: string): { decision: string; payload_sha256: string | null } | null {
       return lastDecision.get({ change_id: changeId }) ?? null;
     },
-    /** True when this payload of this change was applied once (kept past archival). */
+    /** True when this payload of this change was applied once and not undone since (kept past archival). */
     appliedBefore(changeId: string, sha: string): boolean {
       return appliedBefore.get({ change_id: changeId, sha }) !== null;
     },

@@ -1,7 +1,7 @@
 import { Database } from "bun:sqlite";
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { makeFileChange } from "../../lib/patch/index.ts";
-import { hyperion } from "../_helpers.ts";
+import { hyperionProcess } from "../_helpers.ts";
 import { faultRepo } from "./_faults-repo.ts";
 
 // A real archive process beside a writer: a cap against hangs, not a speed target.
@@ -26,7 +26,7 @@ describe("archive during a drain", () => {
     expect(f.queue.lease("drain:1:w")).not.toBeNull();
 
     // The archive, in its own process, one change per transaction: as many lock holds as can be.
-    const archive = hyperion([
+    const archive = hyperionProcess([
       "archive",
       "--repo",
       f.root,

@@ -28,7 +28,9 @@ describe("plan edits and file limits", () => {
       expect(f.status(a!.id)).toBe("queued");
       const { approvePlan } = await import("../../lib/governance/index.ts");
       approvePlan(f.root, f.repo.db, "test");
-      expect((await w.process(1)).map((o) => [o.id, o.status])).toEqual([[a!.id, "applied"]]);
+      expect((await w.process(1)).map((o) => [o.id, o.status, o.message])).toEqual([
+        [a!.id, "applied", null],
+      ]);
       expect(f.status(p!.id)).toBe("applied");
     } finally {
       w.close();

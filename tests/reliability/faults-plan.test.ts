@@ -84,16 +84,17 @@ describe("plans that cannot wedge", () => {
 
   test("an apply whose validation cannot start is rolled back and fails cleanly", async () => {
     await using f = await faultRepo({
-      files: { "a.txt": "a\n", check: "#!/bin/sh\nexit 0\n" },
-      plan: { commands: ["./check"], validation: ["./check"] },
+      files: { "a.txt": "a\n" },
+      plan: { commands: ["no-such-program-anywhere"], validation: ["no-such-program-anywhere"] },
     });
-    // Not executable: the command cannot be started at all.
+    // On no PATH: the command cannot be started at all.
     const [c] = f.enqueue([{ task_id: "t", changes: [makeFileChange("a.txt", "a\n", "A\n")] }]);
     const w = createApplier({ repo: f.root, db: f.db, worker: "w", validate: true, commit: false });
     const out = await w.process(1);
     w.close();
     expect(out.map((o) => o.status)).toEqual(["dead"]);
-    expect(out[0]?.message).toContain("validation could not start");
+    // The runner reports a program on no PATH as exit 127, as a shell would.
+    expect(out[0]?.message).toContain("exited 127; the change was rolled back");
     expect(f.status(c!.id)).toBe("dead");
     expect(f.read("a.txt")).toBe("a\n");
     expect(f.journal(c!.id)).toEqual([
