@@ -6,6 +6,7 @@ import { z } from "zod";
 import { usageError } from "../errors.ts";
 import { AgentName } from "../schema/index.ts";
 import { type SessionRow, sessionsSql } from "../store/index.ts";
+import { badSessionId } from "./harness/driver.ts";
 import { CLIS } from "./harness/table.ts";
 import { checkSessionName, maskToken, sessionDir } from "./session.ts";
 
@@ -65,6 +66,9 @@ export const initSession = (
 ): InitResult => {
   const spec = CLIS[given.agent];
   const name = checkSessionName(given.name ?? `${given.agent}-${randomBytes(3).toString("hex")}`);
+  // An id shaped like an option (`--dangerously-skip-permissions`) would reach the CLI as one.
+  if (given.resume !== undefined && !spec.sessionId.test(given.resume))
+    throw badSessionId(spec, given.resume, "--resume");
   const sql = sessionsSql(db);
   if (sql.get(name)) {
     throw usageError(
@@ -73,7 +77,7 @@ export const initSession = (
       "choose another --name, or `hyperion session rm` it first",
     );
   }
-  const home = join(sessionDir(repo, name), "home");
+  const home = join(sessionDir(repo, name, env), "home");
   let state: InitResult["state"] = "not-needed";
   if (given.resume) {
     state = "absent";
@@ -105,10 +109,15 @@ export const initSession = (
 };
 
 /** Deletes a stored session and its private home. */
-export const removeSession = (repo: string, db: Database, name: string): void => {
+export const removeSession = (
+  repo: string,
+  db: Database,
+  name: string,
+  env: Record<string, string | undefined> = process.env,
+): void => {
   checkSessionName(name);
   if (!sessionsSql(db).remove(name)) {
     throw usageError("E_SESSION_NOT_FOUND", `no stored session ${name}`, "see `hyperion session list`");
   }
-  rmSync(sessionDir(repo, name), { recursive: true, force: true });
+  rmSync(sessionDir(repo, name, env), { recursive: true, force: true });
 };

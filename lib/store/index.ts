@@ -5,3 +5,4 @@ export * from "./requests-sql.ts";
 export * from "./sessions-sql.ts";
 export * from "./workspace.ts";
 export * from "./write-lock.ts";
+export * from "./state-dir.ts";
