@@ -38,18 +38,18 @@ const interpreter = (file: string): string | null => {
  */
 export const installDirs = (bin: string, path: string): string[] => {
   const dirs = new Set<string>();
-  const add = (file: string) => {
+  const add = (file: string, prefix: boolean) => {
     const real = realpathSync(file);
     if (underSystem(real)) return;
-    // An interpreter in <prefix>/bin needs <prefix>/lib as well (nvm, a Bun install).
     const root = installRoot(real);
-    dirs.add(root.endsWith(`${sep}bin`) ? dirname(root) : root);
+    // An interpreter in <prefix>/bin needs <prefix>/lib as well (nvm, a Bun install).
+    dirs.add(prefix && root.endsWith(`${sep}bin`) ? dirname(root) : root);
   };
-  add(bin);
+  add(bin, false);
   const interp = interpreter(realpathSync(bin));
   if (interp) {
     const found = interp.includes("/") ? interp : Bun.which(interp, { PATH: path });
-    if (found) add(found);
+    if (found) add(found, true);
   }
   return [...dirs];
 };

@@ -5,7 +5,8 @@
  * CLI's output framing. Its "model" is Hyperion's stub, fed from the prompt.
  *
  * Driven by variables the harness forwards only because the test's config names them:
- * HYPERION_STANDIN (scenario), HYPERION_STANDIN_LOG (a JSON line per run), HYPERION_STANDIN_REPO.
+ * HYPERION_STANDIN (scenario), HYPERION_STANDIN_LOG (a JSON line per run), HYPERION_STANDIN_REPO
+ * (the model's copy of the repository), HYPERION_STANDIN_SHARED (a directory all runs share).
  */
 import { randomUUID } from "node:crypto";
 import {
@@ -44,6 +45,7 @@ const GRAMMARS: Record<string, Grammar> = {
       "--resume": null,
       "--allow-tool": null,
       "--deny-tool": null,
+      "--secret-env-vars": null,
       "--log-level": ["none", "error", "warning", "info", "debug", "all", "default"],
     },
     booleans: [
@@ -115,6 +117,10 @@ const parse = (g: Grammar, args: string[]) => {
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
+    if (a === "--") {
+      positionals.push(...args.slice(i + 1));
+      break;
+    }
     if (!a.startsWith("-") || a === "-") {
       positionals.push(a);
       continue;
@@ -257,7 +263,7 @@ if (scenario === "hang") await new Promise(() => setInterval(() => {}, 1_000));
 const limit = Number(process.env.HYPERION_STANDIN_LIMIT ?? 0);
 const total = Number(process.env.HYPERION_STANDIN_TOTAL ?? 0);
 if (limit > 0 && prompt.includes("You are a Developer")) {
-  const dir = join(process.env.HYPERION_STANDIN_REPO!, ".hyperion");
+  const dir = process.env.HYPERION_STANDIN_SHARED!;
   const running = join(dir, "running");
   const begun = join(dir, "begun");
   mkdirSync(running, { recursive: true });
