@@ -268,8 +268,10 @@ if (limit > 0 && prompt.includes("You are a Developer")) {
   const begun = join(dir, "begun");
   mkdirSync(running, { recursive: true });
   mkdirSync(begun, { recursive: true });
-  writeFileSync(join(running, String(process.pid)), "");
-  writeFileSync(join(begun, String(process.pid)), "");
+  // Not the pid: inside each sandbox's own pid namespace, every stand-in has the same one.
+  const me = randomUUID();
+  writeFileSync(join(running, me), "");
+  writeFileSync(join(begun, me), "");
   const count = () => readdirSync(running).length;
   const done = () => count() >= limit || readdirSync(begun).length >= total;
   let most = count();
@@ -277,7 +279,7 @@ if (limit > 0 && prompt.includes("You are a Developer")) {
     await Bun.sleep(10);
   most = Math.max(most, count());
   record({ running: most });
-  rmSync(join(running, String(process.pid)));
+  rmSync(join(running, me));
 }
 if (scenario === "auth") {
   const code = cli === "gemini" ? 41 : 1;
