@@ -25,7 +25,8 @@ type Env = Record<string, string | undefined>;
  * Every agent session's private home and scratch copies: `agents/` in the repository's state
  * directory, outside its tree (lib/store/state-dir.ts), so no agent finds the repository above it.
  */
-export const agentsDir = (repo: string, env: Env = process.env): string => join(repoStateDir(repo, env), "agents");
+export const agentsDir = (repo: string, env: Env = process.env): string =>
+  join(repoStateDir(repo, env), "agents");
 
 /** One session's directory: `home/` (its HOME, stable so `--resume` finds its state) and `work/`. */
 export const sessionDir = (repo: string, name: string, env: Env = process.env): string =>

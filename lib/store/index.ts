@@ -3,6 +3,6 @@ export * from "./open.ts";
 export * from "./paths.ts";
 export * from "./requests-sql.ts";
 export * from "./sessions-sql.ts";
+export * from "./state-dir.ts";
 export * from "./workspace.ts";
 export * from "./write-lock.ts";
-export * from "./state-dir.ts";

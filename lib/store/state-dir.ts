@@ -34,7 +34,11 @@ export const repoStateDir = (repo: string, env: Record<string, string | undefine
       "set XDG_STATE_HOME (or HOME) to a directory outside the repository",
     );
   }
-  const dir = join(base, "hyperion", `${basename(root)}-${createHash("sha256").update(root).digest("hex").slice(0, 16)}`);
+  const dir = join(
+    base,
+    "hyperion",
+    `${basename(root)}-${createHash("sha256").update(root).digest("hex").slice(0, 16)}`,
+  );
   if (isWithin(real(base), root) || isWithin(dir, root)) {
     throw usageError(
       "E_STATE_DIR",

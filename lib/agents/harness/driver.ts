@@ -118,7 +118,11 @@ const realOr = (p: string) => {
 };
 
 /** The runner `agents.sandbox` asks for; `required` fails here, before any turn, when bubblewrap cannot start. */
-const chooseRunner = (spec: CliSpec, opts: HarnessOptions, env: Record<string, string | undefined>): AgentRunner => {
+const chooseRunner = (
+  spec: CliSpec,
+  opts: HarnessOptions,
+  env: Record<string, string | undefined>,
+): AgentRunner => {
   if (opts.sandbox === "off") {
     log.warn(
       `agents.sandbox is off: ${spec.name} runs unconfined, as you, and can read and write what you can; the live tree is still checked after every turn`,
@@ -239,7 +243,9 @@ export const createCliHarness = (spec: CliSpec, opts: HarnessOptions): AgentHarn
         const failure = runFailure(spec, run, parsed, session?.id);
         if (failure) throw failure;
         // A session id the CLI printed is stored only in its own form (it reaches argv next turn).
-        const resume = [parsed.sessionId, session?.id].find((id) => id !== undefined && spec.sessionId.test(id));
+        const resume = [parsed.sessionId, session?.id].find(
+          (id) => id !== undefined && spec.sessionId.test(id),
+        );
         if (stored) opts.sessions?.markUsed(stored.name, Date.now(), resume ?? null);
         const result: TurnResult = {
           text: parsed.text,

@@ -79,7 +79,8 @@ export type CliSpec = {
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A forwarded variable whose name says it holds a credential. */
-export const isCredential = (name: string): boolean => /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL|HEADERS|AUTH/i.test(name);
+export const isCredential = (name: string): boolean =>
+  /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL|HEADERS|AUTH/i.test(name);
 
 /** Parses JSON Lines, skipping lines that are not JSON objects. */
 export const jsonLines = (text: string): Record<string, unknown>[] =>

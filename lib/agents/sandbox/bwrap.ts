@@ -33,7 +33,7 @@ const ETC = [
 ];
 
 export const INSTALL_HINT =
-  "install bubblewrap (Debian/Ubuntu: `apt-get install bubblewrap`; Fedora: `dnf install bubblewrap`) and allow user namespaces (`sysctl kernel.unprivileged_userns_clone=1` where it is off), or set agents.sandbox to \"off\" to run agents unconfined";
+  'install bubblewrap (Debian/Ubuntu: `apt-get install bubblewrap`; Fedora: `dnf install bubblewrap`) and allow user namespaces (`sysctl kernel.unprivileged_userns_clone=1` where it is off), or set agents.sandbox to "off" to run agents unconfined';
 
 const unavailable = (bwrap: string, why: string) =>
   new HyperionError("E_SANDBOX_UNAVAILABLE", `the agent sandbox cannot start (${bwrap}): ${why}`, {

@@ -34,7 +34,11 @@ const gitFiles = (repo: string): string[] | null => {
       "--others",
       "--exclude-standard",
     ],
-    { cwd: repo, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", GIT_TERMINAL_PROMPT: "0" }, stderr: "pipe" },
+    {
+      cwd: repo,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", GIT_TERMINAL_PROMPT: "0" },
+      stderr: "pipe",
+    },
   );
   if (r.exitCode !== 0) return null;
   return r.stdout.toString().split("\0").filter(Boolean);

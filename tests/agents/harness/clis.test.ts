@@ -98,7 +98,15 @@ const FLAGS: Record<string, string[]> = {
     "--secret-env-vars=GH_TOKEN",
   ],
   claude: ["-p", "--output-format", "json", "--permission-mode", "default"],
-  codex: ["exec", "--json", "--skip-git-repo-check", "-s", "read-only", "-C", "shell_environment_policy.inherit=\"core\""],
+  codex: [
+    "exec",
+    "--json",
+    "--skip-git-repo-check",
+    "-s",
+    "read-only",
+    "-C",
+    'shell_environment_policy.inherit="core"',
+  ],
   gemini: ["-p", "-o", "json", "--skip-trust", "--approval-mode", "default"],
 };
 

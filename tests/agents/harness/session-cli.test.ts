@@ -73,7 +73,10 @@ describe("hyperion session", () => {
       [["session", "init", "--name", "../up"], "E_SESSION_NAME"],
       [["session", "init", "--resume=has space"], "E_SCHEMA"],
       // An option-shaped id would reach the CLI as that option.
-      [["session", "init", "--agent", "claude", "--resume=--dangerously-skip-permissions"], "E_SESSION_TOKEN"],
+      [
+        ["session", "init", "--agent", "claude", "--resume=--dangerously-skip-permissions"],
+        "E_SESSION_TOKEN",
+      ],
       [["session", "rm", "nobody"], "E_SESSION_NOT_FOUND"],
       [["request", "@001", "--session", "nobody"], "E_SESSION_NOT_FOUND"],
     ] as const) {
@@ -100,9 +103,7 @@ describe("hyperion session", () => {
     const runs = readRuns(p.log);
     expect(runs.length).toBeGreaterThanOrEqual(3); // engineer, orchestrator, developer(s)
     expect(runs.every((x) => x.cli === "claude")).toBe(true);
-    expect(new Set(runs.map((x) => x.home))).toEqual(
-      new Set([p.home("pair")]),
-    );
+    expect(new Set(runs.map((x) => x.home))).toEqual(new Set([p.home("pair")]));
     // One conversation: created once, then resumed turn after turn.
     expect(runs[0]!.argv.some((a) => a.startsWith("--session-id="))).toBe(true);
     expect(runs.slice(1).every((x) => x.argv.some((a) => a.startsWith("--resume=")))).toBe(true);

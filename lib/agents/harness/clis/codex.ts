@@ -70,7 +70,17 @@ export const codex: CliSpec = {
     ];
     // `--` ends the options: the thread id and the prompt are positionals whatever they start with.
     return a.session?.resume
-      ? ["exec", "resume", ...common, "-c", `sandbox_mode="${sandbox}"`, ...a.args, "--", a.session.id, a.prompt]
+      ? [
+          "exec",
+          "resume",
+          ...common,
+          "-c",
+          `sandbox_mode="${sandbox}"`,
+          ...a.args,
+          "--",
+          a.session.id,
+          a.prompt,
+        ]
       : ["exec", ...common, "-s", sandbox, "-C", a.workdir, ...a.args, "--", a.prompt];
   },
   parse,
