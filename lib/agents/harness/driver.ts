@@ -12,6 +12,7 @@ import {
   bwrapPath,
   bwrapRunner,
   checkBwrap,
+  decoyWrites,
   directRunner,
   installDirs,
   outOfBandWrite,
@@ -211,12 +212,20 @@ export const createCliHarness = (spec: CliSpec, opts: HarnessOptions): AgentHarn
         }),
       ];
       log.debug(`${spec.name} ${req.role}: session ${name}, in ${work} (${runner.name})`);
+      // In the sandbox the repository's paths show an empty directory (beside the workspace, out
+      // of the agent's view), so a write there is seen, not only refused.
+      const decoys =
+        runner === directRunner
+          ? []
+          : [...new Set([repoReal, resolve(opts.repo)])].map((at, i) => ({ at, dir: `${work}.decoy${i}` }));
       try {
+        for (const d of decoys) mkdirSync(d.dir, { recursive: true, mode: 0o700 });
         const job: AgentJob = {
           argv,
           workspace: work,
           home,
           cache,
+          decoys,
           readOnly: shown.filter(([, what]) => what !== "agents write_paths").map(([d]) => d),
           writable: cfg.write_paths.map(realOr),
           network: cfg.network ?? spec.network,
@@ -234,6 +243,8 @@ export const createCliHarness = (spec: CliSpec, opts: HarnessOptions): AgentHarn
           (p) => !opts.appliedSince?.(p, since),
         );
         if (changed.length > 0) throw outOfBandWrite(spec.name, changed);
+        const attempted = decoys.flatMap((d) => decoyWrites(d.dir));
+        if (attempted.length > 0) throw outOfBandWrite(spec.name, [...new Set(attempted)], true);
         if (!ran.ok) throw ran.e;
         const run = ran.r;
         log.debug(
@@ -261,7 +272,8 @@ export const createCliHarness = (spec: CliSpec, opts: HarnessOptions): AgentHarn
         }
         return { ...result, json: output, discarded };
       } finally {
-        rmSync(stored ? work : base, { recursive: true, force: true });
+        for (const p of stored ? [work, ...decoys.map((d) => d.dir)] : [base])
+          rmSync(p, { recursive: true, force: true });
       }
     });
   };

@@ -93,6 +93,7 @@ export const bwrapArgs = (job: AgentJob): string[] => {
   a.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp");
   // Later mounts go on top: the job's directories stay visible even under /tmp.
   for (const dir of job.readOnly) a.push("--ro-bind", dir, dir);
+  for (const d of job.decoys) a.push("--bind", d.dir, d.at);
   for (const dir of [job.cache, job.home, ...job.writable, job.workspace]) a.push("--bind", dir, dir);
   a.push("--chdir", job.workspace);
   return a;

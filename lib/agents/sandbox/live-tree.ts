@@ -44,12 +44,12 @@ const gitFiles = (repo: string): string[] | null => {
   return r.stdout.toString().split("\0").filter(Boolean);
 };
 
-const walkFiles = (repo: string): string[] => {
+const walkFiles = (repo: string, skip: ReadonlySet<string> = SKIP): string[] => {
   const out: string[] = [];
   const walk = (dir: string, rel: string) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const path = rel ? `${rel}/${e.name}` : e.name;
-      if (!rel && SKIP.has(e.name)) continue;
+      if (!rel && skip.has(e.name)) continue;
       if (e.isDirectory()) walk(join(dir, e.name), path);
       else out.push(path);
     }
@@ -81,17 +81,32 @@ export const treeChanges = (before: TreeState, after: TreeState): string[] => {
   return [...changed].sort();
 };
 
+/** Every file under a decoy directory, relative to it (what an agent wrote where it thought the repository was). */
+export const decoyWrites = (dir: string): string[] => {
+  try {
+    return walkFiles(dir, new Set()).sort();
+  } catch {
+    return [];
+  }
+};
+
 /**
  * The live tree changed while an agent ran: no agent may write it (only the queue does), so the
  * request fails, nothing of it is enqueued, and the files stay for a person to judge.
  */
-export const outOfBandWrite = (agent: string, paths: readonly string[]): HyperionError =>
-  new HyperionError(
+export const outOfBandWrite = (agent: string, paths: readonly string[], blocked = false): HyperionError => {
+  const list = `${paths.slice(0, 20).join(", ")}${paths.length > 20 ? `, and ${paths.length - 20} more` : ""}`;
+  return new HyperionError(
     "E_AGENT_OUT_OF_BAND_WRITE",
-    `the live tree changed while ${agent} ran, which no agent may do: ${paths.slice(0, 20).join(", ")}${paths.length > 20 ? `, and ${paths.length - 20} more` : ""}`,
+    blocked
+      ? `${agent} tried to write the live tree by its path, which no agent may do (the sandbox kept it out): ${list}`
+      : `the live tree changed while ${agent} ran, which no agent may do: ${list}`,
     {
       exitCode: 1,
-      hint: "nothing of this request was enqueued; inspect those files (git status / git diff) and restore what you did not write",
-      details: { paths },
+      hint: blocked
+        ? "nothing of this request was enqueued and the tree is untouched; treat the agent (or what it read) as hostile"
+        : "nothing of this request was enqueued; inspect those files (git status / git diff) and restore what you did not write",
+      details: { paths, blocked },
     },
   );
+};

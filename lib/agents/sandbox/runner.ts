@@ -19,6 +19,12 @@ export type AgentJob = {
   readOnly: readonly string[];
   /** Shown read-write beside the workspace: `agents.<cli>.write_paths`. */
   writable: readonly string[];
+  /**
+   * Paths kept out of sight (the live repository) where a write would tell: an empty host
+   * directory is mounted at each `at`, and whatever is found in `dir` afterwards was an attempt.
+   * A runner that shows nothing at those paths anyway may ignore them.
+   */
+  decoys: readonly { at: string; dir: string }[];
   /** The host's network (a model endpoint); false: no network at all, not even the host's loopback. */
   network: boolean;
   env: Record<string, string>;
