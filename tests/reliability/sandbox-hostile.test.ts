@@ -76,10 +76,9 @@ const setup = async (sandbox: "required" | "off") => {
   writeFileSync(join(repo, ".hyperion/config.json"), JSON.stringify(config));
   const key = readFileSync(join(repo, ".hyperion/secret"), "utf8").trim();
   const request = () =>
-    hyperion(
-      ["request", join(repo, "orchestrate-request-001.json"), "--repo", repo, "--agent", "command"],
-      { env },
-    );
+    hyperion(["request", join(repo, "orchestrate-request-001.json"), "--repo", repo, "--agent", "command"], {
+      env,
+    });
   const listed = async () =>
     JSON.parse((await hyperion(["list", "--repo", repo, "--format", "json"], { env })).stdout);
   const attempts = () => readFileSync(loot, "utf8");

@@ -32,6 +32,10 @@ export type StandinRun = {
   turns?: number;
   error?: string;
   running?: number;
+  /** The prompt as the stand-in read it (from the argument, or the file it names). */
+  prompt: string;
+  /** Instruction files (AGENTS.md, CLAUDE.md...) in its working directory or above it. */
+  instructions: string[];
 };
 
 export const readRuns = (log: string): StandinRun[] =>

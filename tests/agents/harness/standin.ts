@@ -219,12 +219,22 @@ if (!stateDir || !existsSync(dirname(stateDir)))
 if (cli === "codex" && !existsSync(stateDir!))
   die(1, `Error: CODEX_HOME points to ${stateDir}, which does not exist`);
 
+/** Instruction files a real CLI would load: in its working directory and every directory above it. */
+const instructionFiles = (): string[] => {
+  const found: string[] = [];
+  for (let dir = process.cwd(); ; dir = dirname(dir)) {
+    for (const name of ["AGENTS.md", "CLAUDE.md", "GEMINI.md", ".github/copilot-instructions.md"])
+      if (existsSync(join(dir, name))) found.push(join(dir, name));
+    if (dir === dirname(dir)) return found;
+  }
+};
+
 const log = process.env.HYPERION_STANDIN_LOG;
 const record = (extra: Record<string, unknown> = {}) => {
   if (log)
     appendFileSync(
       log,
-      `${JSON.stringify({ cli, argv, cwd: process.cwd(), pid: process.pid, home, env: Object.keys(process.env).sort(), scenario, ...extra })}\n`,
+      `${JSON.stringify({ cli, argv, cwd: process.cwd(), pid: process.pid, home, env: Object.keys(process.env).sort(), scenario, prompt, instructions: instructionFiles(), ...extra })}\n`,
     );
 };
 
