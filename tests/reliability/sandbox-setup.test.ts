@@ -14,6 +14,7 @@ import {
   selectHarness,
   stubEngineer,
 } from "../../lib/agents/index.ts";
+import { runDoctor } from "../../lib/ops/doctor/index.ts";
 import { Config, EngineerOutput, TaskRequest } from "../../lib/schema/index.ts";
 import { repoStateDir } from "../../lib/store/index.ts";
 import { repoFixture } from "../agents/_repo.ts";
@@ -71,6 +72,20 @@ describe("bubblewrap that cannot start", () => {
       },
     );
     expect(out.output).toEqual(stubEngineer(input));
+  });
+});
+
+describe("doctor", () => {
+  test("names agents.sandbox off; finds bubblewrap when it is required", async () => {
+    await using fx = await repoFixture({ "a.ts": "" });
+    const sandbox = () => runDoctor({ repo: fx.path }).checks.find((c) => c.name === "sandbox");
+    expect(sandbox()).toMatchObject({ status: "ok", details: { sandbox: "required" } });
+    const config = Config.parse({ agents: { sandbox: "off" } });
+    writeFileSync(join(fx.path, ".hyperion/config.json"), JSON.stringify(config));
+    expect(sandbox()).toMatchObject({
+      status: "warn",
+      summary: expect.stringContaining("agents.sandbox is off"),
+    });
   });
 });
 

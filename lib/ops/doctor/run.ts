@@ -19,7 +19,7 @@ import {
   checkTables,
   checkWal,
 } from "./db-checks.ts";
-import { checkAgents, checkSecret, checkWorkplan } from "./file-checks.ts";
+import { checkAgents, checkSandbox, checkSecret, checkWorkplan } from "./file-checks.ts";
 import { checkArchive, checkLeases, checkStuck } from "./queue-checks.ts";
 import { type Check, type DoctorReport, ok, problem, type Repair } from "./types.ts";
 
@@ -100,6 +100,7 @@ const inspect = (loc: Locations, opts: DoctorOptions): { checks: Check[]; config
     guarded("secret", () => checkSecret(loc)),
     configCheck,
     guarded("agents", () => checkAgents(config)),
+    guarded("sandbox", () => checkSandbox(config)),
   );
   return { checks, config };
 };
