@@ -9,7 +9,8 @@ export const isWithin = (inner: string, outer: string): boolean => {
   return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
 };
 
-const real = (p: string): string => {
+/** A path with its symlinks resolved, or as given (absolute) when it does not exist yet. */
+export const realOrResolved = (p: string): string => {
   try {
     return realpathSync(p);
   } catch {
@@ -25,7 +26,7 @@ const real = (p: string): string => {
  * the repository, or XDG_STATE_HOME pointing into it).
  */
 export const repoStateDir = (repo: string, env: Record<string, string | undefined> = process.env): string => {
-  const root = real(repo);
+  const root = realOrResolved(repo);
   const base = env.XDG_STATE_HOME || (env.HOME ? join(env.HOME, ".local", "state") : "");
   if (!base || !isAbsolute(base)) {
     throw usageError(
@@ -39,7 +40,7 @@ export const repoStateDir = (repo: string, env: Record<string, string | undefine
     "hyperion",
     `${basename(root)}-${createHash("sha256").update(root).digest("hex").slice(0, 16)}`,
   );
-  if (isWithin(real(base), root) || isWithin(dir, root)) {
+  if (isWithin(realOrResolved(base), root) || isWithin(dir, root)) {
     throw usageError(
       "E_STATE_DIR",
       `the state directory ${dir} would sit inside the repository ${root}`,

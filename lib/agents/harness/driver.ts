@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { mkdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { usageError } from "../../errors.ts";
 import { log } from "../../log.ts";
 import type { AgentsConfig, HarnessConfig } from "../../schema/index.ts";
-import { isWithin, type SessionRow } from "../../store/index.ts";
+import { isWithin, realOrResolved, type SessionRow } from "../../store/index.ts";
 import type { AgentHarness, TurnRequest, TurnResult } from "../harness.ts";
 import {
   type AgentJob,
@@ -110,14 +110,6 @@ const exposesRepo = (spec: CliSpec, dir: string, repo: string, what: string) =>
       : `remove it from agents.${spec.name}.read_paths / write_paths; agents never see the repository`,
   );
 
-const realOr = (p: string) => {
-  try {
-    return realpathSync(p);
-  } catch {
-    return resolve(p);
-  }
-};
-
 /** The runner `agents.sandbox` asks for; `required` fails here, before any turn, when bubblewrap cannot start. */
 const chooseRunner = (
   spec: CliSpec,
@@ -148,11 +140,11 @@ export const createCliHarness = (spec: CliSpec, opts: HarnessOptions): AgentHarn
   const forward = [...(cfg.env ?? spec.env), ...cfg.env_extra];
   // Refuse a missing executable or an unset command before any turn runs.
   const bin = resolveBin(spec, cfg, env);
-  const repoReal = realOr(opts.repo);
+  const repoReal = realOrResolved(opts.repo);
   const shown: [string, string][] = [
     ...installDirs(bin, env.PATH ?? "").map((d): [string, string] => [d, "the CLI's install"]),
-    ...cfg.read_paths.map((d): [string, string] => [realOr(d), "agents read_paths"]),
-    ...cfg.write_paths.map((d): [string, string] => [realOr(d), "agents write_paths"]),
+    ...cfg.read_paths.map((d): [string, string] => [realOrResolved(d), "agents read_paths"]),
+    ...cfg.write_paths.map((d): [string, string] => [realOrResolved(d), "agents write_paths"]),
   ];
   for (const [dir, what] of shown)
     if (isWithin(dir, repoReal) || isWithin(repoReal, dir)) throw exposesRepo(spec, dir, repoReal, what);
@@ -227,7 +219,7 @@ export const createCliHarness = (spec: CliSpec, opts: HarnessOptions): AgentHarn
           cache,
           decoys,
           readOnly: shown.filter(([, what]) => what !== "agents write_paths").map(([d]) => d),
-          writable: cfg.write_paths.map(realOr),
+          writable: cfg.write_paths.map(realOrResolved),
           network: cfg.network ?? spec.network,
           env: childVars,
           signal: req.signal,
