@@ -4,7 +4,7 @@
  * directory outside the repository (E_STATE_DIR); and the live-tree check with the sandbox off.
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   agentsDir,
@@ -14,6 +14,7 @@ import {
   selectHarness,
   stubEngineer,
 } from "../../lib/agents/index.ts";
+import { treeChanges, treeState } from "../../lib/agents/sandbox/index.ts";
 import { runDoctor } from "../../lib/ops/doctor/index.ts";
 import { Config, EngineerOutput, TaskRequest } from "../../lib/schema/index.ts";
 import { repoStateDir } from "../../lib/store/index.ts";
@@ -133,6 +134,20 @@ describe("the state directory", () => {
 });
 
 describe("the live tree around a turn", () => {
+  test("with git: tracked and untracked-not-ignored files, Hyperion's config and key; never the queue's own files", async () => {
+    await using fx = await repoFixture({ "a.ts": "a\n", ".gitignore": "dist/\n" });
+    // git comes after init here, so .gitignore does not name .hyperion/: it is skipped all the same.
+    Bun.spawnSync(["git", "init", "-q"], { cwd: fx.path });
+    const before = treeState(fx.path);
+    writeFileSync(join(fx.path, "a.ts"), "changed\n");
+    writeFileSync(join(fx.path, "new.ts"), "untracked\n");
+    mkdirSync(join(fx.path, "dist"));
+    writeFileSync(join(fx.path, "dist/out.js"), "ignored\n");
+    writeFileSync(join(fx.path, ".hyperion/hyperion.db-journal"), "the queue's\n");
+    writeFileSync(join(fx.path, ".hyperion/config.json"), "{}\n");
+    expect(treeChanges(before, treeState(fx.path))).toEqual([".hyperion/config.json", "a.ts", "new.ts"]);
+  });
+
   test("a write the queue made meanwhile is not an agent's; any other is E_AGENT_OUT_OF_BAND_WRITE", async () => {
     await using fx = await repoFixture({ "a.ts": "a\n", "b.ts": "b\n" });
     const kit = standinKit(fx);

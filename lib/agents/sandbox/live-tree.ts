@@ -64,7 +64,10 @@ const walkFiles = (repo: string, skip: ReadonlySet<string> = SKIP): string[] => 
  * and compared after every agent turn, whatever sandbox ran it.
  */
 export const treeState = (repo: string): TreeState => {
-  const files = (existsSync(join(repo, ".git")) && gitFiles(repo)) || walkFiles(repo);
+  // .hyperion/ is the queue's (its database changes while agents run), whether git ignores it or not.
+  const files = ((existsSync(join(repo, ".git")) && gitFiles(repo)) || walkFiles(repo)).filter(
+    (p) => !p.startsWith(".hyperion/"),
+  );
   const state: TreeState = new Map();
   for (const path of [...files, ...OWN]) {
     const id = identity(join(repo, path));
