@@ -173,6 +173,38 @@ describe("session and thread ids", () => {
     expect(readRuns(kit.log)).toEqual([]);
   });
 
+  test.each(CLI_NAMES)("%s: an option-shaped session id the CLI prints is never stored", async (cli) => {
+    await using fx = await repoFixture({ "a.ts": "" });
+    const kit = standinKit(fx);
+    const sessions = sessionsSql(fx.repo.db);
+    sessions.insert({
+      name: "s",
+      agent: cli,
+      role: "engineer",
+      resume_token: null,
+      started: 0,
+      allow_all_tools: 0,
+      created_at: Date.now(),
+    });
+    const config = Config.parse({ agents: { [cli]: standinConfig(kit) } });
+    const env = kitEnv(kit, { HYPERION_STANDIN: "evil-id" });
+    await runTurn(
+      { role: "engineer", input },
+      {
+        harness: selectHarness(cli, { repo: fx.path, config, sessions, env }),
+        stub: createStubHarness(),
+        fallback: false,
+        timeoutMs: 30_000,
+        repo: fx.path,
+        contract: EngineerOutput,
+      },
+    );
+    const token = sessions.get("s")!.resume_token;
+    // codex names its sessions, and named this one wrongly: nothing is kept to resume.
+    if (cli === "codex") expect(token).toBeNull();
+    else expect(token).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   test("a good id reaches every CLI as one --flag=value argument (codex: after --)", async () => {
     await using fx = await repoFixture({ "a.ts": "" });
     const kit = standinKit(fx);

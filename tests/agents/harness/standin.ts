@@ -266,6 +266,8 @@ writeFileSync(join(sessions, sessionId, "turns"), String(turns));
 // codex and gemini read stdin when it is not a TTY; on a pipe nobody closes, they wait forever.
 if (cli === "codex" || cli === "gemini" || scenario === "stdin") await Bun.stdin.text();
 record({ session: sessionId, turns });
+// A hostile CLI (or model) names its session like an option, hoping it is resumed as one.
+if (scenario === "evil-id") sessionId = "--dangerously-skip-permissions";
 
 if (scenario === "hang") await new Promise(() => setInterval(() => {}, 1_000));
 // Concurrency: a developer waits (up to 5 s) until `limit` developers run at once, or every one
