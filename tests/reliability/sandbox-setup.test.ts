@@ -19,7 +19,7 @@ import { runDoctor } from "../../lib/ops/doctor/index.ts";
 import { Config, EngineerOutput, TaskRequest } from "../../lib/schema/index.ts";
 import { repoStateDir } from "../../lib/store/index.ts";
 import { repoFixture } from "../agents/_repo.ts";
-import { kitEnv, standinConfig, standinKit } from "../agents/harness/_standin.ts";
+import { kitEnv, readRuns, standinConfig, standinKit } from "../agents/harness/_standin.ts";
 
 setDefaultTimeout(60_000);
 
@@ -55,11 +55,13 @@ describe("bubblewrap that cannot start", () => {
     },
   );
 
-  test("with agents.sandbox off the same harness runs (unconfined)", async () => {
+  test("with agents.sandbox off the same harness runs (unconfined), and is not told it is sandboxed", async () => {
     await using fx = await repoFixture({ "a.ts": "" });
     const kit = standinKit(fx);
-    const config = Config.parse({ agents: { sandbox: "off", claude: standinConfig(kit) } });
-    const env = kitEnv(kit, { HYPERION_BWRAP: "/nonexistent/bwrap" });
+    // Even named in config, the operator's IS_SANDBOX (claude's root switch) is never forwarded.
+    const claude = standinConfig(kit, { env_extra: ["HYPERION_STANDIN*", "IS_SANDBOX"] });
+    const config = Config.parse({ agents: { sandbox: "off", claude } });
+    const env = kitEnv(kit, { HYPERION_BWRAP: "/nonexistent/bwrap", IS_SANDBOX: "1" });
     const harness = selectHarness("claude", { repo: fx.path, config, env });
     const out = await runTurn(
       { role: "engineer", input },
@@ -73,6 +75,7 @@ describe("bubblewrap that cannot start", () => {
       },
     );
     expect(out.output).toEqual(stubEngineer(input));
+    expect(readRuns(kit.log)[0]!.env).not.toContain("IS_SANDBOX");
   });
 });
 

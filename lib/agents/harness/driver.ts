@@ -176,7 +176,10 @@ export const createCliHarness = (spec: CliSpec, opts: HarnessOptions): AgentHarn
         from: env,
         forward,
         grants: spec.grants,
-        fixed: { ...spec.fixedEnv, ...(runner === directRunner ? {} : { TMPDIR: "/tmp" }) },
+        fixed: {
+          ...spec.fixedEnv,
+          ...(runner === directRunner ? {} : { TMPDIR: "/tmp", ...spec.sandboxedEnv }),
+        },
         home,
         homeVars: spec.homeVars,
         cache,

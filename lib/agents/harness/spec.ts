@@ -59,6 +59,8 @@ export type CliSpec = {
   grants: readonly string[];
   /** Set for every run: switches that keep the credential from the CLI's tools. */
   fixedEnv?: Readonly<Record<string, string>>;
+  /** Set only when the run is inside Hyperion's sandbox (telling the CLI so is then true). */
+  sandboxedEnv?: Readonly<Record<string, string>>;
   /** The form of the CLI's session (thread) ids; anything else is refused before it reaches argv. */
   sessionId: RegExp;
   /** Whether the sandbox shares the host's network by default (a model endpoint is needed). */

@@ -134,6 +134,8 @@ describe.each(CLI_NAMES)("the %s harness against its stand-in", (cli) => {
       gemini: "GEMINI_API_KEY",
     }[cli];
     expect(r!.env).toContain(own);
+    // claude is told it is sandboxed (so bypassPermissions works as root) only because it is.
+    expect(r!.env.includes("IS_SANDBOX")).toBe(cli === "claude");
     // Another CLI's credentials stay home.
     if (cli !== "claude") expect(r!.env).not.toContain("ANTHROPIC_API_KEY");
     if (cli !== "copilot") expect(r!.env).not.toContain("GH_TOKEN");

@@ -46,6 +46,8 @@ export const claude: CliSpec = {
   grants: ["CLAUDE_CODE_DANGEROUSLY_SKIP_PERMISSIONS", "IS_SANDBOX"],
   // Strips ANTHROPIC_API_KEY and the other auth variables from Bash, hooks and MCP servers.
   fixedEnv: { CLAUDE_CODE_SUBPROCESS_ENV_SCRUB: "1" },
+  // claude refuses bypassPermissions as root unless told it is sandboxed: in bubblewrap it is.
+  sandboxedEnv: { IS_SANDBOX: "1" },
   sessionId: UUID,
   network: true,
   homeVars: { CLAUDE_CONFIG_DIR: ".claude" },
