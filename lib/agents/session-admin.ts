@@ -8,7 +8,7 @@ import { AgentName } from "../schema/index.ts";
 import { type SessionRow, sessionsSql } from "../store/index.ts";
 import { badSessionId } from "./harness/driver.ts";
 import { CLIS } from "./harness/table.ts";
-import { checkSessionName, maskToken, sessionDir } from "./session.ts";
+import { checkSessionName, maskToken, moveLegacyAgents, sessionDir } from "./session.ts";
 
 const ROLES = ["engineer", "orchestrator", "developer"] as const;
 
@@ -77,6 +77,7 @@ export const initSession = (
       "choose another --name, or `hyperion session rm` it first",
     );
   }
+  moveLegacyAgents(repo, env);
   const home = join(sessionDir(repo, name, env), "home");
   let state: InitResult["state"] = "not-needed";
   if (given.resume) {
@@ -119,5 +120,6 @@ export const removeSession = (
   if (!sessionsSql(db).remove(name)) {
     throw usageError("E_SESSION_NOT_FOUND", `no stored session ${name}`, "see `hyperion session list`");
   }
+  moveLegacyAgents(repo, env);
   rmSync(sessionDir(repo, name, env), { recursive: true, force: true });
 };

@@ -4,7 +4,7 @@
  * directory outside the repository (E_STATE_DIR); and the live-tree check with the sandbox off.
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   agentsDir,
@@ -133,6 +133,22 @@ describe("the state directory", () => {
     for (const env of [{ XDG_STATE_HOME: join(fx.path, "state") }, { HOME: fx.path }, {}]) {
       expect(caught(() => repoStateDir(fx.path, env))).toMatchObject({ code: "E_STATE_DIR", exitCode: 2 });
     }
+  });
+});
+
+describe("homes kept in the repository by earlier versions", () => {
+  test("move to the state directory once, so stored sessions still resume; nothing stays in the repository", async () => {
+    await using fx = await repoFixture({ "a.ts": "" });
+    const kit = standinKit(fx);
+    const old = join(fx.path, ".hyperion/agents");
+    mkdirSync(join(old, "main/home/.copilot/session-state/abc"), { recursive: true });
+    writeFileSync(join(old, "main/home/.copilot/session-state/abc/events.jsonl"), "{}\n");
+    mkdirSync(join(old, "_cache/big"), { recursive: true });
+    const config = Config.parse({ agents: { copilot: standinConfig(kit) } });
+    selectHarness("copilot", { repo: fx.path, config, env: kitEnv(kit) });
+    expect(existsSync(old)).toBe(false);
+    const moved = join(agentsDir(fx.path, kitEnv(kit)), "main/home/.copilot/session-state/abc/events.jsonl");
+    expect(readFileSync(moved, "utf8")).toBe("{}\n");
   });
 });
 

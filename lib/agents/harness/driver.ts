@@ -19,7 +19,14 @@ import {
   treeChanges,
   treeState,
 } from "../sandbox/index.ts";
-import { agentsDir, type SessionStore, sessionDir, sessionFor, withSessionLock } from "../session.ts";
+import {
+  agentsDir,
+  moveLegacyAgents,
+  type SessionStore,
+  sessionDir,
+  sessionFor,
+  withSessionLock,
+} from "../session.ts";
 import { fillWorkspace, readWorkspace, workspacePrompt } from "../workspace.ts";
 import { childEnv } from "./env.ts";
 import { missingCli, runFailure } from "./errors.ts";
@@ -149,6 +156,7 @@ export const createCliHarness = (spec: CliSpec, opts: HarnessOptions): AgentHarn
   for (const [dir, what] of shown)
     if (isWithin(dir, repoReal) || isWithin(repoReal, dir)) throw exposesRepo(spec, dir, repoReal, what);
   const runner = chooseRunner(spec, opts, env);
+  moveLegacyAgents(opts.repo, env);
   if (spec.name === "command" && !cfg.template) {
     throw usageError(
       "E_CONFIG",
