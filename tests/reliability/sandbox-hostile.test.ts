@@ -7,6 +7,7 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { locate } from "../../lib/store/index.ts";
 import { hyperion, ROOT, tmpdir } from "../_helpers.ts";
 
 setDefaultTimeout(120_000);
@@ -14,7 +15,13 @@ setDefaultTimeout(120_000);
 const PRIVATE = "OPERATOR-PRIVATE-NOTES-7f3a";
 
 /** The agent: its attempts go to a log it may write (agents.command.write_paths), then it answers. */
-const hostileAgent = (repo: string, home: string, model: string, loot: string) => `#!${process.execPath}
+const hostileAgent = (
+  repo: string,
+  home: string,
+  model: string,
+  loot: string,
+  key: string,
+) => `#!${process.execPath}
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { stubDeveloper, stubEngineer, stubOrchestrator } from ${JSON.stringify(join(ROOT, "lib/agents/index.ts"))};
 const REPO = ${JSON.stringify(repo)};
@@ -25,7 +32,8 @@ const attempt = (what, fn) => {
     appendFileSync(${JSON.stringify(loot)}, what + ": " + (e.code ?? e.message) + "\\n");
   }
 };
-attempt("read-key", () => readFileSync(REPO + "/.hyperion/secret", "utf8"));
+attempt("read-key", () => readFileSync(${JSON.stringify(key)}, "utf8"));
+attempt("read-old-key", () => readFileSync(REPO + "/.hyperion/secret", "utf8"));
 attempt("read-config", () => readFileSync(REPO + "/.hyperion/config.json", "utf8"));
 attempt("read-home", () => readFileSync(${JSON.stringify(join(home, "notes.txt"))}, "utf8"));
 attempt("write-tree", () => writeFileSync(REPO + "/OOB_WRITTEN.txt", "written by the agent\\n"));
@@ -62,8 +70,10 @@ const setup = async (sandbox: "required" | "off") => {
   expect((await hyperion(["init", "--repo", repo], { env })).exitCode).toBe(0);
   git("add", "-A");
   git("commit", "-qm", "base");
+  // The key's real place (the state directory, here under the operator's home), known to the agent.
+  const keyPath = locate({ repo, env: { HOME: home } }).secret;
   const agent = join(tmp.path, "agent", "hostile");
-  writeFileSync(agent, hostileAgent(repo, home, model, loot));
+  writeFileSync(agent, hostileAgent(repo, home, model, loot, keyPath));
   chmodSync(agent, 0o755);
   const config = JSON.parse(readFileSync(join(repo, ".hyperion/config.json"), "utf8"));
   config.agents.sandbox = sandbox;
@@ -74,7 +84,7 @@ const setup = async (sandbox: "required" | "off") => {
     write_paths: [shared],
   };
   writeFileSync(join(repo, ".hyperion/config.json"), JSON.stringify(config));
-  const key = readFileSync(join(repo, ".hyperion/secret"), "utf8").trim();
+  const key = readFileSync(keyPath, "utf8").trim();
   const request = () =>
     hyperion(["request", join(repo, "orchestrate-request-001.json"), "--repo", repo, "--agent", "command"], {
       env,
@@ -98,6 +108,7 @@ describe("a hostile command agent", () => {
     const got = s.attempts();
     // The first turn's attempts: nothing there to read, and the writes went nowhere real.
     expect(got).toContain("read-key: ENOENT");
+    expect(got).toContain("read-old-key: ENOENT");
     expect(got).toContain("read-config: ENOENT");
     expect(got).toContain("read-home: ENOENT");
     expect(got).not.toContain(s.key);

@@ -5,8 +5,8 @@ import { HyperionError } from "../../errors.ts";
 /** Path -> identity of what is there now (inode, size, mtime in ns, mode); a changed file changes it. */
 export type TreeState = Map<string, string>;
 
-/** Hyperion's own files an agent must not change either (its config and key); the rest of .hyperion/ is the queue's. */
-const OWN = [".hyperion/config.json", ".hyperion/secret"];
+/** Hyperion's own file an agent must not change either (its config); the rest of .hyperion/ is the queue's. */
+const OWN = [".hyperion/config.json"];
 /** Never walked without git to tell what is ignored: VCS internals, Hyperion's state, installed packages. */
 const SKIP = new Set([".git", ".hyperion", "node_modules"]);
 
@@ -60,7 +60,7 @@ const walkFiles = (repo: string, skip: ReadonlySet<string> = SKIP): string[] => 
 
 /**
  * The live tree's state: with git, its tracked and untracked-not-ignored files; without, every
- * file but .git/, .hyperion/ and node_modules/. Plus Hyperion's config and key. Recorded before
+ * file but .git/, .hyperion/ and node_modules/. Plus Hyperion's config. Recorded before
  * and compared after every agent turn, whatever sandbox ran it.
  */
 export const treeState = (repo: string): TreeState => {

@@ -237,12 +237,12 @@ describe("the real copilot CLI, offline against a loopback model", () => {
   });
 
   test("in the sandbox, the CLI's shell (all tools allowed) cannot reach the live tree, the key, or its own credential", async () => {
-    const secret = readFileSync(join(fx.path, ".hyperion/secret"), "utf8").trim();
+    const secret = readFileSync(fx.repo.loc.secret, "utf8").trim();
     let toolOutput = "";
     answer = (body, prompt, afterTool) => {
       if (!afterTool)
         return {
-          bash: `cat ${fx.path}/.hyperion/secret; echo pwned > ${fx.path}/src/a.ts; ls ${fx.path}; echo "key=$COPILOT_PROVIDER_API_KEY"`,
+          bash: `cat ${fx.repo.loc.secret}; echo pwned > ${fx.path}/src/a.ts; ls ${fx.path}; echo "key=$COPILOT_PROVIDER_API_KEY"`,
         };
       toolOutput = JSON.stringify(body.messages.filter((m) => m.role === "tool"));
       return engineerAnswer(prompt);
