@@ -32,6 +32,8 @@ const input: EngineerInput = {
 };
 
 const root = mkdtempSync(join(tmpdir(), "hyperion-bench-sandbox-"));
+// The repository's key and the agents' homes stay in the bench's own directory.
+process.env.XDG_STATE_HOME = join(root, "state");
 const repo = join(root, "repo");
 cpSync(join(import.meta.dir, "..", "testapp"), repo, { recursive: true });
 initRepo({ repo });
