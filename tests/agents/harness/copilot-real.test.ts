@@ -153,7 +153,7 @@ describe("the real copilot CLI, offline against a loopback model", () => {
   test("hyperion request --agent copilot: every role's turn through the real CLI, enqueued with no fallback", async () => {
     await using app = await tmpdir("hyperion-copilot-");
     cpSync(join(ROOT, "testapp"), app.path, { recursive: true });
-    expect((await hyperion(["init", "--repo", app.path])).exitCode).toBe(0);
+    expect((await hyperion(["init", "--repo", app.path], { env: env() })).exitCode).toBe(0);
     const config = JSON.parse(readFileSync(join(app.path, ".hyperion/config.json"), "utf8"));
     config.agents.copilot = { command: COPILOT, model: "mock-model" };
     writeFileSync(join(app.path, ".hyperion/config.json"), JSON.stringify(config));

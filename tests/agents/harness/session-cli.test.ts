@@ -15,7 +15,9 @@ const project = async () => {
   const tmp = await tmpdir("hyperion-session-");
   const path = join(tmp.path, "repo");
   cpSync(join(ROOT, "testapp"), path, { recursive: true });
-  expect((await hyperion(["init", "--repo", path])).exitCode).toBe(0);
+  // The operator's state directory (the key's place) is the kit's, for init as for every run.
+  const init = await hyperion(["init", "--repo", path], { env: { XDG_STATE_HOME: join(tmp.path, "state") } });
+  expect(init.exitCode).toBe(0);
   const kit = standinKit({ path, outside: tmp.path });
   const config = defaultConfig();
   for (const cli of ["copilot", "claude", "codex", "gemini"] as const) {
@@ -87,7 +89,7 @@ describe("hyperion session", () => {
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
       expect(r.stderr).toContain(code);
     }
-    expect(existsSync(join(p.kit.state, "hyperion"))).toBe(false);
+    expect(existsSync(agentsDir(p.dir.path, p.env))).toBe(false);
     expect(JSON.parse((await p.run(["session", "list", "--format", "json"])).stdout)).toEqual([]);
   });
 
@@ -97,6 +99,7 @@ describe("hyperion session", () => {
     expect((await p.run(["session", "init", "--agent", "claude", "--name", "pair"])).exitCode).toBe(0);
     const file = join(p.dir.path, "orchestrate-request-001.json");
     const r = await p.run(["request", file, "--session", "pair", "--format", "json"]);
+    expect(r.stderr).toBe("");
     expect(r.exitCode).toBe(0);
     const result = JSON.parse(r.stdout);
     expect(result).toMatchObject({ status: "enqueued", agent: "claude", fallback: false });
