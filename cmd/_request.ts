@@ -10,6 +10,7 @@ import { createQueue } from "../lib/queue/index.ts";
 import { submitChanges } from "../lib/runtime/index.ts";
 import type { RequestResult } from "../lib/schema/index.ts";
 import { type Repo, readSecret, sessionsSql } from "../lib/store/index.ts";
+import { runtimeSql } from "../lib/store/runtime-sql.ts";
 import { out, outJson } from "./_io.ts";
 
 /** Flags `request` and `answer` share. */
@@ -50,7 +51,14 @@ export const agentContext = (
   return {
     repo: repo.loc.repo,
     config: repo.config,
-    harness: selectHarness(name, { repo: repo.loc.repo, config: repo.config, sessions, pinned }),
+    harness: selectHarness(name, {
+      repo: repo.loc.repo,
+      config: repo.config,
+      sessions,
+      pinned,
+      // A `run` applying meanwhile is Hyperion's own write, not an agent's.
+      appliedSince: runtimeSql(repo.db).appliedSince,
+    }),
     stub: createStubHarness(),
     fallback: (args.fallback ?? true) && repo.config.agents.fallback,
   };

@@ -227,6 +227,32 @@ export const CODES = {
     retryable: false,
     exitCode: EXIT.failure,
   },
+  E_SANDBOX_UNAVAILABLE: {
+    meaning: "agents.sandbox is required and bubblewrap cannot start here; the hint is the install step",
+    retryable: false,
+    exitCode: EXIT.failure,
+  },
+  E_SANDBOX_PATH: {
+    meaning: "something the sandbox would show an agent is, or contains, the repository",
+    retryable: false,
+    exitCode: EXIT.usage,
+  },
+  E_AGENT_OUT_OF_BAND_WRITE: {
+    meaning:
+      "the live tree changed during an agent turn (or the agent wrote to the repository's path in the sandbox); nothing was enqueued",
+    retryable: false,
+    exitCode: EXIT.failure,
+  },
+  E_SESSION_TOKEN: {
+    meaning: "a session or thread id is not in the CLI's own form",
+    retryable: false,
+    exitCode: EXIT.usage,
+  },
+  E_STATE_DIR: {
+    meaning: "no state directory outside the repository for its key and agents",
+    retryable: false,
+    exitCode: EXIT.usage,
+  },
   E_BUSY: {
     meaning: "the database stayed locked by another writer longer than the configured wait",
     retryable: true,

@@ -50,6 +50,8 @@ export type SelectOptions = {
   /** A session the request pinned (`--session N`). */
   pinned?: SessionRow;
   env?: Record<string, string | undefined>;
+  /** Whether the queue applied a change to a path since a time (the live-tree check skips those). */
+  appliedSince?: (path: string, since: number) => boolean;
 };
 
 /** The harness for a name; a CLI harness whose executable is missing is refused, never replaced. */
@@ -59,6 +61,8 @@ export const selectHarness = (name: AgentName, opts: SelectOptions): AgentHarnes
   return cliHarnesses[name]({
     repo: opts.repo,
     config: config.agents[name],
+    sandbox: config.agents.sandbox,
+    appliedSince: opts.appliedSince,
     sessions: opts.sessions,
     pinned: opts.pinned,
     env: opts.env,

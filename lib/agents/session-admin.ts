@@ -6,8 +6,9 @@ import { z } from "zod";
 import { usageError } from "../errors.ts";
 import { AgentName } from "../schema/index.ts";
 import { type SessionRow, sessionsSql } from "../store/index.ts";
+import { badSessionId } from "./harness/driver.ts";
 import { CLIS } from "./harness/table.ts";
-import { checkSessionName, maskToken, sessionDir } from "./session.ts";
+import { checkSessionName, maskToken, moveLegacyAgents, sessionDir } from "./session.ts";
 
 const ROLES = ["engineer", "orchestrator", "developer"] as const;
 
@@ -69,6 +70,9 @@ export const initSession = (
 ): InitResult => {
   const spec = CLIS[given.agent];
   const name = checkSessionName(given.name ?? `${given.agent}-${randomBytes(3).toString("hex")}`);
+  // An id shaped like an option (`--dangerously-skip-permissions`) would reach the CLI as one.
+  if (given.resume !== undefined && !spec.sessionId.test(given.resume))
+    throw badSessionId(spec, given.resume, "--resume");
   const sql = sessionsSql(db);
   if (sql.get(name)) {
     throw usageError(
@@ -77,7 +81,8 @@ export const initSession = (
       "choose another --name, or `hyperion session rm` it first",
     );
   }
-  const home = join(sessionDir(repo, name), "home");
+  moveLegacyAgents(repo, env);
+  const home = join(sessionDir(repo, name, env), "home");
   let state: InitResult["state"] = "not-needed";
   if (given.resume) {
     state = "absent";
@@ -109,10 +114,16 @@ export const initSession = (
 };
 
 /** Deletes a stored session and its private home. */
-export const removeSession = (repo: string, db: Database, name: string): void => {
+export const removeSession = (
+  repo: string,
+  db: Database,
+  name: string,
+  env: Record<string, string | undefined> = process.env,
+): void => {
   checkSessionName(name);
   if (!sessionsSql(db).remove(name)) {
     throw usageError("E_SESSION_NOT_FOUND", `no stored session ${name}`, "see `hyperion session list`");
   }
-  rmSync(sessionDir(repo, name), { recursive: true, force: true });
+  moveLegacyAgents(repo, env);
+  rmSync(sessionDir(repo, name, env), { recursive: true, force: true });
 };

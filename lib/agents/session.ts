@@ -1,11 +1,13 @@
+import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { usageError } from "../errors.ts";
-import type { SessionRow, SessionsSql } from "../store/index.ts";
+import { log } from "../log.ts";
+import { repoStateDir, type SessionRow, type SessionsSql } from "../store/index.ts";
 
 /** What a harness needs of the stored sessions. */
 export type SessionStore = Pick<SessionsSql, "get" | "forRole" | "markUsed">;
 
-/** Session names become directory names under .hyperion/agents/. */
+/** Session names become directory names under the repository's agents directory. */
 export const SESSION_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export const checkSessionName = (name: string): string => {
@@ -19,11 +21,43 @@ export const checkSessionName = (name: string): string => {
   return name;
 };
 
-/** `<repo>/.hyperion/agents`: every agent session's private home and scratch copies. */
-export const agentsDir = (repo: string): string => join(repo, ".hyperion", "agents");
+type Env = Record<string, string | undefined>;
+
+/**
+ * Every agent session's private home and scratch copies: `agents/` in the repository's state
+ * directory, outside its tree (lib/store/state-dir.ts), so no agent finds the repository above it.
+ */
+export const agentsDir = (repo: string, env: Env = process.env): string =>
+  join(repoStateDir(repo, env), "agents");
 
 /** One session's directory: `home/` (its HOME, stable so `--resume` finds its state) and `work/`. */
-export const sessionDir = (repo: string, name: string): string => join(agentsDir(repo), name);
+export const sessionDir = (repo: string, name: string, env: Env = process.env): string =>
+  join(agentsDir(repo, env), name);
+
+/**
+ * Moves what earlier versions kept in `<repo>/.hyperion/agents/` (stored sessions' homes, with
+ * the CLIs' session state) to the state directory, once, so stored sessions still resume; the
+ * shared cache and scratch copies are dropped. Nothing of it stays inside the repository.
+ */
+export const moveLegacyAgents = (repo: string, env: Env = process.env): void => {
+  const old = join(repo, ".hyperion", "agents");
+  if (!existsSync(old)) return;
+  const dir = agentsDir(repo, env);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const name of readdirSync(old)) {
+    const home = join(old, name, "home");
+    const to = join(dir, name, "home");
+    if (!SESSION_NAME.test(name) || !existsSync(home) || existsSync(to)) continue;
+    mkdirSync(join(dir, name), { recursive: true, mode: 0o700 });
+    try {
+      renameSync(home, to);
+    } catch {
+      cpSync(home, to, { recursive: true }); // another filesystem
+    }
+  }
+  rmSync(old, { recursive: true, force: true });
+  log.info(`moved agent sessions' homes from ${old} to ${dir}`);
+};
 
 /** A resume token as listings and logs show it: never in full. */
 export const maskToken = (token: string | null): string => {

@@ -59,6 +59,9 @@ export type OrchestratorConfig = z.infer<typeof OrchestratorConfig>;
 /** An environment variable name, or a prefix pattern ending in `*` (`COPILOT_*`). */
 const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\*?$/, "a variable name, or a prefix ending in *");
 
+/** An absolute directory path. */
+const AbsPath = z.string().regex(/^\//, "an absolute path");
+
 /** How one coding CLI is driven; every field is the operator's (trusted) choice. */
 export const HarnessConfig = z.strictObject({
   command: z
@@ -98,6 +101,24 @@ export const HarnessConfig = z.strictObject({
   allow_tools: z.array(z.string().min(1)).default([]).describe("Tools the CLI may use without asking."),
   deny_tools: z.array(z.string().min(1)).default([]).describe("Tools the CLI must not use."),
   args: z.array(z.string()).default([]).describe("Extra arguments placed before the prompt."),
+  network: z
+    .boolean()
+    .optional()
+    .describe(
+      "Whether the CLI's sandbox shares the host's network (its model endpoint; a loopback model too). Default: true for copilot, claude, codex and gemini, false for command. bubblewrap cannot filter by host: on is the whole network.",
+    ),
+  read_paths: z
+    .array(AbsPath)
+    .default([])
+    .describe(
+      "Absolute directories the sandbox shows the CLI read-only, beside the system directories and the CLI's own install. Never the repository, nor a directory holding it.",
+    ),
+  write_paths: z
+    .array(AbsPath)
+    .default([])
+    .describe(
+      "Absolute directories the sandbox shows the CLI read-write, beside its workspace, its private home and /tmp. Never the repository, nor a directory holding it.",
+    ),
   template: z
     .array(z.string())
     .optional()
@@ -122,6 +143,12 @@ export const AgentsConfig = z.strictObject({
     .default(true)
     .describe(
       "Use the stub when an agent's output fails its contract (logged and shown as `fallback: true`); false makes it an error.",
+    ),
+  sandbox: z
+    .enum(["required", "off"])
+    .default("required")
+    .describe(
+      "required: every agent process runs inside bubblewrap (workspace, private home and /tmp writable; the repository, its .hyperion/ and the operator's home out of sight), and a request fails with E_SANDBOX_UNAVAILABLE when it cannot start. off: agents run unconfined (named by `doctor`, warned on every request); the live tree is still checked after every turn.",
     ),
   max_concurrent_agents: z.number().int().min(1).max(64).default(4).describe("Developer turns run at once."),
   copilot: HarnessConfig.prefault({}).describe("The GitHub Copilot CLI harness."),

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { repoStateDir } from "./state-dir.ts";
 
 /** Where one repository's Hyperion state lives. */
 export type Locations = {
@@ -7,7 +8,10 @@ export type Locations = {
   /** `<repo>/.hyperion` */
   dir: string;
   db: string;
+  /** The signing key: in the repository's state directory, outside its tree (lib/store/state-dir.ts). */
   secret: string;
+  /** Where versions before that kept the key (`<repo>/.hyperion/secret`); moved from on first use. */
+  legacySecret: string;
   config: string;
   archive: string;
 };
@@ -35,7 +39,8 @@ export const locate = (opts: LocateOptions = {}): Locations => {
     repo,
     dir,
     db: dbOverride ? resolve(dbOverride) : join(dir, "hyperion.db"),
-    secret: join(dir, "secret"),
+    secret: join(repoStateDir(repo, env), "secret"),
+    legacySecret: join(dir, "secret"),
     config: join(dir, "config.json"),
     archive: join(dir, "archive"),
   };

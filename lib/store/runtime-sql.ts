@@ -19,6 +19,9 @@ export const runtimeSql = (db: Database) => {
     `SELECT kind, sha256_after FROM file_modifications WHERE path = ? AND source <> 'external'
      ORDER BY ts DESC, id DESC LIMIT ?`,
   );
+  const recentApply = db.query<{ n: number }, [string, number]>(
+    "SELECT count(*) AS n FROM file_modifications WHERE path = ? AND source = 'apply' AND ts >= ?",
+  );
   const taskStatus = db.query<{ status: string }, [string]>("SELECT status FROM tasks WHERE id = ?");
   const changesOfTask = db.query<{ status: string; n: number }, [string]>(
     "SELECT status, count(*) AS n FROM change_queue WHERE task_id = ? GROUP BY status",
@@ -34,6 +37,8 @@ export const runtimeSql = (db: Database) => {
       const row = owned.get(taskId);
       return row ? Paths.parse(JSON.parse(OwnedRow.parse(row).owned_paths)) : null;
     },
+    /** Whether an apply wrote this path since `since` (an agent turn's live-tree check leaves those out). */
+    appliedSince: (path: string, since: number): boolean => (recentApply.get(path, since)?.n ?? 0) > 0,
     /** Records an edit made outside Hyperion. */
     recordExternal: (path: string, kind: string, ts: number) =>
       writeTx(db, () => void external.run(path, kind, ts)),

@@ -1,6 +1,15 @@
 import type { Database } from "bun:sqlite";
 import { randomBytes } from "node:crypto";
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { envError, usageError } from "../errors.ts";
 import { Config, defaultConfig } from "../schema/index.ts";
@@ -81,6 +90,8 @@ export const initRepo = (opts: LocateOptions): InitResult => {
   openDatabase(loc.db, { create: true }).close();
   note(loc.db, !dbExisted);
 
+  moveLegacySecret(loc);
+  mkdirSync(dirname(loc.secret), { recursive: true, mode: 0o700 });
   note(loc.secret, writeIfMissing(loc.secret, `${randomBytes(32).toString("hex")}\n`, 0o600));
   note(loc.config, writeIfMissing(loc.config, `${JSON.stringify(defaultConfig(), null, 2)}\n`, 0o644));
   const gitignore = ensureGitignore(loc.repo);
@@ -132,8 +143,22 @@ export const loadConfig = (loc: Locations): Config => {
   return parsed.data;
 };
 
+/**
+ * A key an earlier version kept inside the repository (`.hyperion/secret`, where every copy of
+ * the tree and every agent could find it) moves to the state directory, once, mode 0600.
+ */
+const moveLegacySecret = (loc: Locations): void => {
+  if (existsSync(loc.secret) || !existsSync(loc.legacySecret)) return;
+  mkdirSync(dirname(loc.secret), { recursive: true, mode: 0o700 });
+  // Its mode comes along: a key others could read stays refused (E_SECRET_UNSAFE) until a person looks.
+  const mode = Number(statSync(loc.legacySecret).mode) & 0o777;
+  writeIfMissing(loc.secret, readFileSync(loc.legacySecret, "utf8"), mode);
+  rmSync(loc.legacySecret, { force: true });
+};
+
 /** The key that signs queued payloads; refused when others can read it. */
 export const readSecret = (loc: Locations): Buffer => {
+  moveLegacySecret(loc);
   let st: ReturnType<typeof statSync>;
   try {
     st = statSync(loc.secret);

@@ -11,19 +11,25 @@ import { submitChanges } from "../../lib/runtime/index.ts";
 import { initRepo, openRepo, type Repo, readSecret } from "../../lib/store/index.ts";
 import { ROOT, tmpdir } from "../_helpers.ts";
 
-/** A fresh, initialised repository in a temp dir: a copy of testapp, or the files given. */
+/**
+ * A fresh, initialised repository (a copy of testapp, or the files given) at `<tmp>/repo`;
+ * `outside` is `<tmp>`, for what must not be under the repository (stand-ins, state directories).
+ */
 export const repoFixture = async (files?: Record<string, string>) => {
   const dir = await tmpdir("hyperion-agents-");
+  const path = join(dir.path, "repo");
+  mkdirSync(path);
   if (files) {
     for (const [p, text] of Object.entries(files)) {
-      mkdirSync(dirname(join(dir.path, p)), { recursive: true });
-      writeFileSync(join(dir.path, p), text);
+      mkdirSync(dirname(join(path, p)), { recursive: true });
+      writeFileSync(join(path, p), text);
     }
-  } else cpSync(join(ROOT, "testapp"), dir.path, { recursive: true });
-  initRepo({ repo: dir.path });
-  const repo = openRepo({ repo: dir.path });
+  } else cpSync(join(ROOT, "testapp"), path, { recursive: true });
+  initRepo({ repo: path });
+  const repo = openRepo({ repo: path });
   return {
-    path: dir.path,
+    path,
+    outside: dir.path,
     repo,
     async [Symbol.asyncDispose]() {
       repo.db.close();

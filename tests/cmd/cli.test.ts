@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { locate } from "../../lib/store/index.ts";
 import { hyperion, ROOT, run, tmpdir } from "../_helpers.ts";
 
 /** Bad input: one line on stderr, no stack trace. */
@@ -78,16 +79,20 @@ describe("hyperion init", () => {
     expect(first.exitCode).toBe(0);
     const out = JSON.parse(first.stdout);
     expect(out.created).toHaveLength(4);
-    expect(statSync(join(dir.path, ".hyperion/secret")).mode & 0o777).toBe(0o600);
-    expect(readFileSync(join(dir.path, ".hyperion/secret"), "utf8").trim()).toMatch(/^[0-9a-f]{64}$/);
+    // The key lives in the state directory, outside the repository's tree.
+    const key = locate({ repo: dir.path }).secret;
+    expect(key.startsWith(dir.path)).toBe(false);
+    expect(existsSync(join(dir.path, ".hyperion/secret"))).toBe(false);
+    expect(statSync(key).mode & 0o777).toBe(0o600);
+    expect(readFileSync(key, "utf8").trim()).toMatch(/^[0-9a-f]{64}$/);
     const config = JSON.parse(readFileSync(join(dir.path, ".hyperion/config.json"), "utf8"));
     expect(config.workers).toBe(2);
-    const secret = readFileSync(join(dir.path, ".hyperion/secret"));
+    const secret = readFileSync(key);
 
     const again = await hyperion(["init", "--repo", dir.path, "--format", "json"]);
     expect(again.exitCode).toBe(0);
     expect(JSON.parse(again.stdout).created).toEqual([]);
-    expect(readFileSync(join(dir.path, ".hyperion/secret")).equals(secret)).toBe(true);
+    expect(readFileSync(key).equals(secret)).toBe(true);
   });
 
   test("adds .hyperion/ to .gitignore once in a git repository, and leaves other repositories alone", async () => {

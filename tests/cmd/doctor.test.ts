@@ -218,7 +218,7 @@ describe("hyperion doctor", () => {
     expect(out.exitCode).toBe(1);
     expect(out.stdout).not.toContain("\x1b[");
     expect(out.stdout).toMatch(/^FAIL\s+secret\s+.*mode 640/m);
-    expect(out.stdout).toContain(`chmod 600 ${join(r.repo, ".hyperion", "secret")}`);
+    expect(out.stdout).toContain(`chmod 600 ${r.loc.secret}`);
     expect(out.stdout).toMatch(/1 failed, \d+ warnings?/);
   });
 

@@ -3,21 +3,47 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { usageError } from "../../errors.ts";
 import { log } from "../../log.ts";
-import type { HarnessConfig } from "../../schema/index.ts";
-import type { SessionRow } from "../../store/index.ts";
+import type { AgentsConfig, HarnessConfig } from "../../schema/index.ts";
+import { isWithin, realOrResolved, type SessionRow } from "../../store/index.ts";
 import type { AgentHarness, TurnRequest, TurnResult } from "../harness.ts";
-import { agentsDir, type SessionStore, sessionDir, sessionFor, withSessionLock } from "../session.ts";
+import {
+  type AgentJob,
+  type AgentRunner,
+  bwrapPath,
+  bwrapRunner,
+  checkBwrap,
+  decoyWrites,
+  directRunner,
+  installDirs,
+  outOfBandWrite,
+  treeChanges,
+  treeState,
+} from "../sandbox/index.ts";
+import {
+  agentsDir,
+  moveLegacyAgents,
+  type SessionStore,
+  sessionDir,
+  sessionFor,
+  withSessionLock,
+} from "../session.ts";
 import { fillWorkspace, readWorkspace, workspacePrompt } from "../workspace.ts";
 import { childEnv } from "./env.ts";
 import { missingCli, runFailure } from "./errors.ts";
-import { runChild } from "./spawn.ts";
-import type { ArgvInput, CliSpec } from "./spec.ts";
+import { type ArgvInput, type CliSpec, isCredential } from "./spec.ts";
 
 export type HarnessOptions = {
-  /** The repository root; agents never work in it, only under .hyperion/agents/. */
+  /** The repository root; agents never see it: they work in copies under its state directory. */
   repo: string;
   /** `agents.<name>` of the config. */
   config: HarnessConfig;
+  /** `agents.sandbox`: bubblewrap around every agent process (default), or nothing (`off`). */
+  sandbox?: AgentsConfig["sandbox"];
+  /**
+   * Whether the queue applied a change to this path since `since` (ms): the live-tree check
+   * after each turn tells Hyperion's own writes (a `run` draining the queue meanwhile) from an agent's.
+   */
+  appliedSince?: (path: string, since: number) => boolean;
   /** The stored sessions (agent_sessions); without them every turn is a fresh session. */
   sessions?: SessionStore;
   /** A session the request pinned (`--session N`): every turn uses it. */
@@ -57,17 +83,63 @@ const promptArg = (prompt: string, work: string): string => {
   return `Your instructions are too long for the command line: they are in the file ${PROMPT_FILE} of your working directory. Read all of it first, then follow it exactly.`;
 };
 
+/** A session id that is not in the CLI's own form (an option such as `--dangerously-skip-permissions`). */
+export const badSessionId = (spec: CliSpec, id: string, where: string) =>
+  usageError(
+    "E_SESSION_TOKEN",
+    `${JSON.stringify(id.slice(0, 80))} is not a ${spec.name} session id (${where})`,
+    spec.sessionId.source.includes("0-9a-f]{8}")
+      ? `${spec.name} session ids are UUIDs (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)`
+      : "use letters, digits, dots, dashes, colons or underscores, starting with a letter or digit",
+  );
+
 /** The session argument of a run: create it under an id Hyperion chose, resume it, or let the CLI name it. */
 const sessionArg = (spec: CliSpec, stored: SessionRow | null): ArgvInput["session"] => {
-  if (stored?.started && stored.resume_token) return { id: stored.resume_token, resume: true };
-  if (spec.namesSessions === "cli") return null;
-  return { id: stored?.resume_token ?? randomUUID(), resume: false };
+  const session =
+    stored?.started && stored.resume_token
+      ? { id: stored.resume_token, resume: true }
+      : spec.namesSessions === "cli"
+        ? null
+        : { id: stored?.resume_token ?? randomUUID(), resume: false };
+  // Checked again here, not only at `session init`: a token may come from a CLI's output or the database.
+  if (session && !spec.sessionId.test(session.id))
+    throw badSessionId(spec, session.id, `stored session ${stored?.name ?? "(none)"}`);
+  return session;
+};
+
+/** A directory the sandbox would show that is, or holds, the repository. */
+const exposesRepo = (spec: CliSpec, dir: string, repo: string, what: string) =>
+  usageError(
+    "E_SANDBOX_PATH",
+    `the ${spec.name} sandbox would show ${dir} (${what}), which ${isWithin(dir, repo) ? "lies inside" : "holds"} the repository ${repo}`,
+    isWithin(dir, repo) && what === "the CLI's install"
+      ? `install ${spec.name} outside the repository, or set agents.${spec.name}.command to such a copy`
+      : `remove it from agents.${spec.name}.read_paths / write_paths; agents never see the repository`,
+  );
+
+/** The runner `agents.sandbox` asks for; `required` fails here, before any turn, when bubblewrap cannot start. */
+const chooseRunner = (
+  spec: CliSpec,
+  opts: HarnessOptions,
+  env: Record<string, string | undefined>,
+): AgentRunner => {
+  if (opts.sandbox === "off") {
+    log.warn(
+      `agents.sandbox is off: ${spec.name} runs unconfined, as you, and can read and write what you can; the live tree is still checked after every turn`,
+    );
+    return directRunner;
+  }
+  const bwrap = bwrapPath(env);
+  checkBwrap(bwrap);
+  return bwrapRunner(bwrap);
 };
 
 /**
  * One harness for any coding CLI, driven by its table entry (lib/agents/harness/clis/): a private
- * HOME per session under .hyperion/agents/<session>/home, a scratch working directory per turn,
- * an environment of only the forwarded variables, an empty stdin, and the CLI's own output format.
+ * HOME per session and a scratch working directory per turn, both in the repository's state
+ * directory (never under the repository), an environment of only the forwarded variables, an
+ * empty stdin, the CLI's own output format, and around it all the sandbox (lib/agents/sandbox/).
+ * The live tree is recorded before each turn and compared after it.
  */
 export const createCliHarness = (spec: CliSpec, opts: HarnessOptions): AgentHarness => {
   const env = opts.env ?? process.env;
@@ -75,6 +147,16 @@ export const createCliHarness = (spec: CliSpec, opts: HarnessOptions): AgentHarn
   const forward = [...(cfg.env ?? spec.env), ...cfg.env_extra];
   // Refuse a missing executable or an unset command before any turn runs.
   const bin = resolveBin(spec, cfg, env);
+  const repoReal = realOrResolved(opts.repo);
+  const shown: [string, string][] = [
+    ...installDirs(bin, env.PATH ?? "").map((d): [string, string] => [d, "the CLI's install"]),
+    ...cfg.read_paths.map((d): [string, string] => [realOrResolved(d), "agents read_paths"]),
+    ...cfg.write_paths.map((d): [string, string] => [realOrResolved(d), "agents write_paths"]),
+  ];
+  for (const [dir, what] of shown)
+    if (isWithin(dir, repoReal) || isWithin(repoReal, dir)) throw exposesRepo(spec, dir, repoReal, what);
+  const runner = chooseRunner(spec, opts, env);
+  moveLegacyAgents(opts.repo, env);
   if (spec.name === "command" && !cfg.template) {
     throw usageError(
       "E_CONFIG",
@@ -89,14 +171,28 @@ export const createCliHarness = (spec: CliSpec, opts: HarnessOptions): AgentHarn
     return withSessionLock(name, async () => {
       // Read again under the lock: the turn before may have started the session.
       const stored = chosen && (opts.sessions?.get(chosen.name) ?? chosen);
-      const base = sessionDir(opts.repo, name);
+      const base = sessionDir(opts.repo, name, env);
       const home = join(base, "home");
       const work = join(base, "work", randomUUID().slice(0, 8));
+      const session = sessionArg(spec, stored);
       mkdirSync(home, { recursive: true, mode: 0o700 });
       const workspace = cfg.mode === "workspace" && req.role === "developer";
       if (req.role === "developer" && workspace) fillWorkspace(work, req.input.files);
       else mkdirSync(work, { recursive: true, mode: 0o700 });
-      const session = sessionArg(spec, stored);
+      const cache = join(agentsDir(opts.repo, env), "_cache");
+      const childVars = childEnv({
+        from: env,
+        forward,
+        grants: spec.grants,
+        fixed: {
+          ...spec.fixedEnv,
+          ...(runner === directRunner ? {} : { TMPDIR: "/tmp", ...spec.sandboxedEnv }),
+        },
+        home,
+        homeVars: spec.homeVars,
+        cache,
+        ceiling: dirname(work),
+      });
       const argv = [
         bin,
         ...spec.argv({
@@ -109,31 +205,61 @@ export const createCliHarness = (spec: CliSpec, opts: HarnessOptions): AgentHarn
           model: cfg.model,
           session,
           writes: workspace,
-          allowAllTools: cfg.allow_all_tools || stored?.allow_all_tools === 1,
+          // A stored session's allow-all is for the requests that name it (`--session`), no other.
+          allowAllTools: cfg.allow_all_tools || (opts.pinned !== undefined && stored?.allow_all_tools === 1),
           allowTools: cfg.allow_tools,
           denyTools: cfg.deny_tools,
           args: cfg.args,
+          secrets: Object.keys(childVars).filter(isCredential).sort(),
           template: cfg.template,
         }),
       ];
-      log.debug(`${spec.name} ${req.role}: session ${name}, in ${work}`);
+      log.debug(`${spec.name} ${req.role}: session ${name}, in ${work} (${runner.name})`);
+      // In the sandbox the repository's paths show an empty directory (beside the workspace, out
+      // of the agent's view), so a write there is seen, not only refused.
+      const decoys =
+        runner === directRunner
+          ? []
+          : [...new Set([repoReal, resolve(opts.repo)])].map((at, i) => ({ at, dir: `${work}.decoy${i}` }));
       try {
-        const childEnvVars = childEnv({
-          from: env,
-          forward,
+        for (const d of decoys) mkdirSync(d.dir, { recursive: true, mode: 0o700 });
+        const job: AgentJob = {
+          argv,
+          workspace: work,
           home,
-          homeVars: spec.homeVars,
-          cache: join(agentsDir(opts.repo), "_cache"),
-          ceiling: dirname(work),
-        });
-        const run = await runChild(argv, { cwd: work, env: childEnvVars, signal: req.signal });
+          cache,
+          decoys,
+          readOnly: shown.filter(([, what]) => what !== "agents write_paths").map(([d]) => d),
+          writable: cfg.write_paths.map(realOrResolved),
+          network: cfg.network ?? spec.network,
+          env: childVars,
+          signal: req.signal,
+        };
+        const since = Date.now();
+        const before = treeState(opts.repo);
+        const ran = await runner.run(job).then(
+          (r) => ({ ok: true as const, r }),
+          (e: unknown) => ({ ok: false as const, e }),
+        );
+        // Whatever became of the run, a write to the live tree fails the request first.
+        const changed = treeChanges(before, treeState(opts.repo)).filter(
+          (p) => !opts.appliedSince?.(p, since),
+        );
+        if (changed.length > 0) throw outOfBandWrite(spec.name, changed);
+        const attempted = decoys.flatMap((d) => decoyWrites(d.dir));
+        if (attempted.length > 0) throw outOfBandWrite(spec.name, [...new Set(attempted)], true);
+        if (!ran.ok) throw ran.e;
+        const run = ran.r;
         log.debug(
           `${spec.name} ${req.role}: exit ${run.exitCode}\nstdout:\n${run.stdout.slice(-8_000)}\nstderr:\n${run.stderr.slice(-4_000)}`,
         );
         const parsed = spec.parse(run.stdout);
         const failure = runFailure(spec, run, parsed, session?.id);
         if (failure) throw failure;
-        const resume = parsed.sessionId ?? session?.id;
+        // A session id the CLI printed is stored only in its own form (it reaches argv next turn).
+        const resume = [parsed.sessionId, session?.id].find(
+          (id) => id !== undefined && spec.sessionId.test(id),
+        );
         if (stored) opts.sessions?.markUsed(stored.name, Date.now(), resume ?? null);
         const result: TurnResult = {
           text: parsed.text,
@@ -149,7 +275,8 @@ export const createCliHarness = (spec: CliSpec, opts: HarnessOptions): AgentHarn
         }
         return { ...result, json: output, discarded };
       } finally {
-        rmSync(stored ? work : base, { recursive: true, force: true });
+        for (const p of stored ? [work, ...decoys.map((d) => d.dir)] : [base])
+          rmSync(p, { recursive: true, force: true });
       }
     });
   };

@@ -12,6 +12,10 @@ export type ChildEnvInput = {
   from: Record<string, string | undefined>;
   /** Names or `PREFIX_*` patterns to forward (the CLI's defaults, or config). */
   forward: readonly string[];
+  /** Never forwarded, whatever `forward` says: variables that grant permissions (COPILOT_ALLOW_ALL). */
+  grants?: readonly string[];
+  /** Set last: the CLI's own switches (CLAUDE_CODE_SUBPROCESS_ENV_SCRUB) and a sandbox's TMPDIR. */
+  fixed?: Readonly<Record<string, string>>;
   /** The session's private home. */
   home: string;
   /** The CLI's own state variables (COPILOT_HOME...) and their directory under `home`. */
@@ -30,7 +34,7 @@ export type ChildEnvInput = {
 export const childEnv = (i: ChildEnvInput): Record<string, string> => {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(i.from)) {
-    if (v === undefined) continue;
+    if (v === undefined || i.grants?.includes(k)) continue;
     if (BASE.includes(k) || i.forward.some((p) => matches(k, p))) env[k] = v;
   }
   env.HOME = i.home;
@@ -43,10 +47,10 @@ export const childEnv = (i: ChildEnvInput): Record<string, string> => {
     env[name] = join(i.home, dir);
     mkdirSync(env[name]!, { recursive: true, mode: 0o700 }); // CODEX_HOME must exist
   }
-  // The scratch directory sits inside the repository: without a ceiling, git commands the agent
-  // runs would act on the live repository, and copilot 1.0.102 would load its AGENTS.md.
+  // git (and CLIs that ask git) stop at the turn's directory: nothing above it is the agent's.
   env.GIT_CEILING_DIRECTORIES = i.ceiling;
   // Headless: no colour codes in the output Hyperion parses.
   env.NO_COLOR = "1";
+  Object.assign(env, i.fixed ?? {});
   return env;
 };

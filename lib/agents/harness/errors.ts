@@ -54,7 +54,7 @@ export const runFailure = (spec: CliSpec, run: ChildRun, parsed: ParsedRun, sess
     return fail(
       "E_AGENT_SESSION",
       `${spec.name} does not hold session ${session ?? "(none)"} in its private home: ${lastLine(output)}`,
-      "bring the session's state into .hyperion/agents/<session>/home, or `hyperion session rm` it and start afresh",
+      "bring the session's state into its private home (`hyperion session init` shows where), or `hyperion session rm` it and start afresh",
       details,
     );
   }

@@ -14,10 +14,20 @@ const collect = async (stream: ReadableStream<Uint8Array>): Promise<string> => {
   return Buffer.concat(chunks).toString("utf8");
 };
 
+/** Signals a process group; a group already gone is no error. */
+const killGroup = (pid: number, signal: NodeJS.Signals) => {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: nothing left in the group.
+  }
+};
+
 /**
  * Runs a CLI to completion with an empty stdin (codex and gemini read stdin when it is not a
- * TTY, and would wait forever on a pipe). On abort the child is killed (TERM, then KILL) and the
- * promise rejects at once: it does not wait for grandchildren that keep the pipes open.
+ * TTY, and would wait forever on a pipe). The child leads its own process group (a new session),
+ * so on abort the whole group is killed (TERM, then KILL), grandchildren included, and the
+ * promise rejects at once: it does not wait for them to close the pipes.
  * ENOENT (no such executable) rejects with the spawn error itself.
  */
 export const runChild = (
@@ -34,22 +44,28 @@ export const runChild = (
         stdin: "ignore",
         stdout: "pipe",
         stderr: "pipe",
+        detached: true,
       });
     } catch (e) {
       return reject(e);
     }
     let killTimer: ReturnType<typeof setTimeout> | undefined;
     const onAbort = () => {
-      proc.kill("SIGTERM");
-      killTimer = setTimeout(() => proc.kill("SIGKILL"), 2_000);
+      killGroup(proc.pid, "SIGTERM");
+      killTimer = setTimeout(() => killGroup(proc.pid, "SIGKILL"), 2_000);
       killTimer.unref?.();
       reject(opts.signal.reason ?? new Error("aborted"));
     };
     opts.signal.addEventListener("abort", onAbort, { once: true });
+    // Whatever the child left running in its group dies with it (and closes the pipes).
+    const exited = proc.exited.then((code) => {
+      killGroup(proc.pid, "SIGKILL");
+      return code;
+    });
     Promise.all([
       collect(proc.stdout as ReadableStream<Uint8Array>),
       collect(proc.stderr as ReadableStream<Uint8Array>),
-      proc.exited,
+      exited,
     ]).then(
       ([stdout, stderr, exitCode]) => {
         opts.signal.removeEventListener("abort", onAbort);

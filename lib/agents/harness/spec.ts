@@ -20,6 +20,8 @@ export type ArgvInput = {
   denyTools: readonly string[];
   /** Extra arguments from config, before the prompt. */
   args: readonly string[];
+  /** Forwarded variables holding a credential: the CLI keeps them from its tools where it can. */
+  secrets: readonly string[];
   /** `command` only: the argv template. */
   template?: readonly string[];
 };
@@ -50,6 +52,19 @@ export type CliSpec = {
   checked: string;
   /** Environment variables forwarded by default (names, or prefixes ending in `*`). */
   env: readonly string[];
+  /**
+   * Variables that grant permissions or load instructions (COPILOT_ALLOW_ALL...): never
+   * forwarded, whatever a pattern or the config names. Permissions come from config alone.
+   */
+  grants: readonly string[];
+  /** Set for every run: switches that keep the credential from the CLI's tools. */
+  fixedEnv?: Readonly<Record<string, string>>;
+  /** Set only when the run is inside Hyperion's sandbox (telling the CLI so is then true). */
+  sandboxedEnv?: Readonly<Record<string, string>>;
+  /** The form of the CLI's session (thread) ids; anything else is refused before it reaches argv. */
+  sessionId: RegExp;
+  /** Whether the sandbox shares the host's network by default (a model endpoint is needed). */
+  network: boolean;
   /** Variables pointing at the CLI's state directory, set under the private home (must exist). */
   homeVars: Readonly<Record<string, string>>;
   /** Where the CLI keeps one session's state, relative to its home (so `session init` can bring it). */
@@ -61,6 +76,13 @@ export type CliSpec = {
   /** Exit codes with a documented meaning; any other non-zero code is a plain failure. */
   exitCodes: Readonly<Record<number, string>>;
 };
+
+/** The session ids copilot, claude, codex (thread ids) and gemini use. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A forwarded variable whose name says it holds a credential. */
+export const isCredential = (name: string): boolean =>
+  /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL|HEADERS|AUTH/i.test(name);
 
 /** Parses JSON Lines, skipping lines that are not JSON objects. */
 export const jsonLines = (text: string): Record<string, unknown>[] =>

@@ -1,6 +1,7 @@
 import type { Database } from "bun:sqlite";
 import { readFileSync, statSync } from "node:fs";
 import { type CliName, CLIS as HARNESS_CLIS } from "../../agents/harness/index.ts";
+import { bwrapPath, checkBwrap, INSTALL_HINT } from "../../agents/sandbox/index.ts";
 import { planStatus } from "../../governance/index.ts";
 import type { AgentName, Config } from "../../schema/index.ts";
 import type { Locations } from "../../store/index.ts";
@@ -129,4 +130,38 @@ export const checkAgents = (config: Config, env: Record<string, string | undefin
       details,
     );
   return ok("agents", `agent '${chosen}'; on PATH: ${on.length ? on.join(", ") : "no coding CLI"}`, details);
+};
+
+/**
+ * `agents.sandbox`: `off` is named (a warning, whatever the agent); `required` needs bubblewrap
+ * that starts, which fails the check when a coding CLI is the agent in force.
+ */
+export const checkSandbox = (
+  config: Config,
+  env: Record<string, string | undefined> = process.env,
+): Check => {
+  if (config.agents.sandbox === "off")
+    return problem(
+      "warn",
+      "sandbox",
+      "agents.sandbox is off: coding agents run unconfined, as you, and can read the signing key and write the live tree (the live tree is still checked after every turn)",
+      'install bubblewrap and set agents.sandbox to "required" in .hyperion/config.json',
+      false,
+      { sandbox: "off" },
+    );
+  const bwrap = bwrapPath(env);
+  try {
+    checkBwrap(bwrap);
+  } catch (e) {
+    const chosen = env.HYPERION_AGENT || config.agents.default;
+    return problem(
+      chosen === "stub" ? "warn" : "fail",
+      "sandbox",
+      (e as Error).message,
+      INSTALL_HINT,
+      false,
+      { sandbox: "required", bwrap },
+    );
+  }
+  return ok("sandbox", `agents run inside bubblewrap (${bwrap})`, { sandbox: "required", bwrap });
 };

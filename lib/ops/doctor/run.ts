@@ -21,7 +21,7 @@ import {
   checkTables,
   checkWal,
 } from "./db-checks.ts";
-import { checkAgents, checkSecret, checkWorkplan } from "./file-checks.ts";
+import { checkAgents, checkSandbox, checkSecret, checkWorkplan } from "./file-checks.ts";
 import { checkArchive, checkLeases, checkStuck } from "./queue-checks.ts";
 import { checkLinks, checkWalPresent, checkWritable } from "./storage-checks.ts";
 import { type Check, type DoctorReport, ok, problem, type Repair } from "./types.ts";
@@ -114,6 +114,7 @@ const inspect = (loc: Locations, opts: DoctorOptions): { checks: Check[]; config
     configCheck,
     guarded("agents", () => checkAgents(config)),
     guarded("backup", () => checkBackups(loc.repo, config, Date.now())),
+    guarded("sandbox", () => checkSandbox(config)),
   );
   return { checks, config };
 };

@@ -1,6 +1,7 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { HarnessConfig } from "../../../lib/schema/index.ts";
+import { ROOT } from "../../_helpers.ts";
 
 const STANDIN = join(import.meta.dir, "standin.ts");
 
@@ -31,6 +32,10 @@ export type StandinRun = {
   turns?: number;
   error?: string;
   running?: number;
+  /** The prompt as the stand-in read it (from the argument, or the file it names). */
+  prompt: string;
+  /** Instruction files (AGENTS.md, CLAUDE.md...) in its working directory or above it. */
+  instructions: string[];
 };
 
 export const readRuns = (log: string): StandinRun[] =>
@@ -48,9 +53,43 @@ export const operatorEnv = (bin: string, extra: Record<string, string> = {}) => 
   ...extra,
 });
 
-/** A harness config forwarding the stand-in's control variables. */
-export const standinConfig = (over: Partial<HarnessConfig> = {}): HarnessConfig =>
+/**
+ * Everything a stand-in needs, outside the repository (inside the sandbox the repository is not
+ * there): `bin/` (the stand-ins), `state/` (XDG_STATE_HOME: homes and workspaces), `shared/`
+ * (read-write in the sandbox: the run log, concurrency markers) and `model/`, the "model's"
+ * read-only copy of the repository (a real model learns the repository from the prompt; the
+ * stand-in's stub reads it there).
+ */
+export type StandinKit = { bin: string; state: string; shared: string; model: string; log: string };
+
+export const standinKit = (fx: { path: string; outside: string }): StandinKit => {
+  const kit = {
+    bin: standinBin(fx.outside),
+    state: join(fx.outside, "state"),
+    shared: join(fx.outside, "shared"),
+    model: join(fx.outside, "model"),
+    log: join(fx.outside, "shared", "standin.log"),
+  };
+  for (const d of [kit.state, kit.shared]) mkdirSync(d, { recursive: true });
+  cpSync(fx.path, kit.model, { recursive: true, filter: (src) => !src.includes("/.hyperion") });
+  return kit;
+};
+
+/** The operator's environment for a kit: its stand-ins, its state directory, its log and model view. */
+export const kitEnv = (kit: StandinKit, extra: Record<string, string> = {}) =>
+  operatorEnv(kit.bin, {
+    XDG_STATE_HOME: kit.state,
+    HYPERION_STANDIN_LOG: kit.log,
+    HYPERION_STANDIN_REPO: kit.model,
+    HYPERION_STANDIN_SHARED: kit.shared,
+    ...extra,
+  });
+
+/** A harness config forwarding the stand-in's control variables, showing it this source tree and the kit. */
+export const standinConfig = (kit: StandinKit, over: Partial<HarnessConfig> = {}): HarnessConfig =>
   HarnessConfig.parse({
     env_extra: ["HYPERION_STANDIN*"],
+    read_paths: [ROOT, kit.model],
+    write_paths: [kit.shared],
     ...over,
   });

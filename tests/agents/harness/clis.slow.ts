@@ -1,5 +1,5 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import {
   createStubHarness,
@@ -11,7 +11,7 @@ import {
 import { Config, EngineerOutput, TaskRequest } from "../../../lib/schema/index.ts";
 import { sessionsSql } from "../../../lib/store/index.ts";
 import { repoFixture } from "../_repo.ts";
-import { CLI_NAMES, operatorEnv, readRuns, standinBin, standinConfig } from "./_standin.ts";
+import { CLI_NAMES, kitEnv, readRuns, standinConfig, standinKit } from "./_standin.ts";
 
 setDefaultTimeout(60_000);
 
@@ -30,11 +30,10 @@ const expected = stubEngineer(input);
 /** A repository, stand-ins on PATH, and a harness of `cli` run through runTurn as the pipeline does. */
 const setup = async (cli: (typeof CLI_NAMES)[number], scenario: string, timeoutMs = 30_000) => {
   const fx = await repoFixture({ "a.ts": "export const a = 1;\n" });
-  const bin = standinBin(fx.path);
-  const log = join(fx.path, "standin.log");
-  const env = operatorEnv(bin, {
+  const kit = standinKit(fx);
+  const log = kit.log;
+  const env = kitEnv(kit, {
     HYPERION_STANDIN: scenario,
-    HYPERION_STANDIN_LOG: log,
     OPERATOR_SECRET: "must-not-reach-the-agent",
     COPILOT_HOME: "/operator/.copilot",
     GH_TOKEN: "gh-token-value",
@@ -43,29 +42,45 @@ const setup = async (cli: (typeof CLI_NAMES)[number], scenario: string, timeoutM
     GEMINI_API_KEY: "gemini-value",
   });
   const sessions = sessionsSql(fx.repo.db);
-  const config = Config.parse({ agents: { [cli]: standinConfig() } });
-  const make = () => selectHarness(cli, { repo: fx.path, config, sessions, env });
-  const run = () =>
+  const config = Config.parse({ agents: { [cli]: standinConfig(kit) } });
+  const make = (pinned?: string) =>
+    selectHarness(cli, {
+      repo: fx.path,
+      config,
+      sessions,
+      env,
+      ...(pinned ? { pinned: sessions.get(pinned)! } : {}),
+    });
+  const run = (pinned?: string) =>
     runTurn(turn, {
-      harness: make(),
+      harness: make(pinned),
       stub: createStubHarness(),
       fallback: true,
       timeoutMs,
       repo: fx.path,
       contract: EngineerOutput,
     });
-  return { fx, log, env, sessions, make, run };
+  return { fx, kit, log, env, sessions, make, run };
 };
 
-/** Polls until a process has exited, or fails after the deadline. */
-const gone = async (pid: number, ms = 10_000) => {
+/** Pids of the host's processes whose working directory is `dir` (inside a sandbox too: same path). */
+const runningIn = (dir: string): number[] =>
+  readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readlinkSync(`/proc/${p}/cwd`).startsWith(dir);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+
+/** Polls until no process works in `dir`, or fails after the deadline. */
+const gone = async (dir: string, ms = 10_000) => {
   const until = Date.now() + ms;
   for (;;) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return true;
-    }
+    if (runningIn(dir).length === 0) return true;
     if (Date.now() > until) return false;
     await Bun.sleep(20);
   }
@@ -77,13 +92,22 @@ const FLAGS: Record<string, string[]> = {
     "--output-format",
     "json",
     "-C",
-    "--session-id",
     "--no-auto-update",
     "--no-custom-instructions",
+    // The credential is stripped from its shell's environment.
+    "--secret-env-vars=GH_TOKEN",
   ],
-  claude: ["-p", "--output-format", "json", "--session-id", "--permission-mode", "default"],
-  codex: ["exec", "--json", "--skip-git-repo-check", "-s", "read-only", "-C"],
-  gemini: ["-p", "-o", "json", "--skip-trust", "--session-id", "--approval-mode", "default"],
+  claude: ["-p", "--output-format", "json", "--permission-mode", "default"],
+  codex: [
+    "exec",
+    "--json",
+    "--skip-git-repo-check",
+    "-s",
+    "read-only",
+    "-C",
+    'shell_environment_policy.inherit="core"',
+  ],
+  gemini: ["-p", "-o", "json", "--skip-trust", "--approval-mode", "default"],
 };
 
 describe.each(CLI_NAMES)("the %s harness against its stand-in", (cli) => {
@@ -96,8 +120,12 @@ describe.each(CLI_NAMES)("the %s harness against its stand-in", (cli) => {
     expect(out.output).toEqual(expected);
     const [r] = readRuns(s.log);
     for (const f of FLAGS[cli]!) expect(r!.argv).toContain(f);
-    expect(r!.home.startsWith(join(s.fx.path, ".hyperion", "agents"))).toBe(true);
-    expect(r!.cwd.startsWith(join(s.fx.path, ".hyperion", "agents"))).toBe(true);
+    // Session ids go in as one `--flag=value` argument, never as a separate word.
+    if (cli !== "codex") expect(r!.argv.some((a) => /^--session-id=[0-9a-f-]{36}$/.test(a))).toBe(true);
+    // Home and workspace live in the state directory, never under the repository.
+    expect(r!.home.startsWith(join(s.kit.state, "hyperion"))).toBe(true);
+    expect(r!.cwd.startsWith(join(s.kit.state, "hyperion"))).toBe(true);
+    expect(r!.cwd.startsWith(s.fx.path)).toBe(false);
     expect(r!.env).not.toContain("OPERATOR_SECRET");
     const own = {
       copilot: "GH_TOKEN",
@@ -106,6 +134,8 @@ describe.each(CLI_NAMES)("the %s harness against its stand-in", (cli) => {
       gemini: "GEMINI_API_KEY",
     }[cli];
     expect(r!.env).toContain(own);
+    // claude is told it is sandboxed (so bypassPermissions works as root) only because it is.
+    expect(r!.env.includes("IS_SANDBOX")).toBe(cli === "claude");
     // Another CLI's credentials stay home.
     if (cli !== "claude") expect(r!.env).not.toContain("ANTHROPIC_API_KEY");
     if (cli !== "copilot") expect(r!.env).not.toContain("GH_TOKEN");
@@ -169,7 +199,7 @@ describe.each(CLI_NAMES)("the %s harness against its stand-in", (cli) => {
     await using _ = s.fx;
     await expect(s.run()).rejects.toMatchObject({ code: "E_AGENT_TIMEOUT", exitCode: 1 });
     const [r] = readRuns(s.log);
-    expect(await gone(r!.pid)).toBe(true);
+    expect(await gone(r!.cwd)).toBe(true);
   });
 
   test("a non-zero exit is E_AGENT_EXIT with the CLI's words", async () => {
@@ -221,14 +251,14 @@ describe.each(CLI_NAMES)("the %s harness against its stand-in", (cli) => {
     expect(b!.turns).toBe(2);
     const resumeFlag = {
       copilot: `--resume=${first.resume_token}`,
-      claude: "--resume",
+      claude: `--resume=${first.resume_token}`,
       codex: "resume",
-      gemini: "-r",
+      gemini: `--resume=${first.resume_token}`,
     }[cli];
     expect(b!.argv).toContain(resumeFlag);
   });
 
-  test("a session stored with --allow-all-tools turns into the CLI's own flag", async () => {
+  test("a session stored with --allow-all-tools grants its CLI's flag to a request that names it, and to no other", async () => {
     const s = await setup(cli, "ok");
     await using _ = s.fx;
     s.sessions.insert({
@@ -240,16 +270,20 @@ describe.each(CLI_NAMES)("the %s harness against its stand-in", (cli) => {
       allow_all_tools: 1,
       created_at: Date.now(),
     });
-    await s.run();
-    const [r] = readRuns(s.log);
-    const flag = {
-      copilot: ["--allow-all-tools"],
-      claude: ["--permission-mode", "bypassPermissions"],
-      codex: ["-s", "workspace-write"],
-      gemini: ["--approval-mode", "yolo"],
+    // What allow-all becomes: codex resumes the session, so its sandbox comes in as config.
+    const granted = {
+      copilot: "--allow-all-tools",
+      claude: "--permission-mode bypassPermissions",
+      codex: 'sandbox_mode="workspace-write"',
+      gemini: "--approval-mode yolo",
     }[cli];
-    const i = r!.argv.indexOf(flag[0]!);
-    expect(r!.argv.slice(i, i + flag.length)).toEqual(flag);
+    // Not named: the session is resumed for its role, but its allow-all stays with it.
+    await s.run();
+    const [unnamed] = readRuns(s.log);
+    expect(unnamed!.argv.join(" ")).not.toContain(cli === "codex" ? "workspace-write" : granted);
+    await s.run("trusted");
+    const [, named] = readRuns(s.log);
+    expect(named!.argv.join(" ")).toContain(granted);
   });
 
   test("a session token the private home does not hold is E_AGENT_SESSION", async () => {

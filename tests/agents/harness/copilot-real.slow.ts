@@ -13,6 +13,7 @@ import {
   runDeveloper,
   runTurn,
   selectHarness,
+  sessionDir,
   stubDeveloper,
   stubEngineer,
   stubOrchestrator,
@@ -91,16 +92,18 @@ afterAll(async () => {
   await fx[Symbol.asyncDispose]();
 });
 
-const env = () => ({
+const env = (extra: Record<string, string> = {}) => ({
   PATH: process.env.PATH,
   HOME: "/home/operator-should-not-leak",
+  XDG_STATE_HOME: join(fx.outside, "state"),
+  ...extra,
   COPILOT_OFFLINE: "true",
   COPILOT_PROVIDER_TYPE: "openai",
   COPILOT_PROVIDER_BASE_URL: `http://127.0.0.1:${server.port}/v1`,
   COPILOT_PROVIDER_API_KEY: KEY,
 });
 
-const harness = (over: Record<string, unknown> = {}) => {
+const harness = (over: Record<string, unknown> = {}, extraEnv: Record<string, string> = {}) => {
   const config = Config.parse({ agents: { copilot: { command: COPILOT, model: "mock-model", ...over } } });
   return {
     config,
@@ -108,7 +111,7 @@ const harness = (over: Record<string, unknown> = {}) => {
       repo: fx.path,
       config,
       sessions: sessionsSql(fx.repo.db),
-      env: env(),
+      env: env(extraEnv),
     }),
   };
 };
@@ -150,7 +153,7 @@ describe("the real copilot CLI, offline against a loopback model", () => {
   test("hyperion request --agent copilot: every role's turn through the real CLI, enqueued with no fallback", async () => {
     await using app = await tmpdir("hyperion-copilot-");
     cpSync(join(ROOT, "testapp"), app.path, { recursive: true });
-    expect((await hyperion(["init", "--repo", app.path])).exitCode).toBe(0);
+    expect((await hyperion(["init", "--repo", app.path], { env: env() })).exitCode).toBe(0);
     const config = JSON.parse(readFileSync(join(app.path, ".hyperion/config.json"), "utf8"));
     config.agents.copilot = { command: COPILOT, model: "mock-model" };
     writeFileSync(join(app.path, ".hyperion/config.json"), JSON.stringify(config));
@@ -191,7 +194,7 @@ describe("the real copilot CLI, offline against a loopback model", () => {
     expect(seen.length).toBeGreaterThan(before);
     expect(seen.at(-1)!.auth).toBe(`Bearer ${KEY}`);
     expect(seen.at(-1)!.body.model).toBe("mock-model");
-    // The scratch directory is inside the repository, yet its AGENTS.md is not loaded.
+    // The repository's AGENTS.md is not loaded (the CLI cannot even see it).
     expect(JSON.stringify(seen.at(-1)!.body)).not.toContain("PINEAPPLE");
   });
 
@@ -210,7 +213,7 @@ describe("the real copilot CLI, offline against a loopback model", () => {
     const id = sessions.get("eng")!.resume_token!;
     await engineerTurn(harness().harness);
     expect(sessions.get("eng")).toMatchObject({ started: 1, resume_token: id });
-    expect(existsSync(join(fx.path, ".hyperion/agents/eng/home/.copilot/session-state", id))).toBe(true);
+    expect(existsSync(join(sessionDir(fx.path, "eng", env()), "home/.copilot/session-state", id))).toBe(true);
     await engineerTurn(harness().harness);
     // The resumed conversation carries the first turn's prompt and answer.
     const last = seen.at(-1)!.body.messages;
@@ -225,6 +228,31 @@ describe("the real copilot CLI, offline against a loopback model", () => {
       code: "E_AGENT_DENIED",
       message: expect.stringContaining("bash"),
     });
+  });
+
+  test("a forwarded COPILOT_ALLOW_ALL=true grants nothing: the shell is still refused", async () => {
+    answer = (_b, _p, afterTool) => (afterTool ? { text: "{}" } : { bash: "echo hi > made.txt" });
+    const h = harness({}, { COPILOT_ALLOW_ALL: "true" }).harness;
+    await expect(engineerTurn(h)).rejects.toMatchObject({ code: "E_AGENT_DENIED" });
+  });
+
+  test("in the sandbox, the CLI's shell (all tools allowed) cannot reach the live tree, the key, or its own credential", async () => {
+    const secret = readFileSync(fx.repo.loc.secret, "utf8").trim();
+    let toolOutput = "";
+    answer = (body, prompt, afterTool) => {
+      if (!afterTool)
+        return {
+          bash: `cat ${fx.repo.loc.secret}; echo pwned > ${fx.path}/src/a.ts; ls ${fx.path}; echo "key=$COPILOT_PROVIDER_API_KEY"`,
+        };
+      toolOutput = JSON.stringify(body.messages.filter((m) => m.role === "tool"));
+      return engineerAnswer(prompt);
+    };
+    const out = await engineerTurn(harness({ allow_all_tools: true }).harness);
+    expect(out.output).toEqual(stubEngineer(input));
+    expect(toolOutput).toContain("No such file or directory");
+    expect(toolOutput).not.toContain(secret);
+    expect(toolOutput).not.toContain(KEY);
+    expect(readFileSync(join(fx.path, "src/a.ts"), "utf8")).toBe("export const a = 1;\n");
   });
 
   test("workspace mode: the CLI edits its scratch copy; only the owned file's change comes back", async () => {

@@ -14,7 +14,7 @@ import { Config, EngineerOutput, TaskRequest } from "../../../lib/schema/index.t
 import { sessionsSql } from "../../../lib/store/index.ts";
 import { ROOT } from "../../_helpers.ts";
 import { contextFor, repoFixture } from "../_repo.ts";
-import { operatorEnv, readRuns, standinBin, standinConfig } from "./_standin.ts";
+import { kitEnv, operatorEnv, readRuns, standinConfig, standinKit } from "./_standin.ts";
 
 setDefaultTimeout(60_000);
 
@@ -29,11 +29,10 @@ const request003 = () =>
 describe("developer turns in parallel", () => {
   test("at most max_concurrent_agents developers run at once, and they do run together", async () => {
     await using fx = await repoFixture();
-    const log = join(fx.path, ".hyperion", "standin.log");
-    const config = Config.parse({ agents: { gemini: standinConfig(), max_concurrent_agents: 2 } });
-    const env = operatorEnv(standinBin(fx.path), {
-      HYPERION_STANDIN_LOG: log,
-      HYPERION_STANDIN_REPO: fx.path,
+    const kit = standinKit(fx);
+    const log = kit.log;
+    const config = Config.parse({ agents: { gemini: standinConfig(kit), max_concurrent_agents: 2 } });
+    const env = kitEnv(kit, {
       HYPERION_STANDIN_LIMIT: "2",
       HYPERION_STANDIN_TOTAL: "4",
     });
@@ -48,10 +47,11 @@ describe("developer turns in parallel", () => {
 
   test("a harness's own timeout_ms caps each of its turns", async () => {
     await using fx = await repoFixture({ "a.ts": "" });
+    const kit = standinKit(fx);
     const config = Config.parse({
-      agents: { timeout_ms: 600_000, codex: standinConfig({ timeout_ms: 1_000 }) },
+      agents: { timeout_ms: 600_000, codex: standinConfig(kit, { timeout_ms: 1_000 }) },
     });
-    const env = operatorEnv(standinBin(fx.path), { HYPERION_STANDIN: "hang" });
+    const env = kitEnv(kit, { HYPERION_STANDIN: "hang" });
     const harness = selectHarness("codex", { repo: fx.path, config, env });
     expect(harness.timeoutMs).toBe(1_000);
     const err = await planRequest(
@@ -75,7 +75,8 @@ describe("the command harness", () => {
   };
   const setup = async (scenario: string) => {
     const fx = await repoFixture({ "a.ts": "" });
-    const log = join(fx.path, ".hyperion", "standin.log");
+    const kit = standinKit(fx);
+    const log = kit.log;
     const config = Config.parse({
       agents: {
         command: {
@@ -91,10 +92,13 @@ describe("the command harness", () => {
           ],
           model: "m-1",
           env: ["HYPERION_STANDIN*"],
+          read_paths: [ROOT],
+          write_paths: [kit.shared],
         },
       },
     });
     const env = operatorEnv("/nonexistent", {
+      XDG_STATE_HOME: kit.state,
       HYPERION_STANDIN: scenario,
       HYPERION_STANDIN_LOG: log,
       SECRET: "x",

@@ -5,7 +5,8 @@
  * CLI's output framing. Its "model" is Hyperion's stub, fed from the prompt.
  *
  * Driven by variables the harness forwards only because the test's config names them:
- * HYPERION_STANDIN (scenario), HYPERION_STANDIN_LOG (a JSON line per run), HYPERION_STANDIN_REPO.
+ * HYPERION_STANDIN (scenario), HYPERION_STANDIN_LOG (a JSON line per run), HYPERION_STANDIN_REPO
+ * (the model's copy of the repository), HYPERION_STANDIN_SHARED (a directory all runs share).
  */
 import { randomUUID } from "node:crypto";
 import {
@@ -44,6 +45,7 @@ const GRAMMARS: Record<string, Grammar> = {
       "--resume": null,
       "--allow-tool": null,
       "--deny-tool": null,
+      "--secret-env-vars": null,
       "--log-level": ["none", "error", "warning", "info", "debug", "all", "default"],
     },
     booleans: [
@@ -115,6 +117,10 @@ const parse = (g: Grammar, args: string[]) => {
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
+    if (a === "--") {
+      positionals.push(...args.slice(i + 1));
+      break;
+    }
     if (!a.startsWith("-") || a === "-") {
       positionals.push(a);
       continue;
@@ -213,12 +219,22 @@ if (!stateDir || !existsSync(dirname(stateDir)))
 if (cli === "codex" && !existsSync(stateDir!))
   die(1, `Error: CODEX_HOME points to ${stateDir}, which does not exist`);
 
+/** Instruction files a real CLI would load: in its working directory and every directory above it. */
+const instructionFiles = (): string[] => {
+  const found: string[] = [];
+  for (let dir = process.cwd(); ; dir = dirname(dir)) {
+    for (const name of ["AGENTS.md", "CLAUDE.md", "GEMINI.md", ".github/copilot-instructions.md"])
+      if (existsSync(join(dir, name))) found.push(join(dir, name));
+    if (dir === dirname(dir)) return found;
+  }
+};
+
 const log = process.env.HYPERION_STANDIN_LOG;
 const record = (extra: Record<string, unknown> = {}) => {
   if (log)
     appendFileSync(
       log,
-      `${JSON.stringify({ cli, argv, cwd: process.cwd(), pid: process.pid, home, env: Object.keys(process.env).sort(), scenario, ...extra })}\n`,
+      `${JSON.stringify({ cli, argv, cwd: process.cwd(), pid: process.pid, home, env: Object.keys(process.env).sort(), scenario, prompt, instructions: instructionFiles(), ...extra })}\n`,
     );
 };
 
@@ -250,6 +266,8 @@ writeFileSync(join(sessions, sessionId, "turns"), String(turns));
 // codex and gemini read stdin when it is not a TTY; on a pipe nobody closes, they wait forever.
 if (cli === "codex" || cli === "gemini" || scenario === "stdin") await Bun.stdin.text();
 record({ session: sessionId, turns });
+// A hostile CLI (or model) names its session like an option, hoping it is resumed as one.
+if (scenario === "evil-id") sessionId = "--dangerously-skip-permissions";
 
 if (scenario === "hang") await new Promise(() => setInterval(() => {}, 1_000));
 // Concurrency: a developer waits (up to 5 s) until `limit` developers run at once, or every one
@@ -257,13 +275,15 @@ if (scenario === "hang") await new Promise(() => setInterval(() => {}, 1_000));
 const limit = Number(process.env.HYPERION_STANDIN_LIMIT ?? 0);
 const total = Number(process.env.HYPERION_STANDIN_TOTAL ?? 0);
 if (limit > 0 && prompt.includes("You are a Developer")) {
-  const dir = join(process.env.HYPERION_STANDIN_REPO!, ".hyperion");
+  const dir = process.env.HYPERION_STANDIN_SHARED!;
   const running = join(dir, "running");
   const begun = join(dir, "begun");
   mkdirSync(running, { recursive: true });
   mkdirSync(begun, { recursive: true });
-  writeFileSync(join(running, String(process.pid)), "");
-  writeFileSync(join(begun, String(process.pid)), "");
+  // Not the pid: inside each sandbox's own pid namespace, every stand-in has the same one.
+  const me = randomUUID();
+  writeFileSync(join(running, me), "");
+  writeFileSync(join(begun, me), "");
   const count = () => readdirSync(running).length;
   const done = () => count() >= limit || readdirSync(begun).length >= total;
   let most = count();
@@ -271,7 +291,7 @@ if (limit > 0 && prompt.includes("You are a Developer")) {
     await Bun.sleep(10);
   most = Math.max(most, count());
   record({ running: most });
-  rmSync(join(running, String(process.pid)));
+  rmSync(join(running, me));
 }
 if (scenario === "auth") {
   const code = cli === "gemini" ? 41 : 1;

@@ -14,7 +14,7 @@ import { Config, DeveloperTask, TaskRequest } from "../../../lib/schema/index.ts
 import { sessionsSql } from "../../../lib/store/index.ts";
 import { ROOT, tmpdir } from "../../_helpers.ts";
 import { contextFor, repoFixture } from "../_repo.ts";
-import { operatorEnv, readRuns, standinBin, standinConfig } from "./_standin.ts";
+import { kitEnv, readRuns, standinConfig, standinKit } from "./_standin.ts";
 
 setDefaultTimeout(60_000);
 
@@ -39,16 +39,12 @@ const tree = (dir: string) =>
 
 const planWith = async (scenario: string) => {
   const fx = await repoFixture();
-  const bin = standinBin(fx.path);
-  const log = join(fx.path, ".hyperion", "standin.log");
+  const kit = standinKit(fx);
+  const log = kit.log;
   const config = Config.parse({
-    agents: { copilot: standinConfig({ mode: "workspace" }), max_concurrent_agents: 2 },
+    agents: { copilot: standinConfig(kit, { mode: "workspace" }), max_concurrent_agents: 2 },
   });
-  const env = operatorEnv(bin, {
-    HYPERION_STANDIN: scenario,
-    HYPERION_STANDIN_LOG: log,
-    HYPERION_STANDIN_REPO: fx.path,
-  });
+  const env = kitEnv(kit, { HYPERION_STANDIN: scenario });
   const harness = selectHarness("copilot", {
     repo: fx.path,
     config,
@@ -57,7 +53,7 @@ const planWith = async (scenario: string) => {
   });
   const before = tree(fx.path);
   const plan = await planRequest({ ...contextFor(fx.repo, harness), config }, request003());
-  return { fx, log, plan, before };
+  return { fx, kit, log, plan, before };
 };
 
 describe("workspace mode", () => {
@@ -74,7 +70,7 @@ describe("workspace mode", () => {
     // Developers ran in scratch copies, never in the live tree; the copies are gone.
     const devs = readRuns(w.log).filter((r) => r.argv.includes("--allow-tool=write"));
     expect(devs.length).toBe(w.plan.tasks.length);
-    for (const r of devs) expect(r.cwd.startsWith(join(w.fx.path, ".hyperion", "agents"))).toBe(true);
+    for (const r of devs) expect(r.cwd.startsWith(join(w.kit.state, "hyperion"))).toBe(true);
     expect(tree(w.fx.path)).toEqual(w.before);
   });
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type CliSpec, jsonLines, jsonObject, type ParsedRun, unframed } from "../spec.ts";
+import { type CliSpec, jsonLines, jsonObject, type ParsedRun, UUID, unframed } from "../spec.ts";
 
 /**
  * The result record of `claude -p --output-format json` (one object), which is also the last line
@@ -43,6 +43,13 @@ export const claude: CliSpec = {
   install: "npm install -g @anthropic-ai/claude-code",
   checked: "2.1.197",
   env: ["ANTHROPIC_*", "CLAUDE_*"],
+  grants: ["CLAUDE_CODE_DANGEROUSLY_SKIP_PERMISSIONS", "IS_SANDBOX"],
+  // Strips ANTHROPIC_API_KEY and the other auth variables from Bash, hooks and MCP servers.
+  fixedEnv: { CLAUDE_CODE_SUBPROCESS_ENV_SCRUB: "1" },
+  // claude refuses bypassPermissions as root unless told it is sandboxed: in bubblewrap it is.
+  sandboxedEnv: { IS_SANDBOX: "1" },
+  sessionId: UUID,
+  network: true,
   homeVars: { CLAUDE_CONFIG_DIR: ".claude" },
   namesSessions: "hyperion",
   argv: (a) => [
@@ -51,7 +58,7 @@ export const claude: CliSpec = {
     "--output-format",
     "json",
     ...(a.model ? ["--model", a.model] : []),
-    ...(a.session ? (a.session.resume ? ["--resume", a.session.id] : ["--session-id", a.session.id]) : []),
+    ...(a.session ? [a.session.resume ? `--resume=${a.session.id}` : `--session-id=${a.session.id}`] : []),
     "--permission-mode",
     a.allowAllTools ? "bypassPermissions" : a.writes ? "acceptEdits" : "default",
     ...(a.allowTools.length ? ["--allowedTools", a.allowTools.join(",")] : []),

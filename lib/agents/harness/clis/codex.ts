@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type CliSpec, jsonLines, type ParsedRun, unframed } from "../spec.ts";
+import { type CliSpec, jsonLines, type ParsedRun, UUID, unframed } from "../spec.ts";
 
 /** The JSON Lines events of `codex exec --json` (0.169.0) that Hyperion reads. */
 const Started = z.looseObject({ type: z.literal("thread.started"), thread_id: z.string() });
@@ -52,15 +52,36 @@ export const codex: CliSpec = {
   install: "npm install -g @openai/codex",
   checked: "0.169.0",
   env: ["OPENAI_*", "CODEX_*"],
+  grants: [],
+  sessionId: UUID,
+  network: true,
   homeVars: { CODEX_HOME: ".codex" },
   namesSessions: "cli",
   // `exec resume` takes neither -s nor -C: the sandbox goes in as config, the directory as cwd.
   argv: (a) => {
     const sandbox = a.allowAllTools || a.writes ? "workspace-write" : "read-only";
-    const common = ["--json", "--skip-git-repo-check", ...(a.model ? ["-m", a.model] : [])];
+    const common = [
+      "--json",
+      "--skip-git-repo-check",
+      ...(a.model ? ["-m", a.model] : []),
+      // Its shells get the core variables only (HOME, PATH...), never its credentials.
+      "-c",
+      'shell_environment_policy.inherit="core"',
+    ];
+    // `--` ends the options: the thread id and the prompt are positionals whatever they start with.
     return a.session?.resume
-      ? ["exec", "resume", ...common, "-c", `sandbox_mode="${sandbox}"`, ...a.args, a.session.id, a.prompt]
-      : ["exec", ...common, "-s", sandbox, "-C", a.workdir, ...a.args, a.prompt];
+      ? [
+          "exec",
+          "resume",
+          ...common,
+          "-c",
+          `sandbox_mode="${sandbox}"`,
+          ...a.args,
+          "--",
+          a.session.id,
+          a.prompt,
+        ]
+      : ["exec", ...common, "-s", sandbox, "-C", a.workdir, ...a.args, "--", a.prompt];
   },
   parse,
   exitCodes: {},

@@ -14,6 +14,10 @@ export const command: CliSpec = {
   install: "set agents.command.command to the executable to run",
   checked: "-",
   env: [],
+  grants: [],
+  // Whatever the CLI names, never something an argv could read as an option.
+  sessionId: /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/,
+  network: false,
   homeVars: {},
   namesSessions: "hyperion",
   argv: (a) =>

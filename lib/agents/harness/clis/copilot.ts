@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type CliSpec, jsonLines, type ParsedRun, unframed } from "../spec.ts";
+import { type CliSpec, jsonLines, type ParsedRun, UUID, unframed } from "../spec.ts";
 
 /** The JSON Lines records Hyperion reads from `copilot -p ... --output-format json` (1.0.102). */
 const Message = z.looseObject({
@@ -64,6 +64,11 @@ export const copilot: CliSpec = {
   install: "npm install -g @github/copilot",
   checked: "1.0.102",
   env: ["COPILOT_*", "GH_TOKEN", "GITHUB_TOKEN"],
+  // COPILOT_ALLOW_ALL grants every tool (and "true" trusts the directory's hooks); the approval
+  // judge and extra instruction directories are the operator's to choose, in config.
+  grants: ["COPILOT_ALLOW_ALL", "COPILOT_ASSISTED_APPROVAL", "COPILOT_CUSTOM_INSTRUCTIONS_DIRS"],
+  sessionId: UUID,
+  network: true,
   homeVars: { COPILOT_HOME: ".copilot" },
   // 1.0.102 resumes from this directory alone (checked: copied into a fresh home, --resume works).
   sessionState: (id) => `.copilot/session-state/${id}`,
@@ -76,7 +81,7 @@ export const copilot: CliSpec = {
     "-C",
     a.workdir,
     ...(a.model ? ["--model", a.model] : []),
-    ...(a.session ? (a.session.resume ? [`--resume=${a.session.id}`] : ["--session-id", a.session.id]) : []),
+    ...(a.session ? [a.session.resume ? `--resume=${a.session.id}` : `--session-id=${a.session.id}`] : []),
     ...(a.allowAllTools
       ? ["--allow-all-tools"]
       : [
@@ -88,6 +93,8 @@ export const copilot: CliSpec = {
     "--no-auto-update",
     // The repository's AGENTS.md and the like are untrusted content, never instructions.
     "--no-custom-instructions",
+    // Stripped from its shell's and MCP servers' environments, and masked in its output.
+    ...(a.secrets.length ? [`--secret-env-vars=${a.secrets.join(",")}`] : []),
     ...a.args,
   ],
   parse,

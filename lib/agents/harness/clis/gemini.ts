@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type CliSpec, jsonObject, type ParsedRun, unframed } from "../spec.ts";
+import { type CliSpec, jsonObject, type ParsedRun, UUID, unframed } from "../spec.ts";
 
 /** The one (pretty-printed) object of `gemini -p ... -o json` (0.61.0, JsonFormatter). */
 const Output = z.looseObject({
@@ -63,6 +63,10 @@ export const gemini: CliSpec = {
   install: "npm install -g @google/gemini-cli",
   checked: "0.61.0",
   env: ["GEMINI_*", "GOOGLE_*"],
+  // Trusting a folder loads its settings, hooks and MCP servers; yolo grants every tool.
+  grants: ["GEMINI_CLI_TRUST_WORKSPACE", "GEMINI_CLI_TRUSTED_FOLDERS_PATH", "GEMINI_YOLO", "GEMINI_SANDBOX"],
+  sessionId: UUID,
+  network: true,
   homeVars: {},
   namesSessions: "hyperion",
   argv: (a) => [
@@ -73,7 +77,7 @@ export const gemini: CliSpec = {
     // The scratch directory is Hyperion's own, so trusting it is safe; untrusted exits 55.
     "--skip-trust",
     ...(a.model ? ["-m", a.model] : []),
-    ...(a.session ? (a.session.resume ? ["-r", a.session.id] : ["--session-id", a.session.id]) : []),
+    ...(a.session ? [a.session.resume ? `--resume=${a.session.id}` : `--session-id=${a.session.id}`] : []),
     "--approval-mode",
     a.allowAllTools ? "yolo" : a.writes ? "auto_edit" : "default",
     // An array option: `=` keeps it from swallowing the arguments after it. Gemini has no deny list.

@@ -1,0 +1,12 @@
+/**
+ * The suite's own state directory: signing keys and agents' homes of the thousands of temp
+ * repositories tests create go here, not into the operator's ~/.local/state. Child processes
+ * (`hyperion ...`) inherit it; removed when the run ends.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const dir = mkdtempSync(join(tmpdir(), "hyperion-test-state-"));
+process.env.XDG_STATE_HOME = dir;
+process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
