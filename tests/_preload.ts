@@ -1,7 +1,8 @@
 /**
  * The suite's own state directory: signing keys and agents' homes of the thousands of temp
- * repositories tests create go here, not into the operator's ~/.local/state. Child processes
- * (`hyperion ...`) inherit it; removed when the run ends.
+ * repositories tests create go here, not into the operator's ~/.local/state; removed when the run
+ * ends. Bun.spawn passes the environment the process started with unless given `env:
+ * process.env`, so every test that starts a Hyperion process passes it.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

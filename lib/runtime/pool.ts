@@ -84,7 +84,13 @@ export const startPool = (opts: PoolOptions): Pool => {
   let stopping = false;
   let killed = false;
   const spawn = (slot: number, name: string, respawns: number): Worker => {
-    const worker = new Worker(opts.entry ?? WORKER_ENTRY);
+    // The thread sees the environment as it is now (a Worker otherwise starts from the process's
+    // first one): where the key lives follows XDG_STATE_HOME and HOME.
+    const worker = new Worker(opts.entry ?? WORKER_ENTRY, {
+      env: Object.fromEntries(
+        Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined),
+      ),
+    });
     let alive = true;
     let lastError: string | null = null;
     let threw: HyperionError | null = null;

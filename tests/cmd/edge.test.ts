@@ -5,7 +5,7 @@ import type { ArgsDef, CommandDef } from "citty";
 import { root } from "../../cmd/_root.ts";
 import { createQueue } from "../../lib/queue/index.ts";
 import type { ChangeRequest } from "../../lib/schema/index.ts";
-import { initRepo, openRepo, readSecret } from "../../lib/store/index.ts";
+import { initRepo, locate, openRepo, readSecret } from "../../lib/store/index.ts";
 import { hyperion, ROOT, run, tmpdir } from "../_helpers.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: any command, whatever its args
@@ -156,7 +156,7 @@ describe("the exit code table", () => {
 
     // The environment: a signing key others can read is refused before anything runs.
     const { chmodSync } = await import("node:fs");
-    chmodSync(join(dir.path, ".hyperion/secret"), 0o644);
+    chmodSync(locate({ repo: dir.path }).secret, 0o644);
     const unsafe = await hyperion(["enqueue", "vague.json", "--repo", dir.path], { cwd: dir.path });
     expect(unsafe.exitCode).toBe(1);
     expect(unsafe.stderr).toStartWith("hyperion: E_SECRET_UNSAFE");

@@ -28,6 +28,7 @@ const stallAndTakeOver = async (f: Repo, id: string, flagsA: string, commitB: bo
   const a = Bun.spawn([process.execPath, join(import.meta.dir, "_worker.ts"), f.root, f.db, "wA", flagsA], {
     stdout: "pipe",
     stderr: "pipe",
+    env: process.env,
   });
   await until(() => existsSync(join(f.marks, "first")), "A to start validating");
   expect(f.read("a.txt")).toBe("A\n");

@@ -41,10 +41,7 @@ describe("soak: worker processes and a producer", () => {
     const workers = [worker(), worker(), worker()];
     const producer = Bun.spawn(
       [process.execPath, join(import.meta.dir, "_producer.ts"), f.root, input, "8"],
-      {
-        stdout: "pipe",
-        stderr: "pipe",
-      },
+      { stdout: "pipe", stderr: "pipe", env: process.env },
     );
     const count = (status: string) =>
       f.repo.db

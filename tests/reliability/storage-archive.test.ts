@@ -78,9 +78,7 @@ describe("archival and long locks beside a drain", () => {
     const summary = await drain(dir.path, async () => {
       const holder = Bun.spawn(
         [process.execPath, join(import.meta.dir, "_storage-child.ts"), "hold", db, "6000"],
-        {
-          stdout: "pipe",
-        },
+        { stdout: "pipe", env: process.env },
       );
       expect(await new Response(holder.stdout).text()).toBe("locked\n");
       expect(await holder.exited).toBe(0);

@@ -11,7 +11,12 @@ import { cr, SECRET } from "../queue/_fixture.ts";
 const CHILD = join(import.meta.dir, "_storage-child.ts");
 
 const child = (args: string[]) =>
-  Bun.spawn([process.execPath, CHILD, ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  Bun.spawn([process.execPath, CHILD, ...args], {
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: process.env,
+  });
 
 /** Waits for the child's first line (it holds the lock once it says so). */
 const firstLine = async (proc: ReturnType<typeof child>): Promise<string> => {
