@@ -56,10 +56,11 @@ export type DashboardOptions = {
 };
 
 type Prompt =
-  | { kind: "filter"; text: string; before: string | undefined }
+  | { kind: "filter"; text: string }
   | { kind: "confirm"; action: "approve" | "reject" | "retry"; id: string };
 
 const TREND_SAMPLES = 24;
+const DONE = { approve: "approved", reject: "rejected", retry: "retried" } as const;
 const rateLabel = (ms: number) => `${ms / 1000}s`;
 
 /**
@@ -343,7 +344,7 @@ export const mountDashboard = (renderer: CliRenderer, opts: DashboardOptions) =>
         rejectChange(opts.db, opts.queue, p.id, opts.actor, "rejected from the dashboard");
       else opts.queue.retry(p.id);
       const now = opts.queue.get(p.id)?.status ?? "gone";
-      message = { text: `${p.id} ${p.action === "retry" ? "retried" : `${p.action}d`}: ${now}`, tone: "ok" };
+      message = { text: `${p.id} ${DONE[p.action]}: ${now}`, tone: "ok" };
     } catch (e) {
       // A change another operator decided meanwhile says so here, never as a stack on the screen.
       message = { text: e instanceof HyperionError ? e.oneLine() : String(e), tone: "bad" };
@@ -368,13 +369,11 @@ export const mountDashboard = (renderer: CliRenderer, opts: DashboardOptions) =>
       return void load(true);
     }
     if (prompt?.kind === "filter") {
-      if (k.name === "escape") {
-        filters.text = prompt.before;
-        prompt = null;
-      } else if (k.name === "return" || k.name === "enter") prompt = null;
+      if (k.name === "escape") prompt = null;
+      else if (k.name === "return" || k.name === "enter") prompt = null;
       else if (k.name === "backspace") prompt.text = prompt.text.slice(0, -1);
       else if (ch && ch >= " ") prompt.text += ch;
-      if (prompt) filters.text = prompt.text || undefined;
+      filters.text = prompt ? prompt.text || undefined : k.name === "escape" ? undefined : filters.text;
       return void load(true);
     }
     message = null;
@@ -393,7 +392,7 @@ export const mountDashboard = (renderer: CliRenderer, opts: DashboardOptions) =>
     else if (k.name === "escape") focus = focus === "detail" ? list : focus;
     else if (ch === "q") return void renderer.destroy();
     else if (ch === "?") helpOpen = true;
-    else if (ch === "/") prompt = { kind: "filter", text: filters.text ?? "", before: filters.text };
+    else if (ch === "/") prompt = { kind: "filter", text: filters.text ?? "" };
     else if (ch === "s") {
       const order = [undefined, ...CHANGE_STATUS_VALUES];
       filters.status = order[(order.indexOf(filters.status as never) + 1) % order.length];

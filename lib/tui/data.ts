@@ -89,8 +89,10 @@ export const createFeed = (db: Database, queue: Queue) => {
         requests: list
           .requests({ limit: PANE_ROWS, agent: f.agent })
           .filter((r) => matches(f.text, r.id, r.title, r.agent, r.status)),
+        // The listing reads oldest first, like a log file; the dashboard shows the newest on top.
         logs: list
           .logs({ limit: PANE_ROWS })
+          .reverse()
           .filter((l) => matches(f.text, l.event, l.change_id, l.worker, l.level, JSON.stringify(l.data))),
         fileMods: list
           .fileMods({ limit: PANE_ROWS, agent: f.agent })
