@@ -12,19 +12,19 @@ import { io } from "./_io.ts";
 import { cli } from "./_main.ts";
 import { openQueue } from "./_queue.ts";
 
-const [FASTEST, SLOWEST] = [REFRESH_STEPS_MS[0], REFRESH_STEPS_MS.at(-1)!];
-
 const command = defineCommand({
   meta: { name: "tui", description: "Live dashboard of the queue: watch, approve, reject and retry" },
   args: {
     ...repoArgs,
     refresh: {
       type: "string",
-      description: `Seconds between polls of the database, ${FASTEST / 1000} to ${SLOWEST / 1000} (default 1; + and - change it live)`,
+      description: "Seconds between polls of the database, 0.25 to 10 (default 1; + and - change it live)",
       valueHint: "SECONDS",
     },
   },
   async run({ args }) {
+    // Read here, not at load: in the compiled binary this module may load before lib/tui has run.
+    const [FASTEST, SLOWEST] = [REFRESH_STEPS_MS[0], REFRESH_STEPS_MS.at(-1)!];
     const refreshMs = parseSeconds("refresh", args.refresh, 1);
     if (refreshMs < FASTEST || refreshMs > SLOWEST)
       throw usageError(
