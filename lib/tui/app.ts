@@ -60,6 +60,8 @@ type Prompt =
   | { kind: "confirm"; action: "approve" | "reject" | "retry"; id: string };
 
 const TREND_SAMPLES = 24;
+/** How often an idle dashboard (nothing written since the last poll) still reads the metrics. */
+export const IDLE_METRICS_MS = 15_000;
 const DONE = { approve: "approved", reject: "rejected", retry: "retried" } as const;
 const rateLabel = (ms: number) => `${ms / 1000}s`;
 
@@ -283,12 +285,20 @@ export const mountDashboard = (renderer: CliRenderer, opts: DashboardOptions) =>
     });
   };
 
-  /** Reads the store: everything when it changed (or `force`), else only the metrics, whose ages move. */
+  /**
+   * Reads the store: everything when another process wrote (or on `force`). While nothing was
+   * written only the metrics can move (ages, the sliding window), and they cost the most on a big
+   * queue, so an idle dashboard reads them at most every IDLE_METRICS_MS.
+   */
+  let metricsAt = Date.now();
   const load = (force: boolean): void => {
+    const now = Date.now();
     if (force || feed.changed()) {
       snap = feed.snapshot(filters);
       detail = { key: "", value: null };
-    } else snap = { ...snap, metrics: feed.metrics() };
+    } else if (now - metricsAt >= IDLE_METRICS_MS) snap = { ...snap, metrics: feed.metrics() };
+    else return;
+    metricsAt = now;
     for (const [k, v] of [
       ["apply", snap.metrics.latency_ms.apply.p50],
       ["dequeue", snap.metrics.latency_ms.dequeue.p50],
