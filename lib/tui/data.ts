@@ -1,5 +1,6 @@
 import type { Database } from "bun:sqlite";
-import { type ChangeSummary, type RequestSummary, summarize } from "../governance/index.ts";
+import { z } from "zod";
+import { type ChangeSummary, CommandResult, type RequestSummary, summarize } from "../governance/index.ts";
 import {
   type ChangeRecord,
   type FileModRecord,
@@ -36,7 +37,11 @@ export type ChangeDetail = {
   summary: ChangeSummary;
   patches: { path: string; operation: string; patch: string }[];
   dead: { reason_code: string; message: string } | null;
+  /** The last validation run's commands with their output, as the worker logged them. */
+  validation: CommandResult[];
 };
+
+const ValidationRun = z.object({ results: z.array(CommandResult) });
 /** A request's pipeline: Engineer, Orchestrator, then each Developer task with its change. */
 export type RequestDetail = {
   kind: "request";
@@ -110,11 +115,13 @@ export const createFeed = (db: Database, queue: Queue) => {
       if ("request" in s) return { kind: "missing", what: id };
       const payload = ChangeRequest.parse(JSON.parse(row.payload));
       const dead = row.status === "dead" ? queue.deadLetter(id) : null;
+      const run = ValidationRun.safeParse(queue.logs(id).findLast((l) => l.event === "validation")?.data);
       return {
         kind: "change",
         summary: s,
         patches: payload.changes.map((c) => ({ path: c.path, operation: c.operation, patch: c.patch ?? "" })),
         dead: dead ? { reason_code: dead.reason_code, message: dead.message } : null,
+        validation: run.success ? run.data.results : [],
       };
     },
     /** One request's pipeline. */

@@ -187,6 +187,14 @@ export const waitsFor = (c: ChangeDetail): string => {
   }
 };
 
+/** The last lines a validation command printed: enough to see why it failed. */
+const OUTPUT_LINES = 8;
+const outputTail = (stdout: string, stderr: string): Line[] =>
+  [...stdout.split("\n"), ...stderr.split("\n")]
+    .filter((l) => l.trim() !== "")
+    .slice(-OUTPUT_LINES)
+    .map((l): Line => [muted(`    ${l}`)]);
+
 /** A unified diff with colours: additions green, removals red, hunk headers cyan. */
 export const diffLines = (patch: string): Line[] =>
   patch
@@ -225,17 +233,16 @@ const changeDetailLines = (d: ChangeDetail): Line[] => {
       ],
     ),
     [muted("validation")],
-    ...(s.validation.length
-      ? s.validation.flatMap((v) =>
-          v.commands.map(
-            (c): Line => [
-              colored(
-                c.exit_code === 0 ? COLORS.ok : COLORS.bad,
-                `  ${c.command}: exit ${c.exit_code} in ${c.duration_ms} ms`,
-              ),
-            ],
-          ),
-        )
+    ...(d.validation.length
+      ? d.validation.flatMap((c): Line[] => [
+          [
+            colored(
+              c.exit_code === 0 ? COLORS.ok : COLORS.bad,
+              `  ${c.command}: ${c.timed_out ? "timed out" : `exit ${c.exit_code}`} in ${c.duration_ms} ms`,
+            ),
+          ],
+          ...outputTail(c.stdout, c.stderr),
+        ])
       : [[muted("  none ran")]]),
     ...s.approvals.map(
       (a): Line => [muted(`${a.decision} by ${a.actor} at ${a.at}${a.reason ? `: ${a.reason}` : ""}`)],

@@ -1,6 +1,10 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { createTestRenderer, type TestRendererSetup } from "@opentui/core/testing";
+import { makeFileChange } from "../../lib/patch/index.ts";
 import { createQueue, type Queue } from "../../lib/queue/index.ts";
+import { submitChanges } from "../../lib/runtime/index.ts";
 import { openRepo, readSecret, requestsSql } from "../../lib/store/index.ts";
 import { type Dashboard, mountDashboard } from "../../lib/tui/index.ts";
 import { hyperion, tmpdir } from "../_helpers.ts";
@@ -159,7 +163,53 @@ describe("detail", () => {
     expect(f).toContain("press R to retry");
   });
 
-  test("a held change says why it is held; a patch shows as a diff", async () => {
+  test("a held change says why it is held and what it waits for, with its diff", async () => {
+    // Submitted the way agents' changes are: scored by the risk policy, held for a person.
+    writeFileSync(join(dir.path, "package.json"), "{}\n");
+    submitChanges(repo, queue, [
+      {
+        id: "c8",
+        task_id: "t-c8",
+        agent: "a1",
+        changes: [makeFileChange("package.json", "{}\n", '{"x":1}\n')],
+      },
+    ]);
+    const f = await start(120, 40);
+    expect(f).toContain("c8 · awaiting_approval");
+    expect(f).toContain("why held: package manifest and scripts: package.json (+10)");
+    expect(f).toContain("waits for: a person: press a to approve or r to reject");
+    expect(f).toContain("+++ b/package.json");
+    expect(f).toContain("-{}");
+    expect(f).toContain('+{"x":1}');
+  });
+
+  test("a change's validation commands show with their exit code and last output lines", async () => {
+    // What the applier logs after running the plan's commands (lib/runtime/applier.ts).
+    queue.log("c3", "validation", {
+      ok: false,
+      results: [
+        {
+          command: "bun test",
+          argv: ["bun", "test"],
+          exit_code: 1,
+          signal: null,
+          timed_out: false,
+          duration_ms: 120,
+          stdout: "1 pass\n1 fail",
+          stderr: "expected 2, got 3",
+          truncated: false,
+        },
+      ],
+    });
+    await start(120, 40);
+    await selectChange("c3");
+    const f = await frame();
+    expect(f).toContain("bun test: exit 1 in 120 ms");
+    expect(f).toContain("1 fail");
+    expect(f).toContain("expected 2, got 3");
+  });
+
+  test("a created file's patch shows as a diff", async () => {
     queue.enqueue({
       id: "c6",
       task_id: "t-c6",
@@ -167,15 +217,10 @@ describe("detail", () => {
       summary: "adds new.ts",
       changes: [{ path: "src/new.ts", operation: "create", patch: PATCH }],
     });
-    await start(120, 40);
-    let f = await frame();
+    const f = await start(120, 40);
     expect(f).toContain("c6 · queued");
-    expect(f).toContain("+export const a = 1;");
     expect(f).toContain("@@ -0,0 +1,2 @@");
-    await selectChange("c4");
-    f = await frame();
-    expect(f).toContain("c4 · awaiting_approval");
-    expect(f).toContain("press a to approve");
+    expect(f).toContain("+export const a = 1;");
   });
 
   test("a request shows Engineer → Orchestrator → Developers, and follows a request filed elsewhere", async () => {
