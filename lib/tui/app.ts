@@ -62,6 +62,8 @@ type Prompt =
 const TREND_SAMPLES = 24;
 /** How often an idle dashboard (nothing written since the last poll) still reads the metrics. */
 export const IDLE_METRICS_MS = 15_000;
+const errorLine = (e: unknown): string =>
+  e instanceof HyperionError ? e.oneLine() : `E_INTERNAL: ${(e as Error)?.message ?? String(e)}`;
 const DONE = { approve: "approved", reject: "rejected", retry: "retried" } as const;
 const rateLabel = (ms: number) => `${ms / 1000}s`;
 
@@ -309,11 +311,21 @@ export const mountDashboard = (renderer: CliRenderer, opts: DashboardOptions) =>
     draw();
   };
 
-  let timer = setInterval(() => load(false), refreshMs);
+  // A poll that fails (the database locked past its wait, a row edited by hand) says so on the
+  // footer and the next poll tries again; it never takes the screen down.
+  const poll = () => {
+    try {
+      load(false);
+    } catch (e) {
+      message = { text: errorLine(e), tone: "bad" };
+      draw();
+    }
+  };
+  let timer = setInterval(poll, refreshMs);
   const setRate = (ms: number) => {
     refreshMs = ms;
     clearInterval(timer);
-    timer = setInterval(() => load(false), refreshMs);
+    timer = setInterval(poll, refreshMs);
   };
 
   const move = (delta: number) => {
@@ -357,7 +369,7 @@ export const mountDashboard = (renderer: CliRenderer, opts: DashboardOptions) =>
       message = { text: `${p.id} ${DONE[p.action]}: ${now}`, tone: "ok" };
     } catch (e) {
       // A change another operator decided meanwhile says so here, never as a stack on the screen.
-      message = { text: e instanceof HyperionError ? e.oneLine() : String(e), tone: "bad" };
+      message = { text: errorLine(e), tone: "bad" };
     }
   };
 

@@ -296,6 +296,19 @@ describe("detail", () => {
   });
 });
 
+describe("mouse", () => {
+  test("a click selects a row; the wheel moves the selection", async () => {
+    await start();
+    // Row 7 is the list's first row (header, five rows of insights, the list's border).
+    await screen!.mockMouse.click(4, 7 + 3);
+    expect(await frame()).toContain("c2 · dead");
+    await screen!.mockMouse.scroll(4, 8, "up");
+    expect(await frame()).toContain("c5 · queued");
+    await screen!.mockMouse.scroll(4, 8, "down");
+    expect(await frame()).toContain("c2 · dead");
+  });
+});
+
 describe("help", () => {
   test("? explains every control and the metrics' ranges; any key closes it", async () => {
     await start();
