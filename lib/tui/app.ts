@@ -313,19 +313,19 @@ export const mountDashboard = (renderer: CliRenderer, opts: DashboardOptions) =>
 
   // A poll that fails (the database locked past its wait, a row edited by hand) says so on the
   // footer and the next poll tries again; it never takes the screen down.
-  const poll = () => {
+  const poll = (force = false) => {
     try {
-      load(false);
+      load(force);
     } catch (e) {
       message = { text: errorLine(e), tone: "bad" };
       draw();
     }
   };
-  let timer = setInterval(poll, refreshMs);
+  let timer = setInterval(() => poll(), refreshMs);
   const setRate = (ms: number) => {
     refreshMs = ms;
     clearInterval(timer);
-    timer = setInterval(poll, refreshMs);
+    timer = setInterval(() => poll(), refreshMs);
   };
 
   const move = (delta: number) => {
@@ -474,8 +474,8 @@ export const mountDashboard = (renderer: CliRenderer, opts: DashboardOptions) =>
   draw();
 
   return {
-    /** Reads the store now (tests and benchmarks; the timer does this on its own). */
-    refresh: (force = true) => load(force),
+    /** A poll now, as the timer makes it (tests and benchmarks); `force` reads everything. */
+    refresh: (force = true) => poll(force),
     /** Redraws from what was last read. */
     draw,
     /** The refresh interval now, in ms. */

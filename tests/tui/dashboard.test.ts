@@ -296,6 +296,21 @@ describe("detail", () => {
   });
 });
 
+describe("polling", () => {
+  test("a poll that cannot read a row says so on the footer and keeps the dashboard up", async () => {
+    await start();
+    using other = openRepo({ repo: dir.path });
+    other.db.run("UPDATE change_queue SET risk = 'extreme' WHERE id = 'c5'");
+    dash!.refresh(false);
+    const f = await frame();
+    expect(f.split("\n").at(-2)).toStartWith("E_DB_ROW: change_queue row 5: risk");
+    expect(screen!.renderer.isDestroyed).toBe(false);
+    other.db.run("UPDATE change_queue SET risk = 'low' WHERE id = 'c5'");
+    dash!.refresh(false);
+    expect(await keys("j")).toContain("c4 · awaiting_approval");
+  });
+});
+
 describe("mouse", () => {
   test("a click selects a row; the wheel moves the selection", async () => {
     await start();
