@@ -62,9 +62,14 @@ const tmux = (...args: string[]) => {
   if (r.exitCode !== 0) throw new Error(`tmux ${args[0]}: ${r.stderr}`);
   return r.stdout.toString();
 };
-process.on("exit", () => Bun.spawnSync(["tmux", "-L", socket, "kill-server"]));
+let socketPath = "";
+process.on("exit", () => {
+  Bun.spawnSync(["tmux", "-L", socket, "kill-server"]);
+  if (socketPath) rmSync(socketPath, { force: true });
+});
 const idleCpu = async (name: string, cmd: string, ready: (screen: string) => boolean): Promise<number> => {
   tmux("new-session", "-d", "-s", name, "-x", "120", "-y", "40", `exec ${cmd}`);
+  socketPath = tmux("display-message", "-p", "#{socket_path}").trim();
   const deadline = Date.now() + 30_000;
   while (!ready(tmux("capture-pane", "-p", "-t", name))) {
     if (Date.now() > deadline) throw new Error(`${name} did not start`);

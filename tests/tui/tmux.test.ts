@@ -1,4 +1,6 @@
 import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { createQueue } from "../../lib/queue/index.ts";
 import { openRepo, readSecret } from "../../lib/store/index.ts";
 import { run, tmpdir } from "../_helpers.ts";
@@ -15,6 +17,7 @@ beforeAll(async () => {
 
 /** One private tmux server per test (its own socket), so nothing touches a person's sessions. */
 let socket = "";
+let socketPath = "";
 const tmux = async (...args: string[]) => {
   const r = await run(["tmux", "-L", socket, "-f", "/dev/null", ...args]);
   if (r.exitCode !== 0) throw new Error(`tmux ${args[0]}: ${r.stderr}`);
@@ -33,24 +36,40 @@ const until = async (pred: (text: string) => boolean, what: string, ms = 20_000)
   throw new Error(`no ${what} on screen within ${ms} ms; it shows:\n${last}`);
 };
 const shows = (text: string) => until((s) => s.includes(text), JSON.stringify(text));
-/** The pane's process ended: pane_dead and its exit status. */
-const exited = async (): Promise<number> => {
-  const deadline = Date.now() + 20_000;
+let statusFile = "";
+/** Polls `read` until it gives a value, or fails naming `what` after the deadline. */
+const poll = async <T>(read: () => Promise<T | undefined>, what: string, ms = 20_000): Promise<T> => {
+  const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
-    const [dead, status] = (
-      await tmux("display-message", "-p", "-t", "dash", "#{pane_dead} #{pane_dead_status}")
-    )
-      .trim()
-      .split(" ");
-    if (dead === "1") return Number(status);
+    const v = await read();
+    if (v !== undefined) return v;
     await Bun.sleep(50);
   }
-  throw new Error("hyperion tui did not exit");
+  throw new Error(`no ${what} within ${ms} ms; the pane shows:\n${await screen()}`);
+};
+const alternateScreen = async () =>
+  (await tmux("display-message", "-p", "-t", "dash", "#{alternate_on}")).trim();
+/**
+ * The exit status of `hyperion tui`, which the shell around it writes to a file (tmux may keep an
+ * exited pane's process unreaped, without a status, for a while), once the terminal is back on
+ * its normal screen: the alternate screen was left, as it is when the terminal is restored.
+ */
+const exited = async (): Promise<number> => {
+  const status = await poll(
+    async () => (existsSync(statusFile) && readFileSync(statusFile, "utf8").trim()) || undefined,
+    "exit status",
+  );
+  await poll(
+    async () => ((await alternateScreen()) === "0" ? true : undefined),
+    "return to the normal screen",
+  );
+  return Number(status);
 };
 
 const start = async (repo: string) => {
   socket = `hyperion-tui-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  const cmd = `${bin} tui --repo ${repo}`;
+  statusFile = join(repo, "tui-exit-status");
+  const cmd = `${bin} tui --repo ${repo}; echo $? > ${statusFile}`;
   await tmux(
     "new-session",
     "-d",
@@ -68,11 +87,18 @@ const start = async (repo: string) => {
     "remain-on-exit",
     "on",
   );
-  return shows("Queue insights");
+  socketPath = (await tmux("display-message", "-p", "#{socket_path}")).trim();
+  const first = await shows("Queue insights");
+  // The dashboard draws on the alternate screen, so leaving it is what restoring looks like.
+  expect(await alternateScreen()).toBe("1");
+  return first;
 };
 
 afterEach(async () => {
   await run(["tmux", "-L", socket, "kill-server"]);
+  // The server leaves its socket file behind.
+  if (socketPath) rmSync(socketPath, { force: true });
+  socketPath = "";
 });
 
 describe("hyperion tui in tmux (compiled binary)", () => {
@@ -110,8 +136,6 @@ describe("hyperion tui in tmux (compiled binary)", () => {
 
     await tmux("send-keys", "-t", "dash", "q");
     expect(await exited()).toBe(0);
-    // The alternate screen is gone: the dashboard's frame no longer shows.
-    expect(await screen()).not.toContain("Queue insights");
   });
 
   test("Ctrl-C quits with status 0 and restores the terminal", async () => {
@@ -120,7 +144,6 @@ describe("hyperion tui in tmux (compiled binary)", () => {
     await start(dir.path);
     await tmux("send-keys", "-t", "dash", "C-c");
     expect(await exited()).toBe(0);
-    expect(await screen()).not.toContain("Queue insights");
   });
 
   test("a decision taken by another process shows up at the next poll", async () => {
