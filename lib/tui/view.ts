@@ -6,6 +6,7 @@ import {
   type QueueMetricsRecord,
   type RequestRecord,
 } from "../ops/index.ts";
+import { nextStep } from "../runtime/progress.ts";
 import type { ChangeDetail, Detail, RequestDetail } from "./data.ts";
 import { COLORS, cell, colored, type Line, muted, plain, status, strong } from "./style.ts";
 
@@ -221,6 +222,14 @@ const changeDetailLines = (d: ChangeDetail): Line[] => {
     [plain(s.summary ?? "")],
     ...(s.held_for.length ? [[colored(COLORS.held, `why held: ${s.held_for.join("; ")}`)]] : []),
     [muted("waits for: "), plain(waitsFor(d))],
+    ...(s.status === "dead" || s.status === "awaiting_approval"
+      ? [
+          [
+            muted("from a shell: "),
+            plain(nextStep({ id: s.id, status: s.status, code: null, message: null })),
+          ],
+        ]
+      : []),
     ...(d.dead ? [[colored(COLORS.bad, `dead: ${d.dead.reason_code}: ${d.dead.message}`)]] : []),
     ...(s.last_error ? [[colored(COLORS.bad, `last error: ${json(s.last_error)}`)]] : []),
     [muted("files")],

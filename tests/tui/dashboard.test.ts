@@ -154,13 +154,15 @@ describe("filters", () => {
 
 describe("detail", () => {
   test("a dead change shows its attempts, last error and what it waits for", async () => {
-    await start();
+    await start(160, 48);
     await selectChange("c2");
     const f = await frame();
     expect(f).toContain("c2 · dead");
     expect(f).toContain("attempts 1");
     expect(f).toContain("dead: E_PATH_OUTSIDE_REPO");
     expect(f).toContain("press R to retry");
+    // The same next step `hyperion run` prints for a dead letter it leaves behind.
+    expect(f).toContain("from a shell: see `hyperion dead-letters`, then `hyperion retry c2`");
   });
 
   test("a held change says why it is held and what it waits for, with its diff", async () => {
