@@ -31,6 +31,7 @@ export const root = defineCommand({
     "file-mods": () => import("./file-mods.ts").then((m) => m.default),
     "queue-metrics": () => import("./queue-metrics.ts").then((m) => m.default),
     doctor: () => import("./doctor.ts").then((m) => m.default),
+    tui: () => import("./tui.ts").then((m) => m.default),
     archive: () => import("./archive.ts").then((m) => m.default),
     prune: () => import("./prune.ts").then((m) => m.default),
     export: () => import("./export.ts").then((m) => m.default),

@@ -54,6 +54,11 @@ export const CODES = {
     retryable: false,
     exitCode: EXIT.failure,
   },
+  E_NOT_A_TTY: {
+    meaning: "`hyperion tui` was started without a terminal on stdout or stdin",
+    retryable: false,
+    exitCode: EXIT.usage,
+  },
   E_CONFIG: {
     meaning: ".hyperion/config.json does not match the Config schema; the field is named",
     retryable: false,

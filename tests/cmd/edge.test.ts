@@ -54,6 +54,7 @@ describe("repository discovery", () => {
     enqueue: ["enqueue", "in.json"],
     run: ["run"],
     worker: [],
+    tui: [],
     approve: ["approve", "cr-x"],
     reject: ["reject", "cr-x", "--reason", "no"],
     retry: ["retry", "cr-x"],
@@ -106,7 +107,8 @@ describe("repository discovery", () => {
     mkdirSync(deep, { recursive: true });
     writeFileSync(join(deep, "in.json"), JSON.stringify({ title: "t", edits: [] }));
     for (const [name, argv] of Object.entries(ARGS)) {
-      if (argv.length === 0) continue; // worker runs until a signal: run covers its start.
+      // worker runs until a signal (run covers its start); tui needs a terminal (tests/tui/tmux.test.ts).
+      if (argv.length === 0) continue;
       const r = await hyperion(argv, { cwd: deep });
       expect({ name, out: r.stderr }).not.toEqual({
         name,

@@ -1,0 +1,4 @@
+export * from "./app.ts";
+export * from "./data.ts";
+export * from "./help.ts";
+export * from "./view.ts";
