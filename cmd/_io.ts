@@ -1,3 +1,5 @@
+import { safeText } from "../lib/safe-text.ts";
+
 /**
  * The one output path. A command writes its result to `io().stdout` and diagnostics to
  * `io().stderr`; `main` waits for both to drain before it returns, so a slow reader of a pipe
@@ -85,5 +87,11 @@ export const outJson = (value: unknown): void => out(JSON.stringify(value, null,
 export const emit = (format: string, value: unknown, render: () => string): void =>
   format === "json" ? outJson(value) : out(render());
 
-/** A diagnostic on stderr, prefixed like every line Hyperion prints there. */
-export const say = (line: string): void => io().stderr.write(`hyperion: ${line}\n`);
+/**
+ * A diagnostic on stderr, prefixed like every line Hyperion prints there. Lines quote outside text
+ * (paths, agent prose, command output), so none of it reaches the terminal as a control.
+ */
+export const say = (line: string): void => io().stderr.write(`hyperion: ${safeText(line)}\n`);
+
+/** Text results that quote outside text (an agent's questions, paths): shown, never acted on. */
+export const outText = (text: string): void => out(safeText(text, { multiline: true }));

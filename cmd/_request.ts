@@ -11,7 +11,7 @@ import { submitChanges } from "../lib/runtime/index.ts";
 import type { RequestResult } from "../lib/schema/index.ts";
 import { type Repo, readSecret, sessionsSql } from "../lib/store/index.ts";
 import { runtimeSql } from "../lib/store/runtime-sql.ts";
-import { out, outJson } from "./_io.ts";
+import { outJson, outText } from "./_io.ts";
 
 /** Flags `request` and `answer` share. */
 export const agentArgs = {
@@ -114,6 +114,6 @@ const textOf = (r: RequestResult, repoArg: string | undefined): string => {
 /** Prints a request's result; exit 3 while it waits for a person's answers. */
 export const printResult = (r: RequestResult, format: string, repoArg: string | undefined): number => {
   if (format === "json") outJson(r);
-  else out(textOf(r, repoArg));
+  else outText(textOf(r, repoArg));
   return r.status === "needs_clarification" ? 3 : 0;
 };

@@ -3,6 +3,7 @@ import { EXIT, usageError } from "../lib/errors.ts";
 import { heldReasons } from "../lib/governance/index.ts";
 import { parseWhole } from "../lib/ops/index.ts";
 import { submitChanges } from "../lib/runtime/index.ts";
+import { safeText } from "../lib/safe-text.ts";
 import { parseJsonText } from "../lib/schema/index.ts";
 import { formatArg, readInput, repoArgs } from "./_args.ts";
 import { emit, say } from "./_io.ts";
@@ -57,7 +58,16 @@ const command = defineCommand({
       );
     }
     emit(args.format, rows, () =>
-      rows.map((r) => `${r.id}\t${r.status}\t${r.task_id}\t${r.paths.join(",")}`).join("\n"),
+      rows
+        .map((r) =>
+          [
+            r.id,
+            r.status,
+            safeText(r.task_id),
+            r.paths.map((p) => safeText(p, { path: true })).join(","),
+          ].join("\t"),
+        )
+        .join("\n"),
     );
     return rejected.length > 0 ? EXIT.usage : held.length > 0 ? EXIT.needsPerson : EXIT.ok;
   },

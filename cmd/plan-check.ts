@@ -6,7 +6,7 @@ import { PLAN_FILE, planIsValid, planVerdict, readPlan } from "../lib/governance
 import { governanceSql } from "../lib/store/governance-sql.ts";
 import { locate, openDatabase } from "../lib/store/index.ts";
 import { formatArg, repoArgs } from "./_args.ts";
-import { out, outJson } from "./_io.ts";
+import { outJson, outText } from "./_io.ts";
 import { cli } from "./_main.ts";
 
 const command = defineCommand({
@@ -49,7 +49,7 @@ const command = defineCommand({
         findings: plan.findings,
       });
     } else {
-      out(
+      outText(
         [
           `${path}: ${planVerdict(valid, recorded)} (${plan.sections.length} sections, ${plan.commands.length} commands)`,
           ...plan.findings.map((f) => `  ${f.level} line ${f.line ?? "-"}: ${f.message}`),

@@ -3,7 +3,7 @@ import { defineCommand } from "citty";
 import { usageError } from "../lib/errors.ts";
 import { type RolledBack, rollbackOne, rollbackRequest } from "../lib/governance/index.ts";
 import { formatArg, repoArgs } from "./_args.ts";
-import { out, outJson, say } from "./_io.ts";
+import { outJson, outText, say } from "./_io.ts";
 import { cli } from "./_main.ts";
 import { openQueue } from "./_queue.ts";
 
@@ -36,7 +36,7 @@ const command = defineCommand({
     const line = (r: RolledBack) =>
       `rolled back ${r.id}: ${r.files.join(", ")}${r.merged.length ? ` (merged: ${r.merged.join(", ")})` : ""}${r.commit ? ` [${r.commit.slice(0, 12)}]` : ""}`;
     if (args.format === "json") outJson({ rolled_back: done, error: error?.toJSON() ?? null });
-    else for (const r of done) out(`${line(r)}`);
+    else for (const r of done) outText(line(r));
     if (error) {
       say(error.oneLine());
       return error.exitCode;

@@ -143,6 +143,21 @@ describe("repository discovery", () => {
   });
 });
 
+describe("outside text on the terminal", () => {
+  test("an escape sequence in a refused path reaches stderr escaped, never raw", async () => {
+    await using dir = await tmpdir();
+    initRepo({ repo: dir.path });
+    const osc52 = "\x1b]52;c;ZXZpbA==\x07";
+    const cr = { task_id: "t", changes: [{ path: `a${osc52}.txt`, operation: "create", patch: "" }] };
+    writeFileSync(join(dir.path, "in.json"), JSON.stringify(cr));
+    const r = await hyperion(["enqueue", "in.json", "--repo", dir.path], { cwd: dir.path });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).not.toContain("\x1b");
+    expect(r.stderr).not.toContain("\x07");
+    expect(r.stderr).toContain("\\x1b]52;c;ZXZpbA==\\x07");
+  });
+});
+
 describe("the exit code table", () => {
   test("0 done, 1 environment, 2 usage or input, 3 a person is needed", async () => {
     await using dir = await tmpdir();
