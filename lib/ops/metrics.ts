@@ -40,7 +40,7 @@ export const renderMetrics = (m: QueueMetricsRecord): string => {
   );
   const workers = m.workers.map(
     (w) =>
-      `  ${w.worker}  leases ${w.leased}  applied ${w.applied}  failed ${w.failed}  last seen ${w.last_seen.slice(11, 19)}Z`,
+      `  ${w.worker}  leases ${w.leased}  applied ${w.applied}  failed ${w.failed}  poll ${w.poll_ms === null ? "-" : `${w.poll_ms} ms`}  last seen ${w.last_seen.slice(11, 19)}Z`,
   );
   return [
     `queue at ${m.at.slice(0, 19)}Z, window ${age(m.window_ms)}`,
@@ -49,6 +49,7 @@ export const renderMetrics = (m: QueueMetricsRecord): string => {
     `oldest       ${m.oldest_queued_ms === null ? "no queued change" : `queued ${age(m.oldest_queued_ms)} ago`}`,
     `dead letters ${m.depth.dead}`,
     `throughput   applied ${t.applied} (${t.applied_per_min}/min)  leases ended ${t.leased}  failed ${t.failed}  dead ${t.dead}  expired ${t.lease_expired}  released ${t.released}`,
+    `outcomes     success ${t.success_rate === null ? "-" : `${Math.round(t.success_rate * 1000) / 10}%`}  conflicts ${t.conflicts}`,
     `contention   ${m.contention.busy_retries} busy retries on ${m.contention.leases_with_busy} leases`,
     `latency ms         p50       p95       max       n`,
     ...lat,

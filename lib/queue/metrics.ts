@@ -29,6 +29,16 @@ export const MetricsSnapshot = z.object({
     lease_expired: z.number().int(),
     released: z.number().int(),
     applied_per_s: z.number(),
+    conflicts: z
+      .number()
+      .int()
+      .describe(
+        "Failures in the window because the tree moved under the change (E_BASE_CHANGED, E_CONFLICT, E_AMBIGUOUS).",
+      ),
+    success_rate: z
+      .number()
+      .nullable()
+      .describe("Applied over leases that ended applied, failed or dead in the window; null when none did."),
   }),
   latency_ms: z.object({
     dequeue: Latency.describe("Enqueue to lease."),
@@ -64,6 +74,9 @@ const latency = (xs: number[]): Latency => {
   return { count: s.length, p50: pct(s, 50), p95: pct(s, 95), max: s.at(-1) ?? null };
 };
 
+/** Failures that mean the tree moved under a change, counted as conflicts. */
+const CONFLICT_CODES: ReadonlySet<string> = new Set(["E_BASE_CHANGED", "E_CONFLICT", "E_AMBIGUOUS"]);
+
 export const makeMetrics = (ctx: QueueContext) => {
   const { sql } = ctx;
   return (opts: { windowMs?: number } = {}): MetricsSnapshot => {
@@ -81,11 +94,13 @@ export const makeMetrics = (ctx: QueueContext) => {
         lock: [] as number[],
         apply: [] as number[],
       };
+      let conflicts = 0;
       let busy = 0;
       let leasesWithBusy = 0;
       const workers = new Map<string, MetricsSnapshot["workers"][number]>();
       for (const e of sql.eventsSince(at - windowMs)) {
-        const d = JSON.parse(e.data) as Record<string, number | undefined>;
+        const d = JSON.parse(e.data) as Record<string, number | string | boolean | undefined>;
+        if ((e.event === "failed" || e.event === "dead") && CONFLICT_CODES.has(String(d.code))) conflicts++;
         const ev = e.event as keyof typeof count;
         count[ev]++;
         const w = e.worker
@@ -106,7 +121,7 @@ export const makeMetrics = (ctx: QueueContext) => {
         if (typeof d.dequeue_ms === "number") lat.dequeue.push(d.dequeue_ms);
         if (typeof d.wait_ms === "number") lat.wait.push(d.wait_ms);
         if (typeof d.lock_ms === "number") lat.lock.push(d.lock_ms);
-        if (d.busy_retries) {
+        if (typeof d.busy_retries === "number" && d.busy_retries > 0) {
           busy += d.busy_retries;
           leasesWithBusy++;
         }
@@ -119,6 +134,7 @@ export const makeMetrics = (ctx: QueueContext) => {
           if (w) w.applied++;
         } else if ((ev === "failed" || ev === "dead") && w) w.failed++;
       }
+      const ended = count.applied + count.failed + count.dead;
       return {
         at,
         window_ms: windowMs,
@@ -129,6 +145,8 @@ export const makeMetrics = (ctx: QueueContext) => {
           leased: count.applied + count.failed + count.dead + count.lease_expired + count.released,
           ...count,
           applied_per_s: windowMs > 0 ? (count.applied * 1000) / windowMs : 0,
+          conflicts,
+          success_rate: ended > 0 ? Math.round((count.applied / ended) * 1000) / 1000 : null,
         },
         latency_ms: {
           dequeue: latency(lat.dequeue),

@@ -264,9 +264,10 @@ export const createApplier = (opts: ApplierOptions) => {
     queue,
     owner,
     /** Leases up to `max` changes and handles them; an empty list when none is ready. */
-    async process(max: number): Promise<Outcome[]> {
+    /** Leases up to `max` changes and handles them; `pollMs` is how long the worker slept before (telemetry). */
+    async process(max: number, pollMs?: number): Promise<Outcome[]> {
       const serial = opts.validate || opts.commit;
-      const batch = queue.leaseBatch(owner, serial ? 1 : max, { leaseMs });
+      const batch = queue.leaseBatch(owner, serial ? 1 : max, { leaseMs, pollMs });
       if (batch.length === 0) return [];
       if (!serial) return processBatch(batch);
       const outcomes: Outcome[] = [];

@@ -28,17 +28,21 @@ export const drain = async (
   report: (batch: Outcome[]) => void,
 ): Promise<void> => {
   let idle = 1;
+  let slept = 0;
   while (!stopping()) {
     const want = permits ? take(permits, BATCH) : BATCH;
     if (want === 0) return;
-    const outcomes = await applier.process(want);
+    // How long the worker slept before this poll is its poll interval (queue-metrics shows it).
+    const outcomes = await applier.process(want, slept);
     if (permits && outcomes.length < want) Atomics.add(permits, 0, want - outcomes.length);
     if (outcomes.length === 0) {
       await pause(idle);
+      slept = idle;
       idle = Math.min(idle * 2, 100);
       continue;
     }
     idle = 1;
+    slept = 0;
     report(outcomes);
     if (outcomes.some((o) => o.status === "held")) return;
   }

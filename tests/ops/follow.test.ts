@@ -74,4 +74,10 @@ test("logs --follow emits each event of a 600-change run exactly once, and resum
 
   expect(all.length).toBeGreaterThanOrEqual(1_200); // enqueued and applied, at least, for each change
   expect([...seen, ...second.ids()]).toEqual(all);
+
+  // The run's workers recorded their poll interval with every lease.
+  const m = JSON.parse((await hyperion(["queue-metrics", "--repo", dir.path, "--json"])).stdout);
+  expect(m.workers.length).toBeGreaterThan(0);
+  for (const w of m.workers) expect(typeof w.poll_ms).toBe("number");
+  expect(m.throughput.success_rate).toBe(1);
 });

@@ -38,6 +38,7 @@ describe("metrics", () => {
       rolled_back: 0,
     });
     expect(m.throughput).toMatchObject({ leased: 4, applied: 3, failed: 1, dead: 0 }); // leases that ended
+    expect(m.throughput).toMatchObject({ conflicts: 1, success_rate: 0.75 });
     expect(m.throughput.applied_per_s).toBeCloseTo(3 / 60);
     expect(m.latency_ms.apply).toEqual({ count: 3, p50: 200, p95: 300, max: 300 });
     expect(m.latency_ms.dequeue.count).toBe(4);
@@ -57,5 +58,6 @@ describe("metrics", () => {
     expect(m.depth.queued).toBe(0);
     expect(m.oldest_queued_ms).toBeNull();
     expect(m.latency_ms.apply).toEqual({ count: 0, p50: null, p95: null, max: null });
+    expect(m.throughput).toMatchObject({ conflicts: 0, success_rate: null });
   });
 });
