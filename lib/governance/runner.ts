@@ -64,12 +64,21 @@ const bounded = async (stream: ReadableStream<Uint8Array>, limit: number) => {
   return { text, truncated: cut > 0 };
 };
 
+/** The plan's allowlisted commands: exact allowlist match, then `runArgv`. */
+export const runAllowed = async (command: string, ctx: RunContext): Promise<CommandResult> =>
+  runArgv(command, allowedArgv(command, ctx.plan), ctx);
+
 /**
- * The only place Hyperion starts a project command: exact allowlist match, no shell, a scrubbed
- * environment, the repository as cwd, a timeout that kills the whole process group, bounded output.
+ * The only place Hyperion starts a command: no shell, a scrubbed environment, the repository as
+ * cwd, never a program inside the repository, a timeout that kills the whole process group,
+ * bounded output. `stdin` is handed to it whole (an alert's event); otherwise it reads nothing.
  */
-export const runAllowed = async (command: string, ctx: RunContext): Promise<CommandResult> => {
-  const argv = allowedArgv(command, ctx.plan);
+export const runArgv = async (
+  command: string,
+  argv: string[],
+  ctx: Omit<RunContext, "plan">,
+  stdin?: string,
+): Promise<CommandResult> => {
   const env = scrubbedEnv(ctx.repo, ctx.governance.env, ctx.env);
   const found = argv[0]!.includes("/")
     ? resolve(ctx.repo, argv[0]!)
@@ -99,7 +108,7 @@ export const runAllowed = async (command: string, ctx: RunContext): Promise<Comm
   const proc = Bun.spawn([found, ...argv.slice(1)], {
     cwd: ctx.repo,
     env,
-    stdin: "ignore",
+    stdin: stdin === undefined ? "ignore" : new Blob([stdin]),
     stdout: "pipe",
     stderr: "pipe",
     detached: true,

@@ -6,6 +6,7 @@ import { createQueue } from "../queue/index.ts";
 import { checkIntegrity, openRepo } from "../store/index.ts";
 import { progressSql } from "../store/runtime-sql.ts";
 import { readSecret } from "../store/workspace.ts";
+import { createAlerts } from "./alerts.ts";
 import type { Outcome } from "./outcome.ts";
 import { startPool } from "./pool.ts";
 import { createProgress, emptyTally, type Problem, type ProgressRecord } from "./progress.ts";
@@ -84,12 +85,14 @@ export const startRun = (opts: RunOptions): Runner => {
     emit: opts.onProgress,
   });
   const problems: Problem[] = [];
+  const alerts = createAlerts(repo);
   const onOutcome = (o: Outcome) => {
     if (o.status === "applied") tally.applied++;
     else if (o.status === "queued") tally.retried++;
     else if (o.status === "dead") tally.dead++;
     else if (o.status === "held") tally.held++;
     else tally.lost++;
+    if (o.status === "dead") alerts.kick();
     if (o.status === "dead" || o.status === "held")
       problems.push({ id: o.id, status: o.status, code: o.code, message: o.message });
     if (o.status === "held") stop();
@@ -139,7 +142,10 @@ export const startRun = (opts: RunOptions): Runner => {
       stopping = true;
       pool.kill();
     },
-    done: done.then(() => {
+    done: done.then(async () => {
+      // Dead letters made by this run, or left by others, alert before the summary.
+      alerts.kick();
+      await alerts.settled();
       for (const id of counts.awaitingIds(AWAITING_NAMED))
         problems.push({ id, status: "awaiting_approval", code: null, message: null });
       const exit_code = interrupted ? EXIT.interrupted : problems.length > 0 ? EXIT.needsPerson : EXIT.ok;

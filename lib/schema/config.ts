@@ -123,6 +123,16 @@ const GitConfig = z.strictObject({
     ),
 });
 
+const AlertsConfig = z.strictObject({
+  command: z
+    .string()
+    .nullable()
+    .default(null)
+    .describe(
+      "Run once per dead letter with the event as JSON on stdin (no shell: one program and its arguments, through the command runner).",
+    ),
+});
+
 const BackupConfig = z.strictObject({
   dir: z
     .string()
@@ -165,6 +175,7 @@ export const Config = z
     risk: RiskConfig.prefault({}),
     git: GitConfig.prefault({}),
     backup: BackupConfig.prefault({}),
+    alerts: AlertsConfig.prefault({}),
   })
   .meta({
     title: "Config",

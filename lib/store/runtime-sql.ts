@@ -9,6 +9,16 @@ const Paths = z.array(z.string());
 // Kinds of file_modifications after which the path holds no file (apply's and rollback's).
 const ABSENT_AFTER = new Set(["delete", "rename", "remove"]);
 
+/** A dead letter as an alert hands it to the operator's command. */
+export const DeadLetterAlert = z.object({
+  change_id: z.string(),
+  reason_code: z.string(),
+  message: z.string(),
+  attempts: z.number(),
+  dead_at: z.number(),
+});
+export type DeadLetterAlert = z.infer<typeof DeadLetterAlert>;
+
 /** Statements the runtime needs beyond the queue's and the apply engine's, prepared once per connection. */
 export const runtimeSql = (db: Database) => {
   const owned = db.query<{ owned_paths: string }, [string]>("SELECT owned_paths FROM tasks WHERE id = ?");
@@ -21,6 +31,16 @@ export const runtimeSql = (db: Database) => {
   );
   const recentApply = db.query<{ n: number }, [string, number]>(
     "SELECT count(*) AS n FROM file_modifications WHERE path = ? AND source = 'apply' AND ts >= ?",
+  );
+  // Dead letters no alert was claimed for: each dead letter (by its dead_at) alerts once.
+  const unalerted = db.query<Record<string, unknown>, []>(
+    `SELECT d.change_id, d.reason_code, d.message, d.attempts, d.dead_at FROM dead_letters d
+     WHERE NOT EXISTS (SELECT 1 FROM change_queue_logs l WHERE l.change_id = d.change_id
+       AND l.event = 'alert' AND l.data ->> 'dead_at' = d.dead_at)
+     ORDER BY d.dead_at`,
+  );
+  const alertEvent = db.query(
+    "INSERT INTO change_queue_logs (change_id, ts, level, event, data) VALUES (?, ?, 'info', 'alert', ?)",
   );
   const taskStatus = db.query<{ status: string }, [string]>("SELECT status FROM tasks WHERE id = ?");
   const changesOfTask = db.query<{ status: string; n: number }, [string]>(
@@ -39,6 +59,16 @@ export const runtimeSql = (db: Database) => {
     },
     /** Whether an apply wrote this path since `since` (an agent turn's live-tree check leaves those out). */
     appliedSince: (path: string, since: number): boolean => (recentApply.get(path, since)?.n ?? 0) > 0,
+    /**
+     * Claims the dead letters no alert went out for yet, recording an `alert` event for each in the
+     * same write: whoever claims a dead letter alerts it, once, whatever else is running.
+     */
+    claimAlerts: (now: number): DeadLetterAlert[] =>
+      writeTx(db, () => {
+        const rows = unalerted.all().map((r) => DeadLetterAlert.parse(r));
+        for (const r of rows) alertEvent.run(r.change_id, now, JSON.stringify({ dead_at: r.dead_at }));
+        return rows;
+      }),
     /** Records an edit made outside Hyperion. */
     recordExternal: (path: string, kind: string, ts: number) =>
       writeTx(db, () => void external.run(path, kind, ts)),
