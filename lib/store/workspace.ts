@@ -64,7 +64,7 @@ export const initRepo = (opts: LocateOptions): InitResult => {
     throw usageError(
       "E_INIT_NESTED",
       `${target} is inside the repository ${outer}, which is initialised already`,
-      `run commands from anywhere inside it (or with --repo ${outer}); nothing was created`,
+      `run commands from anywhere inside it, or pass --repo ${outer}; nothing was created`,
     );
   }
   const loc = locate({ ...opts, repo: target });
