@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir as osTmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { HyperionError } from "../lib/errors.ts";
 
 /** The source tree's root. */
 export const ROOT = resolve(import.meta.dir, "..");
@@ -80,3 +81,14 @@ export const hyperion = async (args: string[], opts: RunOpts = {}): Promise<RunR
 /** `hyperion <args>` from source as a child process: for signals, crashes and real pipes. */
 export const hyperionProcess = (args: string[], opts: RunOpts = {}) =>
   run([process.execPath, join(ROOT, "cmd/hyperion.ts"), ...args], opts);
+
+/** The HyperionError `fn` throws; fails the test when it throws nothing, rethrows anything else. */
+export const thrown = (fn: () => unknown): HyperionError => {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof HyperionError) return e;
+    throw e;
+  }
+  throw new Error("expected a HyperionError");
+};

@@ -1,7 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { HyperionError } from "../../lib/errors.ts";
 import {
   approvePlan,
   PLAN_FILE,
@@ -17,7 +16,7 @@ import { createQueue } from "../../lib/queue/index.ts";
 import { createApplier, submitChanges } from "../../lib/runtime/index.ts";
 import type { ChangeRequest } from "../../lib/schema/index.ts";
 import { initRepo, openRepo, readSecret, requestsSql } from "../../lib/store/index.ts";
-import { ROOT, tmpdir } from "../_helpers.ts";
+import { ROOT, thrown, tmpdir } from "../_helpers.ts";
 
 /** A repository with files, its queue and an in-process applier (real SQLite, real files). */
 const setup = async (files: Record<string, string>) => {
@@ -79,16 +78,6 @@ const modify = (id: string, request: string, path: string, from: string, to: str
   changes: [makeFileChange(path, from, to)],
 });
 
-const catching = (fn: () => unknown): HyperionError => {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof HyperionError) return e;
-    throw e;
-  }
-  throw new Error("expected a HyperionError");
-};
-
 describe("a request's status follows its changes", () => {
   test("enqueued, partially applied, applied, rolled back and failed, in history and summary", async () => {
     await using f = await setup({ "a.txt": "a\n", "b.txt": "b\n", "c.txt": "c\n", "d.txt": "d\n" });
@@ -143,19 +132,19 @@ describe("a request's status follows its changes", () => {
     expect(archived.moved).toBe(1);
     expect(f.list.requests({ request: "r1", limit: 1 })[0]!.status).toBe("archived");
 
-    const e = catching(() => summarize(f.repo.db, f.queue, "c1"));
+    const e = thrown(() => summarize(f.repo.db, f.queue, "c1"));
     expect(e.code).toBe("E_ARCHIVED");
     expect(e.message).toMatch(
       /^c1 was archived on \d{4}-\d\d-\d\dT.* in .*changes-\d{4}-\d\d\.db \(applied at /,
     );
     expect(e.message).toContain(archived.file);
-    expect(catching(() => rollbackOne(f.repo, f.queue, "c1", { force: false, actor: "op" })).code).toBe(
+    expect(thrown(() => rollbackOne(f.repo, f.queue, "c1", { force: false, actor: "op" })).code).toBe(
       "E_ARCHIVED",
     );
     // The queue's own verbs say so too.
-    expect(catching(() => f.queue.retry("c1")).code).toBe("E_ARCHIVED");
-    expect(catching(() => f.queue.approve("c1", "op")).code).toBe("E_ARCHIVED");
-    expect(catching(() => summarize(f.repo.db, f.queue, "c-none")).code).toBe("E_NOT_FOUND");
+    expect(thrown(() => f.queue.retry("c1")).code).toBe("E_ARCHIVED");
+    expect(thrown(() => f.queue.approve("c1", "op")).code).toBe("E_ARCHIVED");
+    expect(thrown(() => summarize(f.repo.db, f.queue, "c-none")).code).toBe("E_NOT_FOUND");
   });
 });
 
@@ -187,7 +176,7 @@ describe("rollback refusals", () => {
     f.submit([modify("c1", "r", "a.txt", "a\n", "A\n"), modify("c2", "r", "a.txt", "A\n", "AA\n")]);
     await f.drain();
     expect(f.read("a.txt")).toBe("AA\n");
-    const e = catching(() => rollbackOne(f.repo, f.queue, "c1", { force: false, actor: "op" }));
+    const e = thrown(() => rollbackOne(f.repo, f.queue, "c1", { force: false, actor: "op" }));
     expect(e.code).toBe("E_ROLLBACK_DIVERGED");
     expect(e.message).toBe("cannot roll back c1: a.txt (changed by c2) since it was applied");
     expect(e.hint).toBe(
@@ -201,7 +190,7 @@ describe("rollback refusals", () => {
     f.submit([modify("c1", "r", "a.txt", "a\n", "A\n")]);
     await f.drain();
     writeFileSync(join(f.dir.path, "a.txt"), "by hand\n");
-    const e = catching(() => rollbackOne(f.repo, f.queue, "c1", { force: false, actor: "op" }));
+    const e = thrown(() => rollbackOne(f.repo, f.queue, "c1", { force: false, actor: "op" }));
     expect(e.message).toBe("cannot roll back c1: a.txt (edited outside Hyperion) since it was applied");
     expect(e.hint).toBe("run `hyperion rollback c1 --force` to merge the undo into the newer edits");
   });

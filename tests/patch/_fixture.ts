@@ -10,7 +10,6 @@ import {
   writeFileSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
-import { HyperionError } from "../../lib/errors.ts";
 import { signPayload } from "../../lib/patch/index.ts";
 import { type ChangeRequest, defaultConfig } from "../../lib/schema/index.ts";
 import { openDatabase, repositoryId } from "../../lib/store/index.ts";
@@ -115,12 +114,5 @@ export const rows = (db: Database) => ({
 });
 
 /** The HyperionError a call throws (fails the test when it throws nothing or something else). */
-export const thrown = (fn: () => unknown): HyperionError => {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof HyperionError) return e;
-    throw e;
-  }
-  throw new Error("expected a HyperionError, nothing was thrown");
-};
+
+export { thrown } from "../_helpers.ts";

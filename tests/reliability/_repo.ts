@@ -1,6 +1,5 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { HyperionError } from "../../lib/errors.ts";
 import { applyChange } from "../../lib/patch/index.ts";
 import { createQueue } from "../../lib/queue/index.ts";
 import { initRepo, openRepo, readSecret } from "../../lib/store/index.ts";
@@ -28,11 +27,4 @@ export const repoWith = async (files: Record<string, string>) => {
   };
 };
 
-export const thrown = (fn: () => unknown): HyperionError => {
-  try {
-    fn();
-  } catch (e) {
-    return e as HyperionError;
-  }
-  throw new Error("expected a throw");
-};
+export { thrown } from "../_helpers.ts";

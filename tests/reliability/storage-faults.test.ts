@@ -11,25 +11,14 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
-import { HyperionError } from "../../lib/errors.ts";
 import { DoctorReport } from "../../lib/ops/index.ts";
 import { makeFileChange } from "../../lib/patch/index.ts";
 import { createQueue } from "../../lib/queue/index.ts";
 import { checkIntegrity, initRepo, locate, openDatabase, readSecret } from "../../lib/store/index.ts";
-import { hyperion, ROOT, run, tmpdir } from "../_helpers.ts";
+import { hyperion, ROOT, run, thrown, tmpdir } from "../_helpers.ts";
 import { cr, SECRET } from "../queue/_fixture.ts";
 
 const CHILD = join(import.meta.dir, "_storage-child.ts");
-
-const caught = (fn: () => unknown): HyperionError => {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof HyperionError) return e;
-    throw e;
-  }
-  throw new Error("expected an error");
-};
 
 /** A repository with one queued change, enqueued in-process; the database is closed after. */
 const repoWithOne = async () => {
@@ -129,7 +118,7 @@ describe("storage faults", () => {
     const queue = createQueue(db, { secret: SECRET });
     queue.enqueue(cr(["a.txt"]));
     unlinkSync(path);
-    const gone = caught(() => queue.enqueue(cr(["b.txt"])));
+    const gone = thrown(() => queue.enqueue(cr(["b.txt"])));
     expect(gone.code as string).toBe("E_DB_GONE");
     expect(gone.message).toContain("deleted");
     // Nothing went into the unlinked file.
@@ -140,7 +129,7 @@ describe("storage faults", () => {
     const db2 = openDatabase(path, { create: true });
     openDatabase(other, { create: true }).close();
     renameSync(other, path);
-    const replaced = caught(() => createQueue(db2, { secret: SECRET }).enqueue(cr(["c.txt"])));
+    const replaced = thrown(() => createQueue(db2, { secret: SECRET }).enqueue(cr(["c.txt"])));
     expect(replaced.code as string).toBe("E_DB_GONE");
     expect(replaced.message).toContain("replaced");
     db2.close();
@@ -182,7 +171,7 @@ describe("storage faults", () => {
     const db = openDatabase(r.loc.db);
     linkSync(r.loc.db, join(r.dir.path, "copy.db"));
     expect(statSync(r.loc.db).nlink).toBe(2);
-    expect(caught(() => createQueue(db, { secret: SECRET }).enqueue(cr(["b.txt"]))).code).toBe("E_DB_LINKED");
+    expect(thrown(() => createQueue(db, { secret: SECRET }).enqueue(cr(["b.txt"]))).code).toBe("E_DB_LINKED");
     db.close();
     const doctor = await hyperion(["doctor", "--repo", r.dir.path, "--format", "json"]);
     const links = DoctorReport.parse(JSON.parse(doctor.stdout)).checks.find((c) => c.name === "links");
@@ -230,7 +219,7 @@ describe("storage faults", () => {
     writeSync(fd, Buffer.alloc(64, 0xa5), 0, 64, (root - 1) * page);
     closeSync(fd);
     const db = openDatabase(r.loc.db);
-    expect(caught(() => checkIntegrity(db)).code).toBe("E_DB_CORRUPT");
+    expect(thrown(() => checkIntegrity(db)).code).toBe("E_DB_CORRUPT");
     db.close();
     const res = await hyperion(["run", "--until-empty", "--repo", r.dir.path]);
     expect(res.exitCode).toBe(1);

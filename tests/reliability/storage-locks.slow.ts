@@ -1,11 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { HyperionError } from "../../lib/errors.ts";
 import { approveChange } from "../../lib/governance/review.ts";
 import { createQueue } from "../../lib/queue/index.ts";
 import { initRepo, openDatabase, readTx, writeTx } from "../../lib/store/index.ts";
-import { ROOT, tmpdir } from "../_helpers.ts";
+import { ROOT, thrown, tmpdir } from "../_helpers.ts";
 import { cr, SECRET } from "../queue/_fixture.ts";
 
 const CHILD = join(import.meta.dir, "_storage-child.ts");
@@ -29,16 +28,6 @@ const firstLine = async (proc: ReturnType<typeof child>): Promise<string> => {
   }
   reader.releaseLock();
   return text.trim();
-};
-
-const caught = (fn: () => unknown): HyperionError => {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof HyperionError) return e;
-    throw e;
-  }
-  throw new Error("expected an error");
 };
 
 describe("one write path", () => {
@@ -82,7 +71,7 @@ describe("one write path", () => {
       expect(await firstLine(holder)).toBe("locked");
       const db = openDatabase(path, { busyTimeoutMs: 50 });
       const queue = createQueue(db, { secret: SECRET, config: { busy_give_up_ms: 300 } });
-      const err = caught(() => queue.enqueue(cr(["a.txt"])));
+      const err = thrown(() => queue.enqueue(cr(["a.txt"])));
       expect(err.code).toBe("E_BUSY");
       expect(err.retryable).toBe(true);
       expect(err.hint).toContain("busy_give_up_ms");
@@ -99,10 +88,10 @@ describe("one write path", () => {
     await using dir = await tmpdir("hyperion-locks-");
     const db = openDatabase(join(dir.path, "hyperion.db"), { create: true });
     const queue = createQueue(db, { secret: SECRET });
-    expect(caught(() => db.transaction(() => queue.enqueue(cr(["a.txt"])))()).code).toBe("E_INTERNAL");
-    expect(caught(() => db.transaction(() => queue.approve("x"))()).code).toBe("E_INTERNAL");
+    expect(thrown(() => db.transaction(() => queue.enqueue(cr(["a.txt"])))()).code).toBe("E_INTERNAL");
+    expect(thrown(() => db.transaction(() => queue.approve("x"))()).code).toBe("E_INTERNAL");
     // A read transaction cannot write either (query_only), nor upgrade itself.
-    expect(caught(() => readTx(db, () => db.run("DELETE FROM change_queue"))).code).toBe("E_INTERNAL");
+    expect(thrown(() => readTx(db, () => db.run("DELETE FROM change_queue"))).code).toBe("E_INTERNAL");
     // Through the helper, nested calls join the outer transaction.
     const ids = writeTx(db, () => [...queue.enqueue(cr(["b.txt"])), ...queue.enqueue(cr(["c.txt"]))]);
     expect(ids.map((e) => queue.get(e.id)?.status)).toEqual(["queued", "queued"]);

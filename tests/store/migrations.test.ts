@@ -2,10 +2,9 @@ import type { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { HyperionError } from "../../lib/errors.ts";
 import { createQueue } from "../../lib/queue/index.ts";
 import { appliedMigrations, latestVersion, migrations, openDatabase } from "../../lib/store/index.ts";
-import { run, tmpdir } from "../_helpers.ts";
+import { run, thrown, tmpdir } from "../_helpers.ts";
 
 const TABLES = [
   "task_requests",
@@ -27,16 +26,6 @@ const tables = (db: Database) =>
     .query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table'")
     .all()
     .map((r) => r.name);
-
-const thrown = (fn: () => unknown): HyperionError => {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof HyperionError) return e;
-    throw e;
-  }
-  throw new Error("expected a HyperionError");
-};
 
 describe("openDatabase", () => {
   test("a fresh database gets WAL, foreign keys and every table of DESIGN.md", async () => {
