@@ -73,6 +73,7 @@ const command = defineCommand({
     const plan = await planRequest(agentContext(repo, args), withAnswers(request, answers), {
       answers: answers.answers,
       assume: args.yes,
+      onTurn: requestsSql(repo.db).recordTurn,
     });
     const result = recordPlan(repo.db, plan, { existing: true, answers, enqueue: enqueueInto(repo) });
     return printResult(result, args.format, args.repo);

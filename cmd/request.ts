@@ -39,7 +39,10 @@ const command = defineCommand({
         "leave `id` out to have one assigned, or choose a new one",
       );
     }
-    const plan = await planRequest(agentContext(repo, args), request, { assume: args.yes });
+    const plan = await planRequest(agentContext(repo, args), request, {
+      assume: args.yes,
+      onTurn: args["dry-run"] ? undefined : requestsSql(repo.db).recordTurn,
+    });
     const result = args["dry-run"]
       ? resultOf(plan, [], true)
       : recordPlan(repo.db, plan, { existing: false, answers: null, enqueue: enqueueInto(repo) });

@@ -1,4 +1,5 @@
 import type { ChangeRequest, DeveloperTask, Edit, Fallback, ScopeBrief } from "../schema/index.ts";
+import type { AgentTurn } from "../store/requests-sql.ts";
 import type { AgentContext } from "./context.ts";
 import { applyEdits, editPaths } from "./edits.ts";
 import { listRepoFiles, readRepoFile } from "./repo-files.ts";
@@ -37,6 +38,8 @@ export type PlanOptions = {
   answers?: Record<string, string>;
   /** `--yes`: proceed on the Engineer's assumptions instead of asking. */
   assume?: boolean;
+  /** Told as each turn starts and ends (the command records it, so the dashboard follows live). */
+  onTurn?: (t: AgentTurn) => void;
 };
 
 /** Runs `fn` over `items`, at most `limit` at once, keeping their order. */
@@ -67,13 +70,41 @@ export const planRequest = async (
   opts: PlanOptions = {},
 ): Promise<Plan> => {
   checkRequest(request, ctx.repo);
+  /** Runs one turn, telling onTurn when it starts and how it ended. */
+  const traced = async <R extends { turn: { agent: string; fallback?: Fallback } }>(
+    role: AgentTurn["role"],
+    task: DeveloperTask | null,
+    fn: () => Promise<R>,
+  ): Promise<R> => {
+    const note = (state: AgentTurn["state"], agent: string) =>
+      opts.onTurn?.({
+        request_id: request.id,
+        role,
+        task_id: task?.id ?? null,
+        agent,
+        state,
+        detail: task ? { owned_paths: task.owned_paths } : { title: request.title },
+        ts: Date.now(),
+      });
+    note("running", ctx.harness.name);
+    try {
+      const r = await fn();
+      note(r.turn.fallback ? "fallback" : "done", r.turn.agent);
+      return r;
+    } catch (e) {
+      note("failed", ctx.harness.name);
+      throw e;
+    }
+  };
   const answers = Object.entries(opts.answers ?? {}).map(([question, answer]) => ({ question, answer }));
-  const { brief, turn: engineer } = await runEngineer(ctx, {
-    request,
-    answers,
-    assume: opts.assume ?? false,
-    files: listRepoFiles(ctx.repo).slice(0, MAX_LISTED),
-  });
+  const { brief, turn: engineer } = await traced("engineer", null, () =>
+    runEngineer(ctx, {
+      request,
+      answers,
+      assume: opts.assume ?? false,
+      files: listRepoFiles(ctx.repo).slice(0, MAX_LISTED),
+    }),
+  );
   const plan: Plan = {
     request,
     brief,
@@ -92,10 +123,12 @@ export const planRequest = async (
   // What is left must still play in order (a dropped create may have been what a modify needed).
   if (edits.length !== request.edits.length) applyEdits(edits, (p) => readRepoFile(ctx.repo, p));
 
-  const { tasks, turn: orchestrator } = await runOrchestrator(ctx, brief, edits);
+  const { tasks, turn: orchestrator } = await traced("orchestrator", null, () =>
+    runOrchestrator(ctx, brief, edits),
+  );
   if (orchestrator.fallback) plan.fallbacks.push(orchestrator.fallback);
   const results = await mapBounded(tasks, ctx.config.agents.max_concurrent_agents, (t) =>
-    runDeveloper(ctx, t),
+    traced("developer", t, () => runDeveloper(ctx, t)),
   );
   results.forEach((r, i) => {
     if (r.turn.fallback) plan.fallbacks.push(r.turn.fallback);

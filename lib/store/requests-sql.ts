@@ -1,6 +1,7 @@
 import type { Database } from "bun:sqlite";
 import { z } from "zod";
 import { REQUEST_STORED_STATUS_VALUES, TASK_STATUS_VALUES } from "./ddl/requests.ts";
+import { writeTx } from "./write-tx.ts";
 
 /** A task_requests row as read back: parsed, because rows on disk could have been edited. */
 export const RequestRow = z.object({
@@ -44,7 +45,31 @@ export type NewRequest = Omit<RequestRow, "error" | "updated_at">;
 export type NewTask = Omit<TaskRow, "updated_at">;
 
 /** The agents pipeline's SQL (task_requests, tasks), every statement prepared once per connection. */
+/** One agent turn of a request, as it starts or ends (see REQUESTS_V2). */
+export const AgentTurn = z.object({
+  request_id: z.string(),
+  role: z.enum(["engineer", "orchestrator", "developer"]),
+  task_id: z.string().nullable(),
+  agent: z.string(),
+  state: z.enum(["running", "done", "fallback", "failed"]),
+  /** What the turn is about: the request's title (engineer), a task's owned paths (developer). */
+  detail: z.record(z.string(), z.unknown()),
+  ts: z.number().int(),
+});
+export type AgentTurn = z.infer<typeof AgentTurn>;
+
 export const requestsSql = (db: Database) => {
+  const insertTurn = db.query(
+    "INSERT INTO agent_turns (request_id, role, task_id, agent, state, detail, ts) VALUES (?, ?, ?, ?, ?, ?, ?)",
+  );
+  const turnsOf = db.query<Record<string, unknown>, [string]>(
+    "SELECT request_id, role, task_id, agent, state, detail, ts FROM agent_turns WHERE request_id = ? ORDER BY id",
+  );
+  // Requests whose turns are under way: turns since `since`, and no request row yet.
+  const planning = db.query<{ request_id: string }, [number]>(
+    `SELECT DISTINCT t.request_id FROM agent_turns t
+     WHERE t.ts >= ? AND NOT EXISTS (SELECT 1 FROM task_requests r WHERE r.id = t.request_id)`,
+  );
   const insertRequest = db.query(
     `INSERT INTO task_requests (id, title, kind, risk, status, priority, payload, brief, answers, agent,
        fallback, fallback_reason, created_at, updated_at)
@@ -72,6 +97,16 @@ export const requestsSql = (db: Database) => {
   const tasksOf = db.query("SELECT * FROM tasks WHERE request_id = ? ORDER BY created_at, rowid");
 
   return {
+    /** Records one agent turn starting or ending (its own write: the dashboard reads it at once). */
+    recordTurn: (t: AgentTurn): void =>
+      writeTx(db, () => {
+        insertTurn.run(t.request_id, t.role, t.task_id, t.agent, t.state, JSON.stringify(t.detail), t.ts);
+      }),
+    /** A request's turns, in the order they were recorded. */
+    turnsOf: (requestId: string): AgentTurn[] =>
+      turnsOf.all(requestId).map((r) => AgentTurn.parse({ ...r, detail: JSON.parse(String(r.detail)) })),
+    /** Requests being planned right now (turns since `since`, not yet recorded). */
+    planningSince: (since: number): string[] => planning.all(since).map((r) => r.request_id),
     /** Records a new request; a reused id fails on the primary key. */
     insertRequest: (r: NewRequest): void => void insertRequest.run(r),
     /** Moves a request on (after answers, or when its changes are enqueued). */

@@ -28,6 +28,7 @@ import {
   type ListPane,
   logRow,
   PANE_TITLES,
+  planningRow,
   requestRow,
   type Trend,
   windowOf,
@@ -95,7 +96,10 @@ export const mountDashboard = (renderer: CliRenderer, opts: DashboardOptions) =>
       case "changes":
         return snap.changes.map((c) => ({ id: c.id, line: (w) => changeRow(c, w) }));
       case "history":
-        return snap.requests.map((r) => ({ id: r.id, line: (w) => requestRow(r, w) }));
+        return [
+          ...snap.planning.map((p) => ({ id: p.id, line: (w: number) => planningRow(p, w) })),
+          ...snap.requests.map((r) => ({ id: r.id, line: (w: number) => requestRow(r, w) })),
+        ];
       case "logs":
         return snap.logs.map((l) => ({ id: String(l.id), line: (w) => logRow(l, w) }));
       case "files":

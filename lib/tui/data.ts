@@ -12,10 +12,13 @@ import {
 } from "../ops/index.ts";
 import type { Queue } from "../queue/index.ts";
 import { ChangeRequest } from "../schema/index.ts";
-import { requestsSql, type TaskRow } from "../store/index.ts";
+import { type AgentTurn, requestsSql, type TaskRow } from "../store/index.ts";
 
 /** How many rows each list pane holds: the issue's "last 100 requests", and as many of the rest. */
 export const PANE_ROWS = 100;
+
+/** How far back a request without a recorded row still counts as being planned. */
+const PLANNING_WINDOW_MS = 3_600_000;
 
 /** The filters the operator sets with `s`, `g` and `/`. */
 export type Filters = { status?: string; agent?: string; text?: string };
@@ -25,11 +28,16 @@ export type Snapshot = {
   metrics: QueueMetricsRecord;
   changes: ChangeRecord[];
   requests: RequestRecord[];
+  /** Requests whose agents are at work now (`hyperion request` running elsewhere), newest first. */
+  planning: Planning[];
   logs: LogRecord[];
   fileMods: FileModRecord[];
   /** Agents seen in the queue, for the `g` cycle. */
   agents: string[];
 };
+
+/** A request being planned: its turns so far, as `hyperion request` records them. */
+export type Planning = { id: string; title: string; turns: AgentTurn[] };
 
 /** A change in full for the detail pane: its summary, its patches and, when dead, why. */
 export type ChangeDetail = {
@@ -50,10 +58,13 @@ export type RequestDetail = {
   stored: string;
   fallbackReason: string | null;
   tasks: TaskRow[];
+  /** Each agent turn as it started and ended (live while the request is planned). */
+  turns: AgentTurn[];
 };
 export type Detail =
   | ChangeDetail
   | RequestDetail
+  | { kind: "planning"; planning: Planning }
   | { kind: "log"; log: LogRecord }
   | { kind: "file"; mod: FileModRecord }
   | { kind: "missing"; what: string };
@@ -71,6 +82,11 @@ const matches = (text: string | undefined, ...fields: (string | null | undefined
 export const createFeed = (db: Database, queue: Queue) => {
   const list = listings(db);
   const requests = requestsSql(db);
+  const planningOf = (id: string): Planning => {
+    const turns = requests.turnsOf(id);
+    const title = turns.find((t) => typeof t.detail.title === "string")?.detail.title;
+    return { id, title: typeof title === "string" ? title : "", turns };
+  };
   const version = db.query<{ data_version: number }, []>("PRAGMA data_version");
   let seen = -1;
   return {
@@ -94,6 +110,11 @@ export const createFeed = (db: Database, queue: Queue) => {
         requests: list
           .requests({ limit: PANE_ROWS, agent: f.agent })
           .filter((r) => matches(f.text, r.id, r.title, r.agent, r.status)),
+        planning: requests
+          .planningSince(Date.now() - PLANNING_WINDOW_MS)
+          .map(planningOf)
+          .filter((p) => matches(f.text, p.id, p.title))
+          .reverse(),
         // The listing reads oldest first, like a log file; the dashboard shows the newest on top.
         logs: list
           .logs({ limit: PANE_ROWS })
@@ -127,7 +148,12 @@ export const createFeed = (db: Database, queue: Queue) => {
     /** One request's pipeline. */
     request: (id: string): Detail => {
       const row = requests.getRequest(id);
-      if (!row) return { kind: "missing", what: `request ${id}` };
+      if (!row) {
+        const planning = planningOf(id);
+        return planning.turns.length
+          ? { kind: "planning", planning }
+          : { kind: "missing", what: `request ${id}` };
+      }
       const s = summarize(db, queue, id);
       if (!("request" in s)) return { kind: "missing", what: id };
       return {
@@ -137,6 +163,7 @@ export const createFeed = (db: Database, queue: Queue) => {
         stored: row.status,
         fallbackReason: row.fallback_reason,
         tasks: requests.tasksOf(id),
+        turns: requests.turnsOf(id),
       };
     },
   };

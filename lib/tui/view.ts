@@ -7,7 +7,8 @@ import {
   type RequestRecord,
 } from "../ops/index.ts";
 import { nextStep } from "../runtime/progress.ts";
-import type { ChangeDetail, Detail, RequestDetail } from "./data.ts";
+import type { AgentTurn } from "../store/index.ts";
+import type { ChangeDetail, Detail, Planning, RequestDetail } from "./data.ts";
 import { COLORS, cell, colored, type Line, muted, plain, status, strong } from "./style.ts";
 
 /*
@@ -142,6 +143,58 @@ export const requestRow = (r: RequestRecord, width: number): Line => {
   ];
 };
 
+/** A request whose agents are at work: which turn it is on. */
+export const planningRow = (p: Planning, width: number): Line => {
+  const [id, st] = narrow(width) ? [8, 12] : [12, 17];
+  const last = p.turns.at(-1);
+  return [
+    plain(cell(p.id, id)),
+    plain(" "),
+    colored(COLORS.warn, cell("planning", st)),
+    plain(" "),
+    muted(cell(last ? `${last.role}${last.task_id ? ` ${last.task_id}` : ""} ${last.state}` : "", 24)),
+    plain(" "),
+    plain(p.title),
+  ];
+};
+
+/** The latest state of each turn (engineer, orchestrator, each developer task), in order. */
+const turnStates = (turns: readonly AgentTurn[]): Map<string, AgentTurn> => {
+  const latest = new Map<string, AgentTurn>();
+  for (const t of turns) latest.set(`${t.role}:${t.task_id ?? ""}`, t);
+  return latest;
+};
+
+const turnText = (t: AgentTurn | undefined): Line[number] =>
+  !t
+    ? muted("no turn recorded")
+    : t.state === "running"
+      ? colored(COLORS.warn, `${t.agent}: turn running`)
+      : t.state === "failed"
+        ? colored(COLORS.bad, `${t.agent}: turn failed`)
+        : t.state === "fallback"
+          ? colored(COLORS.warn, `${t.agent}: done (stub stood in)`)
+          : plain(`${t.agent}: done`);
+
+/** A request still being planned: each agent's turn as it runs, from `hyperion request` elsewhere. */
+export const planningDetailLines = (p: Planning): Line[] => {
+  const latest = turnStates(p.turns);
+  const developers = [...latest.values()].filter((t) => t.role === "developer");
+  return [
+    [strong(p.id), muted(" · "), colored(COLORS.warn, "planning"), muted(` · ${p.title}`)],
+    [colored(COLORS.accent, "Engineer     "), turnText(latest.get("engineer:"))],
+    [colored(COLORS.accent, "Orchestrator "), turnText(latest.get("orchestrator:"))],
+    [colored(COLORS.accent, "Developers")],
+    ...developers.flatMap((t): Line[] => {
+      const owned = Array.isArray(t.detail.owned_paths) ? (t.detail.owned_paths as string[]) : [];
+      return [
+        [plain(`  ${t.task_id} `), turnText(t)],
+        [muted(`    owns ${owned.length ? owned.join(", ") : "-"}`)],
+      ];
+    }),
+  ];
+};
+
 export const logRow = (l: LogRecord, width: number): Line => [
   muted(`${clock(l.ts)} `),
   status(cell(l.level, 5)),
@@ -267,6 +320,7 @@ const changeDetailLines = (d: ChangeDetail): Line[] => {
 export const requestDetailLines = (d: RequestDetail): Line[] => {
   const s = d.summary;
   const byTask = new Map(s.changes.map((c) => [c.task_id, c]));
+  const latest = turnStates(d.turns);
   const engineer =
     d.stored === "needs_clarification"
       ? "waiting for answers (`hyperion answer`)"
@@ -293,7 +347,7 @@ export const requestDetailLines = (d: RequestDetail): Line[] => {
         ? [plain(`→ ${change.id} `), status(change.status)]
         : t.status === "no_changes"
           ? [muted("no changes")]
-          : [colored(COLORS.warn, "turn running")];
+          : [turnText(latest.get(`developer:${t.id}`))];
       const owned = JSON.parse(t.owned_paths) as string[];
       return [
         [plain(`  ${t.id} `), muted(`${t.agent ?? "-"}${t.fallback ? " (stub fallback)" : ""} `), ...turn],
@@ -316,6 +370,8 @@ export const detailLines = (d: Detail | null): Line[] => {
       return changeDetailLines(d);
     case "request":
       return requestDetailLines(d);
+    case "planning":
+      return planningDetailLines(d.planning);
     case "log":
       return [
         [strong(`${d.log.event}`), muted(` · ${d.log.level} · ${d.log.ts}`)],

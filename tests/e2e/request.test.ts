@@ -98,6 +98,39 @@ describe("hyperion request + run, each testapp request end to end", () => {
     expect(counts(repo.path)).toEqual({ requests: 1, tasks: 1, changes: 1 });
   });
 
+  test("each agent turn is recorded as it starts and ends, for the dashboard to follow", async () => {
+    await using repo = await repoCopy();
+    const r = await hyperion([
+      "request",
+      join(TESTAPP, "orchestrate-request-002.json"),
+      "--repo",
+      repo.path,
+      "--format",
+      "json",
+    ]);
+    expect(r.exitCode).toBe(0);
+    const out = JSON.parse(r.stdout) as { request_id: string; tasks: { id: string }[] };
+    using db = new Database(join(repo.path, ".hyperion/hyperion.db"), { readonly: true });
+    const turns = db
+      .query<{ role: string; task_id: string | null; state: string }, [string]>(
+        "SELECT role, task_id, state FROM agent_turns WHERE request_id = ? ORDER BY id",
+      )
+      .all(out.request_id)
+      .map((t) => `${t.role}${t.task_id ? ` ${t.task_id}` : ""} ${t.state}`);
+    expect(turns.slice(0, 4)).toEqual([
+      "engineer running",
+      "engineer done",
+      "orchestrator running",
+      "orchestrator done",
+    ]);
+    for (const t of out.tasks) {
+      const running = turns.indexOf(`developer ${t.id} running`);
+      expect(running).toBeGreaterThan(3);
+      expect(turns.indexOf(`developer ${t.id} done`)).toBeGreaterThan(running);
+    }
+    expect(turns).toHaveLength(4 + 2 * out.tasks.length);
+  });
+
   test("- on a terminal is refused at once rather than waited on", async () => {
     await using repo = await repoCopy();
     const r = await hyperionOnTty(["request", "-", "--repo", repo.path], {

@@ -269,8 +269,50 @@ describe("detail", () => {
     f = await keys("k", "k");
     expect(f).toContain("(4)");
     expect(f).toContain("r9 · enqueued");
-    expect(f).toContain("t-r9 stub turn running");
+    expect(f).toContain("t-r9 stub no turn recorded");
     expect(f).toContain("owns src/r9.ts");
+  });
+
+  test("a request being planned elsewhere shows each agent's turn live, then lands as a request", async () => {
+    await start(120, 40);
+    // `hyperion request` in another process records each turn as it starts and ends.
+    using other = openRepo({ repo: dir.path });
+    const sql = requestsSql(other.db);
+    const turn = (
+      role: "engineer" | "orchestrator" | "developer",
+      state: "running" | "done",
+      task?: string,
+    ) =>
+      sql.recordTurn({
+        request_id: "r-live",
+        role,
+        task_id: task ?? null,
+        agent: "copilot",
+        state,
+        detail: task ? { owned_paths: [`src/${task}.ts`] } : { title: "Live one" },
+        ts: Date.now(),
+      });
+    turn("engineer", "running");
+    dash!.refresh(false);
+    let f = await keys("TAB");
+    expect(f).toContain("r-live");
+    expect(f).toContain("planning");
+    f = await keys("ENTER");
+    expect(f).toContain("r-live · planning · Live one");
+    expect(f).toContain("Engineer     copilot: turn running");
+    turn("engineer", "done");
+    turn("orchestrator", "running");
+    turn("orchestrator", "done");
+    turn("developer", "running", "t1");
+    turn("developer", "running", "t2");
+    turn("developer", "done", "t1");
+    dash!.refresh(false);
+    f = await frame();
+    expect(f).toContain("Engineer     copilot: done");
+    expect(f).toContain("Orchestrator copilot: done");
+    expect(f).toContain("t1 copilot: done");
+    expect(f).toContain("t2 copilot: turn running");
+    expect(f).toContain("owns src/t2.ts");
   });
 
   test("Enter focuses the detail pane and j scrolls it", async () => {

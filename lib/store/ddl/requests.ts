@@ -63,3 +63,22 @@ CREATE TABLE tasks (
 );
 CREATE INDEX tasks_request ON tasks(request_id);
 `;
+
+/**
+ * Version 7: each agent turn of a request as it starts and ends, written while `hyperion request`
+ * runs (the request itself lands whole at the end), so the dashboard shows the pipeline live.
+ */
+export const REQUESTS_V2 = `
+CREATE TABLE agent_turns (
+  id INTEGER PRIMARY KEY,
+  request_id TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('engineer', 'orchestrator', 'developer')),
+  task_id TEXT,
+  agent TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('running', 'done', 'fallback', 'failed')),
+  detail TEXT NOT NULL DEFAULT '{}',
+  ts INTEGER NOT NULL
+);
+CREATE INDEX agent_turns_request ON agent_turns(request_id, id);
+CREATE INDEX agent_turns_ts ON agent_turns(ts);
+`;
