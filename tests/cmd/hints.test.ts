@@ -60,3 +60,18 @@ test("every `hyperion ...` the code and the docs tell an operator to run names a
   }
   expect(wrong).toEqual([]);
 });
+
+test("docs/CLI.md has a section for every command, and the README's table names each", async () => {
+  const cli = readFileSync(join(ROOT, "docs/CLI.md"), "utf8");
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const headings = cli.split("\n").filter((l) => l.startsWith("## "));
+  const names = Object.keys((await resolve(root.subCommands!)) as Record<string, unknown>);
+  const missing = names.filter(
+    (n) => !headings.some((h) => h.includes(`\`${n}\``) || h.includes(`hyperion ${n}`)),
+  );
+  expect(missing).toEqual([]);
+  const table = readme.split("\n").filter((l) => l.startsWith("| `hyperion "));
+  expect(
+    names.filter((n) => !table.some((row) => new RegExp(`^\\| \`hyperion [^\`]*\\b${n}\\b`).test(row))),
+  ).toEqual([]);
+});
