@@ -1,0 +1,108 @@
+/**
+ * `bun run bench:replay`: this repository's own first-parent history, one change request per
+ * commit (git's patches, tests/_history.ts), through `hyperion enqueue` + `hyperion run` (the
+ * compiled binary, default workers) beside its anchor, one `git apply` call over the same
+ * patches, in the same run; both trees are compared with git's. Then the enqueue-depth table:
+ * how long one `enqueue` of 100, 400 and 1,600 changes stacked on the same files takes.
+ * BENCH_COMMITS caps the history (default 400).
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { git, historyAsChanges, treeOf } from "../tests/_history.ts";
+import { stackedChanges, writeTree } from "../tests/runtime/_changes.ts";
+
+const ROOT = join(import.meta.dir, "..");
+const COMMITS = Number(process.env.BENCH_COMMITS ?? 400);
+const work = mkdtempSync(join(tmpdir(), "hyperion-bench-replay-"));
+process.env.XDG_STATE_HOME = join(work, "state");
+
+const run = (argv: string[], cwd: string, ok: number[] = [0]) => {
+  const t = performance.now();
+  const r = Bun.spawnSync(argv, { cwd, env: process.env, stdout: "pipe", stderr: "pipe" });
+  if (!ok.includes(r.exitCode))
+    throw new Error(`${argv.join(" ")} exited ${r.exitCode}: ${r.stderr.toString().slice(-400)}`);
+  return performance.now() - t;
+};
+
+try {
+  const bin = join(work, "hyperion");
+  run([process.execPath, join(ROOT, "scripts/build.ts"), "--outfile", bin], ROOT);
+
+  const all = git(ROOT, ["rev-list", "--first-parent", "--reverse", "HEAD"]).trim().split("\n");
+  const base = all[0]!;
+  const head = all[Math.min(COMMITS, all.length - 1)]!;
+  const crs = historyAsChanges(ROOT, base, head);
+  const patches = crs.flatMap((c) => c.changes.flatMap((f) => (f.patch ? [f.patch] : [])));
+  const files = crs.reduce((n, c) => n + c.changes.length, 0);
+
+  const checkout = (name: string) => {
+    const dir = join(work, name);
+    git(ROOT, ["worktree", "add", "-q", "--detach", dir, base]);
+    return dir;
+  };
+  // The anchor: every patch in one `git apply` call.
+  const anchor = checkout("anchor");
+  const series = join(work, "series.patch");
+  writeFileSync(
+    series,
+    git(ROOT, ["log", "--first-parent", "--reverse", "-p", "-M", "--format=", `${base}..${head}`]),
+  );
+  const gitMs = run(["git", "apply", "--whitespace=nowarn", series], anchor);
+
+  const target = checkout("queue");
+  run([bin, "init"], target);
+  writeFileSync(join(target, ".hyperion/config.json"), JSON.stringify({ risk: { threshold: 1_000_000 } }));
+  writeFileSync(join(work, "history.json"), JSON.stringify(crs));
+  // Exit 3: changes to agent instruction files (this repository's docs/AGENTS.md) always wait for
+  // a person; the operator approves its own history, in order, before the run.
+  const enqueueMs = run([bin, "enqueue", join(work, "history.json")], target, [0, 3]);
+  const held = Bun.spawnSync([bin, "list", "--status", "awaiting_approval", "--json", "--limit", "100000"], {
+    cwd: target,
+    env: process.env,
+  });
+  const heldIds = (JSON.parse(held.stdout.toString()) as { id: string }[]).map((c) => c.id).sort();
+  for (const id of heldIds) run([bin, "approve", id], target);
+  const runMs = run([bin, "run", "--no-watch"], target, [0, 3]);
+
+  const expected = await treeOf(join(work, "anchor"));
+  const { ".gitignore": _, ...applied } = await treeOf(target);
+  delete expected[".gitignore"];
+  const same = JSON.stringify(applied) === JSON.stringify(expected);
+
+  console.log(
+    `bench:replay — ${new Date().toISOString()} — ${crs.length} commits, ${files} file changes (${patches.length} patches)`,
+  );
+  console.log(`  git apply (anchor, one call)   ${gitMs.toFixed(0)} ms`);
+  console.log(`  hyperion enqueue               ${enqueueMs.toFixed(0)} ms`);
+  console.log(`  hyperion run                   ${runMs.toFixed(0)} ms`);
+  console.log(
+    `  enqueue + run                  ${(enqueueMs + runMs).toFixed(0)} ms = ${((enqueueMs + runMs) / gitMs).toFixed(1)}x git apply (target 2x)`,
+  );
+  console.log(
+    `  held for a person and approved before the run: ${heldIds.length}; trees equal: ${same ? "yes" : "NO"}`,
+  );
+
+  // Enqueue depth: one file edited again and again, n changes stacked in one enqueue.
+  console.log("  enqueue of n changes stacked on 10 files (one call):");
+  let first = 0;
+  for (const n of [100, 400, 1_600]) {
+    const dir = join(work, `depth-${n}`);
+    mkdirSync(dir);
+    writeTree(dir, 10, 40);
+    run([bin, "init"], dir);
+    writeFileSync(join(dir, "in.json"), JSON.stringify(stackedChanges(10, 40, n)));
+    const ms = run([bin, "enqueue", "in.json"], dir);
+    first ||= ms / n;
+    console.log(
+      `    ${String(n).padStart(5)}  ${ms.toFixed(0).padStart(6)} ms  ${(ms / n / first).toFixed(2)}x the per-change time at 100`,
+    );
+  }
+} finally {
+  for (const name of ["anchor", "queue"]) {
+    try {
+      git(ROOT, ["worktree", "remove", "--force", join(work, name)]);
+    } catch {}
+  }
+  rmSync(work, { recursive: true, force: true });
+}
