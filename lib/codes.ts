@@ -304,6 +304,12 @@ export const CODES = {
     retryable: false,
     exitCode: EXIT.failure,
   },
+  E_DEPENDENCY: {
+    meaning:
+      "a change stacked on another (its base is that change's result) failed at once: that change was rejected, dead or rolled back",
+    retryable: false,
+    exitCode: EXIT.failure,
+  },
   E_WORKER: {
     meaning: "a worker thread failed outside any one change",
     retryable: false,

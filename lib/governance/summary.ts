@@ -23,6 +23,8 @@ export const ChangeSummary = z.object({
   attempts: z.number(),
   /** Why it waits for a person while it is awaiting approval: what always holds (credentials redacted), then its risk reasons. */
   held_for: z.array(z.string()),
+  /** The held change a queued change waits behind in line (it is stacked on it); null otherwise. */
+  waiting_for: z.string().nullable(),
   files: z.array(
     z.object({
       path: z.string(),
@@ -126,6 +128,7 @@ const summarizeChange = (db: Database, queue: Queue, row: ChangeRow): ChangeSumm
       row.status === "awaiting_approval"
         ? heldReasons(logs.findLast((l) => l.event === "held_for_approval")?.data)
         : [],
+    waiting_for: row.status === "queued" ? queue.waitingFor(row.id) : null,
     files: cr.changes.map((c) => ({
       path: c.path,
       operation: c.operation,
@@ -195,6 +198,7 @@ const changeMarkdown = (c: ChangeSummary): string[] => [
   `### ${c.id} — ${c.status}${c.summary ? `: ${c.summary}` : ""}`,
   "",
   ...(c.held_for.length ? [`held for approval: ${c.held_for.join("; ")}`, ""] : []),
+  ...(c.waiting_for ? [`waiting for ${c.waiting_for} (stacked on a change awaiting approval)`, ""] : []),
   `task \`${c.task_id}\`, agent ${c.agent ?? "-"}, risk ${c.risk} (${c.risk_score}), attempts ${c.attempts}` +
     (c.total_ms === null ? "" : `, ${c.total_ms} ms from enqueue to done`),
   "",

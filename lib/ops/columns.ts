@@ -16,6 +16,7 @@ export const changeColumns: Column<ChangeRecord>[] = [
   { header: "updated", value: (r) => t(r.updated_at) },
   { header: "summary", value: (r) => r.summary, max: 60 },
   { header: "held for", value: (r) => (r.held_for.length ? r.held_for.join("; ") : null), max: 80 },
+  { header: "waiting for", value: (r) => r.waiting_for },
 ];
 
 export const deadLetterColumns: Column<DeadLetterRecord>[] = [

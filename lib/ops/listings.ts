@@ -10,6 +10,7 @@ import {
   listingsSql,
   type RequestQuery,
 } from "../store/listings-sql.ts";
+import { queueStatements } from "../store/queue/statements.ts";
 import {
   ChangeRecord,
   DeadLetterRecord,
@@ -57,6 +58,7 @@ export const listings = (db: Database) => {
           updated_at: iso(r.updated_at),
           held_for:
             r.status === "awaiting_approval" ? heldReasons(parseData(sql.heldFor(r.id) ?? "null")) : [],
+          waiting_for: r.status === "queued" ? queueStatements(db).waitingFor(r.id) : null,
         }),
       ),
     deadLetters: (q: DeadLetterQuery): DeadLetterRecord[] =>

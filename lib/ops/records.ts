@@ -24,6 +24,10 @@ export const ChangeRecord = ChangeListRow.extend({
   held_for: z
     .array(z.string())
     .describe("Why a change awaiting approval is held (its risk reasons); empty otherwise."),
+  waiting_for: z
+    .string()
+    .nullable()
+    .describe("The held change a queued change waits behind in line (it is stacked on it); null otherwise."),
 }).meta({ title: "ChangeRecord", description: "One change of `hyperion list --format json`." });
 export type ChangeRecord = z.infer<typeof ChangeRecord>;
 

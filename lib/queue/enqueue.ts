@@ -5,6 +5,7 @@ import type { ChangeRequest } from "../schema/index.ts";
 import type { QueueContext } from "./_context.ts";
 import { newChangeId } from "./_ids.ts";
 import { requestPaths } from "./_paths.ts";
+import { pathRows, placeHeld, stackFacts } from "./_stack.ts";
 import type { Enqueued, EnqueueOptions } from "./types.ts";
 
 const duplicate = (id: string) =>
@@ -31,7 +32,27 @@ export const makeEnqueue = (ctx: QueueContext) => {
       const id = given ?? newChangeId(now);
       seen.add(id);
       const { id: _omit, ...rest } = cr;
-      return { cr, id, payload: JSON.stringify({ id, ...rest }), paths: requestPaths(cr) };
+      return { cr, id, payload: JSON.stringify({ id, ...rest }), paths: requestPaths(cr), ...stackFacts(cr) };
+    });
+    // Each base that is an open change's result names that change (the newest such, this batch's
+    // earlier changes first): its predecessor. A held predecessor of a change joining the line
+    // takes its place in line first, so the change waits behind it instead of being leased.
+    const after = items.map((it, i) => {
+      const found = new Map<string, string>();
+      for (const b of it.bases) {
+        const mine = items
+          .slice(0, i)
+          .findLast((e) => e.results.has(b.path) && e.results.get(b.path) === b.sha);
+        if (mine) {
+          found.set(b.path, mine.id);
+          continue;
+        }
+        const open = sql.predecessor(b.path, b.sha);
+        if (!open) continue;
+        found.set(b.path, open.id);
+        if (inLine && open.status === "awaiting_approval") placeHeld(ctx, open.id);
+      }
+      return found;
     });
     // `ready`: queued and first in line on every path, behind the changes already in line and
     // the earlier ones of this batch. The pick re-checks the rule, so a wrong 1 is repaired there.
@@ -61,7 +82,7 @@ export const makeEnqueue = (ctx: QueueContext) => {
     });
     const seqs = sql.insertChanges(rows);
     sql.insertPaths(
-      items.flatMap((it, i) => it.paths.map((p) => [seqs[i]!, p] as [number, string])),
+      items.flatMap((it, i) => pathRows(seqs[i]!, it.paths, after[i]!, it.results)),
       inLine,
     );
     sql.insertLogs(
@@ -71,7 +92,14 @@ export const makeEnqueue = (ctx: QueueContext) => {
         "info",
         "enqueued",
         null,
-        JSON.stringify({ seq: seqs[i], task_id: it.cr.task_id, paths: it.paths, status, priority }),
+        JSON.stringify({
+          seq: seqs[i],
+          task_id: it.cr.task_id,
+          paths: it.paths,
+          status,
+          priority,
+          ...(after[i]!.size > 0 ? { after: [...new Set(after[i]!.values())] } : {}),
+        }),
       ]),
     );
     return items.map((it, i) => ({

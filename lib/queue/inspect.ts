@@ -42,6 +42,9 @@ export const makeInspect = (ctx: QueueContext) => {
       }
       return out;
     },
+    producerOf: (path: string, sha: string, self?: string): string | null =>
+      sql.predecessor(pathKey(path), sha, self)?.id ?? null,
+    waitingFor: (id: string): string | null => sql.waitingFor(id),
     markNeedsRebase: ctx.tx((path: string): number => {
       const n = sql.markNeedsRebase(pathKey(path), ctx.now());
       if (n > 0) ctx.event(null, "needs_rebase", { path: pathKey(path), changes: n }, "warn");

@@ -3,6 +3,7 @@ import { HyperionError, usageError } from "../errors.ts";
 import { archivedChange } from "../store/summary-sql.ts";
 import type { QueueContext } from "./_context.ts";
 import { type LeaseRow, leaseFacts } from "./_lease-facts.ts";
+import { failDependents } from "./_stack.ts";
 import { retryDelay } from "./backoff.ts";
 import type { Failure } from "./types.ts";
 
@@ -91,6 +92,7 @@ export const makeOutcome = (ctx: QueueContext) => {
       : err.message;
     sql.insertDead(id, code, message, lastError, row.attempts, now);
     ctx.event(id, "dead", { ...base, reason_code: code, outcome: "dead" }, "error", row.lease_owner);
+    failDependents(ctx, id, `dead (${code})`);
     return "dead";
   });
 

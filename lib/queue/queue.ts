@@ -68,6 +68,10 @@ export type Queue = {
   leasedBy: (owner: string) => string[];
   /** Queued and leased changes touching `path`, in queue order, each with its entry for that path. */
   queuedOnPath: (path: string) => PathChange[];
+  /** The newest open change other than `self` that leaves `sha` at `path` (a base's predecessor), or null. */
+  producerOf: (path: string, sha: string, self?: string) => string | null;
+  /** The held change a queued change waits behind in line (it is stacked on it, or behind one that is), or null. */
+  waitingFor: (id: string) => string | null;
   /** Flags every open change touching `path` for rebase (an edit outside Hyperion); how many. */
   markNeedsRebase: (path: string) => number;
   /** One change, or null. */

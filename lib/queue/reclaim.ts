@@ -1,5 +1,6 @@
 import type { QueueContext } from "./_context.ts";
 import { type LeaseRow, leaseFacts } from "./_lease-facts.ts";
+import { failDependents } from "./_stack.ts";
 import { ownerGone } from "./owner.ts";
 
 type Leased = LeaseRow & { seq: number; id: string; leased_until: number; max_attempts: number };
@@ -72,6 +73,7 @@ export const makeReclaimInTx = (ctx: QueueContext) => {
         sql.finishLease(r.id, r.lease_token, "dead", now, lastError);
         sql.insertDead(r.id, "E_LEASE_EXPIRED", message, lastError, r.attempts, now);
         ctx.event(r.id, "lease_expired", { ...data, outcome: "dead" }, "error", r.lease_owner);
+        failDependents(ctx, r.id, "dead (E_LEASE_EXPIRED)");
       } else {
         sql.requeueLease(r.id, r.lease_token, now, 0, null, now);
         ctx.event(r.id, "lease_expired", { ...data, outcome: "queued" }, "warn", r.lease_owner);

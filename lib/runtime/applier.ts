@@ -17,6 +17,9 @@ import { readSecret } from "../store/workspace.ts";
 import type { Outcome } from "./outcome.ts";
 import { changePaths, governance, makeValidation, touchesPlan } from "./validation.ts";
 
+/** Errors of a file the system will not let us write (immutable, read-only mount): retrying changes nothing. */
+const PERMANENT_ERRNO = new Set(["EPERM", "EACCES", "EROFS"]);
+
 export type ApplierOptions = {
   repo: string;
   db: string;
@@ -67,6 +70,22 @@ export const createApplier = (opts: ApplierOptions) => {
           },
         );
 
+  /**
+   * A retryable failure that no retry can mend: a base that is neither the file (the rebase was
+   * tried) nor what an open change will leave there, or a file the system will not let us write.
+   */
+  const hopeless = (leased: Leased, err: HyperionError): boolean => {
+    if (err.code === "E_IO") {
+      const errno = (err.cause as NodeJS.ErrnoException | undefined)?.code;
+      return PERMANENT_ERRNO.has(errno ?? "") || /: (EPERM|EACCES|EROFS)\b/.test(err.message);
+    }
+    if (err.code !== "E_BASE_CHANGED") return false;
+    const path = err.details?.path;
+    const fc = ChangeRequest.parse(JSON.parse(leased.payload)).changes.find((c) => c.path === path);
+    if (typeof path !== "string" || fc?.base_sha256 === undefined) return false;
+    return queue.producerOf(path, fc.base_sha256, leased.id) === null;
+  };
+
   const failWith = (leased: Leased, started: number, err: HyperionError): Outcome => {
     // A pending apply in the way may be a dead process's (killed mid-apply while this run goes
     // on): repair it now, so the retry finds the paths free instead of failing until a restart.
@@ -76,7 +95,7 @@ export const createApplier = (opts: ApplierOptions) => {
       const next = queue.fail(leased.id, leased.token, {
         code: err.code,
         message: err.message,
-        retryable: err.retryable,
+        retryable: err.retryable && !hopeless(leased, err),
         details: err.details,
       });
       return finish(leased, started, next, err);

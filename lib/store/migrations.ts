@@ -1,6 +1,6 @@
 import { APPLY_V1, APPLY_V2, APPLY_V3 } from "./ddl/apply.ts";
 import { GOVERNANCE_V1, GOVERNANCE_V2 } from "./ddl/governance.ts";
-import { QUEUE_V1, QUEUE_V2, QUEUE_V3 } from "./ddl/queue.ts";
+import { QUEUE_V1, QUEUE_V2, QUEUE_V3, QUEUE_V4 } from "./ddl/queue.ts";
 import { REQUESTS_V1, REQUESTS_V2 } from "./ddl/requests.ts";
 
 /**
@@ -18,6 +18,7 @@ export const migrations: readonly Migration[] = [
   { version: 5, name: "repository identity, approvals bound to payloads", sql: GOVERNANCE_V2 },
   { version: 6, name: "journal indexes", sql: APPLY_V3 },
   { version: 7, name: "agent turns", sql: REQUESTS_V2 },
+  { version: 8, name: "stacked changes wait for their predecessor", sql: QUEUE_V4 },
 ];
 
 export const latestVersion = (): number => migrations.at(-1)?.version ?? 0;

@@ -95,7 +95,16 @@ export const progressSql = (db: Database) => {
   );
   // Every queued or leased change has at least one path in line (a change request names one file
   // or more), so an empty path_line means nothing is queued or leased: one probe, however long the queue.
-  const lineEmpty = db.query<{ empty: number }, []>("SELECT NOT EXISTS (SELECT 1 FROM path_line) AS empty");
+  // Or: what is left in line waits behind held changes (stacked on them): nothing is leased,
+  // nothing is ready, and a held change holds a place in line.
+  const lineEmpty = db.query<{ empty: number }, []>(
+    `SELECT NOT EXISTS (SELECT 1 FROM path_line) OR (
+       NOT EXISTS (SELECT 1 FROM change_queue WHERE ${HELD} AND status = 'leased')
+       AND NOT EXISTS (SELECT 1 FROM change_queue WHERE ready = 1)
+       AND EXISTS (SELECT 1 FROM change_queue c WHERE ${HELD} AND c.status = 'awaiting_approval'
+         AND EXISTS (SELECT 1 FROM change_paths p JOIN path_line l ON l.path = p.path AND l.seq = p.seq WHERE p.seq = c.seq))
+     ) AS empty`,
+  );
   const leasedOnPath = db.query<{ n: number }, [string]>(
     "SELECT count(*) AS n FROM path_line l JOIN change_queue c ON c.seq = l.seq WHERE l.path = ? AND c.status = 'leased'",
   );
@@ -110,7 +119,7 @@ export const progressSql = (db: Database) => {
       const c = ActiveCounts.parse(active.get());
       return { queued: c.in_line - c.leased, leased: c.leased, awaiting_approval: c.awaiting_approval };
     },
-    /** True when no change is queued or leased (what `run --until-empty` polls for). */
+    /** True when no change is queued or leased, or all that are wait behind held changes (what `run --until-empty` polls for). */
     nothingInLine: (): boolean => lineEmpty.get()?.empty === 1,
     /** Whether a leased change touches this path (its apply is Hyperion's, not an external edit). */
     leasedOnPath: (path: string): boolean => (leasedOnPath.get(path)?.n ?? 0) > 0,

@@ -249,3 +249,43 @@ UPDATE change_queue SET payload_id = seq;
 ALTER TABLE change_queue DROP COLUMN payload;
 ALTER TABLE change_queue DROP COLUMN signature;
 `;
+
+/*
+ * Version 4 (migration 8): stacked changes. A change whose base is an open change's result on a path depends
+ * on it; enqueue records that on the change_paths row (`after_id`, the predecessor's id: seqs
+ * change when a change re-enters the line) beside what the change leaves at the path
+ * (`result_sha256`), which is what a later base is matched against. A change awaiting approval
+ * that has a dependent holds a place in line (path_line rows while still held), so its
+ * dependents wait behind it without being leased; approved, it re-enters the line at that place
+ * (the join-at-back check skips paths where it holds one), and leaving for a final status frees
+ * the place like a queued change leaving.
+ */
+export const QUEUE_V4 = `
+ALTER TABLE change_paths ADD COLUMN result_sha256 TEXT;
+ALTER TABLE change_paths ADD COLUMN after_id TEXT;
+CREATE INDEX change_paths_after ON change_paths(after_id) WHERE after_id IS NOT NULL;
+
+DROP TRIGGER change_queue_join_at_back;
+CREATE TRIGGER change_queue_join_at_back BEFORE UPDATE OF status ON change_queue
+WHEN NOT (${IN_LINE("OLD.status")}) AND (${IN_LINE("NEW.status")})
+BEGIN
+  SELECT RAISE(ABORT, 'E_QUEUE_ORDER: a change joins the line at the back; give it a new seq first')
+  WHERE EXISTS (
+    SELECT 1 FROM change_paths p JOIN path_line q ON q.path = p.path AND q.seq > p.seq
+    WHERE p.seq = NEW.seq
+      AND NOT EXISTS (SELECT 1 FROM path_line h WHERE h.path = p.path AND h.seq = p.seq));
+END;
+
+DROP TRIGGER change_queue_left_line;
+CREATE TRIGGER change_queue_left_line AFTER UPDATE OF status ON change_queue
+WHEN (${IN_LINE("OLD.status")} OR OLD.status = 'awaiting_approval') AND NOT (${IN_LINE("NEW.status")})
+BEGIN
+  UPDATE change_queue SET ready = 0 WHERE seq = NEW.seq AND ready = 1;
+  DELETE FROM path_line WHERE seq = NEW.seq AND path IN (SELECT path FROM change_paths WHERE seq = NEW.seq);
+  UPDATE change_queue SET ready = 1
+  WHERE seq IN (
+    SELECT (SELECT q.seq FROM path_line q WHERE q.path = p.path ORDER BY q.seq LIMIT 1)
+    FROM change_paths p WHERE p.seq = NEW.seq)
+    AND status = 'queued' AND ready = 0 AND ${FIRST_IN_LINE_V2("change_queue.seq")};
+END;
+`;

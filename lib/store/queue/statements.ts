@@ -3,6 +3,9 @@ import { FIRST_IN_LINE_V2, HELD } from "../ddl/queue.ts";
 import { logIdAtTime } from "./log-time.ts";
 import { CHANGE_COLUMNS, CHANGE_FROM, type ChangeStatus, type NewChangeRow } from "./rows.ts";
 
+/** A change_paths row: the change's seq, the path, what it leaves there, the change it is stacked on. */
+export type PathRow = [seq: number, path: string, result: string | null, after: string | null];
+
 /** A row as SQLite hands it back, before lib/queue parses it. */
 type Raw = Record<string, unknown>;
 
@@ -29,7 +32,11 @@ const build = (db: Database) => {
   // Enqueue writes each table with one statement per chunk of rows, not one per row.
   const insertPayloads = chunkedInsert(db, "INSERT INTO change_payloads (payload, signature)", 2);
   const insertChanges = chunkedInsert(db, `INSERT INTO change_queue (${NEW_CHANGE_COLUMNS})`, 16);
-  const insertPaths = chunkedInsert(db, "INSERT OR IGNORE INTO change_paths (seq, path)", 2);
+  const insertPaths = chunkedInsert(
+    db,
+    "INSERT OR IGNORE INTO change_paths (seq, path, result_sha256, after_id)",
+    4,
+  );
   const joinLine = chunkedInsert(db, "INSERT OR IGNORE INTO path_line (path, seq)", 2);
   const insertLogs = chunkedInsert(
     db,
@@ -135,6 +142,37 @@ const build = (db: Database) => {
         OR (${HELD} AND status = 'awaiting_approval'
             AND EXISTS (SELECT 1 FROM change_paths p WHERE p.seq = change_queue.seq AND p.path = ?2))`,
   );
+  // The newest open change (in line, or held for a person) that leaves `sha` at `path`.
+  const predecessor = p(
+    `SELECT id, seq, status FROM (
+       SELECT c.id, c.seq, c.status FROM path_line l JOIN change_paths x ON x.seq = l.seq AND x.path = l.path
+         JOIN change_queue c ON c.seq = l.seq
+       WHERE l.path = ?1 AND x.result_sha256 = ?2
+       UNION ALL
+       SELECT c.id, c.seq, c.status FROM change_queue c JOIN change_paths x ON x.seq = c.seq AND x.path = ?1
+       WHERE ${HELD} AND c.status = 'awaiting_approval' AND x.result_sha256 = ?2)
+     WHERE id <> ?3 ORDER BY seq DESC LIMIT 1`,
+  );
+  const placeInLine = p(
+    "INSERT OR IGNORE INTO path_line (path, seq) SELECT path, seq FROM change_paths WHERE seq = ?",
+  );
+  const holdsPlace = p(
+    "SELECT EXISTS (SELECT 1 FROM change_paths p JOIN path_line l ON l.path = p.path AND l.seq = p.seq WHERE p.seq = ?) AS held",
+  );
+  const heldPredecessors = p(
+    `SELECT DISTINCT c.id FROM change_paths p JOIN change_queue c ON c.id = p.after_id
+     WHERE p.seq = ? AND ${HELD} AND c.status = 'awaiting_approval'`,
+  );
+  const dependents = p(
+    `SELECT DISTINCT c.id, c.seq, c.status, c.attempts FROM change_paths p JOIN change_queue c ON c.seq = p.seq
+     WHERE p.after_id = ? AND c.status IN ('queued', 'awaiting_approval') ORDER BY c.seq`,
+  );
+  // A queued change behind a held change that holds its place in line on one of its paths.
+  const waitingFor = p(
+    `SELECT a.id FROM change_queue c JOIN change_paths p ON p.seq = c.seq
+       JOIN path_line h ON h.path = p.path AND h.seq < p.seq JOIN change_queue a ON a.seq = h.seq
+     WHERE c.id = ? AND c.status = 'queued' AND a.status = 'awaiting_approval' ORDER BY h.seq LIMIT 1`,
+  );
   const insertLog = p(
     "INSERT INTO change_queue_logs (change_id, ts, level, event, worker, data) VALUES (?, ?, ?, ?, ?, ?)",
   );
@@ -186,11 +224,33 @@ const build = (db: Database) => {
         ]),
       );
     },
-    /** Records which paths each change touches, and with `inLine` puts it in line for them. */
-    insertPaths: (rows: [seq: number, path: string][], inLine: boolean): void => {
+    /**
+     * Records which paths each change touches (with what it leaves there and the open change its
+     * base there is the result of), and with `inLine` puts it in line for them.
+     */
+    insertPaths: (rows: PathRow[], inLine: boolean): void => {
       insertPaths(rows);
       if (inLine) joinLine(rows.map(([seq, path]) => [path, seq]));
     },
+    /** The newest open change other than `self` that leaves `sha` at `path`: a base's predecessor. */
+    predecessor: (
+      path: string,
+      sha: string,
+      self = "",
+    ): { id: string; seq: number; status: ChangeStatus } | null =>
+      predecessor.get(path, sha, self) as { id: string; seq: number; status: ChangeStatus } | null,
+    /** Puts a held change in line at its seq on every path it touches (it holds its place). */
+    placeInLine: (seq: number): void => void placeInLine.run(seq),
+    /** True when a (held) change has its place in line. */
+    holdsPlace: (seq: number): boolean => (holdsPlace.get(seq) as { held: number }).held === 1,
+    /** Ids of the changes awaiting approval that change `seq` was stacked on. */
+    heldPredecessors: (seq: number): string[] =>
+      (heldPredecessors.all(seq) as { id: string }[]).map((r) => r.id),
+    /** Open (queued or held) changes stacked on change `id`, in queue order. */
+    dependents: (id: string): { id: string; seq: number; status: ChangeStatus; attempts: number }[] =>
+      dependents.all(id) as { id: string; seq: number; status: ChangeStatus; attempts: number }[],
+    /** The held change a queued change waits behind in line, or null. */
+    waitingFor: (id: string): string | null => (waitingFor.get(id) as { id: string } | null)?.id ?? null,
     /** Of these paths, those some queued or leased change is in line for. */
     inLine: (paths: string[]): Set<string> =>
       new Set((inLine.all(JSON.stringify(paths)) as { path: string }[]).map((r) => r.path)),
