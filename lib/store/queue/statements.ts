@@ -6,6 +6,9 @@ import { CHANGE_COLUMNS, CHANGE_FROM, type ChangeStatus, type NewChangeRow } fro
 /** A change_paths row: the change's seq, the path, what it leaves there, the change it is stacked on. */
 export type PathRow = [seq: number, path: string, result: string | null, after: string | null];
 
+/** An open change that leaves a given file at a path. */
+type Producer = { id: string; seq: number; status: ChangeStatus };
+
 /** A row as SQLite hands it back, before lib/queue parses it. */
 type Raw = Record<string, unknown>;
 
@@ -142,16 +145,18 @@ const build = (db: Database) => {
         OR (${HELD} AND status = 'awaiting_approval'
             AND EXISTS (SELECT 1 FROM change_paths p WHERE p.seq = change_queue.seq AND p.path = ?2))`,
   );
-  // The newest open change (in line, or held for a person) that leaves `sha` at `path`.
-  const predecessor = p(
-    `SELECT id, seq, status FROM (
-       SELECT c.id, c.seq, c.status FROM path_line l JOIN change_paths x ON x.seq = l.seq AND x.path = l.path
-         JOIN change_queue c ON c.seq = l.seq
-       WHERE l.path = ?1 AND x.result_sha256 = ?2
-       UNION ALL
-       SELECT c.id, c.seq, c.status FROM change_queue c JOIN change_paths x ON x.seq = c.seq AND x.path = ?1
-       WHERE ${HELD} AND c.status = 'awaiting_approval' AND x.result_sha256 = ?2)
-     WHERE id <> ?3 ORDER BY seq DESC LIMIT 1`,
+  // The newest open change (in line, or held for a person) that leaves `sha` at `path`. In line:
+  // read from the back of the path's line, so a stack's newest change (the usual match) is the
+  // first row, however deep the stack.
+  const producerInLine = p(
+    `SELECT c.id, c.seq, c.status FROM path_line l JOIN change_paths x ON x.seq = l.seq AND x.path = l.path
+       JOIN change_queue c ON c.seq = l.seq
+     WHERE l.path = ?1 AND x.result_sha256 = ?2 AND c.id <> ?3 ORDER BY l.seq DESC LIMIT 1`,
+  );
+  const producerHeld = p(
+    `SELECT c.id, c.seq, c.status FROM change_queue c JOIN change_paths x ON x.seq = c.seq AND x.path = ?1
+     WHERE ${HELD} AND c.status = 'awaiting_approval' AND x.result_sha256 = ?2 AND c.id <> ?3
+     ORDER BY c.seq DESC LIMIT 1`,
   );
   const placeInLine = p(
     "INSERT OR IGNORE INTO path_line (path, seq) SELECT path, seq FROM change_paths WHERE seq = ?",
@@ -233,12 +238,11 @@ const build = (db: Database) => {
       if (inLine) joinLine(rows.map(([seq, path]) => [path, seq]));
     },
     /** The newest open change other than `self` that leaves `sha` at `path`: a base's predecessor. */
-    predecessor: (
-      path: string,
-      sha: string,
-      self = "",
-    ): { id: string; seq: number; status: ChangeStatus } | null =>
-      predecessor.get(path, sha, self) as { id: string; seq: number; status: ChangeStatus } | null,
+    predecessor: (path: string, sha: string, self = ""): Producer | null => {
+      const a = producerInLine.get(path, sha, self) as Producer | null;
+      const b = producerHeld.get(path, sha, self) as Producer | null;
+      return a && b ? (a.seq > b.seq ? a : b) : (a ?? b);
+    },
     /** Puts a held change in line at its seq on every path it touches (it holds its place). */
     placeInLine: (seq: number): void => void placeInLine.run(seq),
     /** True when a (held) change has its place in line. */

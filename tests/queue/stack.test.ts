@@ -1,0 +1,103 @@
+import { describe, expect, test } from "bun:test";
+import type { ChangeRequest } from "../../lib/schema/index.ts";
+import { queueFixture } from "./_fixture.ts";
+
+const sha = (c: string) => c.repeat(64);
+
+/** A change to `path` from the file with hash `from` to the one with hash `to` (the queue reads only the hashes). */
+const edit = (id: string, path: string, from: string, to: string): ChangeRequest => ({
+  id,
+  task_id: "adhoc",
+  changes: [
+    {
+      path,
+      operation: "modify",
+      patch: `--- a/${path}\n+++ b/${path}\n`,
+      base_sha256: sha(from),
+      new_sha256: sha(to),
+    },
+  ],
+});
+
+const held = { status: "awaiting_approval" as const };
+
+describe("stacked changes", () => {
+  test("enqueue records the open change a base is the result of, in this batch or an earlier one", async () => {
+    await using f = await queueFixture();
+    f.queue.enqueue([edit("a", "p", "0", "1"), edit("b", "p", "1", "2")]);
+    f.queue.enqueue(edit("c", "p", "2", "3"));
+    f.queue.enqueue(edit("d", "p", "0", "4")); // made against the tree: stacked on nothing
+    const after = (id: string) => f.queue.logs(id).find((l) => l.event === "enqueued")!.data.after ?? null;
+    expect(["a", "b", "c", "d"].map(after)).toEqual([null, ["a"], ["b"], null]);
+  });
+
+  test("a change stacked on a held one is not leased until that one is approved, then the stack leases in order", async () => {
+    await using f = await queueFixture();
+    f.queue.enqueue(edit("a", "p", "0", "1"), held);
+    f.queue.enqueue(edit("b", "p", "1", "2"));
+    f.queue.enqueue(edit("c", "p", "2", "3"));
+    expect(f.queue.lease("w")).toBeNull();
+    expect([f.queue.waitingFor("b"), f.queue.waitingFor("c")]).toEqual(["a", "a"]);
+    f.queue.approve("a");
+    expect(f.queue.waitingFor("b")).toBeNull();
+    const order: string[] = [];
+    for (let l = f.queue.lease("w"); l; l = f.queue.lease("w")) {
+      order.push(l.id);
+      f.queue.complete(l.id, l.token);
+    }
+    expect(order).toEqual(["a", "b", "c"]);
+  });
+
+  test("a held change with nothing stacked on it holds up no one on its path", async () => {
+    await using f = await queueFixture();
+    f.queue.enqueue(edit("a", "p", "0", "1"), held);
+    f.queue.enqueue(edit("e", "p", "0", "5")); // against the tree, not a's result
+    expect(f.queue.lease("w")?.id).toBe("e");
+    expect(f.queue.waitingFor("e")).toBeNull();
+  });
+
+  test("a held change approved before the held change it is stacked on waits behind it", async () => {
+    await using f = await queueFixture();
+    f.queue.enqueue(edit("a", "p", "0", "1"), held);
+    f.queue.enqueue(edit("b", "p", "1", "2"), held);
+    f.queue.approve("b");
+    expect(f.queue.lease("w")).toBeNull();
+    expect(f.queue.waitingFor("b")).toBe("a");
+    f.queue.approve("a");
+    const first = f.queue.lease("w")!;
+    expect(first.id).toBe("a");
+    f.queue.complete(first.id, first.token);
+    expect(f.queue.lease("w")?.id).toBe("b");
+  });
+
+  test("a predecessor that dies takes its stack with it at once (E_DEPENDENCY), and frees the line", async () => {
+    await using f = await queueFixture();
+    f.queue.enqueue(edit("a", "p", "0", "1"));
+    f.queue.enqueue(edit("b", "p", "1", "2"));
+    f.queue.enqueue(edit("c", "p", "2", "3"));
+    f.queue.enqueue(edit("z", "q", "0", "1")); // another path: untouched
+    const a = f.queue.lease("w")!;
+    expect(a.id).toBe("a");
+    f.queue.fail(a.id, a.token, { code: "E_CONFLICT", message: "overlapping edit", retryable: false });
+    for (const id of ["b", "c"]) {
+      expect(f.queue.get(id)).toMatchObject({ status: "dead", attempts: 0 });
+      expect(f.queue.deadLetter(id)).toMatchObject({ reason_code: "E_DEPENDENCY" });
+      expect(f.queue.deadLetter(id)!.message).toContain("a, which was dead (E_CONFLICT)");
+    }
+    expect(f.queue.logs("c").at(-1)).toMatchObject({ event: "dead", data: { dependency: "b", root: "a" } });
+    expect(f.queue.lease("w")?.id).toBe("z");
+    expect(f.queue.lease("w")).toBeNull();
+  });
+
+  test("rolling back a predecessor fails what is still queued on top of it", async () => {
+    await using f = await queueFixture();
+    f.queue.enqueue(edit("a", "p", "0", "1"));
+    const a = f.queue.lease("w")!;
+    f.queue.enqueue(edit("b", "p", "1", "2"));
+    f.queue.complete(a.id, a.token);
+    f.queue.markRolledBack("a");
+    expect(f.queue.deadLetter("b")).toMatchObject({ reason_code: "E_DEPENDENCY" });
+    expect(f.queue.deadLetter("b")!.message).toContain("rolled back");
+    expect(f.queue.lease("w")).toBeNull();
+  });
+});
