@@ -86,10 +86,14 @@ const ActiveCounts = z.object({ in_line: z.number(), leased: z.number(), awaitin
 
 /** Statements for progress and tree watching, prepared once per connection. */
 export const progressSql = (db: Database) => {
+  // A held change that holds its place in line (changes stacked on it wait behind it).
+  const PLACED = `EXISTS (SELECT 1 FROM change_paths p JOIN path_line l ON l.path = p.path AND l.seq = p.seq WHERE p.seq = c.seq)`;
   // Read at each progress line: no scan of the queue. Leased and held changes are in
-  // change_queue_held; every queued or leased change has its paths in path_line.
+  // change_queue_held; every queued or leased change has its paths in path_line, and so has a
+  // held change that holds its place.
   const active = db.query<Record<string, unknown>, []>(
-    `SELECT (SELECT count(DISTINCT seq) FROM path_line) AS in_line,
+    `SELECT (SELECT count(DISTINCT seq) FROM path_line)
+         - (SELECT count(*) FROM change_queue c WHERE ${HELD} AND c.status = 'awaiting_approval' AND ${PLACED}) AS in_line,
        (SELECT count(*) FROM change_queue WHERE ${HELD} AND status = 'leased') AS leased,
        (SELECT count(*) FROM change_queue WHERE ${HELD} AND status = 'awaiting_approval') AS awaiting_approval`,
   );
@@ -101,8 +105,7 @@ export const progressSql = (db: Database) => {
     `SELECT NOT EXISTS (SELECT 1 FROM path_line) OR (
        NOT EXISTS (SELECT 1 FROM change_queue WHERE ${HELD} AND status = 'leased')
        AND NOT EXISTS (SELECT 1 FROM change_queue WHERE ready = 1)
-       AND EXISTS (SELECT 1 FROM change_queue c WHERE ${HELD} AND c.status = 'awaiting_approval'
-         AND EXISTS (SELECT 1 FROM change_paths p JOIN path_line l ON l.path = p.path AND l.seq = p.seq WHERE p.seq = c.seq))
+       AND EXISTS (SELECT 1 FROM change_queue c WHERE ${HELD} AND c.status = 'awaiting_approval' AND ${PLACED})
      ) AS empty`,
   );
   const leasedOnPath = db.query<{ n: number }, [string]>(

@@ -5,6 +5,7 @@ import { approveChange, rejectChange, summarize, summaryMarkdown } from "../../l
 import { listings } from "../../lib/ops/listings.ts";
 import { makeFileChange } from "../../lib/patch/index.ts";
 import { submitChanges } from "../../lib/runtime/index.ts";
+import { progressSql } from "../../lib/store/runtime-sql.ts";
 import { stackRepo } from "./_stack.ts";
 
 // Real Worker threads on a shared machine: a cap against hangs, not a speed target.
@@ -56,6 +57,8 @@ describe("stacked changes wait for a held predecessor", () => {
       expect(r.queue.waitingFor(id)).toBe("cr-a");
     }
     expect(r.queue.get("cr-a")!.status).toBe("awaiting_approval");
+    // Progress counts the held change once, as held, though it holds a place in line.
+    expect(progressSql(r.repo.db).activeCounts()).toEqual({ queued: 2, leased: 0, awaiting_approval: 1 });
     expect(readFileSync(join(r.dir, "package.json"), "utf8")).toBe(PKG0);
 
     // Listings and summary say what they wait for.
