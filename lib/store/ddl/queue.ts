@@ -251,9 +251,9 @@ ALTER TABLE change_queue DROP COLUMN signature;
 `;
 
 /*
- * Version 4 (migration 8): stacked changes. A change whose base is an open change's result on a path depends
- * on it; enqueue records that on the change_paths row (`after_id`, the predecessor's id: seqs
- * change when a change re-enters the line) beside what the change leaves at the path
+ * Version 4 (migration 8): stacked changes. A change whose base is an open change's result on a
+ * path depends on it; enqueue records that on the change_paths row (`after_id`, the predecessor's
+ * id: seqs change when a change re-enters the line) beside what the change leaves at the path
  * (`result_sha256`), which is what a later base is matched against. A change awaiting approval
  * that has a dependent holds a place in line (path_line rows while still held), so its
  * dependents wait behind it without being leased; approved, it re-enters the line at that place
