@@ -197,7 +197,12 @@ const tempsFailed = (r: Run, n: number, madeDirs: string[], err: unknown) => {
   const e = r.b.entries[n]!;
   e.ops.forEach((o, i) => {
     const tmp = r.plans[n]!.files[i]!.tmp;
-    if (tmp) unlinkQuiet(`${dirOf(o.res)}/${tmp}`);
+    try {
+      if (tmp) unlinkQuiet(`${dirOf(o.res)}/${tmp}`);
+    } catch {
+      // Best effort: where the temp could not be written (a read-only mount) removing it fails
+      // too (EROFS), and that must not hide the error that says why.
+    }
   });
   removeEmptyDirs(madeDirs);
   r.forget.push({ id: r.ids[n]!, change_id: e.changeId });

@@ -54,4 +54,36 @@ describe("failures no retry can mend are dead after one attempt", () => {
       await runProcess(["chattr", "-i", file]);
     }
   });
+
+  test("E_IO from a read-only mount (bubblewrap, EROFS): dead at once", async () => {
+    await using r = await stackRepo({ "src/notes.txt": NOTES });
+    submitChanges(r.repo, r.queue, [
+      { id: "cr-ro", task_id: "adhoc", changes: [makeFileChange("src/notes.txt", NOTES, `${NOTES}delta\n`)] },
+    ]);
+    // `hyperion run` in a mount namespace where src/ is read-only and the rest as it is.
+    const src = join(r.dir, "src");
+    const run = await runProcess([
+      "bwrap",
+      "--dev-bind",
+      "/",
+      "/",
+      "--ro-bind",
+      src,
+      src,
+      "--",
+      process.execPath,
+      "cmd/hyperion.ts",
+      "run",
+      "--until-empty",
+      "--repo",
+      r.dir,
+    ]);
+    expect(run.exitCode).toBe(3);
+    const c = r.queue.get("cr-ro")!;
+    expect([c.status, c.attempts]).toEqual(["dead", 1]);
+    const dead = r.queue.deadLetter("cr-ro")!;
+    expect(dead.reason_code).toBe("E_IO");
+    expect(dead.message).toContain("EROFS");
+    expect(readFileSync(join(src, "notes.txt"), "utf8")).toBe(NOTES);
+  });
 });
