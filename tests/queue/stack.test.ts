@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { ChangeRequest } from "../../lib/schema/index.ts";
-import { queueFixture } from "./_fixture.ts";
+import { manualClock, queueFixture } from "./_fixture.ts";
 
 const sha = (c: string) => c.repeat(64);
 
@@ -99,5 +99,17 @@ describe("stacked changes", () => {
     expect(f.queue.deadLetter("b")).toMatchObject({ reason_code: "E_DEPENDENCY" });
     expect(f.queue.deadLetter("b")!.message).toContain("rolled back");
     expect(f.queue.lease("w")).toBeNull();
+  });
+
+  test("a predecessor whose leases keep expiring (E_LEASE_EXPIRED) fails its stack at once", async () => {
+    const clock = manualClock();
+    await using f = await queueFixture({ now: clock.now, config: { max_attempts: 1 } });
+    f.queue.enqueue(edit("a", "p", "0", "1"));
+    f.queue.enqueue(edit("b", "p", "1", "2"));
+    expect(f.queue.lease("elsewhere:1:w", { leaseMs: 1_000 })?.id).toBe("a");
+    clock.advance(1_001);
+    expect(f.queue.lease("w")).toBeNull();
+    expect(f.queue.deadLetter("a")).toMatchObject({ reason_code: "E_LEASE_EXPIRED" });
+    expect(f.queue.deadLetter("b")).toMatchObject({ reason_code: "E_DEPENDENCY", attempts: 0 });
   });
 });
