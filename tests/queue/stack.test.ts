@@ -112,4 +112,28 @@ describe("stacked changes", () => {
     expect(f.queue.deadLetter("a")).toMatchObject({ reason_code: "E_LEASE_EXPIRED" });
     expect(f.queue.deadLetter("b")).toMatchObject({ reason_code: "E_DEPENDENCY", attempts: 0 });
   });
+
+  test("a stack with two held changes in it drains up to each, in order, as each is approved", async () => {
+    await using f = await queueFixture();
+    const drain = () => {
+      const out: string[] = [];
+      for (let l = f.queue.lease("w"); l; l = f.queue.lease("w")) {
+        out.push(l.id);
+        f.queue.complete(l.id, l.token);
+      }
+      return out;
+    };
+    f.queue.enqueue(edit("h1", "p", "0", "1"), held);
+    f.queue.enqueue(edit("b", "p", "1", "2"));
+    f.queue.enqueue(edit("h2", "p", "2", "3"), held);
+    f.queue.enqueue(edit("c", "p", "3", "4"));
+    f.queue.enqueue(edit("x", "q", "0", "1")); // another path: not held up
+    expect(drain()).toEqual(["x"]);
+    expect([f.queue.waitingFor("b"), f.queue.waitingFor("c")]).toEqual(["h1", "h1"]);
+    f.queue.approve("h1");
+    expect(drain()).toEqual(["h1", "b"]);
+    expect(f.queue.waitingFor("c")).toBe("h2");
+    f.queue.approve("h2");
+    expect(drain()).toEqual(["h2", "c"]);
+  });
 });
