@@ -136,4 +136,15 @@ describe("stacked changes", () => {
     f.queue.approve("h2");
     expect(drain()).toEqual(["h2", "c"]);
   });
+
+  test("a change is shown waiting for the held change its stack rests on, through a predecessor on another path", async () => {
+    await using f = await queueFixture();
+    f.queue.enqueue(edit("a", "p", "0", "1"), held);
+    const b = edit("b", "p", "1", "2");
+    b.changes.push({ ...edit("b", "q", "0", "5").changes[0]! });
+    f.queue.enqueue(b);
+    f.queue.enqueue(edit("c", "q", "5", "6")); // stacked on b's q, which waits for a on p
+    expect([f.queue.waitingFor("b"), f.queue.waitingFor("c")]).toEqual(["a", "a"]);
+    expect(f.queue.lease("w")).toBeNull();
+  });
 });

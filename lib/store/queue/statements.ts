@@ -173,10 +173,21 @@ const build = (db: Database) => {
      WHERE p.after_id = ? AND c.status IN ('queued', 'awaiting_approval') ORDER BY c.seq`,
   );
   // A queued change behind a held change that holds its place in line on one of its paths.
-  const waitingFor = p(
+  const heldAhead = p(
     `SELECT a.id FROM change_queue c JOIN change_paths p ON p.seq = c.seq
        JOIN path_line h ON h.path = p.path AND h.seq < p.seq JOIN change_queue a ON a.seq = h.seq
      WHERE c.id = ? AND c.status = 'queued' AND a.status = 'awaiting_approval' ORDER BY h.seq LIMIT 1`,
+  );
+  // Else the held change its stack rests on, through queued predecessors on other paths.
+  const heldBelow = p(
+    `WITH RECURSIVE below(seq, status) AS (
+       SELECT seq, status FROM change_queue WHERE id = ?1 AND status = 'queued'
+       UNION
+       SELECT q.seq, q.status FROM below b JOIN change_paths p ON p.seq = b.seq
+         JOIN change_queue q ON q.id = p.after_id
+       WHERE b.status = 'queued' AND p.after_id IS NOT NULL)
+     SELECT c.id FROM below b JOIN change_queue c ON c.seq = b.seq
+     WHERE b.status = 'awaiting_approval' ORDER BY c.seq LIMIT 1`,
   );
   const insertLog = p(
     "INSERT INTO change_queue_logs (change_id, ts, level, event, worker, data) VALUES (?, ?, ?, ?, ?, ?)",
@@ -253,8 +264,9 @@ const build = (db: Database) => {
     /** Open (queued or held) changes stacked on change `id`, in queue order. */
     dependents: (id: string): { id: string; seq: number; status: ChangeStatus; attempts: number }[] =>
       dependents.all(id) as { id: string; seq: number; status: ChangeStatus; attempts: number }[],
-    /** The held change a queued change waits behind in line, or null. */
-    waitingFor: (id: string): string | null => (waitingFor.get(id) as { id: string } | null)?.id ?? null,
+    /** The held change a queued change waits for: one ahead of it in line, else the one its stack rests on; or null. */
+    waitingFor: (id: string): string | null =>
+      ((heldAhead.get(id) ?? heldBelow.get(id)) as { id: string } | null)?.id ?? null,
     /** Of these paths, those some queued or leased change is in line for. */
     inLine: (paths: string[]): Set<string> =>
       new Set((inLine.all(JSON.stringify(paths)) as { path: string }[]).map((r) => r.path)),
