@@ -48,7 +48,7 @@ export const runFromArgs = async (
     watch?: boolean;
     format: "text" | "json";
   },
-  opts: { untilEmpty: boolean; maxChanges?: number },
+  opts: { untilEmpty: boolean; maxChanges?: number; batch?: number },
 ): Promise<number> => {
   const runner = startRun({
     repo: args.repo,

@@ -19,12 +19,19 @@ const command = defineCommand({
       description: "Exit once nothing is queued or leased (always; `hyperion worker` keeps running)",
     },
     "max-changes": { type: "string", description: "Stop after handling N changes", valueHint: "N" },
+    batch: {
+      type: "string",
+      description:
+        "Validate up to N changes with one run of the plan's commands, bisecting a failure (default: config validation.batch, 1)",
+      valueHint: "N",
+    },
     format: formatArg(["text", "json"], "text"),
   },
   run({ args }) {
     return runFromArgs(args, {
       untilEmpty: true,
       maxChanges: parseWhole("max-changes", args["max-changes"], { min: 1 }),
+      batch: parseWhole("batch", args.batch, { min: 1, max: 256 }),
     });
   },
 });

@@ -14,6 +14,7 @@ import { createQueue, type Leased, ownerId } from "../queue/index.ts";
 import { ChangeRequest } from "../schema/index.ts";
 import { openRepo } from "../store/index.ts";
 import { readSecret } from "../store/workspace.ts";
+import { type BatchDeps, validateBatch } from "./batch.ts";
 import type { Outcome } from "./outcome.ts";
 import { changePaths, governance, makeValidation, touchesPlan } from "./validation.ts";
 
@@ -29,6 +30,8 @@ export type ApplierOptions = {
   validate: boolean;
   /** Commit each applied change in git (the pool serialises this too). */
   commit: boolean;
+  /** Changes validated together, bisected on failure (default config validation.batch; 1: alone). */
+  batch?: number;
   /** Test hook, handed to applyChanges (see ApplyContext.onStep): a test throws from it to fault an apply. */
   onStep?: (step: string) => void;
 };
@@ -206,6 +209,67 @@ export const createApplier = (opts: ApplierOptions) => {
     return finish(leased, started, "applied");
   };
 
+  const batchSize = opts.batch ?? repo.config.validation.batch;
+
+  /**
+   * Changes validated together (validateBatch): null when they must go one by one instead (a
+   * change to the plan itself, or no plan in force, whose rules processOne keeps).
+   */
+  const processValidated = async (batch: Leased[]): Promise<Outcome[] | null> => {
+    const { approvedPlan } = await governance();
+    let plan: Workplan | null;
+    try {
+      plan = approvedPlan(repo.loc.repo, repo.db);
+    } catch {
+      return null;
+    }
+    if (!plan || (plan.metadata.validationPolicy?.commands.length ?? 0) === 0) return null;
+    for (const l of batch) if (await touchesPlan(l.payload)) return null;
+    const deps: BatchDeps = {
+      repo,
+      queue,
+      leaseMs,
+      apply: (l, started) => {
+        try {
+          return {
+            files: applyChange({
+              repo: repo.loc.repo,
+              db: repo.db,
+              secret,
+              change: { id: l.id, payload: l.payload, signature: l.signature },
+              limits: repo.config.limits,
+              fence: fence(l),
+            }),
+          };
+        } catch (e) {
+          if (e instanceof HyperionError && e.code !== "E_BUSY") return { outcome: failWith(l, started, e) };
+          settleChanges({ repo: repo.loc.repo, db: repo.db, limits: repo.config.limits }, [l.id]);
+          return { outcome: failWith(l, started, crashed(l, e)) };
+        }
+      },
+      rollback: (l, started) => {
+        try {
+          rollback(l);
+          return null;
+        } catch (e) {
+          if (!(e instanceof HyperionError)) throw e;
+          return e.code === "E_LEASE_LOST" ? finish(l, started, "lost", e) : failWith(l, started, e);
+        }
+      },
+      complete: (l, started, files) => {
+        try {
+          queue.complete(l.id, l.token, { result: files, apply_ms: Math.round(performance.now() - started) });
+          return finish(l, started, "applied");
+        } catch (e) {
+          if (e instanceof HyperionError && e.code === "E_LEASE_LOST") return finish(l, started, "lost", e);
+          throw e;
+        }
+      },
+      undo,
+    };
+    return (await validateBatch(deps, batch, plan)).outcomes;
+  };
+
   /** A batch, applied together; see applyBatch. */
   const processBatch = (batch: Leased[]): Outcome[] => {
     const started = performance.now();
@@ -286,9 +350,16 @@ export const createApplier = (opts: ApplierOptions) => {
     /** Leases up to `max` changes and handles them; `pollMs` is how long the worker slept before (telemetry). */
     async process(max: number, pollMs?: number): Promise<Outcome[]> {
       const serial = opts.validate || opts.commit;
-      const batch = queue.leaseBatch(owner, serial ? 1 : max, { leaseMs, pollMs });
+      // Validated changes go one at a time, or in batches validated together (not in git mode:
+      // each change is its own commit).
+      const together = opts.validate && !opts.commit ? Math.min(max, batchSize) : 1;
+      const batch = queue.leaseBatch(owner, serial ? together : max, { leaseMs, pollMs });
       if (batch.length === 0) return [];
       if (!serial) return processBatch(batch);
+      if (batch.length > 1) {
+        const validated = await processValidated(batch);
+        if (validated) return validated;
+      }
       const outcomes: Outcome[] = [];
       for (const leased of batch) outcomes.push(await processOne(leased));
       return outcomes;

@@ -22,6 +22,8 @@ export const ToWorker = z.discriminatedUnion("type", [
     worker: z.string(),
     validate: z.boolean(),
     commit: z.boolean(),
+    /** Changes validated together (`run --batch`, config validation.batch). */
+    batch: z.number().int().min(1).optional(),
     permits: z.custom<Int32Array>((v) => v instanceof Int32Array).optional(),
     writeLock: z.custom<SharedArrayBuffer>((v) => v instanceof SharedArrayBuffer),
   }),

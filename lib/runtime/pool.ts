@@ -14,6 +14,8 @@ export type PoolOptions = {
   workers: number;
   validate: boolean;
   commit: boolean;
+  /** Changes validated together; default config validation.batch. */
+  batch?: number;
   /** Changes left to handle (`--max-changes`), shared with the threads; absent for no limit. */
   permits?: Int32Array;
   onOutcome: (o: Outcome) => void;
@@ -153,6 +155,7 @@ export const startPool = (opts: PoolOptions): Pool => {
       worker: name,
       validate: opts.validate,
       commit: opts.commit,
+      batch: opts.batch,
       permits: opts.permits,
       writeLock,
     } satisfies ToWorker);
@@ -189,6 +192,7 @@ const inProcess = (opts: PoolOptions): Pool => {
     worker: "main",
     validate: opts.validate,
     commit: opts.commit,
+    batch: opts.batch,
   });
   const loop = async () => {
     try {

@@ -21,6 +21,8 @@ export type RunOptions = {
   untilEmpty: boolean;
   /** Stop after handling this many changes. */
   maxChanges?: number;
+  /** Changes validated together (default config validation.batch). */
+  batch?: number;
   progressIntervalMs: number;
   /** Gets each progress record and the summary; the caller renders them. */
   onProgress: (r: ProgressRecord) => void;
@@ -103,6 +105,7 @@ export const startRun = (opts: RunOptions): Runner => {
     db: repo.loc.db,
     workers,
     validate,
+    batch: opts.batch,
     commit,
     permits,
     onOutcome,

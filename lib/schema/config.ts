@@ -123,6 +123,18 @@ const GitConfig = z.strictObject({
     ),
 });
 
+const ValidationConfig = z.strictObject({
+  batch: z
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .default(1)
+    .describe(
+      "Changes a worker applies before running the plan's validation once for all of them; a failing batch is bisected to the changes that break it (1: each change alone).",
+    ),
+});
+
 const AlertsConfig = z.strictObject({
   command: z
     .string()
@@ -176,6 +188,7 @@ export const Config = z
     git: GitConfig.prefault({}),
     backup: BackupConfig.prefault({}),
     alerts: AlertsConfig.prefault({}),
+    validation: ValidationConfig.prefault({}),
   })
   .meta({
     title: "Config",

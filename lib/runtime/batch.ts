@@ -1,0 +1,152 @@
+import { HyperionError } from "../errors.ts";
+import type { Workplan } from "../governance/workplan.ts";
+import type { Leased, Queue } from "../queue/index.ts";
+import type { Repo } from "../store/workspace.ts";
+import type { Outcome } from "./outcome.ts";
+import { changePaths, governance } from "./validation.ts";
+
+/** What batch validation needs of the applier that runs it. */
+export type BatchDeps = {
+  repo: Repo;
+  queue: Queue;
+  leaseMs: number;
+  /** Applies one change (fenced); its result, or the outcome that ended it (a refused apply). */
+  apply: (leased: Leased, started: number) => { files: unknown } | { outcome: Outcome };
+  /** Rolls one applied change back (fenced); the outcome when that ended it (lease lost, refused). */
+  rollback: (leased: Leased, started: number) => Outcome | null;
+  /** Completes one applied, validated change. */
+  complete: (leased: Leased, started: number, files: unknown) => Outcome;
+  /** Rolls one change back and fails it with `err`. */
+  undo: (leased: Leased, started: number, err: HyperionError, release: boolean) => Outcome;
+};
+
+type Check = { ok: boolean; why: string; details: Record<string, unknown> };
+
+/**
+ * Validates a batch of leased changes (disjoint paths, each first in line) with one run of the
+ * plan's validation commands: apply them all, validate once; on failure roll them back and
+ * bisect, validating each half on top of what already passed, so every state the tree is left in
+ * was validated. A change is blamed only when it fails alone twice (the second run is the guard
+ * against a flaky test); a batch whose halves both pass was a flake, and nothing is blamed.
+ * Returns each change's outcome and how many validation runs it took.
+ */
+export const validateBatch = async (
+  deps: BatchDeps,
+  batch: Leased[],
+  plan: Workplan,
+): Promise<{ outcomes: Outcome[]; runs: number }> => {
+  const { repo, queue, leaseMs } = deps;
+  const { runValidation, guardTree } = await governance();
+  const started = performance.now();
+  const outcomes = new Map<string, Outcome>();
+  const files = new Map<string, unknown>();
+  let runs = 0;
+
+  /** Applies what is not ended yet; the changes that applied. */
+  const applyAll = (group: Leased[]): Leased[] =>
+    group.filter((l) => {
+      const r = deps.apply(l, started);
+      if ("outcome" in r) outcomes.set(l.id, r.outcome);
+      else files.set(l.id, r.files);
+      return "files" in r;
+    });
+
+  /** Rolls back in reverse order; a change whose rollback ended it drops out. */
+  const rollbackAll = (group: Leased[]): Leased[] => {
+    for (const l of [...group].reverse()) {
+      const ended = deps.rollback(l, started);
+      if (ended) outcomes.set(l.id, ended);
+    }
+    return group.filter((l) => !outcomes.has(l.id));
+  };
+
+  /** One run of the validation commands over the tree as it is, every lease kept alive. */
+  const check = async (group: Leased[]): Promise<Check> => {
+    runs++;
+    const heartbeat = setInterval(
+      () => {
+        for (const l of group) {
+          try {
+            queue.heartbeat(l.id, l.token, leaseMs);
+          } catch {
+            // Busy past busy_give_up_ms: the next beat tries again; the fences decide.
+          }
+        }
+      },
+      Math.max(500, leaseMs / 3),
+    );
+    const guard = guardTree(
+      repo.loc.repo,
+      group.flatMap((l) => changePaths(l.payload)),
+    );
+    try {
+      let result: Awaited<ReturnType<typeof runValidation>>;
+      try {
+        result = await runValidation({ repo: repo.loc.repo, plan, governance: repo.config.governance });
+      } catch (e) {
+        return { ok: false, why: `validation could not start: ${(e as Error).message}`, details: {} };
+      }
+      const dirty = guard.changed();
+      if (dirty.length > 0) {
+        const unrestored = guard.restore(dirty);
+        return {
+          ok: false,
+          why: `validation changed ${dirty.slice(0, 5).join(", ")}`,
+          details: { dirty, unrestored, results: result.results },
+        };
+      }
+      for (const l of group) {
+        queue.log(
+          l.id,
+          "validation",
+          { ok: result.ok, results: result.results, batch: group.map((g) => g.id) },
+          result.ok ? "info" : "error",
+        );
+      }
+      const failed = result.results.at(-1);
+      return result.ok || !failed
+        ? { ok: true, why: "", details: {} }
+        : {
+            ok: false,
+            why: `validation command '${failed.command}' ${failed.timed_out ? "timed out" : `exited ${failed.exit_code}`}`,
+            details: { results: result.results },
+          };
+    } finally {
+      clearInterval(heartbeat);
+    }
+  };
+
+  /** `group` is applied: validate it, complete it, or find in it what breaks validation. */
+  const settle = async (group: Leased[]): Promise<void> => {
+    if (group.length === 0) return;
+    const r = await check(group);
+    if (r.ok) {
+      for (const l of group) outcomes.set(l.id, deps.complete(l, started, files.get(l.id)));
+      return;
+    }
+    if (group.length === 1) {
+      const [l] = group as [Leased];
+      // Once more before blaming it: a flaky test must not fail a good change.
+      const again = await check(group);
+      if (again.ok) {
+        outcomes.set(l.id, deps.complete(l, started, files.get(l.id)));
+        return;
+      }
+      const err = new HyperionError("E_VALIDATION", `${again.why}; the change was rolled back`, {
+        exitCode: 1,
+        details: { ...again.details, batch: batch.length, runs },
+      });
+      outcomes.set(l.id, deps.undo(l, started, err, false));
+      return;
+    }
+    const kept = rollbackAll(group);
+    const mid = Math.ceil(kept.length / 2);
+    // Each half on top of what already passed: the first is validated alone, the second with it.
+    await settle(applyAll(kept.slice(0, mid)));
+    await settle(applyAll(kept.slice(mid)));
+  };
+
+  await settle(applyAll(batch));
+  for (const l of batch) queue.log(l.id, "validation_batch", { size: batch.length, runs });
+  return { outcomes: batch.map((l) => outcomes.get(l.id)!), runs };
+};

@@ -1,0 +1,105 @@
+import { Database } from "bun:sqlite";
+import { expect, setDefaultTimeout, test } from "bun:test";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { makeFileChange } from "../../lib/patch/index.ts";
+import { hyperion, tmpdir } from "../_helpers.ts";
+import { planText } from "../reliability/_faults-repo.ts";
+
+// Real validation processes on a shared machine: a cap against hangs, not a speed target.
+setDefaultTimeout(120_000);
+
+/**
+ * A repository of `n` files under an approved plan whose validation fails while any file holds
+ * the marker line BAD (the check lives outside the tree, as a test suite's runner would).
+ */
+const setup = async (tmp: string, n: number) => {
+  const repo = join(tmp, "repo");
+  mkdirSync(join(repo, "src"), { recursive: true });
+  for (let i = 0; i < n; i++) writeFileSync(join(repo, `src/f${i}.txt`), `ok ${i}\n`);
+  const check = join(tmp, "check.ts");
+  writeFileSync(
+    check,
+    `import { readdirSync, readFileSync } from "node:fs";
+const bad = readdirSync("src").filter((f) => readFileSync("src/" + f, "utf8").includes("BAD"));
+if (bad.length) { console.error("marker in " + bad.join(", ")); process.exit(1); }
+console.log("ok");\n`,
+  );
+  const command = `${process.execPath} ${check}`;
+  writeFileSync(join(repo, "WORKPLAN.md"), planText([command], [command]));
+  expect((await hyperion(["init", "--repo", repo])).exitCode).toBe(0);
+  expect((await hyperion(["plan", "approve", "--repo", repo])).exitCode).toBe(0);
+  return repo;
+};
+
+const enqueue = async (repo: string, n: number, bad: number[]) => {
+  const crs = Array.from({ length: n }, (_, i) => ({
+    id: `cr-${i}`,
+    task_id: `t-${i}`,
+    changes: [makeFileChange(`src/f${i}.txt`, `ok ${i}\n`, bad.includes(i) ? "BAD\n" : `ok ${i}\nchecked\n`)],
+  }));
+  writeFileSync(join(repo, "in.json"), JSON.stringify(crs));
+  expect((await hyperion(["enqueue", join(repo, "in.json"), "--repo", repo])).exitCode).toBe(0);
+};
+
+/** Each change's status, and the validation runs its batch took (from the `validation_batch` events). */
+const outcome = (repo: string) => {
+  const db = new Database(join(repo, ".hyperion/hyperion.db"), { readonly: true });
+  try {
+    const status = Object.fromEntries(
+      db
+        .query<{ id: string; status: string }, []>("SELECT id, status FROM change_queue")
+        .all()
+        .map((r) => [r.id, r.status]),
+    );
+    const runs = db
+      .query<{ runs: number }, []>(
+        "SELECT DISTINCT data ->> 'runs' AS runs FROM change_queue_logs WHERE event = 'validation_batch'",
+      )
+      .all()
+      .map((r) => r.runs);
+    const reasons = db
+      .query<{ change_id: string; reason_code: string }, []>(
+        "SELECT change_id, reason_code FROM dead_letters",
+      )
+      .all();
+    return { status, runs, reasons };
+  } finally {
+    db.close();
+  }
+};
+
+test("32 changes with 2 bad in one batch: exactly the 2 fail, the other 30 apply, in far fewer runs than 32", async () => {
+  await using tmp = await tmpdir();
+  const repo = await setup(tmp.path, 32);
+  await enqueue(repo, 32, [5, 20]);
+  const r = await hyperion(["run", "--repo", repo, "--batch", "32", "--no-watch"]);
+  expect(r.exitCode).toBe(3);
+  const o = outcome(repo);
+  const dead = Object.entries(o.status)
+    .filter(([, s]) => s === "dead")
+    .map(([id]) => id);
+  expect(dead.sort()).toEqual(["cr-20", "cr-5"]);
+  expect(Object.values(o.status).filter((s) => s === "applied")).toHaveLength(30);
+  expect(o.reasons.map((d) => d.reason_code)).toEqual(["E_VALIDATION", "E_VALIDATION"]);
+  // One batch: its runs recorded once; bisection finds two culprits in a few runs, not 32.
+  expect(o.runs).toHaveLength(1);
+  expect(o.runs[0]).toBeGreaterThan(2);
+  expect(o.runs[0]).toBeLessThan(32);
+  // What was applied is in the tree, what failed is not: the tree passes validation.
+  for (let i = 0; i < 32; i++) {
+    const text = await Bun.file(join(repo, `src/f${i}.txt`)).text();
+    expect(text).toBe(i === 5 || i === 20 ? `ok ${i}\n` : `ok ${i}\nchecked\n`);
+  }
+});
+
+test("an all-good batch validates once", async () => {
+  await using tmp = await tmpdir();
+  const repo = await setup(tmp.path, 8);
+  await enqueue(repo, 8, []);
+  const r = await hyperion(["run", "--repo", repo, "--batch", "8", "--no-watch"]);
+  expect(r.exitCode).toBe(0);
+  const o = outcome(repo);
+  expect(Object.values(o.status)).toEqual(Array(8).fill("applied"));
+  expect(o.runs).toEqual([1]);
+});
