@@ -26,8 +26,8 @@ type Check = { ok: boolean; why: string; details: Record<string, unknown> };
  * Validates a batch of leased changes (disjoint paths, each first in line) with one run of the
  * plan's validation commands: apply them all, validate once; on failure roll them back and
  * bisect, validating each half on top of what already passed, so every state the tree is left in
- * was validated. A change is blamed only when it fails alone twice (the second run is the guard
- * against a flaky test); a batch whose halves both pass was a flake, and nothing is blamed.
+ * was validated. A change is blamed only on a failing run of its own: a batch that failed but
+ * whose halves both pass was a flaky run, and nothing is blamed.
  * Returns each change's outcome and how many validation runs it took.
  */
 export const validateBatch = async (
@@ -41,6 +41,7 @@ export const validateBatch = async (
   const outcomes = new Map<string, Outcome>();
   const files = new Map<string, unknown>();
   let runs = 0;
+  const blamed: { id: string; ms: number }[] = [];
 
   /** Applies what is not ended yet; the changes that applied. */
   const applyAll = (group: Leased[]): Leased[] =>
@@ -116,37 +117,46 @@ export const validateBatch = async (
     }
   };
 
-  /** `group` is applied: validate it, complete it, or find in it what breaks validation. */
-  const settle = async (group: Leased[]): Promise<void> => {
-    if (group.length === 0) return;
-    const r = await check(group);
-    if (r.ok) {
+  /**
+   * `group` is applied: validate it and complete it, or find in it what breaks validation.
+   * `failing` says the group is known to fail (its parent failed and the half before it passed),
+   * so its own run is skipped and it is split at once. Returns true when all of it passed.
+   */
+  const settle = async (group: Leased[], failing = false): Promise<boolean> => {
+    if (group.length === 0) return true;
+    const r = failing && group.length > 1 ? null : await check(group);
+    if (r?.ok) {
       for (const l of group) outcomes.set(l.id, deps.complete(l, started, files.get(l.id)));
-      return;
+      return true;
     }
-    if (group.length === 1) {
+    if (group.length === 1 && r) {
+      // Alone and failing: this change breaks validation (a flaky failure of a whole batch never
+      // gets here, since each change is blamed only on a run of its own).
       const [l] = group as [Leased];
-      // Once more before blaming it: a flaky test must not fail a good change.
-      const again = await check(group);
-      if (again.ok) {
-        outcomes.set(l.id, deps.complete(l, started, files.get(l.id)));
-        return;
-      }
-      const err = new HyperionError("E_VALIDATION", `${again.why}; the change was rolled back`, {
+      const err = new HyperionError("E_VALIDATION", `${r.why}; the change was rolled back`, {
         exitCode: 1,
-        details: { ...again.details, batch: batch.length, runs },
+        details: { ...r.details, batch: batch.length, runs },
       });
       outcomes.set(l.id, deps.undo(l, started, err, false));
-      return;
+      blamed.push({ id: l.id, ms: Math.round(performance.now() - started) });
+      return false;
     }
     const kept = rollbackAll(group);
     const mid = Math.ceil(kept.length / 2);
-    // Each half on top of what already passed: the first is validated alone, the second with it.
-    await settle(applyAll(kept.slice(0, mid)));
-    await settle(applyAll(kept.slice(mid)));
+    // Each half on top of what already passed. When the first half passed whole, the failure is
+    // in the second: it is split without a run of its own.
+    const first = await settle(applyAll(kept.slice(0, mid)));
+    await settle(applyAll(kept.slice(mid)), first);
+    return false;
   };
 
   await settle(applyAll(batch));
-  for (const l of batch) queue.log(l.id, "validation_batch", { size: batch.length, runs });
+  const telemetry = {
+    size: batch.length,
+    runs,
+    blamed: blamed.map((b) => b.id),
+    blame_ms: blamed.map((b) => b.ms),
+  };
+  for (const l of batch) queue.log(l.id, "validation_batch", telemetry);
   return { outcomes: batch.map((l) => outcomes.get(l.id)!), runs };
 };

@@ -13,14 +13,15 @@ setDefaultTimeout(120_000);
  * A repository of `n` files under an approved plan whose validation fails while any file holds
  * the marker line BAD (the check lives outside the tree, as a test suite's runner would).
  */
-const setup = async (tmp: string, n: number) => {
+const setup = async (tmp: string, n: number, flakyOnce = false) => {
   const repo = join(tmp, "repo");
   mkdirSync(join(repo, "src"), { recursive: true });
   for (let i = 0; i < n; i++) writeFileSync(join(repo, `src/f${i}.txt`), `ok ${i}\n`);
   const check = join(tmp, "check.ts");
   writeFileSync(
     check,
-    `import { readdirSync, readFileSync } from "node:fs";
+    `import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+${flakyOnce ? `if (!existsSync(${JSON.stringify(join(tmp, "flaked"))})) { writeFileSync(${JSON.stringify(join(tmp, "flaked"))}, ""); console.error("flaky"); process.exit(1); }` : ""}
 const bad = readdirSync("src").filter((f) => readFileSync("src/" + f, "utf8").includes("BAD"));
 if (bad.length) { console.error("marker in " + bad.join(", ")); process.exit(1); }
 console.log("ok");\n`,
@@ -102,4 +103,16 @@ test("an all-good batch validates once", async () => {
   const o = outcome(repo);
   expect(Object.values(o.status)).toEqual(Array(8).fill("applied"));
   expect(o.runs).toEqual([1]);
+});
+
+test("a flaky failure of a batch blames nothing: its halves pass, and every change applies", async () => {
+  await using tmp = await tmpdir();
+  const repo = await setup(tmp.path, 8, true);
+  await enqueue(repo, 8, []);
+  const r = await hyperion(["run", "--repo", repo, "--batch", "8", "--no-watch"]);
+  expect(r.exitCode).toBe(0);
+  const o = outcome(repo);
+  expect(Object.values(o.status)).toEqual(Array(8).fill("applied"));
+  expect(o.reasons).toEqual([]);
+  expect(o.runs[0]).toBeGreaterThan(1);
 });
