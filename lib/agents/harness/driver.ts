@@ -3,7 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { usageError } from "../../errors.ts";
 import { log } from "../../log.ts";
-import type { AgentsConfig, HarnessConfig } from "../../schema/index.ts";
+import type { AgentsConfig, CodexConfig, HarnessConfig } from "../../schema/index.ts";
 import { isWithin, realOrResolved, type SessionRow } from "../../store/index.ts";
 import type { AgentHarness, TurnRequest, TurnResult } from "../harness.ts";
 import {
@@ -29,14 +29,14 @@ import {
 } from "../session.ts";
 import { fillWorkspace, readWorkspace, workspacePrompt } from "../workspace.ts";
 import { childEnv } from "./env.ts";
-import { missingCli, runFailure } from "./errors.ts";
+import { missingCli, noProgress, runFailure } from "./errors.ts";
 import { type ArgvInput, type CliSpec, isCredential } from "./spec.ts";
 
 export type HarnessOptions = {
   /** The repository root; agents never see it: they work in copies under its state directory. */
   repo: string;
   /** `agents.<name>` of the config. */
-  config: HarnessConfig;
+  config: HarnessConfig | CodexConfig;
   /** `agents.sandbox`: bubblewrap around every agent process (default), or nothing (`off`). */
   sandbox?: AgentsConfig["sandbox"];
   /**
@@ -81,6 +81,13 @@ const promptArg = (prompt: string, work: string): string => {
   mkdirSync(join(work, ".hyperion"), { recursive: true });
   writeFileSync(join(work, PROMPT_FILE), prompt);
   return `Your instructions are too long for the command line: they are in the file ${PROMPT_FILE} of your working directory. Read all of it first, then follow it exactly.`;
+};
+
+/** A temporary directory inside the private home (created; as private as the home). */
+const privateTmp = (home: string, dir: string): string => {
+  const tmp = join(home, dir);
+  mkdirSync(tmp, { recursive: true, mode: 0o700 });
+  return tmp;
 };
 
 /** A session id that is not in the CLI's own form (an option such as `--dangerously-skip-permissions`). */
@@ -144,7 +151,13 @@ const chooseRunner = (
 export const createCliHarness = (spec: CliSpec, opts: HarnessOptions): AgentHarness => {
   const env = opts.env ?? process.env;
   const cfg = opts.config;
-  const forward = [...(cfg.env ?? spec.env), ...cfg.env_extra];
+  const provider = "provider" in cfg ? cfg.provider : undefined;
+  // The provider's key variable is the operator's choice in config: it is forwarded whatever its name.
+  const forward = [
+    ...(cfg.env ?? spec.env),
+    ...cfg.env_extra,
+    ...(provider?.env_key ? [provider.env_key] : []),
+  ];
   // Refuse a missing executable or an unset command before any turn runs.
   const bin = resolveBin(spec, cfg, env);
   const repoReal = realOrResolved(opts.repo);
@@ -173,9 +186,12 @@ export const createCliHarness = (spec: CliSpec, opts: HarnessOptions): AgentHarn
       const stored = chosen && (opts.sessions?.get(chosen.name) ?? chosen);
       const base = sessionDir(opts.repo, name, env);
       const home = join(base, "home");
-      const work = join(base, "work", randomUUID().slice(0, 8));
+      // One path per session, the same every turn: claude and gemini key stored sessions by
+      // working directory, and would not find them from another. Emptied first (a crashed turn).
+      const work = join(base, "work");
       const session = sessionArg(spec, stored);
       mkdirSync(home, { recursive: true, mode: 0o700 });
+      rmSync(work, { recursive: true, force: true });
       const workspace = cfg.mode === "workspace" && req.role === "developer";
       if (req.role === "developer" && workspace) fillWorkspace(work, req.input.files);
       else mkdirSync(work, { recursive: true, mode: 0o700 });
@@ -187,6 +203,7 @@ export const createCliHarness = (spec: CliSpec, opts: HarnessOptions): AgentHarn
         fixed: {
           ...spec.fixedEnv,
           ...(runner === directRunner ? {} : { TMPDIR: "/tmp", ...spec.sandboxedEnv }),
+          ...(spec.homeTmp ? { TMPDIR: privateTmp(home, spec.homeTmp) } : {}),
         },
         home,
         homeVars: spec.homeVars,
@@ -212,6 +229,7 @@ export const createCliHarness = (spec: CliSpec, opts: HarnessOptions): AgentHarn
           args: cfg.args,
           secrets: Object.keys(childVars).filter(isCredential).sort(),
           template: cfg.template,
+          provider,
         }),
       ];
       log.debug(`${spec.name} ${req.role}: session ${name}, in ${work} (${runner.name})`);
@@ -222,7 +240,10 @@ export const createCliHarness = (spec: CliSpec, opts: HarnessOptions): AgentHarn
           ? []
           : [...new Set([repoReal, resolve(opts.repo)])].map((at, i) => ({ at, dir: `${work}.decoy${i}` }));
       try {
-        for (const d of decoys) mkdirSync(d.dir, { recursive: true, mode: 0o700 });
+        for (const d of decoys) {
+          rmSync(d.dir, { recursive: true, force: true });
+          mkdirSync(d.dir, { recursive: true, mode: 0o700 });
+        }
         const job: AgentJob = {
           argv,
           workspace: work,
@@ -232,6 +253,7 @@ export const createCliHarness = (spec: CliSpec, opts: HarnessOptions): AgentHarn
           readOnly: shown.filter(([, what]) => what !== "agents write_paths").map(([d]) => d),
           writable: cfg.write_paths.map(realOrResolved),
           network: cfg.network ?? spec.network,
+          nests: spec.nests,
           env: childVars,
           signal: req.signal,
         };
@@ -253,7 +275,7 @@ export const createCliHarness = (spec: CliSpec, opts: HarnessOptions): AgentHarn
         log.debug(
           `${spec.name} ${req.role}: exit ${run.exitCode}\nstdout:\n${run.stdout.slice(-8_000)}\nstderr:\n${run.stderr.slice(-4_000)}`,
         );
-        const parsed = spec.parse(run.stdout);
+        const parsed = spec.inspect ? spec.inspect(home, spec.parse(run.stdout)) : spec.parse(run.stdout);
         const failure = runFailure(spec, run, parsed, session?.id);
         if (failure) throw failure;
         // A session id the CLI printed is stored only in its own form (it reaches argv next turn).
@@ -268,6 +290,16 @@ export const createCliHarness = (spec: CliSpec, opts: HarnessOptions): AgentHarn
         };
         if (req.role !== "developer" || !workspace) return result;
         const { output, discarded } = readWorkspace(work, req.input, parsed.text);
+        if (
+          output.files.length === 0 &&
+          parsed.tools &&
+          parsed.tools.calls > 0 &&
+          parsed.tools.failed === parsed.tools.calls
+        )
+          throw noProgress(spec, parsed.tools.calls, {
+            exit_code: run.exitCode,
+            stderr: run.stderr.slice(-4_000),
+          });
         if (discarded.length > 0) {
           log.warn(
             `developer turn for ${req.input.task.id}: ${spec.name} wrote outside its task's files; discarded, never applied: ${discarded.join(", ")}`,

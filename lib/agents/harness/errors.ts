@@ -86,3 +86,12 @@ export const runFailure = (spec: CliSpec, run: ChildRun, parsed: ParsedRun, sess
   }
   return null;
 };
+
+/** A workspace turn that changed nothing and whose every tool call failed: not "no changes needed". */
+export const noProgress = (spec: CliSpec, calls: number, details: Record<string, unknown>): HyperionError =>
+  fail(
+    "E_AGENT_NO_PROGRESS",
+    `${spec.name} changed nothing: all ${calls} of its tool calls failed`,
+    "rerun with HYPERION_LOG=1 to see its output; check that its tools can run in the sandbox",
+    details,
+  );
