@@ -119,6 +119,12 @@ export const HarnessConfig = z.strictObject({
     .describe(
       "Absolute directories the sandbox shows the CLI read-write, beside its workspace, its private home and /tmp. Never the repository, nor a directory holding it.",
     ),
+  settings: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe(
+      "claude and gemini: settings written into the CLI's private settings file each turn (claude: $CLAUDE_CONFIG_DIR/settings.json; gemini: ~/.gemini/settings.json), over Hyperion's own (a top-level object is merged one level deep).",
+    ),
   template: z
     .array(z.string())
     .optional()

@@ -90,6 +90,20 @@ const privateTmp = (home: string, dir: string): string => {
   return tmp;
 };
 
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Writes the CLI's settings file: Hyperion's own, the operator's over them (objects merged one level deep). */
+const writeSettings = (spec: CliSpec, cfg: HarnessConfig, home: string, sandboxed: boolean): void => {
+  if (!spec.settings) return;
+  const merged: Record<string, unknown> = { ...spec.settings.base(sandboxed) };
+  for (const [k, v] of Object.entries(cfg.settings ?? {}))
+    merged[k] = isObject(v) && isObject(merged[k]) ? { ...merged[k], ...v } : v;
+  const file = join(home, spec.settings.file);
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  writeFileSync(file, `${JSON.stringify(merged, null, 2)}\n`, { mode: 0o600 });
+};
+
 /** A session id that is not in the CLI's own form (an option such as `--dangerously-skip-permissions`). */
 export const badSessionId = (spec: CliSpec, id: string, where: string) =>
   usageError(
@@ -210,6 +224,7 @@ export const createCliHarness = (spec: CliSpec, opts: HarnessOptions): AgentHarn
         cache,
         ceiling: dirname(work),
       });
+      writeSettings(spec, cfg, home, runner !== directRunner);
       const argv = [
         bin,
         ...spec.argv({

@@ -87,6 +87,11 @@ export type CliSpec = {
    * home that lies under TMPDIR, and every command then fails.
    */
   homeTmp?: string;
+  /**
+   * The CLI's settings file (relative to the private home), written each turn from Hyperion's
+   * own settings (`base`, given whether the run is sandboxed) and `agents.<cli>.settings` over them.
+   */
+  settings?: { file: string; base: (sandboxed: boolean) => Record<string, unknown> };
   /** The CLI starts its own bubblewrap inside Hyperion's (AgentJob.nests). */
   nests?: boolean;
   /** Exit codes with a documented meaning; any other non-zero code is a plain failure. */

@@ -97,7 +97,7 @@ const FLAGS: Record<string, string[]> = {
     // The credential is stripped from its shell's environment.
     "--secret-env-vars=GH_TOKEN",
   ],
-  claude: ["-p", "--output-format", "json", "--permission-mode", "default"],
+  claude: ["-p", "--output-format", "stream-json", "--verbose", "--permission-mode", "default"],
   codex: [
     "exec",
     "--json",
