@@ -63,7 +63,8 @@ export const copilot: CliSpec = {
   bin: "copilot",
   install: "npm install -g @github/copilot",
   checked: "1.0.102",
-  env: ["COPILOT_*", "GH_TOKEN", "GITHUB_TOKEN"],
+  // GH_HOST: a GitHub Enterprise host the operator's login is for.
+  env: ["COPILOT_*", "GH_TOKEN", "GITHUB_TOKEN", "GH_HOST"],
   // COPILOT_ALLOW_ALL grants every tool (and "true" trusts the directory's hooks); the approval
   // judge and extra instruction directories are the operator's to choose, in config.
   grants: ["COPILOT_ALLOW_ALL", "COPILOT_ASSISTED_APPROVAL", "COPILOT_CUSTOM_INSTRUCTIONS_DIRS"],
