@@ -1,6 +1,25 @@
+import { z } from "zod";
 import { type Code, HyperionError } from "../../errors.ts";
 import type { ChildRun } from "./spawn.ts";
-import type { CliSpec, ParsedRun } from "./spec.ts";
+import { type CliSpec, jsonObject, type ParsedRun } from "./spec.ts";
+
+const ErrorObject = z.looseObject({
+  error: z.looseObject({ type: z.string().optional(), message: z.string() }),
+});
+
+/**
+ * An error object a CLI wrote to stderr, as one line (gemini 0.61.0 `-o json` prints
+ * `{"session_id","error":{"type","message","code"}}` there, pretty-printed); undefined when none.
+ */
+export const stderrError = (stderr: string): string | undefined => {
+  const start = stderr.search(/^\{/m);
+  const end = stderr.lastIndexOf("\n}");
+  if (start === -1 || end < start) return undefined;
+  const r = ErrorObject.safeParse(jsonObject(stderr.slice(start, end + 2)));
+  return r.success
+    ? `${r.data.error.type ? `${r.data.error.type}: ` : ""}${r.data.error.message}`
+    : undefined;
+};
 
 /** Text the CLIs print when nobody is logged in or a key is wrong. */
 const AUTH =
@@ -37,7 +56,8 @@ export const missingCli = (spec: CliSpec, bin: string): HyperionError =>
  * or a denied tool (a failure even with exit 0: the agent did not do what it was asked).
  */
 export const runFailure = (spec: CliSpec, run: ChildRun, parsed: ParsedRun, session?: string) => {
-  const output = `${run.stderr}\n${parsed.error ?? ""}\n${parsed.framed ? "" : run.stdout}`;
+  const stderr = stderrError(run.stderr) ?? run.stderr;
+  const output = `${stderr}\n${parsed.error ?? ""}\n${parsed.framed ? "" : run.stdout}`;
   const details = { exit_code: run.exitCode, stderr: run.stderr.slice(-4_000) };
   const failed = run.exitCode !== 0 || parsed.error !== undefined;
   if (failed && (spec.exitCodes[run.exitCode ?? -1] === "authentication failed" || AUTH.test(output))) {
@@ -63,7 +83,7 @@ export const runFailure = (spec: CliSpec, run: ChildRun, parsed: ParsedRun, sess
     const why = run.exitCode === null ? `killed by ${run.signal ?? "a signal"}` : `exit ${run.exitCode}`;
     return fail(
       "E_AGENT_EXIT",
-      `${spec.name} failed (${why}${meaning ? `: ${meaning}` : ""}): ${lastLine(parsed.error ?? run.stderr) || lastLine(run.stdout) || "no output"}`,
+      `${spec.name} failed (${why}${meaning ? `: ${meaning}` : ""}): ${lastLine(parsed.error ?? stderr) || lastLine(run.stdout) || "no output"}`,
       "rerun with HYPERION_LOG=1 to see its output",
       details,
     );

@@ -41,8 +41,11 @@ export type ParsedRun = {
   error?: string;
   /** False when the output is not in the CLI's framing; the raw text then goes to the fallback. */
   framed: boolean;
-  /** The tool calls the model made and how many of them failed, where the CLI records it. */
-  tools?: { calls: number; failed: number };
+  /**
+   * The tool calls the model made and how many of them failed, where the CLI records it;
+   * `succeeded`: the ids of the calls reported successful, for `inspect` to look closer.
+   */
+  tools?: { calls: number; failed: number; succeeded?: string[] };
 };
 
 /** One coding CLI: how to call it and how to read it. Flags change between releases: `checked`. */
