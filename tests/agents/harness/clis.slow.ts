@@ -107,7 +107,7 @@ const FLAGS: Record<string, string[]> = {
     "-C",
     'shell_environment_policy.inherit="core"',
   ],
-  gemini: ["-p", "-o", "json", "--skip-trust", "--approval-mode", "default"],
+  gemini: ["-p", "-o", "stream-json", "--skip-trust", "--approval-mode", "default"],
 };
 
 describe.each(CLI_NAMES)("the %s harness against its stand-in", (cli) => {
