@@ -14,14 +14,13 @@ import {
   runDeveloper,
   runTurn,
   selectHarness,
-  stubDeveloper,
   stubEngineer,
-  stubOrchestrator,
 } from "../../../lib/agents/index.ts";
 import { Config, DeveloperTask, EngineerOutput, TaskRequest } from "../../../lib/schema/index.ts";
 import { sessionsSql } from "../../../lib/store/index.ts";
 import { hyperion, ROOT, tmpdir } from "../../_helpers.ts";
 import { contextFor, repoFixture } from "../_repo.ts";
+import { roleAnswer } from "./_roles.ts";
 
 setDefaultTimeout(60_000);
 
@@ -163,15 +162,6 @@ const promptOf = (body: Body): string => {
   return ((user?.content as { text?: string }[] | undefined) ?? []).map((c) => c.text ?? "").join("");
 };
 
-/** The model's answer to any role's prompt: the stub's, as an agent that follows the edits would give. */
-const roleAnswer = (prompt: string, repo: string): Reply => {
-  const input = JSON.parse(prompt.slice(prompt.lastIndexOf("Input:\n") + 7));
-  if (prompt.includes("You are the Engineer.")) return { text: JSON.stringify(stubEngineer(input)) };
-  if (prompt.includes("You are the Orchestrator."))
-    return { text: JSON.stringify(stubOrchestrator(input, repo)) };
-  return { text: `\`\`\`json\n${JSON.stringify(stubDeveloper(input))}\n\`\`\`` };
-};
-
 describe("the real codex CLI, offline against a loopback Responses model", () => {
   test("hyperion request --agent codex, then run: every role through the real CLI, and the edits applied", async () => {
     await using app = await tmpdir("hyperion-codex-");
@@ -185,7 +175,7 @@ describe("the real codex CLI, offline against a loopback Responses model", () =>
       provider: { base_url: `http://127.0.0.1:${server.port}/v1`, env_key: "MOCK_MODEL_KEY" },
     };
     writeFileSync(file, JSON.stringify(config));
-    answer = (body) => roleAnswer(promptOf(body), app.path);
+    answer = (body) => ({ text: roleAnswer(promptOf(body), app.path) });
     const before = seen.length;
     const req = join(app.path, "orchestrate-request-003.json");
     const r = await hyperion(["request", req, "--repo", app.path, "--agent", "codex", "--format", "json"], {
