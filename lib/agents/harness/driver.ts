@@ -94,9 +94,9 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Writes the CLI's settings file: Hyperion's own, the operator's over them (objects merged one level deep). */
-const writeSettings = (spec: CliSpec, cfg: HarnessConfig, home: string, sandboxed: boolean): void => {
+const writeSettings = (spec: CliSpec, cfg: HarnessConfig, home: string): void => {
   if (!spec.settings) return;
-  const merged: Record<string, unknown> = { ...spec.settings.base(sandboxed) };
+  const merged: Record<string, unknown> = { ...spec.settings.base };
   for (const [k, v] of Object.entries(cfg.settings ?? {}))
     merged[k] = isObject(v) && isObject(merged[k]) ? { ...merged[k], ...v } : v;
   const file = join(home, spec.settings.file);
@@ -224,7 +224,7 @@ export const createCliHarness = (spec: CliSpec, opts: HarnessOptions): AgentHarn
         cache,
         ceiling: dirname(work),
       });
-      writeSettings(spec, cfg, home, runner !== directRunner);
+      writeSettings(spec, cfg, home);
       const argv = [
         bin,
         ...spec.argv({

@@ -91,10 +91,11 @@ export type CliSpec = {
    */
   homeTmp?: string;
   /**
-   * The CLI's settings file (relative to the private home), written each turn from Hyperion's
-   * own settings (`base`, given whether the run is sandboxed) and `agents.<cli>.settings` over them.
+   * The CLI's settings file (relative to the private home), written before every turn from
+   * Hyperion's own settings (`base`) and `agents.<cli>.settings` over them: whatever the agent
+   * wrote there in an earlier turn (yolo, hooks) does not carry over.
    */
-  settings?: { file: string; base: (sandboxed: boolean) => Record<string, unknown> };
+  settings?: { file: string; base: Readonly<Record<string, unknown>> };
   /** The CLI starts its own bubblewrap inside Hyperion's (AgentJob.nests). */
   nests?: boolean;
   /** Exit codes with a documented meaning; any other non-zero code is a plain failure. */

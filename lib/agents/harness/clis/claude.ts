@@ -76,7 +76,7 @@ export const claude: CliSpec = {
   sandboxedEnv: { IS_SANDBOX: "1", CLAUDE_CODE_SUBPROCESS_ENV_SCRUB: "0" },
   sessionId: UUID,
   network: true,
-  settings: { file: ".claude/settings.json", base: () => ({}) },
+  settings: { file: ".claude/settings.json", base: {} },
   homeVars: { CLAUDE_CONFIG_DIR: ".claude" },
   namesSessions: "hyperion",
   argv: (a) => [

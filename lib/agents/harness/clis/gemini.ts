@@ -205,7 +205,7 @@ export const gemini: CliSpec = {
   settings: {
     file: ".gemini/settings.json",
     // Its shell tool then loses every variable named like a credential (GEMINI_API_KEY...).
-    base: () => ({ security: { environmentVariableRedaction: { enabled: true } } }),
+    base: { security: { environmentVariableRedaction: { enabled: true } } },
   },
   namesSessions: "hyperion",
   argv: (a) => [
