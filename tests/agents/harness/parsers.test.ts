@@ -13,6 +13,15 @@ describe("each CLI's output parser", () => {
       { type: "assistant.message", data: { content: "first" } },
       { type: "assistant.message", data: { content: "" } },
       { type: "assistant.message", data: { content: "final" } },
+      // 1.0.102: a command that exits non-zero is a success, with its exit code beside it.
+      {
+        type: "tool.execution_complete",
+        data: { toolCallId: "c1", success: true, shellExecution: { exitCode: 2 } },
+      },
+      {
+        type: "tool.execution_complete",
+        data: { toolCallId: "c2", success: true, shellExecution: { exitCode: 0 } },
+      },
       { type: "result", sessionId: "s-1", exitCode: 0, usage: { sessionDurationMs: 9 } },
     );
     expect(CLIS.copilot.parse(out)).toEqual({
@@ -21,6 +30,7 @@ describe("each CLI's output parser", () => {
       usage: { duration_ms: 9 },
       denied: [],
       framed: true,
+      tools: { calls: 2, failed: 1 },
     });
     expect(CLIS.copilot.parse("Error: something\n").framed).toBe(false);
   });
