@@ -51,9 +51,9 @@ export const missingCli = (spec: CliSpec, bin: string): HyperionError =>
   );
 
 /**
- * What went wrong in a finished run, or null when it succeeded: a failed exit (auth, a session
- * the home does not hold, a documented code, or plain), an error the CLI reported in its output,
- * or a denied tool (a failure even with exit 0: the agent did not do what it was asked).
+ * What went wrong in a finished run, or null when it succeeded: auth, a session the home does not
+ * hold, a denied tool (a failure even with exit 0: the agent did not do what it was asked), a
+ * failed exit (a documented code, or plain), or an error the CLI reported in its output.
  */
 export const runFailure = (spec: CliSpec, run: ChildRun, parsed: ParsedRun, session?: string) => {
   const stderr = stderrError(run.stderr) ?? run.stderr;
@@ -78,6 +78,15 @@ export const runFailure = (spec: CliSpec, run: ChildRun, parsed: ParsedRun, sess
       details,
     );
   }
+  // A refusal explains a failed exit too (codex may exit 1 after its sandbox refused a write).
+  if (parsed.denied.length > 0) {
+    return fail(
+      "E_AGENT_DENIED",
+      `${spec.name} was refused a tool (${[...new Set(parsed.denied)].join(", ")}), so its turn is incomplete`,
+      `allow the tool in agents.${spec.name}.allow_tools (or allow_all_tools), or keep the agent from needing it`,
+      details,
+    );
+  }
   if (run.exitCode !== 0) {
     const meaning = spec.exitCodes[run.exitCode ?? -1];
     const why = run.exitCode === null ? `killed by ${run.signal ?? "a signal"}` : `exit ${run.exitCode}`;
@@ -93,14 +102,6 @@ export const runFailure = (spec: CliSpec, run: ChildRun, parsed: ParsedRun, sess
       "E_AGENT_FAILED",
       `${spec.name} reported an error: ${lastLine(parsed.error)}`,
       "rerun with HYPERION_LOG=1 to see its output",
-      details,
-    );
-  }
-  if (parsed.denied.length > 0) {
-    return fail(
-      "E_AGENT_DENIED",
-      `${spec.name} was refused a tool (${[...new Set(parsed.denied)].join(", ")}), so its turn is incomplete`,
-      `allow the tool in agents.${spec.name}.allow_tools (or allow_all_tools), or keep the agent from needing it`,
       details,
     );
   }

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { stderrError } from "../../../lib/agents/harness/errors.ts";
+import { runFailure, stderrError } from "../../../lib/agents/harness/errors.ts";
 import { CLIS } from "../../../lib/agents/index.ts";
 import { tmpdir } from "../../_helpers.ts";
 
@@ -235,5 +235,17 @@ describe("each CLI's output parser", () => {
     const stderr = `Warning: something\n${JSON.stringify({ session_id: "x", error: { type: "Error", message: "Invalid auth method selected.", code: 41 } }, null, 2)}\n`;
     expect(stderrError(stderr)).toBe("Error: Invalid auth method selected.");
     expect(stderrError("plain words\n")).toBeUndefined();
+  });
+
+  test("a refusal explains a failed exit: codex's exit 1 after a read-only refusal is E_AGENT_DENIED", () => {
+    const parsed = { text: "", denied: ["shell (sandbox: read-only)"], framed: true };
+    expect(runFailure(CLIS.codex, { exitCode: 1, stdout: "", stderr: "" }, parsed)).toMatchObject({
+      code: "E_AGENT_DENIED",
+    });
+    expect(
+      runFailure(CLIS.codex, { exitCode: 1, stdout: "", stderr: "boom" }, { ...parsed, denied: [] }),
+    ).toMatchObject({
+      code: "E_AGENT_EXIT",
+    });
   });
 });
