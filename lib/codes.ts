@@ -435,6 +435,11 @@ export const CODES = {
     retryable: false,
     exitCode: EXIT.failure,
   },
+  E_AGENT_NO_PROGRESS: {
+    meaning: "a developer turn changed nothing and every tool call it made failed",
+    retryable: false,
+    exitCode: EXIT.failure,
+  },
   E_AGENT_SESSION: {
     meaning: "the agent's private home does not hold the session to resume",
     retryable: false,

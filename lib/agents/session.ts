@@ -1,7 +1,18 @@
-import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
+import { z } from "zod";
 import { usageError } from "../errors.ts";
 import { log } from "../log.ts";
+import { processAlive, SELF_START } from "../process.ts";
 import { repoStateDir, type SessionRow, type SessionsSql } from "../store/index.ts";
 
 /** What a harness needs of the stored sessions. */
@@ -88,5 +99,39 @@ export const withSessionLock = async <T>(name: string, fn: () => Promise<T>): Pr
     return await mine;
   } finally {
     if (held.get(name) === mine) held.delete(name);
+  }
+};
+
+const LockOwner = z.object({ pid: z.number().int(), start: z.string().nullable() });
+
+/**
+ * Holds a stored session's directory for one turn across processes (`turn.lock` in it, naming
+ * this process): its workspace path is the same every turn, so two `hyperion` processes sharing
+ * a session take turns instead of emptying each other's workspace. A lock whose owner is gone is
+ * taken over; a live owner is waited for (polled) until `signal` aborts. Returns the release.
+ */
+export const holdSessionDir = async (dir: string, signal?: AbortSignal): Promise<() => void> => {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = join(dir, "turn.lock");
+  const mine = JSON.stringify({ pid: process.pid, start: SELF_START });
+  for (;;) {
+    try {
+      writeFileSync(file, mine, { flag: "wx", mode: 0o600 });
+      return () => rmSync(file, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    let owner: z.infer<typeof LockOwner> | null = null;
+    try {
+      owner = LockOwner.parse(JSON.parse(readFileSync(file, "utf8")));
+    } catch {
+      owner = null; // unreadable: half-written by its owner, or damaged; decided on the next look
+    }
+    if (owner && !processAlive(owner.pid, owner.start)) {
+      rmSync(file, { force: true });
+      continue;
+    }
+    if (signal?.aborted) throw signal.reason ?? new Error("aborted");
+    await Bun.sleep(100);
   }
 };

@@ -119,6 +119,12 @@ export const HarnessConfig = z.strictObject({
     .describe(
       "Absolute directories the sandbox shows the CLI read-write, beside its workspace, its private home and /tmp. Never the repository, nor a directory holding it.",
     ),
+  settings: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe(
+      "claude and gemini: settings written into the CLI's private settings file each turn (claude: $CLAUDE_CONFIG_DIR/settings.json; gemini: ~/.gemini/settings.json), over Hyperion's own (a top-level object is merged one level deep).",
+    ),
   template: z
     .array(z.string())
     .optional()
@@ -126,7 +132,39 @@ export const HarnessConfig = z.strictObject({
       "For the `command` harness: argv after the executable, with {prompt}, {model}, {workdir}, {session} and {home} replaced.",
     ),
 });
+export type CodexConfig = z.infer<typeof CodexConfig>;
 export type HarnessConfig = z.infer<typeof HarnessConfig>;
+
+/**
+ * A model provider for codex, which ignores OPENAI_BASE_URL (0.171.0): it reaches codex as
+ * `-c model_providers.hyperion...` arguments, since its private CODEX_HOME hides the operator's
+ * own config.toml.
+ */
+export const CodexProvider = z.strictObject({
+  base_url: z
+    .string()
+    .regex(/^https?:\/\/\S+$/, "an http(s) URL")
+    .describe("The provider's API root, e.g. http://127.0.0.1:8080/v1 (codex appends /responses)."),
+  env_key: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "a variable name")
+    .optional()
+    .describe(
+      "The variable holding the API key (forwarded to codex, kept from its shells); none: no key sent.",
+    ),
+  wire_api: z
+    .enum(["responses"])
+    .default("responses")
+    .describe("The provider's protocol; codex 0.171.0 speaks only the Responses API."),
+});
+export type CodexProvider = z.infer<typeof CodexProvider>;
+
+/** The codex harness: the common fields, and a model provider of the operator's. */
+export const CodexConfig = HarnessConfig.extend({
+  provider: CodexProvider.optional().describe(
+    "A model provider for codex (it ignores OPENAI_BASE_URL); default: codex's own (OpenAI).",
+  ),
+});
 
 export const AgentsConfig = z.strictObject({
   default: AgentName.default("stub").describe(
@@ -153,7 +191,7 @@ export const AgentsConfig = z.strictObject({
   max_concurrent_agents: z.number().int().min(1).max(64).default(4).describe("Developer turns run at once."),
   copilot: HarnessConfig.prefault({}).describe("The GitHub Copilot CLI harness."),
   claude: HarnessConfig.prefault({}).describe("The Claude Code CLI harness."),
-  codex: HarnessConfig.prefault({}).describe("The OpenAI Codex CLI harness."),
+  codex: CodexConfig.prefault({}).describe("The OpenAI Codex CLI harness."),
   gemini: HarnessConfig.prefault({}).describe("The Gemini CLI harness."),
   command: HarnessConfig.prefault({}).describe("Any other CLI, driven by `template`."),
 });

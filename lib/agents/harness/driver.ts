@@ -3,7 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { usageError } from "../../errors.ts";
 import { log } from "../../log.ts";
-import type { AgentsConfig, HarnessConfig } from "../../schema/index.ts";
+import type { AgentsConfig, CodexConfig, HarnessConfig } from "../../schema/index.ts";
 import { isWithin, realOrResolved, type SessionRow } from "../../store/index.ts";
 import type { AgentHarness, TurnRequest, TurnResult } from "../harness.ts";
 import {
@@ -21,6 +21,7 @@ import {
 } from "../sandbox/index.ts";
 import {
   agentsDir,
+  holdSessionDir,
   moveLegacyAgents,
   type SessionStore,
   sessionDir,
@@ -29,14 +30,14 @@ import {
 } from "../session.ts";
 import { fillWorkspace, readWorkspace, workspacePrompt } from "../workspace.ts";
 import { childEnv } from "./env.ts";
-import { missingCli, runFailure } from "./errors.ts";
+import { missingCli, noProgress, runFailure } from "./errors.ts";
 import { type ArgvInput, type CliSpec, isCredential } from "./spec.ts";
 
 export type HarnessOptions = {
   /** The repository root; agents never see it: they work in copies under its state directory. */
   repo: string;
   /** `agents.<name>` of the config. */
-  config: HarnessConfig;
+  config: HarnessConfig | CodexConfig;
   /** `agents.sandbox`: bubblewrap around every agent process (default), or nothing (`off`). */
   sandbox?: AgentsConfig["sandbox"];
   /**
@@ -81,6 +82,27 @@ const promptArg = (prompt: string, work: string): string => {
   mkdirSync(join(work, ".hyperion"), { recursive: true });
   writeFileSync(join(work, PROMPT_FILE), prompt);
   return `Your instructions are too long for the command line: they are in the file ${PROMPT_FILE} of your working directory. Read all of it first, then follow it exactly.`;
+};
+
+/** A temporary directory inside the private home (created; as private as the home). */
+const privateTmp = (home: string, dir: string): string => {
+  const tmp = join(home, dir);
+  mkdirSync(tmp, { recursive: true, mode: 0o700 });
+  return tmp;
+};
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Writes the CLI's settings file: Hyperion's own, the operator's over them (objects merged one level deep). */
+const writeSettings = (spec: CliSpec, cfg: HarnessConfig, home: string): void => {
+  if (!spec.settings) return;
+  const merged: Record<string, unknown> = { ...spec.settings.base };
+  for (const [k, v] of Object.entries(cfg.settings ?? {}))
+    merged[k] = isObject(v) && isObject(merged[k]) ? { ...merged[k], ...v } : v;
+  const file = join(home, spec.settings.file);
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  writeFileSync(file, `${JSON.stringify(merged, null, 2)}\n`, { mode: 0o600 });
 };
 
 /** A session id that is not in the CLI's own form (an option such as `--dangerously-skip-permissions`). */
@@ -144,7 +166,13 @@ const chooseRunner = (
 export const createCliHarness = (spec: CliSpec, opts: HarnessOptions): AgentHarness => {
   const env = opts.env ?? process.env;
   const cfg = opts.config;
-  const forward = [...(cfg.env ?? spec.env), ...cfg.env_extra];
+  const provider = "provider" in cfg ? cfg.provider : undefined;
+  // The provider's key variable is the operator's choice in config: it is forwarded whatever its name.
+  const forward = [
+    ...(cfg.env ?? spec.env),
+    ...cfg.env_extra,
+    ...(provider?.env_key ? [provider.env_key] : []),
+  ];
   // Refuse a missing executable or an unset command before any turn runs.
   const bin = resolveBin(spec, cfg, env);
   const repoReal = realOrResolved(opts.repo);
@@ -172,111 +200,138 @@ export const createCliHarness = (spec: CliSpec, opts: HarnessOptions): AgentHarn
       // Read again under the lock: the turn before may have started the session.
       const stored = chosen && (opts.sessions?.get(chosen.name) ?? chosen);
       const base = sessionDir(opts.repo, name, env);
-      const home = join(base, "home");
-      const work = join(base, "work", randomUUID().slice(0, 8));
-      const session = sessionArg(spec, stored);
-      mkdirSync(home, { recursive: true, mode: 0o700 });
-      const workspace = cfg.mode === "workspace" && req.role === "developer";
-      if (req.role === "developer" && workspace) fillWorkspace(work, req.input.files);
-      else mkdirSync(work, { recursive: true, mode: 0o700 });
-      const cache = join(agentsDir(opts.repo, env), "_cache");
-      const childVars = childEnv({
-        from: env,
-        forward,
-        grants: spec.grants,
-        fixed: {
-          ...spec.fixedEnv,
-          ...(runner === directRunner ? {} : { TMPDIR: "/tmp", ...spec.sandboxedEnv }),
-        },
-        home,
-        homeVars: spec.homeVars,
-        cache,
-        ceiling: dirname(work),
-      });
-      const argv = [
-        bin,
-        ...spec.argv({
-          prompt: promptArg(
-            req.role === "developer" && workspace ? workspacePrompt(req.input) : req.prompt,
-            work,
-          ),
-          workdir: work,
-          home,
-          model: cfg.model,
-          session,
-          writes: workspace,
-          // A stored session's allow-all is for the requests that name it (`--session`), no other.
-          allowAllTools: cfg.allow_all_tools || (opts.pinned !== undefined && stored?.allow_all_tools === 1),
-          allowTools: cfg.allow_tools,
-          denyTools: cfg.deny_tools,
-          args: cfg.args,
-          secrets: Object.keys(childVars).filter(isCredential).sort(),
-          template: cfg.template,
-        }),
-      ];
-      log.debug(`${spec.name} ${req.role}: session ${name}, in ${work} (${runner.name})`);
-      // In the sandbox the repository's paths show an empty directory (beside the workspace, out
-      // of the agent's view), so a write there is seen, not only refused.
-      const decoys =
-        runner === directRunner
-          ? []
-          : [...new Set([repoReal, resolve(opts.repo)])].map((at, i) => ({ at, dir: `${work}.decoy${i}` }));
+      // A stored session's directory is one turn's at a time, across processes too.
+      const release = stored ? await holdSessionDir(base, req.signal) : () => {};
       try {
-        for (const d of decoys) mkdirSync(d.dir, { recursive: true, mode: 0o700 });
-        const job: AgentJob = {
-          argv,
-          workspace: work,
+        const home = join(base, "home");
+        // One path per session, the same every turn: claude and gemini key stored sessions by
+        // working directory, and would not find them from another. Emptied first (a crashed turn).
+        const work = join(base, "work");
+        const session = sessionArg(spec, stored);
+        mkdirSync(home, { recursive: true, mode: 0o700 });
+        rmSync(work, { recursive: true, force: true });
+        const workspace = cfg.mode === "workspace" && req.role === "developer";
+        if (req.role === "developer" && workspace) fillWorkspace(work, req.input.files);
+        else mkdirSync(work, { recursive: true, mode: 0o700 });
+        const cache = join(agentsDir(opts.repo, env), "_cache");
+        const childVars = childEnv({
+          from: env,
+          forward,
+          grants: spec.grants,
+          fixed: {
+            ...spec.fixedEnv,
+            ...(runner === directRunner ? {} : { TMPDIR: "/tmp", ...spec.sandboxedEnv }),
+            ...(spec.homeTmp ? { TMPDIR: privateTmp(home, spec.homeTmp) } : {}),
+          },
           home,
+          homeVars: spec.homeVars,
           cache,
-          decoys,
-          readOnly: shown.filter(([, what]) => what !== "agents write_paths").map(([d]) => d),
-          writable: cfg.write_paths.map(realOrResolved),
-          network: cfg.network ?? spec.network,
-          env: childVars,
-          signal: req.signal,
-        };
-        const since = Date.now();
-        const before = treeState(opts.repo);
-        const ran = await runner.run(job).then(
-          (r) => ({ ok: true as const, r }),
-          (e: unknown) => ({ ok: false as const, e }),
-        );
-        // Whatever became of the run, a write to the live tree fails the request first.
-        const changed = treeChanges(before, treeState(opts.repo)).filter(
-          (p) => !opts.appliedSince?.(p, since),
-        );
-        if (changed.length > 0) throw outOfBandWrite(spec.name, changed);
-        const attempted = decoys.flatMap((d) => decoyWrites(d.dir));
-        if (attempted.length > 0) throw outOfBandWrite(spec.name, [...new Set(attempted)], true);
-        if (!ran.ok) throw ran.e;
-        const run = ran.r;
-        log.debug(
-          `${spec.name} ${req.role}: exit ${run.exitCode}\nstdout:\n${run.stdout.slice(-8_000)}\nstderr:\n${run.stderr.slice(-4_000)}`,
-        );
-        const parsed = spec.parse(run.stdout);
-        const failure = runFailure(spec, run, parsed, session?.id);
-        if (failure) throw failure;
-        // A session id the CLI printed is stored only in its own form (it reaches argv next turn).
-        const resume = [parsed.sessionId, session?.id].find(
-          (id) => id !== undefined && spec.sessionId.test(id),
-        );
-        if (stored) opts.sessions?.markUsed(stored.name, Date.now(), resume ?? null);
-        const result: TurnResult = {
-          text: parsed.text,
-          usage: parsed.usage,
-          ...(resume ? { session: { resume } } : {}),
-        };
-        if (req.role !== "developer" || !workspace) return result;
-        const { output, discarded } = readWorkspace(work, req.input, parsed.text);
-        if (discarded.length > 0) {
-          log.warn(
-            `developer turn for ${req.input.task.id}: ${spec.name} wrote outside its task's files; discarded, never applied: ${discarded.join(", ")}`,
+          ceiling: dirname(work),
+        });
+        writeSettings(spec, cfg, home);
+        const argv = [
+          bin,
+          ...spec.argv({
+            prompt: promptArg(
+              req.role === "developer" && workspace ? workspacePrompt(req.input) : req.prompt,
+              work,
+            ),
+            workdir: work,
+            home,
+            model: cfg.model,
+            session,
+            writes: workspace,
+            // A stored session's allow-all is for the requests that name it (`--session`), no other.
+            allowAllTools:
+              cfg.allow_all_tools || (opts.pinned !== undefined && stored?.allow_all_tools === 1),
+            allowTools: cfg.allow_tools,
+            denyTools: cfg.deny_tools,
+            args: cfg.args,
+            secrets: Object.keys(childVars).filter(isCredential).sort(),
+            template: cfg.template,
+            provider,
+          }),
+        ];
+        log.debug(`${spec.name} ${req.role}: session ${name}, in ${work} (${runner.name})`);
+        // In the sandbox the repository's paths show an empty directory (beside the workspace, out
+        // of the agent's view), so a write there is seen, not only refused.
+        const decoys =
+          runner === directRunner
+            ? []
+            : [...new Set([repoReal, resolve(opts.repo)])].map((at, i) => ({ at, dir: `${work}.decoy${i}` }));
+        try {
+          for (const d of decoys) {
+            rmSync(d.dir, { recursive: true, force: true });
+            mkdirSync(d.dir, { recursive: true, mode: 0o700 });
+          }
+          const job: AgentJob = {
+            argv,
+            workspace: work,
+            home,
+            cache,
+            decoys,
+            readOnly: shown.filter(([, what]) => what !== "agents write_paths").map(([d]) => d),
+            writable: cfg.write_paths.map(realOrResolved),
+            network: cfg.network ?? spec.network,
+            nests: spec.nests,
+            env: childVars,
+            signal: req.signal,
+          };
+          const since = Date.now();
+          const before = treeState(opts.repo);
+          const ran = await runner.run(job).then(
+            (r) => ({ ok: true as const, r }),
+            (e: unknown) => ({ ok: false as const, e }),
           );
+          // Whatever became of the run, a write to the live tree fails the request first.
+          const changed = treeChanges(before, treeState(opts.repo)).filter(
+            (p) => !opts.appliedSince?.(p, since),
+          );
+          if (changed.length > 0) throw outOfBandWrite(spec.name, changed);
+          const attempted = decoys.flatMap((d) => decoyWrites(d.dir));
+          if (attempted.length > 0) throw outOfBandWrite(spec.name, [...new Set(attempted)], true);
+          if (!ran.ok) throw ran.e;
+          const run = ran.r;
+          log.debug(
+            `${spec.name} ${req.role}: exit ${run.exitCode}\nstdout:\n${run.stdout.slice(-8_000)}\nstderr:\n${run.stderr.slice(-4_000)}`,
+          );
+          const parsed = spec.inspect ? spec.inspect(home, spec.parse(run.stdout)) : spec.parse(run.stdout);
+          const failure = runFailure(spec, run, parsed, session?.id);
+          if (failure) throw failure;
+          // A session id the CLI printed is stored only in its own form (it reaches argv next turn).
+          const resume = [parsed.sessionId, session?.id].find(
+            (id) => id !== undefined && spec.sessionId.test(id),
+          );
+          if (stored) opts.sessions?.markUsed(stored.name, Date.now(), resume ?? null);
+          const result: TurnResult = {
+            text: parsed.text,
+            usage: parsed.usage,
+            ...(resume ? { session: { resume } } : {}),
+          };
+          if (req.role !== "developer" || !workspace) return result;
+          const { output, discarded } = readWorkspace(work, req.input, parsed.text);
+          if (
+            output.files.length === 0 &&
+            parsed.tools &&
+            parsed.tools.calls > 0 &&
+            parsed.tools.failed === parsed.tools.calls
+          )
+            throw noProgress(spec, parsed.tools.calls, {
+              exit_code: run.exitCode,
+              stderr: run.stderr.slice(-4_000),
+            });
+          if (discarded.length > 0) {
+            log.warn(
+              `developer turn for ${req.input.task.id}: ${spec.name} wrote outside its task's files; discarded, never applied: ${discarded.join(", ")}`,
+            );
+          }
+          return { ...result, json: output, discarded };
+        } finally {
+          for (const p of stored ? [work, ...decoys.map((d) => d.dir)] : [base])
+            rmSync(p, { recursive: true, force: true });
         }
-        return { ...result, json: output, discarded };
       } finally {
-        for (const p of stored ? [work, ...decoys.map((d) => d.dir)] : [base])
-          rmSync(p, { recursive: true, force: true });
+        release();
       }
     });
   };

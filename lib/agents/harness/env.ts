@@ -1,8 +1,40 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
-/** Always passed: what any program needs to start and print text. Never the operator's HOME. */
-const BASE = ["PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "TERM"];
+/**
+ * Always passed: what any program needs to start, print text and reach its model through the
+ * operator's proxy. Never the operator's HOME.
+ */
+const BASE = [
+  "PATH",
+  "LANG",
+  "LC_ALL",
+  "LC_CTYPE",
+  "TZ",
+  "TMPDIR",
+  "TERM",
+  "HTTPS_PROXY",
+  "HTTP_PROXY",
+  "NO_PROXY",
+  "https_proxy",
+  "http_proxy",
+  "no_proxy",
+];
+
+/**
+ * Never forwarded, whatever a pattern says: each moves a CLI's state (sessions, settings,
+ * credentials) out of the private home, where the next turn and the sandbox expect it.
+ */
+export const HOME_MOVERS = [
+  "COPILOT_HOME",
+  "CLAUDE_CONFIG_DIR",
+  "CODEX_HOME",
+  "GEMINI_CLI_HOME",
+  "XDG_CONFIG_HOME",
+  "XDG_DATA_HOME",
+  "XDG_STATE_HOME",
+  "XDG_CACHE_HOME",
+];
 
 const matches = (name: string, pattern: string): boolean =>
   pattern.endsWith("*") ? name.startsWith(pattern.slice(0, -1)) : name === pattern;
@@ -34,7 +66,7 @@ export type ChildEnvInput = {
 export const childEnv = (i: ChildEnvInput): Record<string, string> => {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(i.from)) {
-    if (v === undefined || i.grants?.includes(k)) continue;
+    if (v === undefined || i.grants?.includes(k) || HOME_MOVERS.includes(k)) continue;
     if (BASE.includes(k) || i.forward.some((p) => matches(k, p))) env[k] = v;
   }
   env.HOME = i.home;

@@ -1,4 +1,4 @@
-import type { AgentName } from "../../schema/index.ts";
+import type { AgentName, CodexProvider } from "../../schema/index.ts";
 import type { Usage } from "../harness.ts";
 
 export type CliName = Exclude<AgentName, "stub">;
@@ -22,6 +22,8 @@ export type ArgvInput = {
   args: readonly string[];
   /** Forwarded variables holding a credential: the CLI keeps them from its tools where it can. */
   secrets: readonly string[];
+  /** codex only: the operator's model provider (agents.codex.provider). */
+  provider?: CodexProvider;
   /** `command` only: the argv template. */
   template?: readonly string[];
 };
@@ -39,6 +41,11 @@ export type ParsedRun = {
   error?: string;
   /** False when the output is not in the CLI's framing; the raw text then goes to the fallback. */
   framed: boolean;
+  /**
+   * The tool calls the model made and how many of them failed, where the CLI records it;
+   * `succeeded`: the ids of the calls reported successful, for `inspect` to look closer.
+   */
+  tools?: { calls: number; failed: number; succeeded?: string[] };
 };
 
 /** One coding CLI: how to call it and how to read it. Flags change between releases: `checked`. */
@@ -73,6 +80,24 @@ export type CliSpec = {
   namesSessions: "hyperion" | "cli";
   argv: (a: ArgvInput) => string[];
   parse: (stdout: string) => ParsedRun;
+  /**
+   * Completes a parsed run from what the CLI recorded in its private home (codex prints no item
+   * for its shell's commands: their outcome is in its session log).
+   */
+  inspect?: (home: string, parsed: ParsedRun) => ParsedRun;
+  /**
+   * TMPDIR under the private home (relative path): codex will not put its sandbox helper in a
+   * home that lies under TMPDIR, and every command then fails.
+   */
+  homeTmp?: string;
+  /**
+   * The CLI's settings file (relative to the private home), written before every turn from
+   * Hyperion's own settings (`base`) and `agents.<cli>.settings` over them: whatever the agent
+   * wrote there in an earlier turn (yolo, hooks) does not carry over.
+   */
+  settings?: { file: string; base: Readonly<Record<string, unknown>> };
+  /** The CLI starts its own bubblewrap inside Hyperion's (AgentJob.nests). */
+  nests?: boolean;
   /** Exit codes with a documented meaning; any other non-zero code is a plain failure. */
   exitCodes: Readonly<Record<number, string>>;
 };

@@ -79,6 +79,9 @@ export const checkBwrap = (bwrap: string): void => {
 export const bwrapArgs = (job: AgentJob): string[] => {
   const a: string[] = ["--die-with-parent", "--new-session", "--unshare-all", "--cap-drop", "ALL"];
   if (job.network) a.push("--share-net");
+  // Mapping uid 0 into a user namespace needs CAP_SETFCAP, which the job has not: from uid 1000
+  // (still the host's root outside, owning the workspace) its own bubblewrap can map itself.
+  if (job.nests && process.getuid?.() === 0) a.push("--unshare-user", "--uid", "1000", "--gid", "1000");
   for (const dir of SYSTEM_DIRS) {
     let st: ReturnType<typeof lstatSync>;
     try {

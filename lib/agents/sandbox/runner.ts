@@ -28,6 +28,11 @@ export type AgentJob = {
   /** The host's network (a model endpoint); false: no network at all, not even the host's loopback. */
   network: boolean;
   env: Record<string, string>;
+  /**
+   * The CLI starts its own bubblewrap inside (codex): as root the job then runs as an unprivileged
+   * uid in its own user namespace, since root without capabilities may not map uid 0 again.
+   */
+  nests?: boolean;
   /** Aborted at the turn's deadline: the runner kills everything the job started. */
   signal: AbortSignal;
 };

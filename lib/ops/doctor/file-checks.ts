@@ -1,6 +1,6 @@
 import type { Database } from "bun:sqlite";
 import { readFileSync, statSync } from "node:fs";
-import { type CliName, CLIS as HARNESS_CLIS } from "../../agents/harness/index.ts";
+import { agentVersions } from "../../agents/harness/index.ts";
 import { bwrapPath, checkBwrap, INSTALL_HINT } from "../../agents/sandbox/index.ts";
 import { planStatus } from "../../governance/index.ts";
 import type { AgentName, Config } from "../../schema/index.ts";
@@ -84,40 +84,28 @@ const CLIS: Partial<Record<AgentName, string>> = {
   gemini: "gemini",
 };
 
-/** The first line `<cli> --version` prints; null when it fails or takes over 5 s. */
-const versionOf = (path: string, env: Record<string, string | undefined>): string | null => {
-  try {
-    // stdin is /dev/null: some CLIs (codex) read a prompt from a stdin that is not a terminal.
-    const r = Bun.spawnSync([path, "--version"], {
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-      env,
-      timeout: 5_000,
-    });
-    const line = r.stdout.toString().trim().split("\n")[0]?.trim();
-    return r.exitCode === 0 && line ? line.slice(0, 80) : null;
-  } catch {
-    return null;
-  }
-};
-
 /** Agent CLIs on PATH with their versions; the configured harness's must be there. */
 export const checkAgents = (config: Config, env: Record<string, string | undefined> = process.env): Check => {
   const chosen = (env.HYPERION_AGENT || config.agents.default) as AgentName;
   const found: Record<string, string | null> = {};
   const versions: Record<string, string | null> = {};
-  for (const [agent, bin] of Object.entries(CLIS)) {
-    found[agent] = Bun.which(bin!, { PATH: env.PATH ?? "" }) ?? null;
-    if (found[agent]) versions[agent] = versionOf(found[agent]!, env);
+  const checked: Record<string, string> = {};
+  const on: string[] = [];
+  // Each `--version` runs with a throwaway HOME (lib/agents/harness/version.ts), never the operator's.
+  for (const v of agentVersions(env)) {
+    found[v.agent] = v.path;
+    checked[v.agent] = v.checked;
+    if (!v.path) continue;
+    versions[v.agent] = v.version;
+    // Flags change between releases: say when the installed CLI is not the version Hyperion checked.
+    const note =
+      v.against === "newer"
+        ? ` (newer than ${v.checked}, the version Hyperion's harness was checked against)`
+        : v.against === "older"
+          ? ` (older than ${v.checked}, the version Hyperion's harness was checked against)`
+          : "";
+    on.push(v.version ? `${v.agent} ${v.version}${note}` : v.agent);
   }
-  // Flags change between releases: name the version Hyperion's harness was checked against when it differs.
-  const checked = Object.fromEntries(Object.keys(CLIS).map((a) => [a, HARNESS_CLIS[a as CliName].checked]));
-  const on = Object.keys(versions).map((a) =>
-    versions[a]
-      ? `${a} ${versions[a]}${versions[a]!.includes(checked[a]!) ? "" : ` (harness checked against ${checked[a]})`}`
-      : a,
-  );
   const details = { agent: chosen, found, versions, checked };
   const cli = CLIS[chosen];
   if (cli && !found[chosen])

@@ -97,7 +97,7 @@ const FLAGS: Record<string, string[]> = {
     // The credential is stripped from its shell's environment.
     "--secret-env-vars=GH_TOKEN",
   ],
-  claude: ["-p", "--output-format", "json", "--permission-mode", "default"],
+  claude: ["-p", "--output-format", "stream-json", "--verbose", "--permission-mode", "default"],
   codex: [
     "exec",
     "--json",
@@ -107,7 +107,7 @@ const FLAGS: Record<string, string[]> = {
     "-C",
     'shell_environment_policy.inherit="core"',
   ],
-  gemini: ["-p", "-o", "json", "--skip-trust", "--approval-mode", "default"],
+  gemini: ["-p", "-o", "stream-json", "--skip-trust", "--approval-mode", "default"],
 };
 
 describe.each(CLI_NAMES)("the %s harness against its stand-in", (cli) => {

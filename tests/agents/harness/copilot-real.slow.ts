@@ -278,4 +278,20 @@ describe("the real copilot CLI, offline against a loopback model", () => {
     expect(readFileSync(join(fx.path, "src/a.ts"), "utf8")).toBe("export const a = 1;\n");
     expect(existsSync(join(fx.path, "stray.txt"))).toBe(false);
   });
+
+  test("workspace mode: a turn whose every command failed is E_AGENT_NO_PROGRESS, not 'no changes'", async () => {
+    answer = (_b, _p, afterTool) =>
+      afterTool ? { text: "Done." } : { bash: "sed -i s/1/42/ src/missing.ts" };
+    const { config, harness: h } = harness({ mode: "workspace", allow_tools: ["shell"] });
+    const task = DeveloperTask.parse({
+      id: "r-9-t2",
+      request_id: "r-9",
+      title: "Set a to 42",
+      owned_paths: ["src/a.ts"],
+      estimated_tokens: 100,
+    });
+    await expect(runDeveloper({ ...contextFor(fx.repo, h, false), config }, task)).rejects.toMatchObject({
+      code: "E_AGENT_NO_PROGRESS",
+    });
+  });
 });

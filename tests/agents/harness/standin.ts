@@ -193,7 +193,7 @@ if (cli === "copilot") {
   }
 } else {
   prompt = one(opts, "-p", "--prompt") ?? die(2, "stand-in: gemini needs -p");
-  if (one(opts, "-o", "--output-format") !== "json") die(2, "stand-in: gemini needs -o json");
+  if (one(opts, "-o", "--output-format") !== "stream-json") die(2, "stand-in: gemini needs -o stream-json");
   if (!opts["--skip-trust"] && process.env.GEMINI_CLI_TRUST_WORKSPACE !== "true")
     die(55, "Gemini CLI is not running in a trusted directory.");
   newSession = one(opts, "--session-id");
@@ -431,32 +431,26 @@ if (cli === "copilot") {
   out({ type: "item.completed", item: { id: "item_1", type: "agent_message", text } });
   out({ type: "turn.completed", usage: { input_tokens: 100, cached_input_tokens: 0, output_tokens: 20 } });
 } else {
-  process.stdout.write(
-    `${JSON.stringify(
-      {
-        session_id: sessionId,
-        response: text,
-        stats: {
-          models: {
-            "gemini-test": { api: { totalRequests: 1 }, tokens: { prompt: 100, candidates: 20, total: 120 } },
-          },
-          tools: {
-            totalCalls: denied ? 1 : 0,
-            totalDecisions: { accept: 0, reject: denied ? 1 : 0, modify: 0, auto_accept: 0 },
-            byName: denied
-              ? {
-                  run_shell_command: {
-                    count: 1,
-                    decisions: { accept: 0, reject: 1, modify: 0, auto_accept: 0 },
-                  },
-                }
-              : {},
-          },
-          files: { totalLinesAdded: 0, totalLinesRemoved: 0 },
-        },
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  // stream-json (0.61.0): a tool headless mode does not offer fails as tool_not_registered.
+  out({ type: "init", session_id: sessionId, model: "gemini-test" });
+  if (denied) {
+    out({
+      type: "tool_use",
+      tool_name: "run_shell_command",
+      tool_id: "t1",
+      parameters: { command: "rm -rf /" },
+    });
+    out({
+      type: "tool_result",
+      tool_id: "t1",
+      status: "error",
+      error: { type: "tool_not_registered", message: 'Tool "run_shell_command" not found.' },
+    });
+  }
+  out({ type: "message", role: "assistant", content: text, delta: true });
+  out({
+    type: "result",
+    status: "success",
+    stats: { input_tokens: 100, output_tokens: 20, duration_ms: 42 },
+  });
 }

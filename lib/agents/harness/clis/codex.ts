@@ -1,7 +1,10 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { z } from "zod";
+import type { CodexProvider } from "../../../schema/index.ts";
 import { type CliSpec, jsonLines, type ParsedRun, UUID, unframed } from "../spec.ts";
 
-/** The JSON Lines events of `codex exec --json` (0.169.0) that Hyperion reads. */
+/** The JSON Lines events of `codex exec --json` (0.171.0) that Hyperion reads. */
 const Started = z.looseObject({ type: z.literal("thread.started"), thread_id: z.string() });
 const Item = z.looseObject({
   type: z.literal("item.completed"),
@@ -46,11 +49,75 @@ const parse = (stdout: string): ParsedRun => {
   return { text, sessionId: started.thread_id, usage, denied, error, framed: true };
 };
 
+/** One line of codex's session log (`$CODEX_HOME/sessions/YYYY/MM/DD/rollout-*-<thread>.jsonl`). */
+const LogLine = z.looseObject({
+  type: z.string(),
+  payload: z.looseObject({ type: z.string().optional(), output: z.unknown().optional() }).optional(),
+});
+
+/** What a command's output says when the sandbox refused it (its own, or Hyperion's read-only mounts). */
+const REFUSED = /Read-only file system|Operation not permitted/;
+const EXIT = /Process exited with code (\d+)/;
+
+/** The session log of one thread, or null. */
+const rollout = (home: string, thread: string): string | null => {
+  const root = join(home, ".codex", "sessions");
+  let names: string[];
+  try {
+    names = readdirSync(root, { recursive: true, encoding: "utf8" });
+  } catch {
+    return null;
+  }
+  const name = names.find((n) => n.endsWith(`${thread}.jsonl`));
+  return name ? readFileSync(join(root, name), "utf8") : null;
+};
+
+/**
+ * `codex exec --json` (0.171.0) prints no item for a command its shell ran (exec_command), and a
+ * sandbox refusal ("Read-only file system") ends the turn with exit 0 and no declined item: the
+ * outcome of the last turn's commands is read from its session log instead.
+ */
+const inspect = (home: string, parsed: ParsedRun): ParsedRun => {
+  const log = parsed.sessionId ? rollout(home, parsed.sessionId) : null;
+  if (!log) return parsed;
+  const lines = jsonLines(log).flatMap((l) => {
+    const r = LogLine.safeParse(l);
+    return r.success ? [r.data] : [];
+  });
+  const start = lines.findLastIndex((l) => l.type === "event_msg" && l.payload?.type === "task_started");
+  const outputs = lines
+    .slice(start + 1)
+    .filter((l) => l.type === "response_item" && l.payload?.type === "function_call_output")
+    .map((l) =>
+      typeof l.payload?.output === "string" ? l.payload.output : JSON.stringify(l.payload?.output),
+    );
+  const failed = outputs.filter((o) => Number(o.match(EXIT)?.[1] ?? 0) !== 0);
+  const refused = failed.filter((o) => REFUSED.test(o));
+  return {
+    ...parsed,
+    denied: [...parsed.denied, ...refused.map(() => "shell (sandbox: read-only)")],
+    tools: { calls: outputs.length, failed: failed.length },
+  };
+};
+
+/** TOML string literal (codex parses every `-c` value as TOML; JSON's escapes are TOML's). */
+const toml = (s: string) => JSON.stringify(s);
+
+/** agents.codex.provider as `-c` overrides: codex ignores OPENAI_BASE_URL, and its home is private. */
+const providerArgs = (p: CodexProvider): string[] =>
+  [
+    'model_provider="hyperion"',
+    'model_providers.hyperion.name="hyperion"',
+    `model_providers.hyperion.base_url=${toml(p.base_url)}`,
+    `model_providers.hyperion.wire_api=${toml(p.wire_api)}`,
+    ...(p.env_key ? [`model_providers.hyperion.env_key=${toml(p.env_key)}`] : []),
+  ].flatMap((kv) => ["-c", kv]);
+
 export const codex: CliSpec = {
   name: "codex",
   bin: "codex",
   install: "npm install -g @openai/codex",
-  checked: "0.169.0",
+  checked: "0.171.0",
   env: ["OPENAI_*", "CODEX_*"],
   grants: [],
   sessionId: UUID,
@@ -64,6 +131,7 @@ export const codex: CliSpec = {
       "--json",
       "--skip-git-repo-check",
       ...(a.model ? ["-m", a.model] : []),
+      ...(a.provider ? providerArgs(a.provider) : []),
       // Its shells get the core variables only (HOME, PATH...), never its credentials.
       "-c",
       'shell_environment_policy.inherit="core"',
@@ -84,5 +152,8 @@ export const codex: CliSpec = {
       : ["exec", ...common, "-s", sandbox, "-C", a.workdir, ...a.args, "--", a.prompt];
   },
   parse,
+  inspect,
+  nests: true,
+  homeTmp: ".tmp",
   exitCodes: {},
 };

@@ -15,6 +15,8 @@ const ToolDone = z.looseObject({
   data: z.looseObject({
     toolCallId: z.string(),
     success: z.boolean().optional(),
+    // A shell command that exits non-zero is `success: true` (1.0.102); its exit code is here.
+    shellExecution: z.looseObject({ exitCode: z.number().nullable().optional() }).optional(),
     error: z.looseObject({ code: z.string().optional(), message: z.string().optional() }).optional(),
   }),
 });
@@ -37,13 +39,19 @@ const parse = (stdout: string): ParsedRun => {
   const tools = new Map<string, string>();
   const denied: string[] = [];
   let text = "";
+  let calls = 0;
+  let failed = 0;
   for (const line of lines) {
     const m = Message.safeParse(line);
     if (m.success && m.data.data.content.trim() !== "") text = m.data.data.content;
     const s = ToolStart.safeParse(line);
     if (s.success) tools.set(s.data.data.toolCallId, s.data.data.toolName);
     const d = ToolDone.safeParse(line);
-    if (d.success && d.data.data.error?.code === "denied")
+    if (!d.success) continue;
+    calls++;
+    const exit = d.data.data.shellExecution?.exitCode;
+    if (d.data.data.success === false || (exit !== undefined && exit !== 0)) failed++;
+    if (d.data.data.error?.code === "denied")
       denied.push(tools.get(d.data.data.toolCallId) ?? d.data.data.toolCallId);
   }
   return {
@@ -55,6 +63,7 @@ const parse = (stdout: string): ParsedRun => {
         : { duration_ms: result.usage.sessionDurationMs },
     denied,
     framed: true,
+    tools: { calls, failed },
   };
 };
 
@@ -63,7 +72,8 @@ export const copilot: CliSpec = {
   bin: "copilot",
   install: "npm install -g @github/copilot",
   checked: "1.0.102",
-  env: ["COPILOT_*", "GH_TOKEN", "GITHUB_TOKEN"],
+  // GH_HOST: a GitHub Enterprise host the operator's login is for.
+  env: ["COPILOT_*", "GH_TOKEN", "GITHUB_TOKEN", "GH_HOST"],
   // COPILOT_ALLOW_ALL grants every tool (and "true" trusts the directory's hooks); the approval
   // judge and extra instruction directories are the operator's to choose, in config.
   grants: ["COPILOT_ALLOW_ALL", "COPILOT_ASSISTED_APPROVAL", "COPILOT_CUSTOM_INSTRUCTIONS_DIRS"],
