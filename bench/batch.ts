@@ -96,7 +96,7 @@ const cell = async (size: number, rate: number) => {
           .get()!.n
       : db
           .query<{ runs: number }, []>(
-            "SELECT sum(r) AS runs FROM (SELECT DISTINCT data ->> 'size' AS s, data ->> 'runs' AS r, min(id) FROM change_queue_logs WHERE event = 'validation_batch' GROUP BY change_id)",
+            "SELECT sum(r) AS runs FROM (SELECT DISTINCT data ->> 'batch' AS b, data ->> 'runs' AS r FROM change_queue_logs WHERE event = 'validation_batch')",
           )
           .get()!.runs;
   db.close();

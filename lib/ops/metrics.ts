@@ -51,6 +51,7 @@ export const renderMetrics = (m: QueueMetricsRecord): string => {
     `throughput   applied ${t.applied} (${t.applied_per_min}/min)  leases ended ${t.leased}  failed ${t.failed}  dead ${t.dead}  expired ${t.lease_expired}  released ${t.released}`,
     `outcomes     success ${t.success_rate === null ? "-" : `${Math.round(t.success_rate * 1000) / 10}%`}  conflicts ${t.conflicts}`,
     `contention   ${m.contention.busy_retries} busy retries on ${m.contention.leases_with_busy} leases`,
+    `validation   ${m.validation.batches} batches${m.validation.mean_size === null ? "" : ` of ${m.validation.mean_size}`}  runs per change ${m.validation.runs_per_change ?? "-"}  blamed ${m.validation.blamed}${m.validation.blame_ms_p50 === null ? "" : ` (p50 ${m.validation.blame_ms_p50} ms to blame)`}`,
     `latency ms         p50       p95       max       n`,
     ...lat,
     `workers      ${m.workers.length} active in the window`,

@@ -46,6 +46,18 @@ export const MetricsSnapshot = z.object({
     lock: Latency.describe("Waiting for the write lock when leasing."),
     apply: Latency.describe("Lease to applied."),
   }),
+  validation: z
+    .object({
+      batches: z.number().int().describe("Batches validated together in the window (`run --batch`)."),
+      mean_size: z.number().nullable(),
+      runs_per_change: z
+        .number()
+        .nullable()
+        .describe("Validation runs per change of those batches (1: one each)."),
+      blamed: z.number().int().describe("Changes bisection found to break validation."),
+      blame_ms_p50: z.number().nullable().describe("From a batch's start to a blamed change's failure."),
+    })
+    .describe("Batched validation (config validation.batch)."),
   contention: z.object({
     busy_retries: z.number().int().describe("SQLITE_BUSY retries recorded on leases in the window."),
     leases_with_busy: z.number().int(),
@@ -98,7 +110,19 @@ export const makeMetrics = (ctx: QueueContext) => {
       let busy = 0;
       let leasesWithBusy = 0;
       const workers = new Map<string, MetricsSnapshot["workers"][number]>();
+      const batches = new Map<string, { size: number; runs: number; blame_ms: number[] }>();
       for (const e of sql.eventsSince(at - windowMs)) {
+        if (e.event === "validation_batch") {
+          const b = JSON.parse(e.data) as {
+            batch?: string;
+            size?: number;
+            runs?: number;
+            blame_ms?: number[];
+          };
+          if (b.batch && !batches.has(b.batch))
+            batches.set(b.batch, { size: b.size ?? 0, runs: b.runs ?? 0, blame_ms: b.blame_ms ?? [] });
+          continue;
+        }
         const d = JSON.parse(e.data) as Record<string, number | string | boolean | undefined>;
         if ((e.event === "failed" || e.event === "dead") && CONFLICT_CODES.has(String(d.code))) conflicts++;
         const ev = e.event as keyof typeof count;
@@ -154,6 +178,20 @@ export const makeMetrics = (ctx: QueueContext) => {
           lock: latency(lat.lock),
           apply: latency(lat.apply),
         },
+        validation: (() => {
+          const all = [...batches.values()];
+          const changes = all.reduce((n, b) => n + b.size, 0);
+          const blame = latency(all.flatMap((b) => b.blame_ms));
+          return {
+            batches: all.length,
+            mean_size: all.length ? Math.round((changes / all.length) * 10) / 10 : null,
+            runs_per_change: changes
+              ? Math.round((all.reduce((n, b) => n + b.runs, 0) / changes) * 100) / 100
+              : null,
+            blamed: blame.count,
+            blame_ms_p50: blame.p50,
+          };
+        })(),
         contention: { busy_retries: busy, leases_with_busy: leasesWithBusy },
         workers: [...workers.values()].sort((a, b) => a.worker.localeCompare(b.worker)),
       };

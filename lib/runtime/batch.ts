@@ -152,6 +152,7 @@ export const validateBatch = async (
 
   await settle(applyAll(batch));
   const telemetry = {
+    batch: batch[0]!.id,
     size: batch.length,
     runs,
     blamed: blamed.map((b) => b.id),

@@ -48,9 +48,10 @@ export const watchTree = (repo: string, db: Database, queue: Queue): { close(): 
         const own = sql.lastOwnWrites(path, 2);
         if (!closed && progress.leasedOnPath(path)) {
           // A write is in flight: the file holds what Hyperion's last write left, or (once its
-          // intent is on record) what the in-flight one writes; then judge again once the lease
-          // ends. Anything else is an outside edit, recorded now.
-          if (own.length === 0 || own.includes(now)) {
+          // intent is on record) what the in-flight one writes, or nothing for the instant a
+          // replaced file is moved aside; then judge again once the lease ends. Anything else is
+          // an outside edit, recorded now.
+          if (own.length === 0 || own.includes(now) || now === null) {
             if (!pending.has(path)) pending.set(path, seen);
             continue;
           }

@@ -87,6 +87,22 @@ export const insightsLines = (m: QueueMetricsRecord, trend: Trend, rows: number)
       plain(ms(m.latency_ms.dequeue.p95)),
       colored(COLORS.accent, ` ${sparkline(trend.dequeue)}`),
     ],
+    // Batched validation, once there is any in the window.
+    ...(m.validation.batches > 0
+      ? [
+          [
+            muted("validation "),
+            plain(`${m.validation.batches} batches of ${m.validation.mean_size}`),
+            muted(" · runs/change "),
+            plain(String(m.validation.runs_per_change)),
+            muted(" · blamed "),
+            plain(String(m.validation.blamed)),
+            ...(m.validation.blame_ms_p50 === null
+              ? []
+              : [muted(" · to blame p50 "), plain(ms(m.validation.blame_ms_p50))]),
+          ] satisfies Line,
+        ]
+      : []),
     ...m.workers.map(
       (w): Line => [
         muted("  "),

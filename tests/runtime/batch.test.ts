@@ -87,6 +87,11 @@ test("32 changes with 2 bad in one batch: exactly the 2 fail, the other 30 apply
   expect(o.runs).toHaveLength(1);
   expect(o.runs[0]).toBeGreaterThan(2);
   expect(o.runs[0]).toBeLessThan(32);
+  // queue-metrics reports the batch: its size, runs per change, and the two it blamed.
+  const m = JSON.parse((await hyperion(["queue-metrics", "--repo", repo, "--json"])).stdout);
+  expect(m.validation).toMatchObject({ batches: 1, mean_size: 32, blamed: 2 });
+  expect(m.validation.runs_per_change).toBeCloseTo(o.runs[0]! / 32, 2);
+  expect(m.validation.blame_ms_p50).toBeGreaterThan(0);
   // What was applied is in the tree, what failed is not: the tree passes validation.
   for (let i = 0; i < 32; i++) {
     const text = await Bun.file(join(repo, `src/f${i}.txt`)).text();

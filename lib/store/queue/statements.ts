@@ -208,7 +208,7 @@ const build = (db: Database) => {
   const logIdAt = logIdAtTime(db);
   const eventsSince = p(
     `SELECT event, worker, ts, data FROM change_queue_logs WHERE id >= ?
-       AND event IN ('applied', 'failed', 'dead', 'lease_expired', 'released')`,
+       AND event IN ('applied', 'failed', 'dead', 'lease_expired', 'released', 'validation_batch')`,
   );
 
   return {
