@@ -1,25 +1,14 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
+/** The operator's proxy settings, in both spellings programs read. */
+export const PROXY_VARS = ["HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "no_proxy"];
+
 /**
  * Always passed: what any program needs to start, print text and reach its model through the
  * operator's proxy. Never the operator's HOME.
  */
-const BASE = [
-  "PATH",
-  "LANG",
-  "LC_ALL",
-  "LC_CTYPE",
-  "TZ",
-  "TMPDIR",
-  "TERM",
-  "HTTPS_PROXY",
-  "HTTP_PROXY",
-  "NO_PROXY",
-  "https_proxy",
-  "http_proxy",
-  "no_proxy",
-];
+const BASE = ["PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "TERM", ...PROXY_VARS];
 
 /**
  * Never forwarded, whatever a pattern says: each moves a CLI's state (sessions, settings,

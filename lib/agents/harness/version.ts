@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PROXY_VARS } from "./env.ts";
 import type { CliSpec } from "./spec.ts";
 import { CLIS } from "./table.ts";
 
@@ -29,16 +30,7 @@ export const compareVersions = (a: string, b: string): number => {
 };
 
 /** Passed to `--version` besides PATH: a CLI behind a proxy may check for updates. */
-const PASSED = [
-  "LANG",
-  "LC_ALL",
-  "HTTPS_PROXY",
-  "HTTP_PROXY",
-  "NO_PROXY",
-  "https_proxy",
-  "http_proxy",
-  "no_proxy",
-];
+const PASSED = ["LANG", "LC_ALL", ...PROXY_VARS];
 
 /**
  * Runs `<bin> --version` (at most 15 s) with a throwaway HOME, removed afterwards: a CLI may
