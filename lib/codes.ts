@@ -156,7 +156,7 @@ export const CODES = {
     exitCode: EXIT.failure,
   },
   E_APPROVAL_STALE: {
-    meaning: "a person approved another payload than the one stored now; the change waits for a person again",
+    meaning: "a person approved another payload than the one stored now; it is refused, never applied",
     retryable: false,
     exitCode: EXIT.needsPerson,
   },
