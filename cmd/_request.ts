@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import {
   type AgentContext,
   agentName,
@@ -6,6 +8,7 @@ import {
   selectHarness,
 } from "../lib/agents/index.ts";
 import { asCode, HyperionError, usageError } from "../lib/errors.ts";
+import { PLAN_FILE, readPlan } from "../lib/governance/index.ts";
 import { createQueue } from "../lib/queue/index.ts";
 import { submitChanges } from "../lib/runtime/index.ts";
 import type { RequestResult } from "../lib/schema/index.ts";
@@ -61,7 +64,22 @@ export const agentContext = (
     }),
     stub: createStubHarness(),
     fallback: (args.fallback ?? true) && repo.config.agents.fallback,
+    plan: planCommands(repo.loc.repo),
   };
+};
+
+/** The plan's commands, for the Orchestrator's quick checks; none without a readable plan. */
+const planCommands = (repo: string): AgentContext["plan"] => {
+  if (!existsSync(join(repo, PLAN_FILE))) return undefined;
+  try {
+    const plan = readPlan(join(repo, PLAN_FILE));
+    return {
+      commands: plan.commands.map((c) => c.command),
+      validation: plan.metadata.validationPolicy?.commands ?? [],
+    };
+  } catch {
+    return undefined; // a plan that does not read is plan check's to report, not the request's
+  }
 };
 
 /** Change requests go in through the one submit path (validation, ownership, signing); any refusal undoes all. */

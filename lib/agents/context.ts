@@ -12,6 +12,8 @@ export type AgentContext = {
   stub: AgentHarness;
   /** false: a contract failure is an error (`--no-fallback`). */
   fallback: boolean;
+  /** The repository plan's commands, for each task's quick checks (none without a plan). */
+  plan?: { commands: string[]; validation: string[] };
 };
 
 /** The options every role turn of a request passes to runTurn. */

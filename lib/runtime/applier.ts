@@ -13,6 +13,7 @@ import {
 import { createQueue, type Leased, ownerId } from "../queue/index.ts";
 import { ChangeRequest } from "../schema/index.ts";
 import { openRepo } from "../store/index.ts";
+import { runtimeSql } from "../store/runtime-sql.ts";
 import { readSecret } from "../store/workspace.ts";
 import { type BatchDeps, validateBatch } from "./batch.ts";
 import type { Outcome } from "./outcome.ts";
@@ -225,6 +226,7 @@ export const createApplier = (opts: ApplierOptions) => {
     }
     if (!plan || (plan.metadata.validationPolicy?.commands.length ?? 0) === 0) return null;
     for (const l of batch) if (await touchesPlan(l.payload)) return null;
+    const checksOf = runtimeSql(repo.db).taskChecks;
     const deps: BatchDeps = {
       repo,
       queue,
@@ -266,6 +268,20 @@ export const createApplier = (opts: ApplierOptions) => {
         }
       },
       undo,
+      vet: async (l) => {
+        const { runAllowed } = await governance();
+        for (const command of checksOf(l.task_id)) {
+          let r: Awaited<ReturnType<typeof runAllowed>>;
+          try {
+            r = await runAllowed(command, { repo: repo.loc.repo, plan, governance: repo.config.governance });
+          } catch {
+            continue; // no longer in the plan's Commands: the batch's validation still judges it
+          }
+          queue.log(l.id, "quick_check", { command, exit_code: r.exit_code, stderr: r.stderr.slice(-2_000) });
+          if (r.exit_code !== 0) return `'${command}' ${r.timed_out ? "timed out" : `exited ${r.exit_code}`}`;
+        }
+        return null;
+      },
     };
     return (await validateBatch(deps, batch, plan)).outcomes;
   };

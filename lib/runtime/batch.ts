@@ -18,6 +18,8 @@ export type BatchDeps = {
   complete: (leased: Leased, started: number, files: unknown) => Outcome;
   /** Rolls one change back and fails it with `err`. */
   undo: (leased: Leased, started: number, err: HyperionError, release: boolean) => Outcome;
+  /** Runs a change's quick checks (its task's); why it failed them, or null. */
+  vet: (leased: Leased) => Promise<string | null>;
 };
 
 type Check = { ok: boolean; why: string; details: Record<string, unknown> };
@@ -42,6 +44,7 @@ export const validateBatch = async (
   const files = new Map<string, unknown>();
   let runs = 0;
   const blamed: { id: string; ms: number }[] = [];
+  let vetted = 0;
 
   /** Applies what is not ended yet; the changes that applied. */
   const applyAll = (group: Leased[]): Leased[] =>
@@ -150,11 +153,30 @@ export const validateBatch = async (
     return false;
   };
 
-  await settle(applyAll(batch));
+  // Each change's quick checks right after its apply: a bad change caught here never joins the batch.
+  const joined: Leased[] = [];
+  for (const l of batch) {
+    const [applied] = applyAll([l]);
+    if (!applied) continue;
+    const why = await deps.vet(applied);
+    if (why === null) {
+      joined.push(applied);
+      continue;
+    }
+    const err = new HyperionError("E_VALIDATION", `quick check ${why}; the change was rolled back`, {
+      exitCode: 1,
+      details: { batch: batch.length },
+    });
+    outcomes.set(l.id, deps.undo(l, started, err, false));
+    blamed.push({ id: l.id, ms: Math.round(performance.now() - started) });
+    vetted++;
+  }
+  await settle(joined);
   const telemetry = {
     batch: batch[0]!.id,
     size: batch.length,
     runs,
+    stopped_by_quick_checks: vetted,
     blamed: blamed.map((b) => b.id),
     blame_ms: blamed.map((b) => b.ms),
   };

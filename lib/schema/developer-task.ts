@@ -15,6 +15,12 @@ export const DeveloperTask = z
     context_paths: z.array(RepoPath).default([]).describe("Files the developer may read but not change."),
     estimated_tokens: z.number().int().nonnegative().describe("Estimated prompt size for the model."),
     edits: z.array(Edit).default([]).describe("Explicit edits carried over from the request."),
+    checks: z
+      .array(z.string().max(2_000))
+      .default([])
+      .describe(
+        "Commands of the plan's Commands section that check this task's files quickly; run on its change before it joins a validation batch.",
+      ),
   })
   .meta({
     title: "DeveloperTask",

@@ -22,6 +22,9 @@ export type DeadLetterAlert = z.infer<typeof DeadLetterAlert>;
 /** Statements the runtime needs beyond the queue's and the apply engine's, prepared once per connection. */
 export const runtimeSql = (db: Database) => {
   const owned = db.query<{ owned_paths: string }, [string]>("SELECT owned_paths FROM tasks WHERE id = ?");
+  const taskChecks = db.query<{ checks: string | null }, [string]>(
+    "SELECT payload ->> '$.checks' AS checks FROM tasks WHERE id = ?",
+  );
   const external = db.query(
     "INSERT INTO file_modifications (path, kind, change_id, source, ts) VALUES (?, ?, NULL, 'external', ?)",
   );
@@ -52,6 +55,11 @@ export const runtimeSql = (db: Database) => {
       status: taskStatus.get(taskId)?.status ?? null,
       changes: Object.fromEntries(changesOfTask.all(taskId).map((r) => [r.status, r.n])),
     }),
+    /** A planned task's quick checks (commands of the plan); none for an ad-hoc change. */
+    taskChecks: (taskId: string): string[] => {
+      const text = taskChecks.get(taskId)?.checks;
+      return text ? z.array(z.string()).parse(JSON.parse(text)) : [];
+    },
     /** The paths a planned task owns; null for an unknown task id (an operator's ad-hoc change). */
     taskOwnedPaths: (taskId: string): string[] | null => {
       const row = owned.get(taskId);

@@ -3,6 +3,7 @@ import { expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeFileChange } from "../../lib/patch/index.ts";
+import { openRepo, requestsSql } from "../../lib/store/index.ts";
 import { hyperion, tmpdir } from "../_helpers.ts";
 import { planText } from "../reliability/_faults-repo.ts";
 
@@ -120,4 +121,72 @@ test("a flaky failure of a batch blames nothing: its halves pass, and every chan
   expect(Object.values(o.status)).toEqual(Array(8).fill("applied"));
   expect(o.reasons).toEqual([]);
   expect(o.runs[0]).toBeGreaterThan(1);
+});
+
+test("a quick check stops a bad change before it joins a batch: the batch validates once", async () => {
+  await using tmp = await tmpdir();
+  const repo = await setup(tmp.path, 16);
+  // The plan also allows a quick command (the same marker scan, without the suite's wait); the
+  // Orchestrator named it as each task's quick check.
+  const quick = join(tmp.path, "quick.ts");
+  writeFileSync(
+    quick,
+    `import { readdirSync, readFileSync } from "node:fs";
+if (readdirSync("src").some((f) => readFileSync("src/" + f, "utf8").includes("BAD"))) process.exit(1);\n`,
+  );
+  const check = `${process.execPath} ${join(tmp.path, "check.ts")}`;
+  const quickCommand = `${process.execPath} ${quick}`;
+  writeFileSync(join(repo, "WORKPLAN.md"), planText([check, quickCommand], [check]));
+  expect((await hyperion(["plan", "approve", "--repo", repo])).exitCode).toBe(0);
+  {
+    using r = openRepo({ repo });
+    const sql = requestsSql(r.db);
+    const now = Date.now();
+    sql.insertRequest({
+      id: "r-1",
+      title: "sixteen",
+      kind: "feature",
+      risk: "low",
+      status: "enqueued",
+      priority: 0,
+      payload: "{}",
+      brief: "{}",
+      answers: null,
+      agent: "stub",
+      fallback: 0,
+      fallback_reason: null,
+      created_at: now,
+    });
+    for (let i = 0; i < 16; i++) {
+      sql.insertTask({
+        id: `t-${i}`,
+        request_id: "r-1",
+        title: `t-${i}`,
+        status: "enqueued",
+        owned_paths: JSON.stringify([`src/f${i}.txt`]),
+        context_paths: "[]",
+        estimated_tokens: 0,
+        payload: JSON.stringify({ checks: [quickCommand] }),
+        agent: "stub",
+        fallback: 0,
+        fallback_reason: null,
+        change_id: null,
+        created_at: now,
+      });
+    }
+  }
+  await enqueue(repo, 16, [3, 11]);
+  const r = await hyperion(["run", "--repo", repo, "--batch", "16", "--no-watch"]);
+  expect(r.exitCode).toBe(3);
+  const o = outcome(repo);
+  expect(
+    Object.entries(o.status)
+      .filter(([, s]) => s === "dead")
+      .map(([id]) => id)
+      .sort(),
+  ).toEqual(["cr-11", "cr-3"]);
+  expect(Object.values(o.status).filter((s) => s === "applied")).toHaveLength(14);
+  // The suite ran once, for the 14 that passed their quick checks.
+  expect(o.runs).toEqual([1]);
+  expect(r.stderr).toContain("cr-3 dead: E_VALIDATION quick check");
 });

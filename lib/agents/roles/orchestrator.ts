@@ -2,6 +2,7 @@ import { isHyperionError } from "../../errors.ts";
 import { checkPath } from "../../patch/index.ts";
 import { type DeveloperTask, type Edit, OrchestratorOutput, type ScopeBrief } from "../../schema/index.ts";
 import { type AgentContext, turnOptions } from "../context.ts";
+import { quickChecks } from "../plan/checks.ts";
 import { applyPolicy } from "../plan/policy.ts";
 import { listRepoFiles, matchesAny, repoFileExists, repoFileSize } from "../repo-files.ts";
 import { runTurn, type TurnOutcome } from "../turn.ts";
@@ -62,6 +63,6 @@ export const runOrchestrator = async (
     limits,
     size: (p) => repoFileSize(ctx.repo, p),
     exists: (p) => repoFileExists(ctx.repo, p),
-  });
+  }).map((t) => ({ ...t, checks: ctx.plan ? quickChecks(t.owned_paths, ctx.plan) : [] }));
   return { tasks, turn };
 };
