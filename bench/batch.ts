@@ -4,7 +4,9 @@
  * run. The validation command sleeps VALIDATE_MS (default 200) and then fails while any file
  * holds the marker line BAD; bad changes are drawn with a fixed seed, so every batch size sees the
  * same ones. Each cell drains CHANGES (default 64) changes with `startRun` (one worker: validation
- * runs one at a time).
+ * runs one at a time). The last rows add quick per-task checks: each change's task names a quick
+ * command of the plan (the marker check of its file, sleeping QUICK_MS, default a tenth of VALIDATE_MS),
+ * for its own file, run on the change before it joins a batch (side by side, one per core).
  */
 import { Database } from "bun:sqlite";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -14,9 +16,10 @@ import { approvePlan } from "../lib/governance/index.ts";
 import { makeFileChange } from "../lib/patch/index.ts";
 import { createQueue } from "../lib/queue/index.ts";
 import { startRun, submitChanges } from "../lib/runtime/index.ts";
-import { initRepo, openRepo, readSecret } from "../lib/store/index.ts";
+import { initRepo, openRepo, readSecret, requestsSql } from "../lib/store/index.ts";
 
 const VALIDATE_MS = Number(process.env.VALIDATE_MS ?? 200);
+const QUICK_MS = Number(process.env.QUICK_MS ?? VALIDATE_MS / 10);
 const CHANGES = Number(process.env.CHANGES ?? 64);
 const SIZES = [1, 4, 8, 16];
 const RATES = [0, 0.05, 0.2];
@@ -31,6 +34,14 @@ await Bun.sleep(${VALIDATE_MS});
 if (readdirSync("src").some((f) => readFileSync("src/" + f, "utf8").includes("BAD"))) process.exit(1);\n`,
 );
 const command = `${process.execPath} ${check}`;
+const quick = join(work, "quick.ts");
+writeFileSync(
+  quick,
+  `await Bun.sleep(${QUICK_MS});
+if ((await Bun.file(process.argv[2]).text()).includes("BAD")) process.exit(1);\n`,
+);
+/** Each file's own quick check, as a module's own tests would be. */
+const quickCommand = (i: number) => `${process.execPath} ${quick} src/f${i}.txt`;
 const plan = `# WORKPLAN — bench
 
 ## Plan Metadata
@@ -40,6 +51,7 @@ Validation policy: ${command}
 
 ## Commands
 ${command}
+${Array.from({ length: CHANGES }, (_, i) => quickCommand(i)).join("\n")}
 
 ## Validation
 ${command}
@@ -60,8 +72,8 @@ const badSet = (rate: number): Set<number> => {
   return bad;
 };
 
-const cell = async (size: number, rate: number) => {
-  const repo = join(work, `r-${size}-${rate}`);
+const cell = async (size: number, rate: number, checks = false) => {
+  const repo = join(work, `r-${size}-${rate}-${checks}`);
   mkdirSync(join(repo, "src"), { recursive: true });
   for (let i = 0; i < CHANGES; i++) writeFileSync(join(repo, `src/f${i}.txt`), `ok ${i}\n`);
   writeFileSync(join(repo, "WORKPLAN.md"), plan);
@@ -70,6 +82,43 @@ const cell = async (size: number, rate: number) => {
   {
     using r = openRepo({ repo });
     approvePlan(repo, r.db, "bench");
+    if (checks) {
+      // As the Orchestrator plans them: one task a file, each with its quick check.
+      const sql = requestsSql(r.db);
+      const now = Date.now();
+      sql.insertRequest({
+        id: "r-bench",
+        title: "bench",
+        kind: "feature",
+        risk: "low",
+        status: "enqueued",
+        priority: 0,
+        payload: "{}",
+        brief: "{}",
+        answers: null,
+        agent: "stub",
+        fallback: 0,
+        fallback_reason: null,
+        created_at: now,
+      });
+      for (let i = 0; i < CHANGES; i++) {
+        sql.insertTask({
+          id: `t-${i}`,
+          request_id: "r-bench",
+          title: `t-${i}`,
+          status: "enqueued",
+          owned_paths: JSON.stringify([`src/f${i}.txt`]),
+          context_paths: "[]",
+          estimated_tokens: 0,
+          payload: JSON.stringify({ checks: [quickCommand(i)] }),
+          agent: "stub",
+          fallback: 0,
+          fallback_reason: null,
+          change_id: null,
+          created_at: now,
+        });
+      }
+    }
     const queue = createQueue(r.db, { secret: readSecret(r.loc), config: r.config.queue });
     const crs = Array.from({ length: CHANGES }, (_, i) => ({
       task_id: `t-${i}`,
@@ -123,6 +172,10 @@ try {
         `  ${String(rate * 100).padStart(2)}% bad  batch ${String(size).padStart(2)}           ${c.perMin.toFixed(0).padStart(5)}/min  ${String(c.runs).padStart(3)} validation runs  ${(c.perMin / anchor.perMin).toFixed(1)}x the anchor`,
       );
     }
+    const q = await cell(8, rate, true);
+    console.log(
+      `  ${String(rate * 100).padStart(2)}% bad  batch  8 + quick checks ${q.perMin.toFixed(0).padStart(5)}/min  ${String(q.runs).padStart(3)} validation runs  ${(q.perMin / anchor.perMin).toFixed(1)}x the anchor`,
+    );
   }
 } finally {
   rmSync(work, { recursive: true, force: true });

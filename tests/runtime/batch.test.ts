@@ -126,17 +126,14 @@ test("a flaky failure of a batch blames nothing: its halves pass, and every chan
 test("a quick check stops a bad change before it joins a batch: the batch validates once", async () => {
   await using tmp = await tmpdir();
   const repo = await setup(tmp.path, 16);
-  // The plan also allows a quick command (the same marker scan, without the suite's wait); the
-  // Orchestrator named it as each task's quick check.
+  // The plan also allows a quick command per file (the marker check of that file alone, as a
+  // module's own tests would be); the Orchestrator named each task's as its quick check.
   const quick = join(tmp.path, "quick.ts");
-  writeFileSync(
-    quick,
-    `import { readdirSync, readFileSync } from "node:fs";
-if (readdirSync("src").some((f) => readFileSync("src/" + f, "utf8").includes("BAD"))) process.exit(1);\n`,
-  );
+  writeFileSync(quick, `if ((await Bun.file(process.argv[2]!).text()).includes("BAD")) process.exit(1);\n`);
   const check = `${process.execPath} ${join(tmp.path, "check.ts")}`;
-  const quickCommand = `${process.execPath} ${quick}`;
-  writeFileSync(join(repo, "WORKPLAN.md"), planText([check, quickCommand], [check]));
+  const quickCommand = (i: number) => `${process.execPath} ${quick} src/f${i}.txt`;
+  const quicks = Array.from({ length: 16 }, (_, i) => quickCommand(i));
+  writeFileSync(join(repo, "WORKPLAN.md"), planText([check, ...quicks], [check]));
   expect((await hyperion(["plan", "approve", "--repo", repo])).exitCode).toBe(0);
   {
     using r = openRepo({ repo });
@@ -166,7 +163,7 @@ if (readdirSync("src").some((f) => readFileSync("src/" + f, "utf8").includes("BA
         owned_paths: JSON.stringify([`src/f${i}.txt`]),
         context_paths: "[]",
         estimated_tokens: 0,
-        payload: JSON.stringify({ checks: [quickCommand] }),
+        payload: JSON.stringify({ checks: [quickCommand(i)] }),
         agent: "stub",
         fallback: 0,
         fallback_reason: null,
