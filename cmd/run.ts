@@ -22,7 +22,7 @@ const command = defineCommand({
     batch: {
       type: "string",
       description:
-        "Validate up to N changes with one run of the plan's commands, bisecting a failure (default: config validation.batch, 1)",
+        "Validate up to N changes with one run of the plan's commands, bisecting a failure (default: config validation.batch.max, 8)",
       valueHint: "N",
     },
     format: formatArg(["text", "json"], "text"),

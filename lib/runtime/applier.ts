@@ -31,7 +31,7 @@ export type ApplierOptions = {
   validate: boolean;
   /** Commit each applied change in git (the pool serialises this too). */
   commit: boolean;
-  /** Changes validated together, bisected on failure (default config validation.batch; 1: alone). */
+  /** Changes validated together, bisected on failure (default config validation.batch.max.max; 1: alone). */
   batch?: number;
   /** Test hook, handed to applyChanges (see ApplyContext.onStep): a test throws from it to fault an apply. */
   onStep?: (step: string) => void;
@@ -210,7 +210,8 @@ export const createApplier = (opts: ApplierOptions) => {
     return finish(leased, started, "applied");
   };
 
-  const batchSize = opts.batch ?? repo.config.validation.batch;
+  const batchSize = opts.batch ?? repo.config.validation.batch.max;
+  const batchWaitMs = repo.config.validation.batch.wait_ms;
 
   /**
    * Changes validated together (validateBatch): null when they must go one by one instead (a
@@ -371,6 +372,14 @@ export const createApplier = (opts: ApplierOptions) => {
       const together = opts.validate && !opts.commit ? Math.min(max, batchSize) : 1;
       const batch = queue.leaseBatch(owner, serial ? together : max, { leaseMs, pollMs });
       if (batch.length === 0) return [];
+      // A batch short of its size may wait a little for more ready changes (validation.batch.wait_ms).
+      for (
+        const until = Date.now() + batchWaitMs;
+        together > 1 && batch.length < together && Date.now() < until;
+      ) {
+        await Bun.sleep(Math.min(25, batchWaitMs));
+        batch.push(...queue.leaseBatch(owner, together - batch.length, { leaseMs }));
+      }
       if (!serial) return processBatch(batch);
       if (batch.length > 1) {
         const validated = await processValidated(batch);

@@ -22,7 +22,7 @@ export const ToWorker = z.discriminatedUnion("type", [
     worker: z.string(),
     validate: z.boolean(),
     commit: z.boolean(),
-    /** Changes validated together (`run --batch`, config validation.batch). */
+    /** Changes validated together (`run --batch`, config validation.batch.max). */
     batch: z.number().int().min(1).optional(),
     permits: z.custom<Int32Array>((v) => v instanceof Int32Array).optional(),
     writeLock: z.custom<SharedArrayBuffer>((v) => v instanceof SharedArrayBuffer),

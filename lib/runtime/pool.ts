@@ -14,7 +14,7 @@ export type PoolOptions = {
   workers: number;
   validate: boolean;
   commit: boolean;
-  /** Changes validated together; default config validation.batch. */
+  /** Changes validated together; default config validation.batch.max. */
   batch?: number;
   /** Changes left to handle (`--max-changes`), shared with the threads; absent for no limit. */
   permits?: Int32Array;

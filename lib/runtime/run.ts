@@ -21,7 +21,7 @@ export type RunOptions = {
   untilEmpty: boolean;
   /** Stop after handling this many changes. */
   maxChanges?: number;
-  /** Changes validated together (default config validation.batch). */
+  /** Changes validated together (default config validation.batch.max.max). */
   batch?: number;
   progressIntervalMs: number;
   /** Gets each progress record and the summary; the caller renders them. */

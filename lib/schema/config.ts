@@ -125,14 +125,27 @@ const GitConfig = z.strictObject({
 
 const ValidationConfig = z.strictObject({
   batch: z
-    .number()
-    .int()
-    .min(1)
-    .max(256)
-    .default(8)
-    .describe(
-      "Changes a worker applies before running the plan's validation once for all of them; a failing batch is bisected to the changes that break it (1: each change alone; 8 measured best up to 5% bad changes, docs/PERFORMANCE.md#batch).",
-    ),
+    .strictObject({
+      max: z
+        .number()
+        .int()
+        .min(1)
+        .max(256)
+        .default(8)
+        .describe(
+          "Changes a worker applies before running the plan's validation once for all of them; a failing batch is bisected to the changes that break it (1: each change alone; 8 measured best, docs/PERFORMANCE.md#batch).",
+        ),
+      wait_ms: z
+        .number()
+        .int()
+        .min(0)
+        .max(60_000)
+        .default(0)
+        .describe(
+          "How long a worker waits for more ready changes to fill a batch before validating what it has.",
+        ),
+    })
+    .prefault({}),
 });
 
 const AlertsConfig = z.strictObject({
