@@ -3,6 +3,7 @@ import { expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeFileChange } from "../../lib/patch/index.ts";
+import { startRun } from "../../lib/runtime/index.ts";
 import { openRepo, requestsSql } from "../../lib/store/index.ts";
 import { hyperion, tmpdir } from "../_helpers.ts";
 import { planText } from "../reliability/_faults-repo.ts";
@@ -186,4 +187,46 @@ test("a quick check stops a bad change before it joins a batch: the batch valida
   // The suite ran once, for the 14 that passed their quick checks.
   expect(o.runs).toEqual([1]);
   expect(r.stderr).toContain("cr-3 dead: E_VALIDATION quick check");
+});
+
+test("a batch short of its size waits validation.batch.wait_ms for more ready changes", async () => {
+  await using tmp = await tmpdir();
+  const repo = await setup(tmp.path, 4);
+  writeFileSync(
+    join(repo, ".hyperion/config.json"),
+    JSON.stringify({ validation: { batch: { max: 4, wait_ms: 10_000 } } }),
+  );
+  await enqueue(repo, 2, []);
+  const running = startRun({
+    repo,
+    workers: 0,
+    untilEmpty: true,
+    progressIntervalMs: 3_600_000,
+    onProgress: () => {},
+    watch: false,
+  });
+  // Once the first two are leased, two more arrive; the worker, still waiting, takes them too.
+  const db = new Database(join(repo, ".hyperion/hyperion.db"), { readonly: true });
+  const leased = () =>
+    db.query<{ n: number }, []>("SELECT count(*) AS n FROM change_queue WHERE status = 'leased'").get()!.n;
+  for (let i = 0; i < 2_000 && leased() < 2; i++) await Bun.sleep(5);
+  db.close();
+  const late = [2, 3].map((i) => ({
+    id: `cr-${i}`,
+    task_id: `t-${i}`,
+    changes: [makeFileChange(`src/f${i}.txt`, `ok ${i}\n`, `ok ${i}\nchecked\n`)],
+  }));
+  writeFileSync(join(repo, "late.json"), JSON.stringify(late));
+  expect((await hyperion(["enqueue", join(repo, "late.json"), "--repo", repo])).exitCode).toBe(0);
+  const summary = await running.done;
+  expect(summary.applied).toBe(4);
+  const batches = new Database(join(repo, ".hyperion/hyperion.db"), { readonly: true });
+  const sizes = batches
+    .query<{ size: number }, []>(
+      "SELECT DISTINCT data ->> 'batch' AS b, data ->> 'size' AS size FROM change_queue_logs WHERE event = 'validation_batch'",
+    )
+    .all()
+    .map((r) => r.size);
+  batches.close();
+  expect(sizes).toEqual([4]);
 });
