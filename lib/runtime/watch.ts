@@ -47,11 +47,12 @@ export const watchTree = (repo: string, db: Database, queue: Queue): { close(): 
         if (now === "dir") continue;
         const own = sql.lastOwnWrites(path, 2);
         if (!closed && progress.leasedOnPath(path)) {
-          // A write is in flight: the file holds what Hyperion's last write left, or (once its
-          // intent is on record) what the in-flight one writes, or nothing for the instant a
+          // A write is in flight: the file holds what Hyperion's last write left, what the
+          // in-flight one found there (its intent is on record, its rename not yet done: linking
+          // the replaced file aside is an event too), what it writes, or nothing for the instant a
           // replaced file is moved aside; then judge again once the lease ends. Anything else is
           // an outside edit, recorded now.
-          if (own.length === 0 || own.includes(now) || now === null) {
+          if (own.length === 0 || own.includes(now) || now === null || now === sql.lastOwnBefore(path)) {
             if (!pending.has(path)) pending.set(path, seen);
             continue;
           }

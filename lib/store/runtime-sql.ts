@@ -28,8 +28,11 @@ export const runtimeSql = (db: Database) => {
   const external = db.query(
     "INSERT INTO file_modifications (path, kind, change_id, source, ts) VALUES (?, ?, NULL, 'external', ?)",
   );
-  const lastOwn = db.query<{ kind: string; sha256_after: string | null }, [string, number]>(
-    `SELECT kind, sha256_after FROM file_modifications WHERE path = ? AND source <> 'external'
+  const lastOwn = db.query<
+    { kind: string; sha256_before: string | null; sha256_after: string | null },
+    [string, number]
+  >(
+    `SELECT kind, sha256_before, sha256_after FROM file_modifications WHERE path = ? AND source <> 'external'
      ORDER BY ts DESC, id DESC LIMIT ?`,
   );
   const recentApply = db.query<{ n: number }, [string, number]>(
@@ -87,6 +90,8 @@ export const runtimeSql = (db: Database) => {
      */
     lastOwnWrites: (path: string, n = 1): (string | null)[] =>
       lastOwn.all(path, n).map((row) => (ABSENT_AFTER.has(row.kind) ? null : row.sha256_after)),
+    /** What the newest of Hyperion's writes of this path found there (its intent's "before"). */
+    lastOwnBefore: (path: string): string | null => lastOwn.get(path, 1)?.sha256_before ?? null,
   };
 };
 
