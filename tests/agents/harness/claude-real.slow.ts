@@ -8,18 +8,17 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  createStubHarness,
-  type EngineerInput,
-  runDeveloper,
-  runTurn,
-  selectHarness,
-  stubEngineer,
-} from "../../../lib/agents/index.ts";
-import { Config, DeveloperTask, EngineerOutput, TaskRequest } from "../../../lib/schema/index.ts";
+import { runDeveloper, stubEngineer } from "../../../lib/agents/index.ts";
 import { sessionsSql } from "../../../lib/store/index.ts";
 import { hyperion, ROOT, tmpdir } from "../../_helpers.ts";
 import { contextFor, repoFixture } from "../_repo.ts";
+import {
+  BRIEF_TEXT,
+  developerTask,
+  ENGINEER_INPUT,
+  realHarness,
+  engineerTurn as sharedEngineerTurn,
+} from "./_real.ts";
 import { roleAnswer } from "./_roles.ts";
 
 setDefaultTimeout(60_000);
@@ -136,48 +135,14 @@ const env = (extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-const harness = (over: Record<string, unknown> = {}, extraEnv: Record<string, string> = {}) => {
-  const config = Config.parse({ agents: { claude: { command: CLAUDE, model: "mock-model", ...over } } });
-  return {
-    config,
-    harness: selectHarness("claude", {
-      repo: fx.path,
-      config,
-      sessions: sessionsSql(fx.repo.db),
-      env: env(extraEnv),
-    }),
-  };
-};
+const harness = (over: Record<string, unknown> = {}, extraEnv: Record<string, string> = {}) =>
+  realHarness("claude", { command: CLAUDE, model: "mock-model", ...over }, fx, env(extraEnv));
 
-const input: EngineerInput = {
-  request: { ...TaskRequest.parse({ title: "Fix the crash in greet", edits: [] }), id: "r-1" },
-  answers: [],
-  assume: true,
-  files: ["src/a.ts"],
-};
-const engineerTurn = (h: ReturnType<typeof harness>["harness"]) =>
-  runTurn(
-    { role: "engineer", input },
-    {
-      harness: h,
-      stub: createStubHarness(),
-      fallback: false,
-      timeoutMs: 50_000,
-      repo: fx.path,
-      contract: EngineerOutput,
-    },
-  );
-const brief = (): Reply => ({ text: `Here is the brief:\n${JSON.stringify(stubEngineer(input))}` });
+const input = ENGINEER_INPUT;
+const engineerTurn = (h: ReturnType<typeof harness>["harness"]) => sharedEngineerTurn(h, fx.path);
+const brief = (): Reply => ({ text: BRIEF_TEXT });
 const bash = (command: string): Reply => ({ tool: "Bash", input: { command, description: "run" } });
-const task = (id: string) =>
-  DeveloperTask.parse({
-    id,
-    request_id: "r-9",
-    title: "Set a to 42",
-    owned_paths: ["src/a.ts"],
-    context_paths: ["src/b.ts"],
-    estimated_tokens: 100,
-  });
+const task = developerTask;
 
 const asText = (body: Body) => JSON.stringify(body.messages);
 

@@ -8,18 +8,17 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  createStubHarness,
-  type EngineerInput,
-  runDeveloper,
-  runTurn,
-  selectHarness,
-  stubEngineer,
-} from "../../../lib/agents/index.ts";
-import { Config, DeveloperTask, EngineerOutput, TaskRequest } from "../../../lib/schema/index.ts";
+import { runDeveloper, stubEngineer } from "../../../lib/agents/index.ts";
 import { sessionsSql } from "../../../lib/store/index.ts";
 import { hyperion, ROOT, tmpdir } from "../../_helpers.ts";
 import { contextFor, repoFixture } from "../_repo.ts";
+import {
+  BRIEF_TEXT,
+  developerTask,
+  ENGINEER_INPUT,
+  realHarness,
+  engineerTurn as sharedEngineerTurn,
+} from "./_real.ts";
 import { roleAnswer } from "./_roles.ts";
 
 setDefaultTimeout(60_000);
@@ -103,58 +102,25 @@ const env = (extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-const harness = (over: Record<string, unknown> = {}, extraEnv: Record<string, string> = {}) => {
-  const config = Config.parse({
-    agents: {
-      codex: {
-        command: CODEX,
-        model: "mock-model",
-        provider: { base_url: `http://127.0.0.1:${server.port}/v1`, env_key: "MOCK_MODEL_KEY" },
-        ...over,
-      },
-    },
-  });
-  return {
-    config,
-    harness: selectHarness("codex", {
-      repo: fx.path,
-      config,
-      sessions: sessionsSql(fx.repo.db),
-      env: env(extraEnv),
-    }),
-  };
-};
-
-const input: EngineerInput = {
-  request: { ...TaskRequest.parse({ title: "Fix the crash in greet", edits: [] }), id: "r-1" },
-  answers: [],
-  assume: true,
-  files: ["src/a.ts"],
-};
-const engineerTurn = (h: ReturnType<typeof harness>["harness"]) =>
-  runTurn(
-    { role: "engineer", input },
+const harness = (over: Record<string, unknown> = {}, extraEnv: Record<string, string> = {}) =>
+  realHarness(
+    "codex",
     {
-      harness: h,
-      stub: createStubHarness(),
-      fallback: false,
-      timeoutMs: 50_000,
-      repo: fx.path,
-      contract: EngineerOutput,
+      command: CODEX,
+      model: "mock-model",
+      provider: { base_url: `http://127.0.0.1:${server.port}/v1`, env_key: "MOCK_MODEL_KEY" },
+      ...over,
     },
+    fx,
+    env(extraEnv),
   );
-const brief = (): Reply => ({ text: `Here is the brief:\n${JSON.stringify(stubEngineer(input))}` });
+
+const input = ENGINEER_INPUT;
+const engineerTurn = (h: ReturnType<typeof harness>["harness"]) => sharedEngineerTurn(h, fx.path);
+const brief = (): Reply => ({ text: BRIEF_TEXT });
 const toolOutputs = (body: Body) =>
   body.input.filter((i) => i.type === "function_call_output").map((i) => String(i.output));
-const task = (id: string) =>
-  DeveloperTask.parse({
-    id,
-    request_id: "r-9",
-    title: "Set a to 42",
-    owned_paths: ["src/a.ts"],
-    context_paths: ["src/b.ts"],
-    estimated_tokens: 100,
-  });
+const task = developerTask;
 
 /** The text of the last user message: the role prompt Hyperion gave. */
 const promptOf = (body: Body): string => {

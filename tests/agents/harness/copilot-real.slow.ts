@@ -8,20 +8,17 @@ import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  createStubHarness,
-  type EngineerInput,
   runDeveloper,
-  runTurn,
-  selectHarness,
   sessionDir,
   stubDeveloper,
   stubEngineer,
   stubOrchestrator,
 } from "../../../lib/agents/index.ts";
-import { Config, DeveloperTask, EngineerOutput, TaskRequest } from "../../../lib/schema/index.ts";
+import { DeveloperTask } from "../../../lib/schema/index.ts";
 import { sessionsSql } from "../../../lib/store/index.ts";
 import { hyperion, ROOT, tmpdir } from "../../_helpers.ts";
 import { contextFor, repoFixture } from "../_repo.ts";
+import { ENGINEER_INPUT, realHarness, engineerTurn as sharedEngineerTurn } from "./_real.ts";
 
 setDefaultTimeout(180_000);
 
@@ -103,37 +100,11 @@ const env = (extra: Record<string, string> = {}) => ({
   COPILOT_PROVIDER_API_KEY: KEY,
 });
 
-const harness = (over: Record<string, unknown> = {}, extraEnv: Record<string, string> = {}) => {
-  const config = Config.parse({ agents: { copilot: { command: COPILOT, model: "mock-model", ...over } } });
-  return {
-    config,
-    harness: selectHarness("copilot", {
-      repo: fx.path,
-      config,
-      sessions: sessionsSql(fx.repo.db),
-      env: env(extraEnv),
-    }),
-  };
-};
+const harness = (over: Record<string, unknown> = {}, extraEnv: Record<string, string> = {}) =>
+  realHarness("copilot", { command: COPILOT, model: "mock-model", ...over }, fx, env(extraEnv));
 
-const input: EngineerInput = {
-  request: { ...TaskRequest.parse({ title: "Fix the crash in greet", edits: [] }), id: "r-1" },
-  answers: [],
-  assume: true,
-  files: ["src/a.ts"],
-};
-const engineerTurn = (h: ReturnType<typeof harness>["harness"]) =>
-  runTurn(
-    { role: "engineer", input },
-    {
-      harness: h,
-      stub: createStubHarness(),
-      fallback: false,
-      timeoutMs: 120_000,
-      repo: fx.path,
-      contract: EngineerOutput,
-    },
-  );
+const input = ENGINEER_INPUT;
+const engineerTurn = (h: ReturnType<typeof harness>["harness"]) => sharedEngineerTurn(h, fx.path);
 /** The model's answer to an Engineer prompt: the stub's brief, wrapped in prose. */
 const engineerAnswer = (prompt: string): Reply => {
   const json = prompt.slice(prompt.lastIndexOf("Input:\n") + 7);

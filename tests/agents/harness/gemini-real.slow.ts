@@ -9,18 +9,17 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  createStubHarness,
-  type EngineerInput,
-  runDeveloper,
-  runTurn,
-  selectHarness,
-  stubEngineer,
-} from "../../../lib/agents/index.ts";
-import { Config, DeveloperTask, EngineerOutput, TaskRequest } from "../../../lib/schema/index.ts";
+import { runDeveloper, stubEngineer } from "../../../lib/agents/index.ts";
 import { sessionsSql } from "../../../lib/store/index.ts";
 import { hyperion, ROOT, tmpdir } from "../../_helpers.ts";
 import { contextFor, repoFixture } from "../_repo.ts";
+import {
+  BRIEF_TEXT,
+  developerTask,
+  ENGINEER_INPUT,
+  realHarness,
+  engineerTurn as sharedEngineerTurn,
+} from "./_real.ts";
 import { roleAnswer } from "./_roles.ts";
 
 setDefaultTimeout(60_000);
@@ -106,50 +105,19 @@ const env = (extra: Record<string, string> = {}) => ({
 
 const SETTINGS = { security: { auth: { selectedType: "gemini-api-key" } } };
 
-const harness = (over: Record<string, unknown> = {}, extraEnv: Record<string, string> = {}) => {
-  const config = Config.parse({
-    agents: { gemini: { command: GEMINI, model: "mock-model", settings: SETTINGS, ...over } },
-  });
-  return {
-    config,
-    harness: selectHarness("gemini", {
-      repo: fx.path,
-      config,
-      sessions: sessionsSql(fx.repo.db),
-      env: env(extraEnv),
-    }),
-  };
-};
-
-const input: EngineerInput = {
-  request: { ...TaskRequest.parse({ title: "Fix the crash in greet", edits: [] }), id: "r-1" },
-  answers: [],
-  assume: true,
-  files: ["src/a.ts"],
-};
-const engineerTurn = (h: ReturnType<typeof harness>["harness"]) =>
-  runTurn(
-    { role: "engineer", input },
-    {
-      harness: h,
-      stub: createStubHarness(),
-      fallback: false,
-      timeoutMs: 50_000,
-      repo: fx.path,
-      contract: EngineerOutput,
-    },
+const harness = (over: Record<string, unknown> = {}, extraEnv: Record<string, string> = {}) =>
+  realHarness(
+    "gemini",
+    { command: GEMINI, model: "mock-model", settings: SETTINGS, ...over },
+    fx,
+    env(extraEnv),
   );
-const brief = (): Reply => ({ text: `Here is the brief:\n${JSON.stringify(stubEngineer(input))}` });
+
+const input = ENGINEER_INPUT;
+const engineerTurn = (h: ReturnType<typeof harness>["harness"]) => sharedEngineerTurn(h, fx.path);
+const brief = (): Reply => ({ text: BRIEF_TEXT });
 const shell = (command: string): Reply => ({ call: "run_shell_command", args: { command } });
-const task = (id: string) =>
-  DeveloperTask.parse({
-    id,
-    request_id: "r-9",
-    title: "Set a to 42",
-    owned_paths: ["src/a.ts"],
-    context_paths: ["src/b.ts"],
-    estimated_tokens: 100,
-  });
+const task = developerTask;
 
 const asText = (body: Body) => JSON.stringify(body.contents);
 
