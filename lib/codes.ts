@@ -310,6 +310,12 @@ export const CODES = {
     retryable: false,
     exitCode: EXIT.failure,
   },
+  E_BEHIND_FAILED: {
+    meaning:
+      "a change was not attempted because one before it on one of its paths, applied in the same batch, failed; it goes back in line without spending an attempt",
+    retryable: true,
+    exitCode: EXIT.failure,
+  },
   E_WORKER: {
     meaning: "a worker thread failed outside any one change",
     retryable: false,

@@ -9,7 +9,7 @@ import { type FileState, readResolved } from "./files.ts";
 import { sha256Hex } from "./hash.ts";
 import { type Batch, type Entry, executeAll, type Op, OWNER } from "./journal.ts";
 import type { ParsedPatch } from "./parse.ts";
-import { pathKey, printable, realRoot, resolveInRepo } from "./paths.ts";
+import { pathKey, printable, type Resolved, realRoot, resolveInRepo } from "./paths.ts";
 import { rebase } from "./rebase.ts";
 import { resultOnBase } from "./result.ts";
 import { type Limits, shapeRequest } from "./shape.ts";
@@ -78,8 +78,16 @@ const encoder = new TextEncoder();
 
 type Checked = { row: ChangeRow; cr: ChangeRequest; parsed: (ParsedPatch | null)[]; payloadSha: string };
 
-/** Who the payload must be signed for, and the database's memory of decisions and applies. */
-type Trust = { secret: Uint8Array; repository: string; sql: ApplySql };
+/**
+ * Who the payload must be signed for, and the database's memory of decisions and applies (read
+ * once for every change of the call).
+ */
+type Trust = {
+  secret: Uint8Array;
+  repository: string;
+  decisions: ReturnType<ApplySql["decisions"]>;
+  applied: ReturnType<ApplySql["appliedBefore"]>;
+};
 
 /**
  * Signature (bound to this repository and change id), a person's approval (bound to this
@@ -97,7 +105,7 @@ const check = (
       details: { change_id: row.id },
     });
   }
-  const decision = trust.sql.lastDecision(row.id);
+  const decision = trust.decisions.get(row.id);
   if (decision?.decision === "approved" && decision.payload_sha256 !== sha256Hex(row.payload)) {
     throw fail("E_APPROVAL_STALE", `${row.id} was approved for another payload than the one stored now`, {
       hint: "review the change as it is (`hyperion summary`) and enqueue it again",
@@ -144,7 +152,7 @@ const check = (
     }
     return { ...recorded.data, already: true };
   }
-  if (trust.sql.appliedBefore(row.id, payloadSha)) {
+  if (trust.applied.has(`${row.id} ${payloadSha}`)) {
     throw fail(
       "E_REPLAYED",
       `${row.id} was applied from this payload before; a re-inserted row never applies again`,
@@ -157,6 +165,9 @@ const check = (
   return { row, cr: shaped.cr, parsed: shaped.parsed, payloadSha };
 };
 
+/** A path's state as a change of a group finds it: on disk, or left by an earlier change of the group. */
+type Reader = (res: Resolved) => FileState | null;
+
 /** Reads the tree and computes every file's new content (rebasing stale ones): the journal entry. */
 const plan = (
   root: string,
@@ -164,6 +175,7 @@ const plan = (
   c: Checked,
   limits: Limits,
   cache: Map<string, string>,
+  read: Reader,
 ): { entry: Entry; result: ApplyResult } => {
   const ops: Op[] = [];
   const mods: NewModification[] = [];
@@ -172,7 +184,7 @@ const plan = (
   c.cr.changes.forEach((fc, i) => {
     const p = c.parsed[i] ?? null;
     const src = resolveInRepo(root, fc.path, { cache, checkFile: false });
-    const cur = readResolved(src, limits.max_file_bytes);
+    const cur = read(src);
     const counts = { added: p?.added ?? 0, removed: p?.removed ?? 0 };
     if (fc.operation === "create") {
       if (cur?.sha === fc.new_sha256) throw alreadyApplied(fc.path);
@@ -180,7 +192,7 @@ const plan = (
       const w = write(
         src,
         encoder.encode(
-          resultOnBase(fc, p, p?.copyFrom === undefined ? "" : copySource(root, p.copyFrom, limits, cache))!,
+          resultOnBase(fc, p, p?.copyFrom === undefined ? "" : copySource(root, p.copyFrom, cache, read))!,
         ),
         p?.newMode ?? 0o644,
         null,
@@ -213,7 +225,7 @@ const plan = (
       return;
     }
     const dst = resolveInRepo(root, fc.new_path!, { cache, checkFile: false });
-    if (readResolved(dst, limits.max_file_bytes)) {
+    if (read(dst)) {
       throw conflict(fc.new_path!, "already exists; the rename would overwrite it");
     }
     ops.push({ res: src, op: "delete", content: null, mode: null, post_sha256: null, pre: pre(cur) });
@@ -264,10 +276,38 @@ type Planned = { at: number; id: string; entry: Entry; result: ApplyResult };
 /** A planned group for the journal, and where its outcomes go. */
 type Group = { exec: Batch; done: (errors: (HyperionError | null)[]) => void };
 
+/** The keys of every path a change touches (a rename's both). */
+const keysOf = (cr: ChangeRequest): string[] =>
+  cr.changes.flatMap((fc) => (fc.new_path ? [fc.path, fc.new_path] : [fc.path])).map(pathKey);
+
+/** The path keys of a payload that failed its checks, as far as it reads (its followers wait). */
+const keysOfPayload = (payload: string): string[] => {
+  try {
+    const changes: unknown = JSON.parse(payload)?.changes;
+    if (!Array.isArray(changes)) return [];
+    return changes
+      .flatMap((fc) => [fc?.path, fc?.new_path])
+      .filter((p): p is string => typeof p === "string")
+      .map(pathKey);
+  } catch {
+    return [];
+  }
+};
+
+/** A change not attempted because one before it on one of its paths failed in the same call. */
+const behindFailure = (id: string, ahead: string): HyperionError =>
+  fail("E_BEHIND_FAILED", `${id} was not attempted: ${ahead}, before it on one of its paths, failed`, {
+    hint: "it goes back in line and is tried once the change before it is settled",
+    details: { change_id: id, after: ahead },
+  });
+
 /**
- * Checks each change and groups changes on disjoint paths (at most `ctx.batch`); each group is
- * planned (files read, contents computed) when it is complete and handed over to be written.
- * The next group is planned only after that, so it reads what the group before it wrote.
+ * Checks each change and gathers them into groups of at most `ctx.batch`; each group is planned
+ * (files read, contents computed) when it is complete and handed over to be written. Within a
+ * group a change on a path an earlier one writes (a stack) is planned on that one's result, held
+ * in memory, so the journal writes each file once per group. The next group is planned only
+ * after that, so it reads what the group before it wrote. A change behind one that failed in
+ * this call (on any of its paths) is not attempted (E_BEHIND_FAILED).
  */
 function* groups(ctx: ApplyManyContext, out: ApplyOutcome[]): Generator<Group, void, void> {
   const maxBatch = ctx.batch ?? Number.POSITIVE_INFINITY;
@@ -275,23 +315,46 @@ function* groups(ctx: ApplyManyContext, out: ApplyOutcome[]): Generator<Group, v
   const limits = ctx.limits ?? defaultConfig().limits;
   const sql = applySql(ctx.db);
   const root = realRoot(ctx.repo);
-  let batch: { c: Checked; at: number }[] = [];
-  let held = new Set<string>();
+  /** Path key -> the change that failed there (or stands behind one that did) in this call. */
+  const failedOn = new Map<string, string>();
+  const failed = (at: number, id: string, keys: readonly string[], error: HyperionError) => {
+    out[at] = { id, ok: false, error };
+    const ahead = error.code === "E_BEHIND_FAILED" ? String(error.details?.after) : id;
+    for (const k of keys) if (!failedOn.has(k)) failedOn.set(k, ahead);
+  };
+  let batch: { c: Checked; at: number; keys: string[] }[] = [];
+  /** Key -> the spelling the group being gathered uses for it. */
+  const spelled = new Map<string, string>();
   function* flush(): Generator<Group, void, void> {
-    const planned: Planned[] = [];
+    const planned: (Planned & { keys: string[] })[] = [];
     const cache = new Map<string, string>();
-    for (const { c, at } of batch) {
+    // What the group's earlier changes leave at each path key (null: deleted).
+    const view = new Map<string, FileState | null>();
+    const read: Reader = (res) =>
+      view.has(res.rel) ? view.get(res.rel)! : readResolved(res, limits.max_file_bytes);
+    for (const { c, at, keys } of batch) {
+      const ahead = keys.map((k) => failedOn.get(k)).find((id) => id !== undefined);
+      if (ahead !== undefined) {
+        failed(at, c.row.id, keys, behindFailure(c.row.id, ahead));
+        continue;
+      }
       try {
-        const p = plan(root, sql, c, limits, cache);
+        const p = plan(root, sql, c, limits, cache, read);
         const fence = ctx.fence;
         if (fence) p.entry.fence = () => fence(c.row.id);
-        planned.push({ at, id: c.row.id, ...p });
+        planned.push({ at, id: c.row.id, keys, ...p });
+        for (const o of p.entry.ops) {
+          view.set(
+            o.res.rel,
+            o.op === "write" ? { bytes: Buffer.from(o.content!), mode: o.mode!, sha: o.post_sha256! } : null,
+          );
+        }
       } catch (e) {
-        out[at] = { id: c.row.id, ok: false, error: asError(c.row.id, e) };
+        failed(at, c.row.id, keys, asError(c.row.id, e));
       }
     }
     batch = [];
-    held = new Set();
+    spelled.clear();
     step("planned");
     if (planned.length === 0) return;
     yield {
@@ -305,14 +368,21 @@ function* groups(ctx: ApplyManyContext, out: ApplyOutcome[]): Generator<Group, v
       done: (errors) => {
         planned.forEach((p, n) => {
           const error = errors[n];
-          out[p.at] = error ? { id: p.id, ok: false, error } : { id: p.id, ok: true, result: p.result };
+          if (error) failed(p.at, p.id, p.keys, error);
+          else out[p.at] = { id: p.id, ok: true, result: p.result };
         });
       },
     };
   }
   const ids = new Set<string>();
-  const priors = sql.priors(ctx.changes.map((r) => r.id));
-  const trust: Trust = { secret: ctx.secret, repository: repositoryId(ctx.db), sql };
+  const all = ctx.changes.map((r) => r.id);
+  const priors = sql.priors(all);
+  const trust: Trust = {
+    secret: ctx.secret,
+    repository: repositoryId(ctx.db),
+    decisions: sql.decisions(all),
+    applied: sql.appliedBefore(all),
+  };
   for (let at = 0; at < ctx.changes.length; at++) {
     const row = ctx.changes[at]!;
     let c: Checked | ApplyResult;
@@ -321,7 +391,7 @@ function* groups(ctx: ApplyManyContext, out: ApplyOutcome[]): Generator<Group, v
       ids.add(row.id);
       c = check(priors.get(row.id), trust, row, limits);
     } catch (e) {
-      out[at] = { id: row.id, ok: false, error: asError(row.id, e) };
+      failed(at, row.id, keysOfPayload(row.payload), asError(row.id, e));
       continue;
     }
     step("verified");
@@ -329,12 +399,13 @@ function* groups(ctx: ApplyManyContext, out: ApplyOutcome[]): Generator<Group, v
       out[at] = { id: row.id, ok: true, result: c };
       continue;
     }
-    const paths = c.cr.changes
-      .flatMap((fc) => (fc.new_path ? [fc.path, fc.new_path] : [fc.path]))
-      .map(pathKey);
-    if (paths.some((p) => held.has(p))) yield* flush();
-    batch.push({ c, at });
-    for (const p of paths) held.add(p);
+    // A stack is planned on the group's own result only under one spelling: two spellings of
+    // one key are one file on a case-insensitive file system, two on others; the next group
+    // reads whichever it is from disk.
+    const names = c.cr.changes.flatMap((fc) => (fc.new_path ? [fc.path, fc.new_path] : [fc.path]));
+    if (names.some((n) => (spelled.get(pathKey(n)) ?? n) !== n)) yield* flush();
+    batch.push({ c, at, keys: keysOf(c.cr) });
+    for (const n of names) spelled.set(pathKey(n), n);
     if (batch.length >= maxBatch) yield* flush();
   }
   if (batch.length > 0) yield* flush();
@@ -342,11 +413,12 @@ function* groups(ctx: ApplyManyContext, out: ApplyOutcome[]): Generator<Group, v
 
 /**
  * Applies many signed changes in queue order, each atomically and on its own (one failing leaves
- * the others applied). Changes on disjoint paths are grouped (at most `batch` to a group) and a
- * group shares the journal's two transactions, as one `git apply` call shares one process; a
- * change touching a path of an earlier one in its group starts the next group. The inodes of
- * replaced files are reused for later temps across the whole call (see Spares), unless
- * `limits.reuse_inodes` is off.
+ * the others applied, except those stacked behind it in the call, which are not attempted).
+ * Changes are grouped (at most `batch` to a group) and a group shares the journal's two
+ * transactions, as one `git apply` call shares one process; a file several changes of a group
+ * write is written once, with their last result (see executeAll). The inodes of replaced files
+ * are reused for later temps across the whole call (see Spares), unless `limits.reuse_inodes` is
+ * off.
  */
 export const applyChanges = (ctx: ApplyManyContext): ApplyOutcome[] => {
   const out: ApplyOutcome[] = new Array(ctx.changes.length);
@@ -375,9 +447,9 @@ export const applyChange = (ctx: ApplyContext): ApplyResult => {
   return o!.result;
 };
 
-/** The text a git copy starts from: its source in the tree as it is now. */
-const copySource = (root: string, from: string, limits: Limits, cache: Map<string, string>): string => {
-  const src = readResolved(resolveInRepo(root, from, { cache, checkFile: false }), limits.max_file_bytes);
+/** The text a git copy starts from: its source as the tree holds it now. */
+const copySource = (root: string, from: string, cache: Map<string, string>, read: Reader): string => {
+  const src = read(resolveInRepo(root, from, { cache, checkFile: false }));
   if (!src) throw conflict(from, "(the copy's source) was deleted since the change was made");
   return decodeText(src.bytes, from);
 };

@@ -7,6 +7,7 @@ import {
   type NewModification,
   type Plan,
   type PlanFile,
+  type PreImageRow,
   readyJournal,
   readyPreImage,
 } from "../store/apply-sql.ts";
@@ -107,6 +108,12 @@ type Run = {
 
 const live = (r: Run, n: number) => r.ids[n] !== undefined && r.errors[n] === null;
 
+const behind = (id: string, ahead: string) =>
+  fail("E_BEHIND_FAILED", `${id} was not written: ${ahead}, before it on one of its paths, failed`, {
+    hint: "it goes back in line and is tried once the change before it is settled",
+    details: { change_id: id, after: ahead },
+  });
+
 /** Phase 1: intents and pre-images of every entry, in one transaction. */
 const begin = (b: Batch): Run => {
   const { sql, root } = b;
@@ -136,7 +143,16 @@ const begin = (b: Batch): Run => {
   const r: Run = { b, plans, ids: [], errors: b.entries.map(() => null), forget: [], checkedDirs: new Map() };
   sql.immediate(() => {
     const busy = sql.busyPaths(plans.flatMap((p) => p.files.map((f) => f.path)));
+    // Path -> the entry that failed there: a later entry on it was planned on that one's result.
+    const failedOn = new Map<string, string>();
     b.entries.forEach((e, n) => {
+      const ahead = plans[n]!.files.map((f) => failedOn.get(f.path)).find((id) => id !== undefined);
+      if (ahead !== undefined) r.errors[n] = behind(e.changeId, ahead);
+      else admit(e, n);
+      if (r.errors[n])
+        for (const f of plans[n]!.files) if (!failedOn.has(f.path)) failedOn.set(f.path, ahead ?? e.changeId);
+    });
+    function admit(e: Entry, n: number): void {
       if (e.fence && !e.fence()) {
         r.errors[n] = fail(
           "E_LEASE_LOST",
@@ -175,7 +191,7 @@ const begin = (b: Batch): Run => {
       r.ids[n] = id;
       for (const p of ready[n]!.pre) sql.insertPreImage(e.changeId, id, p);
       for (const m of e.mods.rows) sql.insertModification(e.changeId, id, e.mods.source, m);
-    });
+    }
   });
   b.step("intent");
   return r;
@@ -192,30 +208,122 @@ const checkDirs = (r: Run, e: Entry) => {
   }
 };
 
-/** An entry whose temps could not be written: remove them, forget the entry, keep its error. */
-const tempsFailed = (r: Run, n: number, madeDirs: string[], err: unknown) => {
-  const e = r.b.entries[n]!;
-  e.ops.forEach((o, i) => {
-    const tmp = r.plans[n]!.files[i]!.tmp;
-    try {
-      if (tmp) unlinkQuiet(`${dirOf(o.res)}/${tmp}`);
-    } catch {
-      // Best effort: where the temp could not be written (a read-only mount) removing it fails
-      // too (EROFS), and that must not hide the error that says why.
-    }
-  });
+/** A unit's entries whose temps could not be written: remove them, forget the entries, keep the error. */
+const tempsFailed = (r: Run, unit: readonly number[], madeDirs: string[], err: unknown) => {
+  for (const n of unit) {
+    const e = r.b.entries[n]!;
+    e.ops.forEach((o, i) => {
+      const tmp = r.plans[n]!.files[i]!.tmp;
+      try {
+        if (tmp) unlinkQuiet(`${dirOf(o.res)}/${tmp}`);
+      } catch {
+        // Best effort: where the temp could not be written (a read-only mount) removing it fails
+        // too (EROFS), and that must not hide the error that says why.
+      }
+    });
+    r.forget.push({ id: r.ids[n]!, change_id: e.changeId });
+    r.errors[n] =
+      err instanceof HyperionError ? err : ioError("write a temp file for", e.ops[0]?.res.rel ?? "", err);
+  }
   removeEmptyDirs(madeDirs);
-  r.forget.push({ id: r.ids[n]!, change_id: e.changeId });
-  r.errors[n] =
-    err instanceof HyperionError ? err : ioError("write a temp file for", e.ops[0]?.res.rel ?? "", err);
 };
 
-/** A rename failed mid-entry: the intent is on record, so undo exactly as recovery would. */
-const renameFailed = (r: Run, n: number, err: unknown) => {
-  const e = r.b.entries[n]!;
-  const row = r.b.sql.latest(e.changeId, e.kind);
-  if (row && row.id === r.ids[n]) settle(r.b.root, r.b.sql, row, maxOf(e.ops), "back");
-  r.errors[n] = ioError("rename onto", e.ops[0]?.res.rel ?? "", err);
+/** A rename failed mid-unit: the intents are on record, so undo exactly as recovery would. */
+const renameFailed = (r: Run, unit: readonly number[], err: unknown) => {
+  const rows = unit.flatMap((n) => {
+    const e = r.b.entries[n]!;
+    const row = r.b.sql.latest(e.changeId, e.kind);
+    return row && row.id === r.ids[n] ? [row] : [];
+  });
+  if (rows.length > 0)
+    settle(r.b.root, r.b.sql, rows, Math.max(...unit.map((n) => maxOf(r.b.entries[n]!.ops))), "back");
+  for (const n of unit) r.errors[n] = ioError("rename onto", r.b.entries[n]!.ops[0]?.res.rel ?? "", err);
+};
+
+/**
+ * Items (in order) joined by the paths they share, each group in order: a stack of changes on one
+ * file is one group; an item sharing no path is a group of its own. Groups come in the order of
+ * their first item.
+ */
+const joinByPaths = <T>(items: readonly T[], paths: (t: T) => readonly string[]): T[][] => {
+  const parent = items.map((_, n) => n);
+  const root = (n: number): number => {
+    while (parent[n] !== n) n = parent[n]!;
+    return n;
+  };
+  const lastOn = new Map<string, number>();
+  items.forEach((t, n) => {
+    for (const p of paths(t)) {
+      const m = lastOn.get(p);
+      if (m !== undefined) parent[root(m)] = root(n);
+      lastOn.set(p, n);
+    }
+  });
+  const groups = new Map<number, T[]>();
+  items.forEach((t, n) => {
+    const g = groups.get(root(n));
+    if (g) g.push(t);
+    else groups.set(root(n), [t]);
+  });
+  return [...groups.values()];
+};
+
+/** Live entries in units (see joinByPaths): a unit is written once and fails as one. */
+const unitsOf = (r: Run): number[][] =>
+  joinByPaths(
+    r.b.entries.flatMap((_, n) => (live(r, n) ? [n] : [])),
+    (n) => r.plans[n]!.files.map((f) => f.path),
+  );
+
+/** A path's one write in a unit: the last entry's op on it, and whether the file was there before the first. */
+type Final = { n: number; i: number; op: Op; existed: boolean };
+
+/**
+ * Writes one unit: each path's last content into a temp (into a spare where there is one), then
+ * renames them over their targets once all are complete. Paths an earlier entry of the unit
+ * wrote and a later one wrote again get the later content only.
+ */
+const writeUnit = (r: Run, unit: readonly number[], spares: SparePool): void => {
+  const finals = new Map<string, Final>();
+  for (const n of unit) {
+    r.b.entries[n]!.ops.forEach((op, i) => {
+      const path = r.plans[n]!.files[i]!.path;
+      finals.set(path, { n, i, op, existed: finals.get(path)?.existed ?? op.pre.existed });
+    });
+  }
+  const writes = [...finals.values()].sort((x, y) => x.n - y.n || x.i - y.i);
+  const tmpOf = (f: Final) => `${dirOf(f.op.res)}/${r.plans[f.n]!.files[f.i]!.tmp}`;
+  const madeDirs: string[] = [];
+  try {
+    for (const f of writes) {
+      if (f.op.op !== "write") continue;
+      madeDirs.push(...makeDirs(f.op.res.dir, f.op.res.missing));
+      if (!spares.writeTemp(tmpOf(f), f.op.content!, f.op.mode!))
+        writeNew(tmpOf(f), f.op.content!, f.op.mode!);
+      r.b.step(`temp:${f.op.res.rel}`);
+    }
+    for (const n of unit) checkDirs(r, r.b.entries[n]!);
+  } catch (err) {
+    tempsFailed(r, unit, madeDirs, err);
+    return;
+  }
+  r.b.step("temps");
+  try {
+    for (const f of writes) {
+      if (f.op.op === "write") {
+        if (f.existed) spares.keepReplaced(abs(f.op.res));
+        rename(tmpOf(f), abs(f.op.res));
+      } else spares.keepDeleted(abs(f.op.res));
+      r.b.step(`rename:${f.op.res.rel}`);
+    }
+  } catch (err) {
+    renameFailed(r, unit, err);
+    return;
+  }
+  // Only once every rename is done: undoing a half-done entry needs the directories it had. A
+  // rollback removes only the directories its apply made (dropDirs), never ones that were there.
+  for (const f of writes)
+    if (r.b.entries[f.n]!.kind === "apply" && f.op.op === "delete") removeEmptiedDirs(r.b.root, f.op.res.dir);
 };
 
 /** Phase 4: mark every entry that got through done, in one transaction. */
@@ -239,58 +347,20 @@ const finish = (r: Run): (HyperionError | null)[] => {
   return r.errors;
 };
 
-/** Writes one entry's temps (into spares where there are some), then renames them over their targets. */
-const writeEntry = (r: Run, n: number, spares: SparePool): void => {
-  const e = r.b.entries[n]!;
-  const files = r.plans[n]!.files;
-  const madeDirs: string[] = [];
-  try {
-    e.ops.forEach((o, i) => {
-      if (o.op !== "write") return;
-      madeDirs.push(...makeDirs(o.res.dir, o.res.missing));
-      const tmp = `${dirOf(o.res)}/${files[i]!.tmp}`;
-      if (!spares.writeTemp(tmp, o.content!, o.mode!)) writeNew(tmp, o.content!, o.mode!);
-      r.b.step(`temp:${o.res.rel}`);
-    });
-    checkDirs(r, e);
-  } catch (err) {
-    tempsFailed(r, n, madeDirs, err);
-    return;
-  }
-  r.b.step("temps");
-  try {
-    e.ops.forEach((o, i) => {
-      if (o.op === "write") {
-        if (o.pre.existed) spares.keepReplaced(abs(o.res));
-        rename(`${dirOf(o.res)}/${files[i]!.tmp}`, abs(o.res));
-      } else spares.keepDeleted(abs(o.res));
-      r.b.step(`rename:${o.res.rel}`);
-    });
-  } catch (err) {
-    renameFailed(r, n, err);
-    return;
-  }
-  // Only once every rename is done: undoing a half-done entry needs the directories it had. A
-  // rollback removes only the directories its apply made (dropDirs), never ones that were there.
-  if (e.kind === "apply")
-    for (const o of e.ops) if (o.op === "delete") removeEmptiedDirs(r.b.root, o.res.dir);
-};
-
 /**
  * Makes each entry's file operations atomic across crashes: intents and pre-images are committed
- * first; then, entry by entry, temp files are written beside their targets and renamed over them
- * once all of that entry's temps are complete; then the entries are marked done (with the
- * caller's `inCommit`, in the same transaction). A crash anywhere is settled by `settle` on the
- * next start. Entries of one batch (disjoint paths) share the two transactions and the caller's
- * spare inodes, if any; each succeeds or fails on its own.
+ * first; then, unit by unit (entries joined by shared paths, see unitsOf), temp files are written
+ * beside their targets and renamed over them once all of that unit's temps are complete; then the
+ * entries are marked done (with the caller's `inCommit`, in the same transaction). A crash
+ * anywhere is settled by `settle` on the next start, a unit's pending entries together. Entries
+ * of one batch share the two transactions and the caller's spare inodes, if any; each succeeds or
+ * fails on its own, except that an entry after a failed one on a shared path fails with it.
  * Returns, per entry, null when it was applied or the error that stopped it (nothing written).
  */
 export const executeAll = (b: Batch): (HyperionError | null)[] => {
   const r = begin(b);
   const spares = b.spares ?? Spares.none;
-  b.entries.forEach((_, n) => {
-    if (live(r, n)) writeEntry(r, n, spares);
-  });
+  for (const unit of unitsOf(r)) writeUnit(r, unit, spares);
   return finish(r);
 };
 
@@ -306,19 +376,38 @@ const maxOf = (ops: readonly Op[]) =>
 type Seen = { file: PlanFile; target: string | null; dir: string | null; tmpOk: boolean };
 
 /**
- * Finishes or undoes one pending journal entry. Forward when every file already holds its new
- * content or has a complete temp file (temps are all written before the first rename, so one
- * missing temp means nothing was renamed yet); otherwise back, restoring pre-images. Returns
- * which way it went, or "stuck" when a file holds neither the old nor the new content.
+ * One unit's files as one plan: each path as the first entry found it (existed, pre) and as the
+ * last leaves it (op, temp, post). For a single entry, its own plan.
+ */
+const mergedFiles = (rows: readonly JournalRow[]): PlanFile[] => {
+  const files = new Map<string, PlanFile>();
+  for (const row of rows) {
+    for (const f of row.plan.files) {
+      const first = files.get(f.path);
+      files.set(
+        f.path,
+        first ? { ...f, existed: first.existed, pre_sha256: first.pre_sha256, pre_mode: first.pre_mode } : f,
+      );
+    }
+  }
+  return [...files.values()];
+};
+
+/**
+ * Finishes or undoes one unit of pending journal entries (one entry, or a stack written once,
+ * see unitsOf), oldest first. Forward when every file already holds its new content or has a
+ * complete temp file (temps are all written before the first rename, so one missing temp means
+ * nothing was renamed yet); otherwise back, restoring pre-images. Returns which way it went, or
+ * "stuck" when a file holds neither the old nor the new content.
  */
 export const settle = (
   root: string,
   sql: ApplySql,
-  row: JournalRow,
+  rows: readonly JournalRow[],
   maxBytes: number,
   prefer: "forward" | "back" = "forward",
 ): "forward" | "back" | "stuck" => {
-  const seen: Seen[] = row.plan.files.map((file) => {
+  const seen: Seen[] = mergedFiles(rows).map((file) => {
     let res: Resolved;
     try {
       res = resolveInRepo(root, file.path);
@@ -333,6 +422,7 @@ export const settle = (
   const isPre = (s: Seen) => s.target === (s.file.existed ? s.file.pre_sha256 : null);
   const isPost = (s: Seen) => s.target === s.file.post_sha256;
   if (seen.some((s) => !isPre(s) && !isPost(s))) return "stuck";
+  const dirs = [...new Set(rows.flatMap((row) => row.plan.dirs))].map((d) => `${root}/${d}`);
 
   const forward =
     prefer === "forward" && seen.every((s) => isPost(s) || (s.file.op === "write" ? s.tmpOk : true));
@@ -342,18 +432,21 @@ export const settle = (
       if (s.file.op === "write") rename(`${s.dir}/${s.file.tmp}`, `${s.dir}/${s.file.path.split("/").pop()}`);
       else unlinkQuiet(`${s.dir}/${s.file.path.split("/").pop()}`);
     }
-    if (row.kind === "apply")
+    if (rows[0]!.kind === "apply")
       for (const s of seen) if (s.file.op === "delete" && s.dir !== null) removeEmptiedDirs(root, s.dir);
-    const applied = row.kind === "rollback" ? sql.latest(row.change_id, "apply") : null;
+    // A rollback is never stacked: its unit is itself.
+    const applied = rows[0]!.kind === "rollback" ? sql.latest(rows[0]!.change_id, "apply") : null;
     sql.immediate(() => {
-      sql.setState(row.id, "applied");
+      for (const row of rows) sql.setState(row.id, "applied");
       if (applied?.state === "applied") sql.setState(applied.id, "rolled_back");
     });
     // A finished rollback also removes the directories its apply had created, as rollbackChange does.
     if (applied) removeEmptyDirs(applied.plan.dirs.map((d) => `${root}/${d}`));
     return "forward";
   }
-  const pre = new Map(sql.preImages(row).map((p) => [p.path, p]));
+  // Each path's pre-image is the one of the entry that touched it first.
+  const pre = new Map<string, PreImageRow>();
+  for (const row of rows) for (const p of sql.preImages(row)) if (!pre.has(p.path)) pre.set(p.path, p);
   if (seen.some((s) => s.file.existed && !isPre(s) && !pre.has(s.file.path))) return "stuck";
   // A pre-image that does not hash to the recorded one is never written back.
   const intact = (s: Seen) => {
@@ -361,8 +454,18 @@ export const settle = (
     return !image || sha256Hex(image.content ?? new Uint8Array()) === s.file.pre_sha256;
   };
   if (seen.some((s) => s.file.existed && !isPre(s) && s.dir !== null && !intact(s))) return "stuck";
+  for (const row of rows) {
+    for (const f of row.plan.files) {
+      if (!f.tmp) continue;
+      try {
+        const res = resolveInRepo(root, f.path);
+        if (res.missing.length === 0) unlinkQuiet(`${res.dir}/${f.tmp}`);
+      } catch {
+        // A path that no longer resolves holds no temp of ours.
+      }
+    }
+  }
   for (const s of seen) {
-    if (s.dir !== null && s.file.tmp) unlinkQuiet(`${s.dir}/${s.file.tmp}`);
     if (isPre(s) || s.dir === null) continue;
     const name = `${s.dir}/${s.file.path.split("/").pop()}`;
     const image = pre.get(s.file.path);
@@ -373,13 +476,25 @@ export const settle = (
     } else unlinkQuiet(name);
   }
   // Undone, an apply or a rollback leaves no directory its writes had to make.
-  removeEmptyDirs(row.plan.dirs.map((d) => `${root}/${d}`));
+  removeEmptyDirs(dirs);
   sql.immediate(() => {
-    sql.dropRows(row);
-    sql.setState(row.id, "aborted");
+    for (const row of rows) {
+      sql.dropRows(row);
+      sql.setState(row.id, "aborted");
+    }
   });
   return "back";
 };
+
+/**
+ * Pending entries in units, each oldest first (see joinByPaths): only one batch's entries share a
+ * path while pending, since a pending entry holds its paths against every other writer.
+ */
+export const pendingUnits = (rows: readonly JournalRow[]): JournalRow[][] =>
+  joinByPaths(
+    [...rows].sort((x, y) => x.id - y.id),
+    (row) => row.plan.files.map((f) => f.path),
+  );
 
 const safeRead = (path: string, rel: string, maxBytes: number): string | null => {
   try {

@@ -2,8 +2,8 @@ import type { Database } from "bun:sqlite";
 import { hostname } from "node:os";
 import { processAlive } from "../process.ts";
 import { defaultConfig } from "../schema/index.ts";
-import { applySql } from "../store/apply-sql.ts";
-import { OWNER, settle } from "./journal.ts";
+import { applySql, type JournalRow } from "../store/apply-sql.ts";
+import { OWNER, pendingUnits, settle } from "./journal.ts";
 import { realRoot } from "./paths.ts";
 import type { Limits } from "./shape.ts";
 import { dropStaleSpares } from "./spares.ts";
@@ -53,18 +53,23 @@ export const recoverApplies = (ctx: RecoverContext): Recovered => {
   const limits = ctx.limits ?? defaultConfig().limits;
   const out: Recovered = { rolledForward: [], rolledBack: [], stuck: [], skipped: [] };
   dropStaleSpares(root, (owner) => !ctx.force && alive(owner));
+  const mine: JournalRow[] = [];
   for (const row of sql.pending()) {
-    if (!ctx.force && alive(row.owner)) {
-      out.skipped.push(row.change_id);
-      continue;
-    }
-    const how = settle(root, sql, row, limits.max_file_bytes);
+    if (!ctx.force && alive(row.owner)) out.skipped.push(row.change_id);
+    else mine.push(row);
+  }
+  for (const unit of pendingUnits(mine)) note(out, unit, settle(root, sql, unit, limits.max_file_bytes));
+  return out;
+};
+
+/** Records under each entry's name (`rollback:ID` for a rollback) which way its unit went. */
+const note = (out: Recovered, unit: readonly JournalRow[], how: "forward" | "back" | "stuck"): void => {
+  for (const row of unit) {
     const name = row.kind === "rollback" ? `rollback:${row.change_id}` : row.change_id;
     if (how === "forward") out.rolledForward.push(name);
     else if (how === "back") out.rolledBack.push(name);
     else out.stuck.push(name);
   }
-  return out;
 };
 
 /**
@@ -83,16 +88,12 @@ export const settleChanges = (
   const sql = applySql(ctx.db);
   const limits = ctx.limits ?? defaultConfig().limits;
   const out: Recovered = { rolledForward: [], rolledBack: [], stuck: [], skipped: [] };
-  for (const id of changeIds) {
-    for (const kind of ["rollback", "apply"] as const) {
-      const row = sql.latest(id, kind);
-      if (row?.state !== "pending" || !mine(row.owner)) continue;
-      const how = settle(root, sql, row, limits.max_file_bytes, prefer);
-      const name = kind === "rollback" ? `rollback:${id}` : id;
-      if (how === "forward") out.rolledForward.push(name);
-      else if (how === "back") out.rolledBack.push(name);
-      else out.stuck.push(name);
-    }
+  const ids = new Set(changeIds);
+  // A unit is settled whole: a stack written once has one state on disk for all its entries.
+  const units = pendingUnits(sql.pending().filter((row) => mine(row.owner)));
+  for (const unit of units) {
+    if (unit.some((row) => ids.has(row.change_id)))
+      note(out, unit, settle(root, sql, unit, limits.max_file_bytes, prefer));
   }
   return out;
 };

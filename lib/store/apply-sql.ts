@@ -194,13 +194,19 @@ const build = (db: Database) => {
     db.query("DELETE FROM file_modifications WHERE change_id = $change_id AND journal_id = $id"),
   ];
   const dropJournal = db.query("DELETE FROM apply_journal WHERE id = $id");
-  const lastDecision = db.query<{ decision: string; payload_sha256: string | null }, { change_id: string }>(
-    "SELECT decision, payload_sha256 FROM approvals WHERE change_id = $change_id ORDER BY id DESC LIMIT 1",
+  // The newest decision on each of these changes (approvals.id grows with time).
+  const decisions = db.query<
+    { change_id: string; decision: string; payload_sha256: string | null },
+    { ids: string }
+  >(
+    `SELECT a.change_id, a.decision, a.payload_sha256 FROM approvals a
+     WHERE a.id IN (SELECT max(id) FROM approvals WHERE change_id IN (SELECT value FROM json_each($ids)) GROUP BY change_id)`,
   );
   // An apply the journal still shows rolled back (the runtime undid it and gave the change back,
   // e.g. when the plan changed under it) may apply again; one whose journal is gone may not.
-  const appliedBefore = db.query<{ one: number }, { change_id: string; sha: string }>(
-    `SELECT 1 AS one FROM applied_payloads a WHERE a.change_id = $change_id AND a.payload_sha256 = $sha
+  const appliedBefore = db.query<{ change_id: string; payload_sha256: string }, { ids: string }>(
+    `SELECT a.change_id, a.payload_sha256 FROM applied_payloads a
+     WHERE a.change_id IN (SELECT value FROM json_each($ids))
        AND NOT EXISTS (SELECT 1 FROM apply_journal j WHERE j.change_id = a.change_id AND j.kind = 'apply'
          AND j.payload_sha256 = a.payload_sha256 AND j.state = 'rolled_back')`,
   );
@@ -264,15 +270,20 @@ const build = (db: Database) => {
       return new Map(priors.all({ ids: JSON.stringify(ids) }).map((r) => [r.change_id, r]));
     },
     /**
-     * A person's latest decision on a held change, with the payload hash it was given for
-     * (null for decisions recorded before approvals named their payload); null when none.
+     * A person's latest decision on each of these changes, with the payload hash it was given for
+     * (null for decisions recorded before approvals named their payload); absent when none.
      */
-    lastDecision(changeId: string): { decision: string; payload_sha256: string | null } | null {
-      return lastDecision.get({ change_id: changeId }) ?? null;
+    decisions(ids: readonly string[]): Map<string, { decision: string; payload_sha256: string | null }> {
+      return new Map(decisions.all({ ids: JSON.stringify(ids) }).map((r) => [r.change_id, r]));
     },
-    /** True when this payload of this change was applied once and not undone since (kept past archival). */
-    appliedBefore(changeId: string, sha: string): boolean {
-      return appliedBefore.get({ change_id: changeId, sha }) !== null;
+    /**
+     * "change_id payload_sha256" of each payload of these changes applied once and not undone
+     * since (kept past archival): a re-inserted row with one of them is a replay.
+     */
+    appliedBefore(ids: readonly string[]): Set<string> {
+      return new Set(
+        appliedBefore.all({ ids: JSON.stringify(ids) }).map((r) => `${r.change_id} ${r.payload_sha256}`),
+      );
     },
     /** The pre-images of one journal entry, in plan order. */
     preImages: (row: { id: number; change_id: string }): PreImageRow[] =>

@@ -219,6 +219,58 @@ describe("crash in the middle of a batch applied in groups", () => {
   }
 });
 
+describe("crash at every step of a stack written once", async () => {
+  // Three changes stacked on a.txt (1 -> 2 -> 3 -> 4), the middle one creating b.txt; groups of
+  // two, so the first two are one unit (a.txt written once) and the third a group of its own.
+  const stackSetup = async () => {
+    const f = await fixture();
+    f.write({ "a.txt": "1\n" });
+    const rowsList = [
+      f.signed({ task_id: "t", changes: [makeFileChange("a.txt", "1\n", "2\n")] }),
+      f.signed({
+        task_id: "t",
+        changes: [makeFileChange("a.txt", "2\n", "3\n"), makeFileChange("b.txt", null, "b\n")],
+      }),
+      f.signed({ task_id: "t", changes: [makeFileChange("a.txt", "3\n", "4\n")] }),
+    ];
+    const rowsFile = join(f.root, "rows.json");
+    writeFileSync(rowsFile, JSON.stringify(rowsList));
+    return { f, rowsFile };
+  };
+  const { f: probe, rowsFile: probeRows } = await stackSetup();
+  const recorded = await child(probe, "apply-many", probeRows);
+  await probe[Symbol.asyncDispose]();
+  const steps = stepsOf(recorded.stdout);
+  // Each step by its occurrence (name@n), as the child counts them.
+  const seen = new Map<string, number>();
+  const points = steps.map((s) => {
+    const kind = s.split(":")[0]!;
+    seen.set(kind, (seen.get(kind) ?? 0) + 1);
+    return `${kind}@${seen.get(kind)}`;
+  });
+
+  test("the full run writes a.txt once per group", () => {
+    expect(recorded.exitCode).toBe(0);
+    expect(steps.filter((s) => s === "rename:a.txt")).toHaveLength(2);
+  });
+
+  for (const killAt of points) {
+    test(`killed at ${killAt}: after recovery the tree is a prefix of the stack, as the journal says`, async () => {
+      const { f, rowsFile } = await stackSetup();
+      await using _ = f;
+      expect((await child(f, "apply-many", rowsFile, killAt)).exitCode).not.toBe(0);
+      expect((await child(f, "recover", "")).exitCode).toBe(0);
+      const applied = rows(f.db).journal.filter((j) => j.state === "applied").length;
+      expect(rows(f.db).journal.filter((j) => j.state === "pending")).toEqual([]);
+      expect({ a: f.read("a.txt"), b: existsSync(join(f.repo, "b.txt")) }).toEqual({
+        a: `${applied + 1}\n`,
+        b: applied >= 2,
+      });
+      expect(readdirSync(f.repo).filter((n) => n.includes(".hyperion-tmp-"))).toEqual([]);
+    });
+  }
+});
+
 describe("crash at every step of a rollback", async () => {
   const { pre, post } = await expected();
   const { f: probe, row: probeRow } = await setup();
