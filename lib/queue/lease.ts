@@ -8,6 +8,12 @@ export type LeaseOptions = {
   leaseMs?: number;
   /** The caller's poll interval, recorded with the lease (telemetry, in the event that ends it). */
   pollMs?: number;
+  /**
+   * Also lease the changes stacked behind those picked (each path's successors whose every
+   * predecessor this owner now holds), within the same count: the caller applies them in seq
+   * order, as one group.
+   */
+  stacks?: boolean;
 };
 
 type LeasedRaw = Omit<Leased, "token" | "owner" | "needs_rebase"> & {
@@ -29,7 +35,13 @@ export const makeLease = (ctx: QueueContext) => {
   let reclaimedAt = Number.NEGATIVE_INFINITY;
 
   /** Leases up to `n` changes inside the caller's transaction. */
-  const leaseInTx = (owner: string, n: number, leaseMs: number, pollMs: number | undefined): Leased[] => {
+  const leaseInTx = (
+    owner: string,
+    n: number,
+    leaseMs: number,
+    pollMs: number | undefined,
+    stacks = false,
+  ): Leased[] => {
     const now = ctx.now();
     // Abandoned leases wait at most reclaim_interval_ms longer: the scan (and a kill(pid, 0) per
     // leased row) is not worth paying on every lease.
@@ -44,7 +56,9 @@ export const makeLease = (ctx: QueueContext) => {
       pollMs: pollMs ?? null,
     };
     // One change is one statement; so is a batch.
-    if (n === 1) {
+    if (stacks && n > 1) {
+      out.push(...leaseStacks(owner, n, now + leaseMs, now, t));
+    } else if (n === 1) {
       const r = sql.leaseNext(owner, now + leaseMs, now, t) as LeasedRaw | null;
       if (r) out.push(toLeased(r));
     } else {
@@ -71,6 +85,30 @@ export const makeLease = (ctx: QueueContext) => {
     for (const l of out) noteLease(ctx, l.id, l.token, l.leased_until);
     return out;
   };
+  /**
+   * Changes first in line with the stacks behind them, `n` in all, in seq order (each change
+   * after those it stands on). A quarter of the room goes to heads at first, the rest to what
+   * stands behind them, layer by layer; once a round finds nothing behind its heads, the rest of
+   * the room goes to heads.
+   */
+  const leaseStacks = (owner: string, n: number, until: number, now: number, t: LeaseTelemetry): Leased[] => {
+    const out: Leased[] = [];
+    let share = 4;
+    while (out.length < n) {
+      const room = n - out.length;
+      const heads = sql.leaseMany(owner, until, now, Math.ceil(room / share), t) as LeasedRaw[];
+      if (heads.length === 0) break;
+      const before = out.length;
+      for (const r of heads) out.push(toLeased(r));
+      for (let front = heads.map((r) => r.seq); front.length > 0 && out.length < n; ) {
+        const rows = sql.leaseFollowers(owner, until, now, n - out.length, t, front) as LeasedRaw[];
+        front = rows.map((r) => r.seq);
+        for (const r of rows) out.push(toLeased(r));
+      }
+      if (out.length - before === heads.length) share = 1;
+    }
+    return out.sort((a, b) => a.seq - b.seq);
+  };
   const take = ctx.tx(leaseInTx);
 
   const heartbeatTx = ctx.tx((id: string, token: number, leaseMs: number): boolean => {
@@ -85,7 +123,7 @@ export const makeLease = (ctx: QueueContext) => {
     lease: (owner: string, opts: LeaseOptions = {}): Leased | null =>
       take(owner, 1, opts.leaseMs ?? ctx.config.lease_ms, opts.pollMs)[0] ?? null,
     leaseBatch: (owner: string, n: number, opts: LeaseOptions = {}): Leased[] =>
-      n < 1 ? [] : take(owner, Math.trunc(n), opts.leaseMs ?? ctx.config.lease_ms, opts.pollMs),
+      n < 1 ? [] : take(owner, Math.trunc(n), opts.leaseMs ?? ctx.config.lease_ms, opts.pollMs, opts.stacks),
     heartbeat: (id: string, token: number, leaseMs?: number): boolean =>
       heartbeatTx(id, token, leaseMs ?? ctx.config.lease_ms),
   };

@@ -356,21 +356,26 @@ export const createApplier = (opts: ApplierOptions) => {
     if (again.length > 0) complete(again);
     return results.map((r) => {
       const l = leased.get(r.id)!;
-      return r.ok ? finish(l, started, ended.get(r.id)!) : failWith(l, started, r.error);
+      if (r.ok) return finish(l, started, ended.get(r.id)!);
+      // Stacked behind a change that failed: back in line untouched, its attempt given back.
+      if (r.error.code === "E_BEHIND_FAILED")
+        return finish(l, started, queue.release(l.id, l.token) ? "queued" : "lost", r.error);
+      return failWith(l, started, r.error);
     });
   };
 
   return {
     queue,
     owner,
-    /** Leases up to `max` changes and handles them; an empty list when none is ready. */
     /** Leases up to `max` changes and handles them; `pollMs` is how long the worker slept before (telemetry). */
     async process(max: number, pollMs?: number): Promise<Outcome[]> {
       const serial = opts.validate || opts.commit;
       // Validated changes go one at a time, or in batches validated together (not in git mode:
       // each change is its own commit).
       const together = opts.validate && !opts.commit ? Math.min(max, batchSize) : 1;
-      const batch = queue.leaseBatch(owner, serial ? together : max, { leaseMs, pollMs });
+      // Unvalidated batches take each path's stack whole, applied as one group (each file
+      // written once); validated ones take only changes first in line, each judged on its own.
+      const batch = queue.leaseBatch(owner, serial ? together : max, { leaseMs, pollMs, stacks: !serial });
       if (batch.length === 0) return [];
       // A batch short of its size may wait a little for more ready changes (validation.batch.wait_ms).
       for (

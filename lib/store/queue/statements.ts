@@ -94,6 +94,21 @@ const build = (db: Database) => {
     `UPDATE change_queue SET ${LEASE_SET} WHERE seq IN (${PICK_N("?7")}) AND status = 'queued' AND ${FIRST}
      RETURNING ${LEASED_COLUMNS}`,
   );
+  // The changes stacked right behind these leased ones (?8, their seqs): queued, due, and every
+  // change ahead of them on each of their paths leased by this owner; the owner applies them in
+  // seq order, each on the result of those before it.
+  const leaseFollowers = p(
+    `UPDATE change_queue SET ${LEASE_SET} WHERE seq IN (
+       SELECT DISTINCT l.seq FROM change_paths b JOIN path_line l ON l.path = b.path AND l.seq > b.seq
+         JOIN change_queue c ON c.seq = l.seq
+       WHERE b.seq IN (SELECT value FROM json_each(?8)) AND c.status = 'queued' AND c.available_at <= ?3
+         AND NOT EXISTS (
+           SELECT 1 FROM change_paths q JOIN path_line h ON h.path = q.path AND h.seq < q.seq
+             JOIN change_queue a ON a.seq = h.seq
+           WHERE q.seq = c.seq AND NOT (a.status = 'leased' AND a.lease_owner = ?1))
+       ORDER BY l.seq LIMIT ?7)
+     RETURNING ${LEASED_COLUMNS}`,
+  );
   const completeMany = p(
     `UPDATE change_queue SET status = 'applied', ready = 0, leased_until = NULL, finished_at = ?1, updated_at = ?1
      WHERE status = 'leased' AND seq IN (
@@ -301,6 +316,30 @@ const build = (db: Database) => {
     /** Leases up to `limit` ready changes in one statement, in no particular order. */
     leaseMany: (owner: string, until: number, now: number, limit: number, t: LeaseTelemetry): Raw[] =>
       (leaseMany.all(owner, until, now, t.lockMs, t.busyRetries, t.pollMs, limit) as Raw[]).map(withPayload),
+    /**
+     * Leases up to `limit` changes stacked behind the leased changes `seqs` (see leaseFollowers),
+     * one layer of the stacks: the caller repeats with the seqs it got.
+     */
+    leaseFollowers: (
+      owner: string,
+      until: number,
+      now: number,
+      limit: number,
+      t: LeaseTelemetry,
+      seqs: readonly number[],
+    ): Raw[] =>
+      (
+        leaseFollowers.all(
+          owner,
+          until,
+          now,
+          t.lockMs,
+          t.busyRetries,
+          t.pollMs,
+          limit,
+          JSON.stringify(seqs),
+        ) as Raw[]
+      ).map(withPayload),
     /** Marks the changes whose [id, token] still hold their lease applied; returns their rows. */
     completeMany: (items: [string, number][], now: number): Raw[] =>
       completeMany.all(now, JSON.stringify(items)) as Raw[],
