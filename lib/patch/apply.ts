@@ -9,7 +9,7 @@ import { type FileState, readResolved } from "./files.ts";
 import { sha256Hex } from "./hash.ts";
 import { type Batch, type Entry, executeAll, type Op, OWNER } from "./journal.ts";
 import type { ParsedPatch } from "./parse.ts";
-import { pathKey, printable, realRoot, resolveInRepo } from "./paths.ts";
+import { fileKey as pathKey, printable, realRoot, resolveInRepo } from "./paths.ts";
 import { rebase } from "./rebase.ts";
 import { resultOnBase } from "./result.ts";
 import { type Limits, shapeRequest } from "./shape.ts";

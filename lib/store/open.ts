@@ -195,6 +195,7 @@ const migrate = (db: Database, migrations: readonly Migration[], path: string): 
     if (current > latest) return; // another, newer process won the race; refused on next open
     for (const m of migrations) {
       if (m.version <= current) continue;
+      m.prepare?.(db);
       db.run(m.sql);
       db.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)", [
         m.version,

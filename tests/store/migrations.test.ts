@@ -125,10 +125,11 @@ describe("openDatabase", () => {
     v1.close();
 
     const db = openDatabase(path);
-    expect(db.query("SELECT path, seq FROM path_line ORDER BY path, seq").all()).toEqual([
-      { path: "x", seq: 1 },
-      { path: "x", seq: 2 },
-      { path: "y", seq: 3 },
+    // Version 9 keys the line by file (fileKey): these keys are the paths themselves.
+    expect(db.query("SELECT key, seq FROM path_line ORDER BY key, seq").all()).toEqual([
+      { key: "x", seq: 1 },
+      { key: "x", seq: 2 },
+      { key: "y", seq: 3 },
     ]);
     const q = createQueue(db, { secret: new Uint8Array(32) });
     expect(q.lease("w2")?.id).toBe("cr-c"); // cr-b waits behind the leased cr-a
