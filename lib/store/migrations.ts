@@ -35,3 +35,9 @@ export const migrations: readonly Migration[] = [
 ];
 
 export const latestVersion = (): number => migrations.at(-1)?.version ?? 0;
+
+/** Runs one migration's steps on `db` (inside the caller's transaction, if any). */
+export const runMigration = (db: Database, m: Migration): void => {
+  m.prepare?.(db);
+  db.run(m.sql);
+};
