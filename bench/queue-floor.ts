@@ -8,7 +8,7 @@
 import type { Database } from "bun:sqlite";
 import { sha256Hex } from "../lib/patch/hash.ts";
 import { signPayload } from "../lib/patch/sign.ts";
-import type { ChangeRequest } from "../lib/schema/index.ts";
+import { type ChangeRequest, fileKey } from "../lib/schema/index.ts";
 import { openDatabase, repositoryId } from "../lib/store/index.ts";
 
 export type Floor = {
@@ -29,8 +29,8 @@ export const openFloor = (path: string): Floor => {
        available_at, payload_id, payload_sha256, risk, risk_score, enqueued_at, updated_at, ready)
      VALUES (?1, ?2, ?3, ?4, ?5, 'queued', 0, 5, ?6, ?7, ?8, 'low', 0, ?6, ?6, 1)`,
   );
-  const insPath = db.prepare("INSERT INTO change_paths (seq, path) VALUES (?, ?)");
-  const joinLine = db.prepare("INSERT INTO path_line (path, seq) VALUES (?, ?)");
+  const insPath = db.prepare("INSERT INTO change_paths (seq, key, path) VALUES (?, ?, ?)");
+  const joinLine = db.prepare("INSERT INTO path_line (key, seq) VALUES (?, ?)");
   const insLog = db.prepare(
     "INSERT INTO change_queue_logs (change_id, ts, level, event, worker, data) VALUES (?, ?, 'info', ?, ?, ?)",
   );
@@ -56,8 +56,9 @@ export const openFloor = (path: string): Floor => {
       ).lastInsertRowid;
       const paths = cr.changes.map((c) => c.path);
       for (const p of paths) {
-        insPath.run(seq, p);
-        joinLine.run(p, seq);
+        const key = fileKey(p);
+        insPath.run(seq, key, p);
+        joinLine.run(key, seq);
       }
       insLog.run(id, now, "enqueued", null, JSON.stringify({ seq, task_id: cr.task_id, paths }));
     }

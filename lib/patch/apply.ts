@@ -9,7 +9,7 @@ import { type FileState, readResolved } from "./files.ts";
 import { sha256Hex } from "./hash.ts";
 import { type Batch, type Entry, executeAll, type Op, OWNER } from "./journal.ts";
 import type { ParsedPatch } from "./parse.ts";
-import { pathKey, printable, type Resolved, realRoot, resolveInRepo } from "./paths.ts";
+import { fileKey, printable, type Resolved, realRoot, resolveInRepo } from "./paths.ts";
 import { rebase } from "./rebase.ts";
 import { resultOnBase } from "./result.ts";
 import { type Limits, shapeRequest } from "./shape.ts";
@@ -278,7 +278,7 @@ type Group = { exec: Batch; done: (errors: (HyperionError | null)[]) => void };
 
 /** The keys of every path a change touches (a rename's both). */
 const keysOf = (cr: ChangeRequest): string[] =>
-  cr.changes.flatMap((fc) => (fc.new_path ? [fc.path, fc.new_path] : [fc.path])).map(pathKey);
+  cr.changes.flatMap((fc) => (fc.new_path ? [fc.path, fc.new_path] : [fc.path])).map(fileKey);
 
 /** The path keys of a payload that failed its checks, as far as it reads (its followers wait). */
 const keysOfPayload = (payload: string): string[] => {
@@ -288,7 +288,7 @@ const keysOfPayload = (payload: string): string[] => {
     return changes
       .flatMap((fc) => [fc?.path, fc?.new_path])
       .filter((p): p is string => typeof p === "string")
-      .map(pathKey);
+      .map(fileKey);
   } catch {
     return [];
   }
@@ -403,9 +403,9 @@ function* groups(ctx: ApplyManyContext, out: ApplyOutcome[]): Generator<Group, v
     // one key are one file on a case-insensitive file system, two on others; the next group
     // reads whichever it is from disk.
     const names = c.cr.changes.flatMap((fc) => (fc.new_path ? [fc.path, fc.new_path] : [fc.path]));
-    if (names.some((n) => (spelled.get(pathKey(n)) ?? n) !== n)) yield* flush();
+    if (names.some((n) => (spelled.get(fileKey(n)) ?? n) !== n)) yield* flush();
     batch.push({ c, at, keys: keysOf(c.cr) });
-    for (const n of names) spelled.set(pathKey(n), n);
+    for (const n of names) spelled.set(fileKey(n), n);
     if (batch.length >= maxBatch) yield* flush();
   }
   if (batch.length > 0) yield* flush();

@@ -1,11 +1,10 @@
 import { lstatSync, realpathSync, type Stats } from "node:fs";
 import { safeText } from "../safe-text.ts";
+import { fileKey, IGNORABLE } from "../schema/change-paths.ts";
 import { fail } from "./codes.ts";
 
 // C0, DEL and C1 controls: invisible in listings, and a newline would forge log lines.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-// Code points HFS+ and NTFS drop from names, so ".g\u200cit" would open .git there.
-const IGNORABLE = /[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]/g;
 const FORBIDDEN = new Set([".git", "git~1", ".hyperion", "hyperi~1"]);
 // Bidi embeddings, overrides, isolates and marks: a name that displays as another name.
 const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
@@ -72,14 +71,14 @@ export const checkPath = (path: string): string => {
   return path;
 };
 
-/** The key two paths collide under on a case-insensitive, normalising file system. */
-export const pathKey = (path: string): string => path.normalize("NFC").toUpperCase().toLowerCase();
+/** The one key for "same file" (lib/schema/change-paths.ts), here for apply's groups. */
+export { fileKey };
 
 /** Refuses two entries that name one file, by case, or as a file and a directory above another. */
 export const checkCollisions = (paths: readonly string[]): void => {
   const seen = new Map<string, string>();
   for (const p of paths) {
-    const key = pathKey(p);
+    const key = fileKey(p);
     const other = seen.get(key);
     if (other !== undefined) {
       throw fail(
@@ -93,7 +92,7 @@ export const checkCollisions = (paths: readonly string[]): void => {
     seen.set(key, p);
   }
   for (const p of paths) {
-    const parts = pathKey(p).split("/");
+    const parts = fileKey(p).split("/");
     for (let i = 1; i < parts.length; i++) {
       const dir = seen.get(parts.slice(0, i).join("/"));
       if (dir !== undefined) {

@@ -1,8 +1,7 @@
 import type { Code } from "../codes.ts";
-import type { ChangeRequest } from "../schema/index.ts";
+import { type ChangeRequest, fileKey, type KeyedPath } from "../schema/index.ts";
 import type { PathRow } from "../store/queue/statements.ts";
 import type { QueueContext } from "./_context.ts";
-import { pathKey } from "./_paths.ts";
 
 /*
  * Stacked changes. A change whose base on a path is an open change's result (its predecessor,
@@ -12,16 +11,19 @@ import { pathKey } from "./_paths.ts";
  * once with E_DEPENDENCY instead of being retried against a file that will never match.
  */
 
-/** What a change request leaves at each path it touches (null: no file there) and the bases it needs. */
+/**
+ * What a change request leaves at each file it touches (null: no file there) and the bases it
+ * needs, by file key: a base is matched against results on the same file however it is spelled.
+ */
 export const stackFacts = (cr: ChangeRequest) => {
   const results = new Map<string, string | null>();
   const bases: { path: string; sha: string }[] = [];
   for (const c of cr.changes) {
-    const key = pathKey(c.path);
+    const key = fileKey(c.path);
     if (c.base_sha256 !== undefined) bases.push({ path: key, sha: c.base_sha256 });
     if (c.operation === "delete" || c.operation === "rename") results.set(key, null);
     else results.set(key, c.new_sha256 ?? null);
-    if (c.new_path !== undefined) results.set(pathKey(c.new_path), c.new_sha256 ?? c.base_sha256 ?? null);
+    if (c.new_path !== undefined) results.set(fileKey(c.new_path), c.new_sha256 ?? c.base_sha256 ?? null);
   }
   return { results, bases };
 };
@@ -41,13 +43,14 @@ export const placeHeld = (ctx: QueueContext, id: string): void => {
   ctx.event(id, "holds_place", { seq, reason: "a change stacked on it is queued" });
 };
 
-/** change_paths rows for one change: its paths, what it leaves there and its predecessor on each. */
+/** change_paths rows for one change: its files, what it leaves there and its predecessor on each. */
 export const pathRows = (
   seq: number,
-  paths: string[],
+  paths: KeyedPath[],
   after: Map<string, string>,
   results: Map<string, string | null>,
-): PathRow[] => paths.map((p) => [seq, p, results.get(p) ?? null, after.get(p) ?? null]);
+): PathRow[] =>
+  paths.map(({ key, path }) => [seq, key, path, results.get(key) ?? null, after.get(key) ?? null]);
 
 /**
  * Fails at once, as dead letters with E_DEPENDENCY, every open change stacked on `id` (and on

@@ -1,10 +1,9 @@
 import { HyperionError } from "../errors.ts";
 import { sha256Hex } from "../patch/hash.ts";
 import { signPayload } from "../patch/sign.ts";
-import type { ChangeRequest } from "../schema/index.ts";
+import { type ChangeRequest, requestPaths } from "../schema/index.ts";
 import type { QueueContext } from "./_context.ts";
 import { newChangeId } from "./_ids.ts";
-import { requestPaths } from "./_paths.ts";
 import { pathRows, placeHeld, stackFacts } from "./_stack.ts";
 import type { Enqueued, EnqueueOptions } from "./types.ts";
 
@@ -56,10 +55,11 @@ export const makeEnqueue = (ctx: QueueContext) => {
     });
     // `ready`: queued and first in line on every path, behind the changes already in line and
     // the earlier ones of this batch. The pick re-checks the rule, so a wrong 1 is repaired there.
-    const taken = inLine ? sql.inLine(items.flatMap((it) => it.paths)) : new Set();
+    // Lines are per file (fileKey), so `Src/A.txt` waits behind `src/a.txt`.
+    const taken = inLine ? sql.inLine(items.flatMap((it) => it.paths.map((p) => p.key))) : new Set();
     const rows = items.map((it) => {
-      const ready = inLine && !it.paths.some((p) => taken.has(p));
-      for (const p of it.paths) taken.add(p);
+      const ready = inLine && !it.paths.some((p) => taken.has(p.key));
+      for (const p of it.paths) taken.add(p.key);
       return {
         id: it.id,
         task_id: it.cr.task_id,
@@ -95,7 +95,7 @@ export const makeEnqueue = (ctx: QueueContext) => {
         JSON.stringify({
           seq: seqs[i],
           task_id: it.cr.task_id,
-          paths: it.paths,
+          paths: it.paths.map((p) => p.path),
           status,
           priority,
           ...(after[i]!.size > 0 ? { after: [...new Set(after[i]!.values())] } : {}),
@@ -107,7 +107,7 @@ export const makeEnqueue = (ctx: QueueContext) => {
       seq: seqs[i]!,
       task_id: it.cr.task_id,
       status,
-      paths: it.paths,
+      paths: it.paths.map((p) => p.path),
     }));
   });
   return (crs: ChangeRequest | ChangeRequest[], opts: EnqueueOptions = {}): Enqueued[] => {

@@ -1,5 +1,4 @@
 export type { QueueOptions } from "./_context.ts";
-export { pathKey } from "./_paths.ts";
 export type { ArchiveOptions } from "./archive.ts";
 export { retryDelay } from "./backoff.ts";
 export type { LeaseOptions } from "./lease.ts";

@@ -1,8 +1,7 @@
 import { verifyPayload } from "../patch/sign.ts";
-import { ChangeRequest } from "../schema/index.ts";
+import { ChangeRequest, fileKey } from "../schema/index.ts";
 import { ChangeRow } from "../store/queue/rows.ts";
 import type { QueueContext } from "./_context.ts";
-import { pathKey } from "./_paths.ts";
 import { type ChangeStatus, DeadLetter, type PathChange, type QueueChange, QueueLogEntry } from "./types.ts";
 
 const toChange = (raw: unknown): QueueChange => {
@@ -29,25 +28,27 @@ export const makeInspect = (ctx: QueueContext) => {
     },
     deadLetters: (limit = 100): DeadLetter[] => sql.deadLetters(limit).map((r) => DeadLetter.parse(r)),
     queuedOnPath: (path: string): PathChange[] => {
-      const key = pathKey(path);
+      const key = fileKey(path);
       const out: PathChange[] = [];
       for (const row of sql.activeOnPath(key)) {
         const cr = ChangeRequest.parse(JSON.parse(row.payload));
         for (const change of cr.changes) {
           const hit =
-            pathKey(change.path) === key ||
-            (change.new_path !== undefined && pathKey(change.new_path) === key);
+            fileKey(change.path) === key ||
+            (change.new_path !== undefined && fileKey(change.new_path) === key);
           if (hit) out.push({ id: row.id, seq: row.seq, change });
         }
       }
       return out;
     },
     producerOf: (path: string, sha: string, self?: string): string | null =>
-      sql.predecessor(pathKey(path), sha, self)?.id ?? null,
+      sql.predecessor(fileKey(path), sha, self)?.id ?? null,
     waitingFor: (id: string): string | null => sql.waitingFor(id),
+    // The watcher's path is spelled as the disk has it: changes queued under any spelling of
+    // that file are found by its key; the event shows the path as seen.
     markNeedsRebase: ctx.tx((path: string): number => {
-      const n = sql.markNeedsRebase(pathKey(path), ctx.now());
-      if (n > 0) ctx.event(null, "needs_rebase", { path: pathKey(path), changes: n }, "warn");
+      const n = sql.markNeedsRebase(fileKey(path), ctx.now());
+      if (n > 0) ctx.event(null, "needs_rebase", { path, changes: n }, "warn");
       return n;
     }),
     log: ctx.tx(

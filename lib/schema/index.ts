@@ -1,6 +1,7 @@
 export * from "./agent-output.ts";
 export * from "./agents-config.ts";
 export * from "./answers.ts";
+export * from "./change-paths.ts";
 export * from "./change-request.ts";
 export * from "./common.ts";
 export * from "./config.ts";

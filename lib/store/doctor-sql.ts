@@ -1,7 +1,7 @@
 import { Database } from "bun:sqlite";
 import { readOnlyPath } from "./db-file.ts";
 import { HELD } from "./ddl/queue.ts";
-import { migrations } from "./migrations.ts";
+import { migrations, runMigration } from "./migrations.ts";
 import { openFileReadOnly, writable } from "./open.ts";
 import { headerSaysWal } from "./wal-index.ts";
 import { writeTx } from "./write-tx.ts";
@@ -36,7 +36,7 @@ export const referenceSchema = (): ReferenceSchema => {
   if (reference) return reference;
   const mem = new Database(":memory:");
   try {
-    for (const m of migrations) mem.run(m.sql);
+    for (const m of migrations) runMigration(mem, m);
     reference = {
       version: migrations.at(-1)?.version ?? 0,
       tables: tableColumns(mem),

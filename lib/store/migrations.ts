@@ -1,6 +1,7 @@
+import type { Database } from "bun:sqlite";
 import { APPLY_V1, APPLY_V2, APPLY_V3 } from "./ddl/apply.ts";
 import { GOVERNANCE_V1, GOVERNANCE_V2 } from "./ddl/governance.ts";
-import { QUEUE_V1, QUEUE_V2, QUEUE_V3, QUEUE_V4 } from "./ddl/queue.ts";
+import { keyPaths, QUEUE_V1, QUEUE_V2, QUEUE_V3, QUEUE_V4, QUEUE_V5 } from "./ddl/queue.ts";
 import { REQUESTS_V1, REQUESTS_V2 } from "./ddl/requests.ts";
 
 /**
@@ -8,7 +9,13 @@ import { REQUESTS_V1, REQUESTS_V2 } from "./ddl/requests.ts";
  * records it in schema_migrations, so two processes starting together never both apply it.
  * Append only: never edit a migration that has shipped. The DDL of each area lives in ddl/.
  */
-export type Migration = { version: number; name: string; sql: string };
+export type Migration = {
+  version: number;
+  name: string;
+  sql: string;
+  /** Runs just before `sql`, in its transaction: values SQL cannot compute, left in temp tables it reads. */
+  prepare?: (db: Database) => void;
+};
 
 export const migrations: readonly Migration[] = [
   { version: 1, name: "initial", sql: [REQUESTS_V1, QUEUE_V1, APPLY_V1, GOVERNANCE_V1].join("\n") },
@@ -19,6 +26,18 @@ export const migrations: readonly Migration[] = [
   { version: 6, name: "journal indexes", sql: APPLY_V3 },
   { version: 7, name: "agent turns", sql: REQUESTS_V2 },
   { version: 8, name: "stacked changes wait for their predecessor", sql: QUEUE_V4 },
+  {
+    version: 9,
+    name: "one line per file on case-insensitive file systems",
+    sql: QUEUE_V5,
+    prepare: keyPaths,
+  },
 ];
 
 export const latestVersion = (): number => migrations.at(-1)?.version ?? 0;
+
+/** Runs one migration's steps on `db` (inside the caller's transaction, if any). */
+export const runMigration = (db: Database, m: Migration): void => {
+  m.prepare?.(db);
+  db.run(m.sql);
+};

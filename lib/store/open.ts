@@ -4,7 +4,7 @@ import { dirname } from "node:path";
 import { envError, HyperionError, usageError } from "../errors.ts";
 import { corruptError, readOnlyError, storageError } from "./db-errors.ts";
 import { markReadOnly, rememberFile } from "./db-file.ts";
-import { migrations as allMigrations, latestVersion, type Migration } from "./migrations.ts";
+import { migrations as allMigrations, latestVersion, type Migration, runMigration } from "./migrations.ts";
 import { writeTx } from "./write-tx.ts";
 
 export type OpenOptions = {
@@ -195,7 +195,7 @@ const migrate = (db: Database, migrations: readonly Migration[], path: string): 
     if (current > latest) return; // another, newer process won the race; refused on next open
     for (const m of migrations) {
       if (m.version <= current) continue;
-      db.run(m.sql);
+      runMigration(db, m);
       db.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)", [
         m.version,
         m.name,

@@ -1,5 +1,6 @@
 import type { Database } from "bun:sqlite";
 import { z } from "zod";
+import { fileKey } from "../schema/change-paths.ts";
 import { HELD } from "./ddl/queue.ts";
 import { writeTx } from "./write-tx.ts";
 
@@ -100,7 +101,7 @@ const ActiveCounts = z.object({ in_line: z.number(), leased: z.number(), awaitin
 /** Statements for progress and tree watching, prepared once per connection. */
 export const progressSql = (db: Database) => {
   // A held change that holds its place in line (changes stacked on it wait behind it).
-  const PLACED = `EXISTS (SELECT 1 FROM change_paths p JOIN path_line l ON l.path = p.path AND l.seq = p.seq WHERE p.seq = c.seq)`;
+  const PLACED = `EXISTS (SELECT 1 FROM change_paths p JOIN path_line l ON l.key = p.key AND l.seq = p.seq WHERE p.seq = c.seq)`;
   // Read at each progress line: no scan of the queue. Leased and held changes are in
   // change_queue_held; every queued or leased change has its paths in path_line, and so has a
   // held change that holds its place.
@@ -122,7 +123,7 @@ export const progressSql = (db: Database) => {
      ) AS empty`,
   );
   const leasedOnPath = db.query<{ n: number }, [string]>(
-    "SELECT count(*) AS n FROM path_line l JOIN change_queue c ON c.seq = l.seq WHERE l.path = ? AND c.status = 'leased'",
+    "SELECT count(*) AS n FROM path_line l JOIN change_queue c ON c.seq = l.seq WHERE l.key = ? AND c.status = 'leased'",
   );
   const awaiting = db.query<{ id: string }, [number]>(
     `SELECT id FROM change_queue WHERE ${HELD} AND status = 'awaiting_approval' ORDER BY seq LIMIT ?`,
@@ -137,7 +138,10 @@ export const progressSql = (db: Database) => {
     },
     /** True when no change is queued or leased, or all that are wait behind held changes (what `run --until-empty` polls for). */
     nothingInLine: (): boolean => lineEmpty.get()?.empty === 1,
-    /** Whether a leased change touches this path (its apply is Hyperion's, not an external edit). */
-    leasedOnPath: (path: string): boolean => (leasedOnPath.get(path)?.n ?? 0) > 0,
+    /**
+     * Whether a leased change touches this file, spelled as the watcher saw it or any way that
+     * names the same file (its apply is Hyperion's, not an external edit).
+     */
+    leasedOnPath: (path: string): boolean => (leasedOnPath.get(fileKey(path))?.n ?? 0) > 0,
   };
 };

@@ -52,6 +52,24 @@ describe("watchTree", () => {
     }
   });
 
+  test("an outside edit marks for rebase the changes queued under any spelling of that file", async () => {
+    await using dir = await tmpdir();
+    writeFileSync(join(dir.path, "a.txt"), "one\n");
+    mkdirSync(join(dir.path, ".git"));
+    initRepo({ repo: dir.path });
+    using repo = openRepo({ repo: dir.path });
+    const queue = createQueue(repo.db, { secret: readSecret(repo.loc), config: repo.config.queue });
+    // Spelled as a case-insensitive checkout would take it; the disk here spells it a.txt.
+    queue.enqueue([{ id: "cr-A", task_id: "t", changes: [makeFileChange("A.TXT", "one\n", "two\n")] }]);
+    const watcher = watchTree(repo.loc.repo, repo.db, queue);
+    try {
+      writeFileSync(join(dir.path, "a.txt"), "edited by hand\n");
+      await eventually(() => queue.get("cr-A")?.needs_rebase === true, "cr-A marked for rebase");
+    } finally {
+      watcher.close();
+    }
+  });
+
   test("never records Hyperion's own writes, and never drops an outside edit right after one", async () => {
     await using dir = await tmpdir();
     writeFileSync(join(dir.path, "a.txt"), "one\n");

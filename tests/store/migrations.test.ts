@@ -125,10 +125,11 @@ describe("openDatabase", () => {
     v1.close();
 
     const db = openDatabase(path);
-    expect(db.query("SELECT path, seq FROM path_line ORDER BY path, seq").all()).toEqual([
-      { path: "x", seq: 1 },
-      { path: "x", seq: 2 },
-      { path: "y", seq: 3 },
+    // Version 9 keys the line by file (fileKey): these keys are the paths themselves.
+    expect(db.query("SELECT key, seq FROM path_line ORDER BY key, seq").all()).toEqual([
+      { key: "x", seq: 1 },
+      { key: "x", seq: 2 },
+      { key: "y", seq: 3 },
     ]);
     const q = createQueue(db, { secret: new Uint8Array(32) });
     expect(q.lease("w2")?.id).toBe("cr-c"); // cr-b waits behind the leased cr-a
@@ -174,6 +175,83 @@ describe("openDatabase", () => {
     // Signed before version 5 bound signatures to the repository id: intact, and no longer trusted.
     for (const l of leased) expect(q.verify(l!)).toBe(false);
     expect(q.get("cr-y")!.payload).toBe(before[1]!.payload);
+    db.close();
+  });
+
+  test("version 9 merges the lines of one file's spellings, keeping queue order and readiness", async () => {
+    await using dir = await tmpdir();
+    const path = join(dir.path, "h.db");
+    const v8 = openDatabase(path, { create: true, migrations: migrations.slice(0, 8) });
+    const payload = v8.prepare("INSERT INTO change_payloads (payload, signature) VALUES (?, '')");
+    const put = v8.prepare(
+      `INSERT INTO change_queue (seq, id, task_id, status, max_attempts, available_at, payload_id, payload_sha256,
+         enqueued_at, updated_at, ready, lease_owner, leased_until, lease_token)
+       VALUES (?, ?, 't', ?, 3, 0, ?, '', 0, 0, ?, ?, ?, 1)`,
+    );
+    const NFC = "caf\u00e9";
+    const NFD = "cafe\u0301";
+    // As version 8 left them, a line per spelling: on one file, a leased change and a queued one
+    // that was first in its own line, and one behind that; a queued change first in its line
+    // ahead of a leased one on another spelling; NFD and NFC spellings; a change on a file of
+    // its own; and an applied change out of every line.
+    const rows = [
+      [1, "cr-a", "leased", 0, "Src/A.txt"],
+      [2, "cr-b", "queued", 1, "src/a.txt"],
+      [3, "cr-c", "queued", 0, "src/a.txt"],
+      [4, "cr-d", "queued", 1, "b.txt"],
+      [5, "cr-e", "leased", 0, "B.TXT"],
+      [6, "cr-f", "queued", 1, NFD],
+      [7, "cr-g", "queued", 1, NFC],
+      [8, "cr-h", "queued", 1, "y"],
+      [9, "cr-i", "applied", 0, "Y"],
+    ] as const;
+    for (const [seq, id, status, ready, p] of rows) {
+      const pid = Number(payload.run(JSON.stringify({ id, task_id: "t", changes: [] })).lastInsertRowid);
+      const leased = status === "leased";
+      put.run(seq, id, status, pid, ready, leased ? "w" : null, leased ? Date.now() + 60_000 : null);
+      v8.run("INSERT INTO change_paths (seq, path, result_sha256) VALUES (?, ?, ?)", [seq, p, `r${seq}`]);
+      if (status !== "applied") v8.run("INSERT INTO path_line (path, seq) VALUES (?, ?)", [p, seq]);
+    }
+    v8.close();
+
+    const db = openDatabase(path);
+    expect(appliedMigrations(db).at(-1)?.version).toBe(9);
+    expect(db.query("SELECT key, seq FROM path_line ORDER BY key, seq").all()).toEqual([
+      { key: "b.txt", seq: 4 },
+      { key: "b.txt", seq: 5 },
+      { key: NFC, seq: 6 },
+      { key: NFC, seq: 7 },
+      { key: "src/a.txt", seq: 1 },
+      { key: "src/a.txt", seq: 2 },
+      { key: "src/a.txt", seq: 3 },
+      { key: "y", seq: 8 },
+    ]);
+    // Ready: first in line on its file, and no change in its line is leased.
+    const ready = db
+      .query<{ id: string }, []>("SELECT id FROM change_queue WHERE ready = 1 ORDER BY seq")
+      .all();
+    expect(ready.map((r) => r.id)).toEqual(["cr-f", "cr-h"]);
+    const q = createQueue(db, { secret: new Uint8Array(32) });
+    // Listings show each change's own spelling; what a change leaves is still found, by any spelling.
+    expect([q.paths("cr-a"), q.paths("cr-b"), q.paths("cr-f"), q.paths("cr-i")]).toEqual([
+      ["Src/A.txt"],
+      ["src/a.txt"],
+      [NFD],
+      ["Y"],
+    ]);
+    expect(q.producerOf("SRC/a.TXT", "r2")).toBe("cr-b");
+    expect(q.leaseBatch("w2", 10).map((l) => l.id)).toEqual(["cr-f", "cr-h"]);
+    // cr-e, leased when the lines merged, steps back: cr-d, ahead of it, leases first.
+    const e = q.get("cr-e")!;
+    expect(q.release(e.id, e.lease_token)).toBe(true);
+    expect(q.lease("w2")?.id).toBe("cr-d");
+    const a = q.get("cr-a")!;
+    q.complete(a.id, a.lease_token);
+    expect(q.leaseBatch("w2", 10).map((l) => l.id)).toEqual(["cr-b"]);
+    const b = q.get("cr-b")!;
+    q.complete(b.id, b.lease_token);
+    expect(q.lease("w2")?.id).toBe("cr-c");
+    expect(q.lease("w2")).toBeNull();
     db.close();
   });
 

@@ -1,4 +1,6 @@
 /** The merge queue: changes, the paths they touch, their event log, dead letters. */
+import type { Database } from "bun:sqlite";
+import { fileKey } from "../../schema/change-paths.ts";
 import { CHANGE_STATUSES } from "./statuses.ts";
 
 /*
@@ -289,3 +291,114 @@ BEGIN
     AND status = 'queued' AND ready = 0 AND ${FIRST_IN_LINE_V2("change_queue.seq")};
 END;
 `;
+
+/** SQL (version 5): is change_queue row `seq` first in line for every file it touches? */
+export const FIRST_IN_LINE_V3 = (seq: string) => `NOT EXISTS (
+    SELECT 1 FROM change_paths p WHERE p.seq = ${seq} AND EXISTS (
+      SELECT 1 FROM path_line q WHERE q.key = p.key AND q.seq < p.seq))`;
+
+/** Makes ready the head of each line change `seq` is in, if queued and first in all its lines. */
+const READY_HEADS = (seq: string) => `UPDATE change_queue SET ready = 1
+  WHERE seq IN (
+    SELECT (SELECT q.seq FROM path_line q WHERE q.key = p.key ORDER BY q.seq LIMIT 1)
+    FROM change_paths p WHERE p.seq = ${seq})
+    AND status = 'queued' AND ready = 0 AND ${FIRST_IN_LINE_V3("change_queue.seq")}`;
+
+/**
+ * Version 5 (migration 9): one line per file, not per spelling. Two changes on `Src/A.txt` and
+ * `src/a.txt` (or an NFC and an NFD spelling) are one file on a case-insensitive, normalising file
+ * system, so they wait in one line. change_paths keeps the path as the change spelled it (listings
+ * show it) beside its file key (lib/schema/change-paths.ts: fileKey), and is keyed by (seq, key);
+ * path_line holds keys, and every join between the two, and every lookup by path, goes by key.
+ * SQLite cannot fold Unicode case, so keyPaths (below) computes the key of each stored path first.
+ *
+ * Lines that merge keep queue order (seq). A change leased when its lines merged may be behind a
+ * queued one: the queued one is not ready while it is leased, and when it steps back into the
+ * queue (retried, reclaimed) the head of each of its lines is made ready, as when it leaves.
+ * A `state` column version 2 stopped reading is left behind.
+ */
+export const QUEUE_V5 = `
+CREATE TABLE change_paths_keyed (
+  seq INTEGER NOT NULL REFERENCES change_queue(seq) ON DELETE CASCADE ON UPDATE CASCADE,
+  key TEXT NOT NULL,
+  path TEXT NOT NULL,
+  result_sha256 TEXT,
+  after_id TEXT,
+  PRIMARY KEY (seq, key)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO change_paths_keyed (seq, key, path, result_sha256, after_id)
+  SELECT p.seq, k.key, p.path, p.result_sha256, p.after_id
+  FROM change_paths p JOIN temp.path_keys k ON k.path = p.path ORDER BY p.seq, p.path;
+CREATE TABLE path_line_keyed (
+  key TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (key, seq)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO path_line_keyed (key, seq)
+  SELECT k.key, l.seq FROM path_line l JOIN temp.path_keys k ON k.path = l.path;
+
+DROP TRIGGER change_queue_join_at_back;
+DROP TRIGGER change_queue_joined_line;
+DROP TRIGGER change_queue_left_line;
+DROP TRIGGER change_queue_requeued;
+DROP TABLE change_paths;
+DROP TABLE path_line;
+DROP TABLE temp.path_keys;
+ALTER TABLE change_paths_keyed RENAME TO change_paths;
+ALTER TABLE path_line_keyed RENAME TO path_line;
+CREATE INDEX change_paths_after ON change_paths(after_id) WHERE after_id IS NOT NULL;
+
+CREATE TRIGGER change_queue_join_at_back BEFORE UPDATE OF status ON change_queue
+WHEN NOT (${IN_LINE("OLD.status")}) AND (${IN_LINE("NEW.status")})
+BEGIN
+  SELECT RAISE(ABORT, 'E_QUEUE_ORDER: a change joins the line at the back; give it a new seq first')
+  WHERE EXISTS (
+    SELECT 1 FROM change_paths p JOIN path_line q ON q.key = p.key AND q.seq > p.seq
+    WHERE p.seq = NEW.seq
+      AND NOT EXISTS (SELECT 1 FROM path_line h WHERE h.key = p.key AND h.seq = p.seq));
+END;
+
+CREATE TRIGGER change_queue_joined_line AFTER UPDATE OF status ON change_queue
+WHEN NOT (${IN_LINE("OLD.status")}) AND (${IN_LINE("NEW.status")})
+BEGIN
+  INSERT OR IGNORE INTO path_line (key, seq) SELECT key, seq FROM change_paths WHERE seq = NEW.seq;
+  UPDATE change_queue SET ready = (status = 'queued' AND ${FIRST_IN_LINE_V3("change_queue.seq")})
+  WHERE seq = NEW.seq;
+END;
+
+CREATE TRIGGER change_queue_left_line AFTER UPDATE OF status ON change_queue
+WHEN (${IN_LINE("OLD.status")} OR OLD.status = 'awaiting_approval') AND NOT (${IN_LINE("NEW.status")})
+BEGIN
+  UPDATE change_queue SET ready = 0 WHERE seq = NEW.seq AND ready = 1;
+  DELETE FROM path_line WHERE seq = NEW.seq AND key IN (SELECT key FROM change_paths WHERE seq = NEW.seq);
+  ${READY_HEADS("NEW.seq")};
+END;
+
+CREATE TRIGGER change_queue_requeued AFTER UPDATE OF status ON change_queue
+WHEN OLD.status = 'leased' AND NEW.status = 'queued'
+BEGIN
+  UPDATE change_queue SET ready = ${FIRST_IN_LINE_V3("change_queue.seq")} WHERE seq = NEW.seq;
+  ${READY_HEADS("NEW.seq")};
+END;
+
+UPDATE change_queue SET ready = (status = 'queued' AND ${FIRST_IN_LINE_V3("change_queue.seq")}
+  AND NOT EXISTS (
+    SELECT 1 FROM change_paths p JOIN path_line l ON l.key = p.key AND l.seq <> p.seq
+      JOIN change_queue o ON o.seq = l.seq
+    WHERE p.seq = change_queue.seq AND o.status = 'leased'))
+WHERE status = 'queued' OR ready = 1;
+`;
+
+/**
+ * Before QUEUE_V5: the file key of every path stored in change_paths and path_line, into
+ * temp.path_keys (SQLite's lower() folds ASCII only, and it has no Unicode normalisation).
+ */
+export const keyPaths = (db: Database): void => {
+  db.run("CREATE TEMP TABLE path_keys (path TEXT PRIMARY KEY, key TEXT NOT NULL) WITHOUT ROWID");
+  const put = db.prepare("INSERT INTO temp.path_keys (path, key) VALUES (?, ?)");
+  const paths = db
+    .query<{ path: string }, []>("SELECT path FROM change_paths UNION SELECT path FROM path_line")
+    .all();
+  for (const { path } of paths) put.run(path, fileKey(path));
+  put.finalize();
+};

@@ -1,10 +1,14 @@
 import type { Database } from "bun:sqlite";
-import { FIRST_IN_LINE_V2, HELD } from "../ddl/queue.ts";
+import { FIRST_IN_LINE_V3, HELD } from "../ddl/queue.ts";
 import { logIdAtTime } from "./log-time.ts";
 import { CHANGE_COLUMNS, CHANGE_FROM, type ChangeStatus, type NewChangeRow } from "./rows.ts";
 
-/** A change_paths row: the change's seq, the path, what it leaves there, the change it is stacked on. */
-export type PathRow = [seq: number, path: string, result: string | null, after: string | null];
+/**
+ * A change_paths row: the change's seq, the file's key (lib/schema: fileKey; the line and every
+ * lookup go by it), the path as the change spelled it (shown), what the change leaves there, the
+ * change it is stacked on there.
+ */
+export type PathRow = [seq: number, key: string, path: string, result: string | null, after: string | null];
 
 /** An open change that leaves a given file at a path. */
 type Producer = { id: string; seq: number; status: ChangeStatus };
@@ -12,7 +16,7 @@ type Producer = { id: string; seq: number; status: ChangeStatus };
 /** A row as SQLite hands it back, before lib/queue parses it. */
 type Raw = Record<string, unknown>;
 
-const FIRST = FIRST_IN_LINE_V2("change_queue.seq");
+const FIRST = FIRST_IN_LINE_V3("change_queue.seq");
 
 /**
  * Columns a lease hands the worker (everything but the bookkeeping it does not need); the payload
@@ -37,16 +41,16 @@ const build = (db: Database) => {
   const insertChanges = chunkedInsert(db, `INSERT INTO change_queue (${NEW_CHANGE_COLUMNS})`, 16);
   const insertPaths = chunkedInsert(
     db,
-    "INSERT OR IGNORE INTO change_paths (seq, path, result_sha256, after_id)",
-    4,
+    "INSERT OR IGNORE INTO change_paths (seq, key, path, result_sha256, after_id)",
+    5,
   );
-  const joinLine = chunkedInsert(db, "INSERT OR IGNORE INTO path_line (path, seq)", 2);
+  const joinLine = chunkedInsert(db, "INSERT OR IGNORE INTO path_line (key, seq)", 2);
   const insertLogs = chunkedInsert(
     db,
     "INSERT INTO change_queue_logs (change_id, ts, level, event, worker, data)",
     6,
   );
-  const inLine = p("SELECT DISTINCT path FROM path_line WHERE path IN (SELECT value FROM json_each(?))");
+  const inLine = p("SELECT DISTINCT key FROM path_line WHERE key IN (SELECT value FROM json_each(?))");
   const idExists = p("SELECT 1 AS x FROM change_queue WHERE id = ?");
   const payloadOf = p("SELECT payload, signature FROM change_payloads WHERE payload_id = ?");
   /** A leased row with its signed payload. */
@@ -99,11 +103,11 @@ const build = (db: Database) => {
   // seq order, each on the result of those before it.
   const leaseFollowers = p(
     `UPDATE change_queue SET ${LEASE_SET} WHERE seq IN (
-       SELECT DISTINCT l.seq FROM change_paths b JOIN path_line l ON l.path = b.path AND l.seq > b.seq
+       SELECT DISTINCT l.seq FROM change_paths b JOIN path_line l ON l.key = b.key AND l.seq > b.seq
          JOIN change_queue c ON c.seq = l.seq
        WHERE b.seq IN (SELECT value FROM json_each(?8)) AND c.status = 'queued' AND c.available_at <= ?3
          AND NOT EXISTS (
-           SELECT 1 FROM change_paths q JOIN path_line h ON h.path = q.path AND h.seq < q.seq
+           SELECT 1 FROM change_paths q JOIN path_line h ON h.key = q.key AND h.seq < q.seq
              JOIN change_queue a ON a.seq = h.seq
            WHERE q.seq = c.seq AND NOT (a.status = 'leased' AND a.lease_owner = ?1))
        ORDER BY l.seq LIMIT ?7)
@@ -151,33 +155,33 @@ const build = (db: Database) => {
   const activeOnPath = p(
     `SELECT c.id, c.seq, p.payload FROM path_line l JOIN change_queue c ON c.seq = l.seq
        JOIN change_payloads p ON p.payload_id = c.payload_id
-     WHERE l.path = ? ORDER BY l.seq`,
+     WHERE l.key = ? ORDER BY l.seq`,
   );
   // In line (queued, leased): path_line; held for a person: the few held rows.
   const markNeedsRebase = p(
     `UPDATE change_queue SET needs_rebase = 1, updated_at = ?1
-     WHERE seq IN (SELECT seq FROM path_line WHERE path = ?2)
+     WHERE seq IN (SELECT seq FROM path_line WHERE key = ?2)
         OR (${HELD} AND status = 'awaiting_approval'
-            AND EXISTS (SELECT 1 FROM change_paths p WHERE p.seq = change_queue.seq AND p.path = ?2))`,
+            AND EXISTS (SELECT 1 FROM change_paths p WHERE p.seq = change_queue.seq AND p.key = ?2))`,
   );
   // The newest open change (in line, or held for a person) that leaves `sha` at `path`. In line:
   // read from the back of the path's line, so a stack's newest change (the usual match) is the
   // first row, however deep the stack.
   const producerInLine = p(
-    `SELECT c.id, c.seq, c.status FROM path_line l JOIN change_paths x ON x.seq = l.seq AND x.path = l.path
+    `SELECT c.id, c.seq, c.status FROM path_line l JOIN change_paths x ON x.seq = l.seq AND x.key = l.key
        JOIN change_queue c ON c.seq = l.seq
-     WHERE l.path = ?1 AND x.result_sha256 = ?2 AND c.id <> ?3 ORDER BY l.seq DESC LIMIT 1`,
+     WHERE l.key = ?1 AND x.result_sha256 = ?2 AND c.id <> ?3 ORDER BY l.seq DESC LIMIT 1`,
   );
   const producerHeld = p(
-    `SELECT c.id, c.seq, c.status FROM change_queue c JOIN change_paths x ON x.seq = c.seq AND x.path = ?1
+    `SELECT c.id, c.seq, c.status FROM change_queue c JOIN change_paths x ON x.seq = c.seq AND x.key = ?1
      WHERE ${HELD} AND c.status = 'awaiting_approval' AND x.result_sha256 = ?2 AND c.id <> ?3
      ORDER BY c.seq DESC LIMIT 1`,
   );
   const placeInLine = p(
-    "INSERT OR IGNORE INTO path_line (path, seq) SELECT path, seq FROM change_paths WHERE seq = ?",
+    "INSERT OR IGNORE INTO path_line (key, seq) SELECT key, seq FROM change_paths WHERE seq = ?",
   );
   const holdsPlace = p(
-    "SELECT EXISTS (SELECT 1 FROM change_paths p JOIN path_line l ON l.path = p.path AND l.seq = p.seq WHERE p.seq = ?) AS held",
+    "SELECT EXISTS (SELECT 1 FROM change_paths p JOIN path_line l ON l.key = p.key AND l.seq = p.seq WHERE p.seq = ?) AS held",
   );
   const heldPredecessors = p(
     `SELECT DISTINCT c.id FROM change_paths p JOIN change_queue c ON c.id = p.after_id
@@ -190,7 +194,7 @@ const build = (db: Database) => {
   // A queued change behind a held change that holds its place in line on one of its paths.
   const heldAhead = p(
     `SELECT a.id FROM change_queue c JOIN change_paths p ON p.seq = c.seq
-       JOIN path_line h ON h.path = p.path AND h.seq < p.seq JOIN change_queue a ON a.seq = h.seq
+       JOIN path_line h ON h.key = p.key AND h.seq < p.seq JOIN change_queue a ON a.seq = h.seq
      WHERE c.id = ? AND c.status = 'queued' AND a.status = 'awaiting_approval' ORDER BY h.seq LIMIT 1`,
   );
   // Else the held change its stack rests on, through queued predecessors on other paths.
@@ -261,12 +265,12 @@ const build = (db: Database) => {
      */
     insertPaths: (rows: PathRow[], inLine: boolean): void => {
       insertPaths(rows);
-      if (inLine) joinLine(rows.map(([seq, path]) => [path, seq]));
+      if (inLine) joinLine(rows.map(([seq, key]) => [key, seq]));
     },
-    /** The newest open change other than `self` that leaves `sha` at `path`: a base's predecessor. */
-    predecessor: (path: string, sha: string, self = ""): Producer | null => {
-      const a = producerInLine.get(path, sha, self) as Producer | null;
-      const b = producerHeld.get(path, sha, self) as Producer | null;
+    /** The newest open change other than `self` that leaves `sha` at file `key`: a base's predecessor. */
+    predecessor: (key: string, sha: string, self = ""): Producer | null => {
+      const a = producerInLine.get(key, sha, self) as Producer | null;
+      const b = producerHeld.get(key, sha, self) as Producer | null;
       return a && b ? (a.seq > b.seq ? a : b) : (a ?? b);
     },
     /** Puts a held change in line at its seq on every path it touches (it holds its place). */
@@ -282,9 +286,9 @@ const build = (db: Database) => {
     /** The held change a queued change waits for: one ahead of it in line, else the one its stack rests on; or null. */
     waitingFor: (id: string): string | null =>
       ((heldAhead.get(id) ?? heldBelow.get(id)) as { id: string } | null)?.id ?? null,
-    /** Of these paths, those some queued or leased change is in line for. */
-    inLine: (paths: string[]): Set<string> =>
-      new Set((inLine.all(JSON.stringify(paths)) as { path: string }[]).map((r) => r.path)),
+    /** Of these file keys, those some queued or leased change is in line for. */
+    inLine: (keys: string[]): Set<string> =>
+      new Set((inLine.all(JSON.stringify(keys)) as { key: string }[]).map((r) => r.key)),
     /** Appends events: [change_id, ts, level, event, worker, data]. */
     insertLogs: (rows: [string | null, number, string, string, string | null, string][]): void =>
       insertLogs(rows),
@@ -294,7 +298,7 @@ const build = (db: Database) => {
     byId: (id: string): Raw | null => byId.get(id) as Raw | null,
     /** A change's status and the facts of its current (or last) lease. */
     leaseOf: (id: string): Raw | null => leaseOf.get(id) as Raw | null,
-    /** Paths a change touches, by id, sorted. */
+    /** Paths a change touches, by id, as it spelled them, sorted. */
     pathsOfId: (id: string): string[] => (pathsOfId.all(id) as { path: string }[]).map((r) => r.path),
     /** Moves a change to the back of every line: a new, highest seq; returns it. */
     renumber: (id: string): number => {
@@ -401,11 +405,11 @@ const build = (db: Database) => {
     deadLetter: (id: string): Raw | null => deadLetter.get(id) as Raw | null,
     /** The newest dead letters. */
     deadLetters: (limit: number): Raw[] => deadLetters.all(limit) as Raw[],
-    /** Queued and leased changes touching `path`, in queue order. */
-    activeOnPath: (path: string): { id: string; seq: number; payload: string }[] =>
-      activeOnPath.all(path) as { id: string; seq: number; payload: string }[],
-    /** Flags every open change touching `path` for rebase; returns how many. */
-    markNeedsRebase: (path: string, now: number): number => markNeedsRebase.run(now, path).changes,
+    /** Queued and leased changes touching file `key`, in queue order. */
+    activeOnPath: (key: string): { id: string; seq: number; payload: string }[] =>
+      activeOnPath.all(key) as { id: string; seq: number; payload: string }[],
+    /** Flags every open change touching file `key` for rebase; returns how many. */
+    markNeedsRebase: (key: string, now: number): number => markNeedsRebase.run(now, key).changes,
     /** Appends one event to change_queue_logs. */
     insertLog: (
       changeId: string | null,
