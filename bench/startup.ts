@@ -71,8 +71,8 @@ const time = (args: string) => {
 const ms = (s: { mean: number; stddev: number }) =>
   `${(s.mean * 1000).toFixed(1)} ± ${(s.stddev * 1000).toFixed(1)} ms`;
 const rows = [
-  ["`hyperion --version`", "--version"],
-  ["`hyperion list --json` (initialised repository)", `list --json --repo ${repo}`],
+  ["`dist/hyperion --version`", "--version"],
+  ["`dist/hyperion list --json` (initialised repository)", `list --json --repo ${repo}`],
 ].map(([label, args]) => {
   log(`timing ${label}`);
   const t = time(args!);

@@ -15,7 +15,7 @@ const result = await Bun.build({
   root: ".",
   compile: { outfile },
   minify: true,
-  // Bytecode compiled at build time: `hyperion --version` starts about 3x sooner (docs/PERFORMANCE.md,
+  // Bytecode compiled at build time: `dist/hyperion --version` starts 2.6x sooner (docs/PERFORMANCE.md,
   // Start-up). ESM bytecode needs compile, and the format named: the bundle has top-level await.
   bytecode,
   format: "esm",

@@ -22,13 +22,12 @@ self.onmessage = async (event: MessageEvent) => {
   try {
     joinWriteLock(msg.writeLock);
     applier = createApplier(msg);
-    const worker = msg.worker;
     await drain(applier, {
       db: msg.db,
       stopping: () => stopping,
       permits: msg.permits,
       report: (outcomes) => post({ type: "outcomes", outcomes }),
-      onEmpty: msg.untilEmpty ? () => post({ type: "empty", worker }) : undefined,
+      onEmpty: msg.untilEmpty ? () => post({ type: "empty", worker: msg.worker }) : undefined,
     });
   } catch (e) {
     // One line for the pool to report; the stack only when tracing (HYPERION_LOG=1).
