@@ -22,12 +22,13 @@ self.onmessage = async (event: MessageEvent) => {
   try {
     joinWriteLock(msg.writeLock);
     applier = createApplier(msg);
-    await drain(
-      applier,
-      () => stopping,
-      msg.permits,
-      (outcomes) => post({ type: "outcomes", outcomes }),
-    );
+    await drain(applier, {
+      db: msg.db,
+      stopping: () => stopping,
+      permits: msg.permits,
+      report: (outcomes) => post({ type: "outcomes", outcomes }),
+      onEmpty: msg.untilEmpty ? () => post({ type: "empty", worker: msg.worker }) : undefined,
+    });
   } catch (e) {
     // One line for the pool to report; the stack only when tracing (HYPERION_LOG=1).
     if (!(e instanceof HyperionError)) log.debug(String((e as Error)?.stack ?? e));

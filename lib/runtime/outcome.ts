@@ -25,6 +25,8 @@ export const ToWorker = z.discriminatedUnion("type", [
     /** Changes validated together (`run --batch`, config validation.batch.max). */
     batch: z.number().int().min(1).optional(),
     permits: z.custom<Int32Array>((v) => v instanceof Int32Array).optional(),
+    /** `run --until-empty`: say "empty" and end when a lease finds nothing and nothing is in line. */
+    untilEmpty: z.boolean(),
     writeLock: z.custom<SharedArrayBuffer>((v) => v instanceof SharedArrayBuffer),
   }),
   z.object({ type: z.literal("stop") }),
@@ -33,6 +35,8 @@ export type ToWorker = z.infer<typeof ToWorker>;
 
 export const FromWorker = z.discriminatedUnion("type", [
   z.object({ type: z.literal("outcomes"), outcomes: z.array(Outcome) }),
+  /** This worker leased nothing while nothing was queued or leased (`untilEmpty`); it stops next. */
+  z.object({ type: z.literal("empty"), worker: z.string() }),
   z.object({ type: z.literal("stopped"), worker: z.string(), write_lock: WriteLockStats }),
   z.object({ type: z.literal("error"), worker: z.string(), code: z.string(), message: z.string() }),
 ]);

@@ -19,6 +19,11 @@ export type PoolOptions = {
   /** Changes left to handle (`--max-changes`), shared with the threads; absent for no limit. */
   permits?: Int32Array;
   onOutcome: (o: Outcome) => void;
+  /**
+   * Set for `run --until-empty`: called when a worker leased nothing while nothing was queued or
+   * leased anywhere (that worker's loop ends; the caller stops the rest).
+   */
+  onEmpty?: () => void;
   /** Test hook: the worker module each thread runs (default apply.worker.ts). */
   entry?: string;
 };
@@ -122,6 +127,7 @@ export const startPool = (opts: PoolOptions): Pool => {
     worker.onmessage = (event: MessageEvent) => {
       const msg = FromWorker.parse(event.data);
       if (msg.type === "outcomes") reportAll(opts, msg.outcomes);
+      else if (msg.type === "empty") opts.onEmpty?.();
       else if (msg.type === "error") {
         // Its loop threw: it stops next, perhaps holding leases.
         threw = new HyperionError(asCode(msg.code), `worker ${msg.worker}: ${msg.message}`, { exitCode: 1 });
@@ -157,6 +163,7 @@ export const startPool = (opts: PoolOptions): Pool => {
       commit: opts.commit,
       batch: opts.batch,
       permits: opts.permits,
+      untilEmpty: opts.onEmpty !== undefined,
       writeLock,
     } satisfies ToWorker);
     return worker;
@@ -196,12 +203,13 @@ const inProcess = (opts: PoolOptions): Pool => {
   });
   const loop = async () => {
     try {
-      await drain(
-        applier,
-        () => stopping,
-        opts.permits,
-        (batch) => reportAll(opts, batch),
-      );
+      await drain(applier, {
+        db: opts.db,
+        stopping: () => stopping,
+        permits: opts.permits,
+        report: (batch) => reportAll(opts, batch),
+        onEmpty: opts.onEmpty,
+      });
     } finally {
       applier.close();
     }

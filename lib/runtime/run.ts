@@ -109,6 +109,8 @@ export const startRun = (opts: RunOptions): Runner => {
     commit,
     permits,
     onOutcome,
+    // The workers read the line when a lease finds nothing and say when it is empty: no timer here.
+    onEmpty: opts.untilEmpty ? () => stop() : undefined,
   });
 
   let stopping = false;
@@ -122,15 +124,10 @@ export const startRun = (opts: RunOptions): Runner => {
   };
   const ticker = setInterval(() => progress.tick(tally), opts.progressIntervalMs);
   const reclaimer = setInterval(() => queue.reclaim(), Math.max(1_000, repo.config.queue.lease_ms / 2));
-  const checker = setInterval(() => {
-    if (stopping) return;
-    if (opts.untilEmpty && counts.nothingInLine()) stop();
-  }, 25);
 
   const done = pool.done.finally(() => {
     clearInterval(ticker);
     clearInterval(reclaimer);
-    clearInterval(checker);
     if (graceTimer) clearTimeout(graceTimer);
     watcher?.close();
   });

@@ -122,6 +122,10 @@ export const progressSql = (db: Database) => {
        AND EXISTS (SELECT 1 FROM change_queue c WHERE ${HELD} AND c.status = 'awaiting_approval' AND ${PLACED})
      ) AS empty`,
   );
+  // A ready change is queued and first in line; one whose available_at is ahead waits out a retry's backoff.
+  const nextDue = db.query<{ at: number | null }, []>(
+    "SELECT min(available_at) AS at FROM change_queue WHERE ready = 1",
+  );
   const leasedOnPath = db.query<{ n: number }, [string]>(
     "SELECT count(*) AS n FROM path_line l JOIN change_queue c ON c.seq = l.seq WHERE l.key = ? AND c.status = 'leased'",
   );
@@ -136,8 +140,10 @@ export const progressSql = (db: Database) => {
       const c = ActiveCounts.parse(active.get());
       return { queued: c.in_line - c.leased, leased: c.leased, awaiting_approval: c.awaiting_approval };
     },
-    /** True when no change is queued or leased, or all that are wait behind held changes (what `run --until-empty` polls for). */
+    /** True when no change is queued or leased, or all that are wait behind held changes (when `run --until-empty` ends). */
     nothingInLine: (): boolean => lineEmpty.get()?.empty === 1,
+    /** When the earliest change first in line comes due (epoch ms; past when one is due now), or null when none is. */
+    nextDueAt: (): number | null => nextDue.get()?.at ?? null,
     /**
      * Whether a leased change touches this file, spelled as the watcher saw it or any way that
      * names the same file (its apply is Hyperion's, not an external edit).
