@@ -354,13 +354,19 @@ export const createApplier = (opts: ApplierOptions) => {
     // Applied before, by a run that stopped before completing it: nothing was written this time.
     const again = results.flatMap((r) => (r.ok && !ended.has(r.id) ? [r] : []));
     if (again.length > 0) complete(again);
+    // Stacked behind a change that failed: back in line untouched, its attempt given back; first,
+    // so that a failure that kills the change they stand on finds them queued (E_DEPENDENCY).
+    const behind = new Map(
+      results.flatMap((r) => {
+        if (r.ok || r.error.code !== "E_BEHIND_FAILED") return [];
+        const l = leased.get(r.id)!;
+        return [[r.id, finish(l, started, queue.release(l.id, l.token) ? "queued" : "lost", r.error)]];
+      }),
+    );
     return results.map((r) => {
       const l = leased.get(r.id)!;
       if (r.ok) return finish(l, started, ended.get(r.id)!);
-      // Stacked behind a change that failed: back in line untouched, its attempt given back.
-      if (r.error.code === "E_BEHIND_FAILED")
-        return finish(l, started, queue.release(l.id, l.token) ? "queued" : "lost", r.error);
-      return failWith(l, started, r.error);
+      return behind.get(r.id) ?? failWith(l, started, r.error);
     });
   };
 

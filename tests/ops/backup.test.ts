@@ -142,7 +142,12 @@ describe("hyperion replay", () => {
       "--json",
     ]);
     expect(upTo.exitCode).toBe(0);
-    expect(JSON.parse(upTo.stdout).applied).toEqual(Array.from({ length: 10 }, (_, i) => `cr-${i}`));
+    // The live run's order up to cr-9: the first change on each file, and whatever a worker
+    // applied before cr-9 (a stack is applied whole, so later changes may come first).
+    const prefix: string[] = JSON.parse(upTo.stdout).applied;
+    expect(prefix.at(-1)).toBe("cr-9");
+    expect(prefix).toEqual(expect.arrayContaining(Array.from({ length: 10 }, (_, i) => `cr-${i}`)));
+    expect(prefix.length).toBeLessThan(60);
 
     const r = await hyperion(["replay", "--from", file, "--onto", base, "--repo", live, "--json"]);
     expect(r.exitCode).toBe(0);

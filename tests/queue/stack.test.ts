@@ -148,3 +148,53 @@ describe("stacked changes", () => {
     expect(f.queue.lease("w")).toBeNull();
   });
 });
+
+describe("leasing a stack whole (stacks: true)", () => {
+  test("takes the changes first in line with the stacks behind them, in seq order; others get none of them", async () => {
+    await using f = await queueFixture();
+    f.queue.enqueue([edit("a", "p", "0", "1"), edit("b", "p", "1", "2"), edit("c", "p", "2", "3")]);
+    f.queue.enqueue(edit("d", "q", "0", "1"));
+    // Without stacks only the heads.
+    const o = f.other();
+    expect(
+      o.queue
+        .leaseBatch("w0", 8)
+        .map((l) => l.id)
+        .sort(),
+    ).toEqual(["a", "d"]);
+    o.queue.release("a", o.queue.get("a")!.lease_token);
+    o.queue.release("d", o.queue.get("d")!.lease_token);
+    const got = f.queue.leaseBatch("w1", 8, { stacks: true });
+    expect(got.map((l) => l.id)).toEqual(["a", "b", "c", "d"]);
+    expect(o.queue.leaseBatch("w2", 8, { stacks: true })).toEqual([]);
+    o.db.close();
+  });
+
+  test("a stack is cut at a change not yet due, or held for a person, and nothing behind it is taken", async () => {
+    const clock = manualClock();
+    await using f = await queueFixture({ now: clock.now });
+    f.queue.enqueue([edit("a", "p", "0", "1"), edit("b", "p", "1", "2")]);
+    f.queue.enqueue(edit("c", "p", "2", "3"), held);
+    f.queue.enqueue(edit("d", "p", "3", "4"));
+    expect(f.queue.leaseBatch("w", 8, { stacks: true }).map((l) => l.id)).toEqual(["a", "b"]);
+    // b fails once: it waits out its backoff, and a stack behind it waits too.
+    const b = f.queue.get("b")!;
+    f.queue.complete("a", f.queue.get("a")!.lease_token);
+    f.queue.fail("b", b.lease_token, { code: "E_IO", message: "x", retryable: true });
+    expect(f.queue.leaseBatch("w", 8, { stacks: true })).toEqual([]);
+  });
+
+  test("the count bounds heads and followers together, and the rest of a stack is leased later, in order", async () => {
+    await using f = await queueFixture();
+    const ids = Array.from({ length: 10 }, (_, i) => `s${i}`);
+    f.queue.enqueue(ids.map((id, i) => edit(id, "p", String(i), String(i + 1))));
+    const order: string[] = [];
+    for (let got = f.queue.leaseBatch("w", 4, { stacks: true }); got.length > 0; ) {
+      expect(got.length).toBeLessThanOrEqual(4);
+      order.push(...got.map((l) => l.id));
+      f.queue.completeMany(got.map((l) => ({ id: l.id, token: l.token })));
+      got = f.queue.leaseBatch("w", 4, { stacks: true });
+    }
+    expect(order).toEqual(ids);
+  });
+});
