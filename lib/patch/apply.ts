@@ -14,7 +14,7 @@ import { rebase } from "./rebase.ts";
 import { resultOnBase } from "./result.ts";
 import { type Limits, shapeRequest } from "./shape.ts";
 import { verifyPayload } from "./sign.ts";
-import { Spares } from "./spares.ts";
+import { type SparePool, Spares } from "./spares.ts";
 import { decodeText } from "./text.ts";
 
 /** What applyChange needs: the tree, the store, the signing key and one queue row. */
@@ -67,6 +67,11 @@ export type ApplyManyContext = Omit<ApplyContext, "change"> & {
    * a caller's own bookkeeping (the queue's completion) commits with them, one transaction fewer.
    */
   inCommit?: (applied: { id: string; result: ApplyResult }[]) => void;
+  /**
+   * A long-lived caller's spare inodes (see Spares), kept across its calls and dropped by it;
+   * by default each call keeps its own and drops them at its end.
+   */
+  spares?: SparePool;
 };
 
 /** One change's outcome in a batch: its result, or the error that left it unapplied. */
@@ -424,16 +429,24 @@ export const applyChanges = (ctx: ApplyManyContext): ApplyOutcome[] => {
   const out: ApplyOutcome[] = new Array(ctx.changes.length);
   // One change has nothing to reuse: its temps are all written before its first rename.
   const reuse = ctx.changes.length > 1 && (ctx.limits ?? defaultConfig().limits).reuse_inodes;
-  const spares = reuse ? new Spares(realRoot(ctx.repo), OWNER) : Spares.none;
+  const own = ctx.spares ? null : reuse ? new Spares(realRoot(ctx.repo), OWNER) : Spares.none;
+  const spares = ctx.spares ?? own!;
   try {
     for (const group of groups(ctx, out)) {
       group.done(executeAll({ ...group.exec, spares }));
     }
   } finally {
-    spares.drop();
+    own?.drop();
   }
   return out;
 };
+
+/**
+ * Spare inodes for a long-lived caller's applies (pass as `spares`, drop when done); none when
+ * `limits.reuse_inodes` is off.
+ */
+export const sparePool = (repo: string, limits: Limits): SparePool =>
+  limits.reuse_inodes ? new Spares(realRoot(repo), OWNER) : Spares.none;
 
 /**
  * Applies one signed change request to the working tree, all files or none. Verifies the

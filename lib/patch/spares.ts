@@ -27,6 +27,9 @@ const discard = (spare: string) => {
   }
 };
 
+/** Spares one pool keeps at most: a long-lived worker's pool stays bounded however many files it deletes. */
+const MAX_SPARES = 1_024;
+
 /** Where spares live: inside the repository's own directory, on the tree's file system. */
 const sparesDir = (root: string) => `${root}/.hyperion/spares`;
 
@@ -66,6 +69,7 @@ export class Spares {
 
   /** Keeps the file at `target` as a rename replaces it. */
   keepReplaced(target: string): void {
+    if (this.free.length >= MAX_SPARES) return; // enough kept: the rename frees it
     let keep: string;
     try {
       keep = this.name();
@@ -78,6 +82,7 @@ export class Spares {
 
   /** Deletes `target`, keeping its inode when it is a regular file. */
   keepDeleted(target: string): void {
+    if (this.free.length >= MAX_SPARES) return unlinkQuiet(target);
     let keep: string;
     try {
       // Anything else (a directory swapped in since the plan, say) is unlinked as before: refused.

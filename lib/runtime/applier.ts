@@ -9,6 +9,7 @@ import {
   recoverApplies,
   rollbackChange,
   settleChanges,
+  sparePool,
 } from "../patch/index.ts";
 import { createQueue, type Leased, ownerId } from "../queue/index.ts";
 import { ChangeRequest } from "../schema/index.ts";
@@ -47,6 +48,9 @@ export const createApplier = (opts: ApplierOptions) => {
   const queue = createQueue(repo.db, { secret, config: repo.config.queue });
   const owner = ownerId(opts.worker);
   const leaseMs = repo.config.queue.lease_ms;
+  // The inodes of files this worker replaced, reused by its later applies (not only within one
+  // batch): freeing them and allocating new ones is most of an apply's file-system cost.
+  const spares = sparePool(repo.loc.repo, repo.config.limits);
 
   const finish = (
     leased: Leased,
@@ -349,6 +353,7 @@ export const createApplier = (opts: ApplierOptions) => {
       limits: repo.config.limits,
       fence: (id) => fence(leased.get(id)!)(),
       inCommit: complete,
+      spares,
       ...(opts.onStep ? { onStep: opts.onStep } : {}),
     });
     // Applied before, by a run that stopped before completing it: nothing was written this time.
@@ -400,6 +405,9 @@ export const createApplier = (opts: ApplierOptions) => {
       for (const leased of batch) outcomes.push(await processOne(leased));
       return outcomes;
     },
-    close: () => repo[Symbol.dispose](),
+    close: () => {
+      spares.drop();
+      repo[Symbol.dispose]();
+    },
   };
 };

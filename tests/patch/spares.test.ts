@@ -15,7 +15,7 @@ import {
 } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { applyChanges, makeFileChange, recoverApplies } from "../../lib/patch/index.ts";
+import { applyChanges, makeFileChange, recoverApplies, sparePool } from "../../lib/patch/index.ts";
 import { OWNER } from "../../lib/patch/journal.ts";
 import { Spares } from "../../lib/patch/spares.ts";
 import { fixture, limits } from "./_fixture.ts";
@@ -34,6 +34,28 @@ const modifyAll = (f: Awaited<ReturnType<typeof fixture>>, paths: string[], reus
 const ino = (f: { repo: string }, p: string) => statSync(join(f.repo, p)).ino;
 
 describe("spare inodes", () => {
+  test("a long-lived pool carries a replaced file's inode into the next call, and drop leaves none", async () => {
+    await using f = await fixture();
+    f.write({ "a.txt": "a.txt\n", "b.txt": "b.txt\n" });
+    const pool = sparePool(f.repo, limits);
+    const one = (p: string) =>
+      applyChanges({
+        repo: f.repo,
+        db: f.db,
+        secret: f.secret,
+        spares: pool,
+        changes: [f.signed({ task_id: "t", changes: [makeFileChange(p, `${p}\n`, `new ${p}\n`)] })],
+      });
+    const a = ino(f, "a.txt");
+    expect(one("a.txt")[0]!.ok).toBe(true);
+    expect(readdirSync(join(f.repo, ".hyperion/spares"))).toHaveLength(1);
+    expect(one("b.txt")[0]!.ok).toBe(true);
+    expect(ino(f, "b.txt")).toBe(a);
+    expect(f.read("b.txt")).toBe("new b.txt\n");
+    pool.drop();
+    expect(readdirSync(join(f.repo, ".hyperion/spares"))).toEqual([]);
+  });
+
   test("a replaced file's inode becomes a later file's, across directories, and none is left", async () => {
     await using f = await fixture();
     f.write({ "a.txt": "a.txt\n", "d/b.txt": "d/b.txt\n", "e/c.txt": "e/c.txt\n" });

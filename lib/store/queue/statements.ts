@@ -98,19 +98,20 @@ const build = (db: Database) => {
     `UPDATE change_queue SET ${LEASE_SET} WHERE seq IN (${PICK_N("?7")}) AND status = 'queued' AND ${FIRST}
      RETURNING ${LEASED_COLUMNS}`,
   );
-  // The changes stacked right behind these leased ones (?8, their seqs): queued, due, and every
-  // change ahead of them on each of their paths leased by this owner; the owner applies them in
-  // seq order, each on the result of those before it.
+  // The changes stacked right behind these leased ones (?8, their seqs): next in line on one of
+  // their paths, queued, due, and on each of its own paths right behind a change this owner
+  // holds (which, leased first in line or so itself, stands only behind changes it holds too).
+  // The owner applies them in seq order, each on the result of those before it.
   const leaseFollowers = p(
     `UPDATE change_queue SET ${LEASE_SET} WHERE seq IN (
-       SELECT DISTINCT l.seq FROM change_paths b JOIN path_line l ON l.key = b.key AND l.seq > b.seq
-         JOIN change_queue c ON c.seq = l.seq
+       SELECT DISTINCT c.seq FROM change_paths b
+         JOIN change_queue c ON c.seq = (SELECT min(l.seq) FROM path_line l WHERE l.key = b.key AND l.seq > b.seq)
        WHERE b.seq IN (SELECT value FROM json_each(?8)) AND c.status = 'queued' AND c.available_at <= ?3
          AND NOT EXISTS (
-           SELECT 1 FROM change_paths q JOIN path_line h ON h.key = q.key AND h.seq < q.seq
-             JOIN change_queue a ON a.seq = h.seq
+           SELECT 1 FROM change_paths q
+             JOIN change_queue a ON a.seq = (SELECT max(h.seq) FROM path_line h WHERE h.key = q.key AND h.seq < q.seq)
            WHERE q.seq = c.seq AND NOT (a.status = 'leased' AND a.lease_owner = ?1))
-       ORDER BY l.seq LIMIT ?7)
+       ORDER BY c.seq LIMIT ?7)
      RETURNING ${LEASED_COLUMNS}`,
   );
   const completeMany = p(
