@@ -82,7 +82,10 @@ export class Spares {
 
   /** Deletes `target`, keeping its inode when it is a regular file. */
   keepDeleted(target: string): void {
-    if (this.free.length >= MAX_SPARES) return unlinkQuiet(target);
+    if (this.free.length >= MAX_SPARES) {
+      unlinkQuiet(target);
+      return;
+    }
     let keep: string;
     try {
       // Anything else (a directory swapped in since the plan, say) is unlinked as before: refused.
