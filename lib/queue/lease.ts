@@ -1,3 +1,4 @@
+import { HyperionError } from "../errors.ts";
 import type { LeaseTelemetry } from "../store/queue/statements.ts";
 import type { QueueContext } from "./_context.ts";
 import { makeReclaimInTx, noteLease } from "./reclaim.ts";
@@ -87,27 +88,42 @@ export const makeLease = (ctx: QueueContext) => {
   };
   /**
    * Changes first in line with the stacks behind them, `n` in all, in seq order (each change
-   * after those it stands on). A quarter of the room goes to heads at first, the rest to what
-   * stands behind them, layer by layer; once a round finds nothing behind its heads, the rest of
-   * the room goes to heads.
+   * after those it stands on), leased in one statement. A quarter of the room goes to changes
+   * first in line, the rest, layer by layer, to those standing only behind changes taken (or held
+   * by this owner already); what is left then goes to more changes first in line.
    */
   const leaseStacks = (owner: string, n: number, until: number, now: number, t: LeaseTelemetry): Leased[] => {
-    const out: Leased[] = [];
-    let share = 4;
-    while (out.length < n) {
-      const room = n - out.length;
-      const heads = sql.leaseMany(owner, until, now, Math.ceil(room / share), t) as LeasedRaw[];
-      if (heads.length === 0) break;
-      const before = out.length;
-      for (const r of heads) out.push(toLeased(r));
-      for (let front = heads.map((r) => r.seq); front.length > 0 && out.length < n; ) {
-        const rows = sql.leaseFollowers(owner, until, now, n - out.length, t, front) as LeasedRaw[];
-        front = rows.map((r) => r.seq);
-        for (const r of rows) out.push(toLeased(r));
+    const taken = new Set<number>();
+    const ready = sql.pick(now, n);
+    for (let next = 0, share = 4; taken.size < n && next < ready.length; ) {
+      const heads = ready.slice(next, next + Math.ceil((n - taken.size) / share));
+      next += heads.length;
+      for (const s of heads) taken.add(s);
+      const before = taken.size;
+      for (let front = heads; front.length > 0 && taken.size < n; ) {
+        const fits = new Map<number, boolean>();
+        for (const r of sql.behind(front)) {
+          const ok =
+            r.status === "queued" &&
+            r.available_at <= now &&
+            (taken.has(r.before_seq) || (r.before_status === "leased" && r.before_owner === owner));
+          fits.set(r.seq, (fits.get(r.seq) ?? true) && ok);
+        }
+        front = [...fits]
+          .flatMap(([s, ok]) => (ok && !taken.has(s) ? [s] : []))
+          .sort((a, b) => a - b)
+          .slice(0, n - taken.size);
+        for (const s of front) taken.add(s);
       }
-      if (out.length - before === heads.length) share = 1;
+      // Nothing stood behind these heads: the rest of the room goes to heads.
+      share = taken.size > before ? 4 : 1;
     }
-    return out.sort((a, b) => a.seq - b.seq);
+    if (taken.size === 0) return [];
+    const rows = sql.leaseSeqs(owner, until, now, t, [...taken]) as LeasedRaw[];
+    // Read in this transaction, nothing changed since: a shortfall is a broken rule, not a race.
+    if (rows.length !== taken.size)
+      throw new HyperionError("E_INTERNAL", `leased ${rows.length} of ${taken.size} changes of a stack`);
+    return rows.map(toLeased).sort((a, b) => a.seq - b.seq);
   };
   const take = ctx.tx(leaseInTx);
 

@@ -98,20 +98,27 @@ const build = (db: Database) => {
     `UPDATE change_queue SET ${LEASE_SET} WHERE seq IN (${PICK_N("?7")}) AND status = 'queued' AND ${FIRST}
      RETURNING ${LEASED_COLUMNS}`,
   );
-  // The changes stacked right behind these leased ones (?8, their seqs): next in line on one of
-  // their paths, queued, due, and on each of its own paths right behind a change this owner
-  // holds (which, leased first in line or so itself, stands only behind changes it holds too).
-  // The owner applies them in seq order, each on the result of those before it.
-  const leaseFollowers = p(
-    `UPDATE change_queue SET ${LEASE_SET} WHERE seq IN (
-       SELECT DISTINCT c.seq FROM change_paths b
-         JOIN change_queue c ON c.seq = (SELECT min(l.seq) FROM path_line l WHERE l.key = b.key AND l.seq > b.seq)
-       WHERE b.seq IN (SELECT value FROM json_each(?8)) AND c.status = 'queued' AND c.available_at <= ?3
-         AND NOT EXISTS (
-           SELECT 1 FROM change_paths q
-             JOIN change_queue a ON a.seq = (SELECT max(h.seq) FROM path_line h WHERE h.key = q.key AND h.seq < q.seq)
-           WHERE q.seq = c.seq AND NOT (a.status = 'leased' AND a.lease_owner = ?1))
-       ORDER BY c.seq LIMIT ?7)
+  // The changes next in line behind these (?1, seqs) on any of their paths, with, for each path
+  // of such a change, the change right before it in line there (its status and owner): what a
+  // worker needs to decide, in memory, which of them stand only behind changes it takes.
+  const behind = p(
+    `SELECT c.seq, c.status, c.available_at, a.seq AS before_seq, a.status AS before_status,
+            a.lease_owner AS before_owner
+     FROM (SELECT DISTINCT (SELECT min(l.seq) FROM path_line l WHERE l.key = b.key AND l.seq > b.seq) AS seq
+           FROM change_paths b WHERE b.seq IN (SELECT value FROM json_each(?1))) n
+       JOIN change_queue c ON c.seq = n.seq
+       JOIN change_paths q ON q.seq = c.seq
+       JOIN change_queue a ON a.seq = (SELECT max(h.seq) FROM path_line h WHERE h.key = q.key AND h.seq < q.seq)`,
+  );
+  // Leases these changes (?8, seqs) at once, each queued and standing in line only behind changes
+  // this owner holds or takes in the same statement.
+  const leaseSeqs = p(
+    `UPDATE change_queue SET ${LEASE_SET} WHERE seq IN (SELECT value FROM json_each(?8)) AND status = 'queued'
+       AND NOT EXISTS (
+         SELECT 1 FROM change_paths q JOIN path_line h ON h.key = q.key AND h.seq < q.seq
+           JOIN change_queue a ON a.seq = h.seq
+         WHERE q.seq = change_queue.seq AND NOT (a.status = 'leased' AND a.lease_owner = ?1)
+           AND h.seq NOT IN (SELECT value FROM json_each(?8)))
      RETURNING ${LEASED_COLUMNS}`,
   );
   const completeMany = p(
@@ -322,26 +329,36 @@ const build = (db: Database) => {
     leaseMany: (owner: string, until: number, now: number, limit: number, t: LeaseTelemetry): Raw[] =>
       (leaseMany.all(owner, until, now, t.lockMs, t.busyRetries, t.pollMs, limit) as Raw[]).map(withPayload),
     /**
-     * Leases up to `limit` changes stacked behind the leased changes `seqs` (see leaseFollowers),
-     * one layer of the stacks: the caller repeats with the seqs it got.
+     * The changes next in line behind `seqs` on any of their paths: one row per path of each,
+     * with the change right before it there (its seq, status and lease owner).
      */
-    leaseFollowers: (
+    behind: (
+      seqs: readonly number[],
+    ): {
+      seq: number;
+      status: ChangeStatus;
+      available_at: number;
+      before_seq: number;
+      before_status: ChangeStatus;
+      before_owner: string | null;
+    }[] => behind.all(JSON.stringify(seqs)) as never,
+    /** Leases the changes `seqs` in one statement (see leaseSeqs); returns those it leased. */
+    leaseSeqs: (
       owner: string,
       until: number,
       now: number,
-      limit: number,
       t: LeaseTelemetry,
       seqs: readonly number[],
     ): Raw[] =>
       (
-        leaseFollowers.all(
+        leaseSeqs.all(
           owner,
           until,
           now,
           t.lockMs,
           t.busyRetries,
           t.pollMs,
-          limit,
+          null,
           JSON.stringify(seqs),
         ) as Raw[]
       ).map(withPayload),
