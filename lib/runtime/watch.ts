@@ -1,10 +1,10 @@
 import type { Database } from "bun:sqlite";
-import { type FSWatcher, readFileSync, statSync, watch } from "node:fs";
+import { type FSWatcher, readFileSync, watch } from "node:fs";
 import { join } from "node:path";
 import { log } from "../log.ts";
 import { sha256Hex } from "../patch/hash.ts";
 import type { Queue } from "../queue/index.ts";
-import { progressSql, runtimeSql } from "../store/runtime-sql.ts";
+import { type PathFacts, runtimeSql, watchSql } from "../store/runtime-sql.ts";
 
 const IGNORED = /^(\.git|\.hyperion)(\/|$)/;
 // Temp files the apply engine writes beside their targets before renaming them into place.
@@ -14,11 +14,37 @@ const SETTLE_MS = 50;
 /** A path's state on disk: its content's sha256, null when absent, "dir" for a directory. */
 const stateOf = (abs: string): string | null | "dir" => {
   try {
-    if (statSync(abs).isDirectory()) return "dir";
-    return sha256Hex(readFileSync(abs));
-  } catch {
-    return null;
+    return sha256Hex(readFileSync(abs)); // one open and read: no stat first
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EISDIR" ? "dir" : null;
   }
+};
+
+type State = string | null;
+
+/**
+ * How the watcher judges a path's state: "own" when it is Hyperion's last write, "wait" to judge
+ * it again at the next flush, "external" to record it as an outside edit.
+ */
+export const verdict = (
+  now: State,
+  f: PathFacts,
+  mark: number,
+  closing: boolean,
+): "own" | "wait" | "external" => {
+  const [last, prior] = f.own;
+  if (!closing && f.leased) {
+    // A write is in flight: the file holds what Hyperion's last write left, what the in-flight
+    // one found there (its intent is on record, its rename not yet done: linking the replaced
+    // file aside is an event too), what it writes, or nothing for the instant a replaced file is
+    // moved aside; then judge again once the lease ends. Anything else is an outside edit, now.
+    if (!last || now === null || now === last.after || now === prior?.after || now === last.before)
+      return "wait";
+  } else if (last && now === last.after) return "own";
+  // Writes of this path recorded after `mark` may have happened after the state was read: a state
+  // one of them found or left is judged again, once the database has caught up with the file.
+  if (!closing && f.own.some((w) => w.id > mark && (now === w.before || now === w.after))) return "wait";
+  return "external";
 };
 
 /**
@@ -32,38 +58,45 @@ const stateOf = (abs: string): string | null | "dir" => {
  */
 export const watchTree = (repo: string, db: Database, queue: Queue): { close(): void } => {
   const sql = runtimeSql(db);
-  const progress = progressSql(db);
+  const judgeSql = watchSql(db);
   const pending = new Map<string, { kind: string; at: number }>();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
 
+  // One flush judges every path that changed since the last: the files are read first, then the
+  // database once for all of them (a state is never compared with a record older than itself).
   const flush = () => {
     timer = undefined;
     const batch = [...pending.entries()];
     pending.clear();
-    for (const [path, seen] of batch) {
-      try {
-        const now = stateOf(join(repo, path));
-        if (now === "dir") continue;
-        const own = sql.lastOwnWrites(path, 2);
-        if (!closed && progress.leasedOnPath(path)) {
-          // A write is in flight: the file holds what Hyperion's last write left, what the
-          // in-flight one found there (its intent is on record, its rename not yet done: linking
-          // the replaced file aside is an event too), what it writes, or nothing for the instant a
-          // replaced file is moved aside; then judge again once the lease ends. Anything else is
-          // an outside edit, recorded now.
-          if (own.length === 0 || own.includes(now) || now === null || now === sql.lastOwnBefore(path)) {
-            if (!pending.has(path)) pending.set(path, seen);
-            continue;
-          }
-        } else if (own[0] === now) continue;
-        const kind = now === null ? "deleted" : seen.kind === "rename" ? "created" : "modified";
-        sql.recordExternal(path, kind, seen.at);
-        const marked = queue.markNeedsRebase(path);
-        log.info(`external edit: ${path}${marked ? ` (${marked} queued change(s) marked for rebase)` : ""}`);
-      } catch (e) {
-        log.warn(`watch: ${String(e)}`);
-      }
+    try {
+      const mark = judgeSql.mark();
+      const states = batch.map(([path]) => stateOf(join(repo, path)));
+      const facts = judgeSql.facts(batch.map(([path]) => path));
+      batch.forEach(([path, seen], i) => {
+        const now = states[i];
+        if (now === "dir" || now === undefined) return;
+        const judged = verdict(now, facts.get(path) ?? { own: [], leased: false }, mark, closed);
+        if (judged === "own") return;
+        if (judged === "wait") {
+          if (!pending.has(path)) pending.set(path, seen);
+          return;
+        }
+        try {
+          const kind = now === null ? "deleted" : seen.kind === "rename" ? "created" : "modified";
+          sql.recordExternal(path, kind, seen.at);
+          const marked = queue.markNeedsRebase(path);
+          log.info(
+            `external edit: ${path}${marked ? ` (${marked} queued change(s) marked for rebase)` : ""}`,
+          );
+        } catch (e) {
+          log.warn(`watch: ${String(e)}`);
+        }
+      });
+    } catch (e) {
+      // The database could not be read: judge these paths again at the next flush.
+      log.warn(`watch: ${String(e)}`);
+      for (const [path, seen] of batch) if (!pending.has(path)) pending.set(path, seen);
     }
     if (pending.size > 0 && !closed) timer = setTimeout(flush, SETTLE_MS);
   };

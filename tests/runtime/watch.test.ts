@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { makeFileChange } from "../../lib/patch/index.ts";
 import { createQueue } from "../../lib/queue/index.ts";
 import { createApplier, watchTree } from "../../lib/runtime/index.ts";
+import { verdict } from "../../lib/runtime/watch.ts";
 import { initRepo, openRepo, readSecret } from "../../lib/store/index.ts";
 import { tmpdir } from "../_helpers.ts";
 
@@ -107,5 +108,38 @@ describe("watchTree", () => {
     }
     // Closing judged whatever was still pending: still no own write among the external edits.
     expect(external.all().map((r) => r.path)).toEqual(["probe.txt", "a.txt", "a.txt"]);
+  });
+});
+
+describe("verdict", () => {
+  const w = (id: number, before: string | null, after: string | null) => ({ id, before, after });
+
+  test("Hyperion's last write is its own; any other state of an unleased path is external", () => {
+    const facts = { own: [w(7, "a", "b"), w(3, null, "a")], leased: false };
+    expect(verdict("b", facts, 7, false)).toBe("own");
+    expect(verdict("a", facts, 7, false)).toBe("external");
+    expect(verdict("x", facts, 7, false)).toBe("external");
+    expect(verdict(null, facts, 7, false)).toBe("external");
+    expect(verdict("x", { own: [], leased: false }, 7, false)).toBe("external");
+  });
+
+  test("while leased, the states of Hyperion's writes wait and any other is external at once", () => {
+    const facts = { own: [w(7, "a", "b"), w(3, "z", "a")], leased: true };
+    for (const s of ["a", "b", null]) expect(verdict(s, facts, 7, false)).toBe("wait");
+    expect(verdict("x", facts, 7, false)).toBe("external");
+    // Closing judges what is there: nothing waits any longer.
+    expect(verdict("a", facts, 7, true)).toBe("external");
+    expect(verdict("b", facts, 7, true)).toBe("own");
+  });
+
+  test("a state a write recorded after the read found or left waits; it is external once the record is older", () => {
+    // Writes 8 and 9 were recorded after the mark: the file may have been read before them.
+    const facts = { own: [w(9, "b", "c"), w(8, "a", "b"), w(5, "z", "a")], leased: false };
+    expect(verdict("a", facts, 7, false)).toBe("wait");
+    expect(verdict("b", facts, 7, false)).toBe("wait");
+    expect(verdict("x", facts, 7, false)).toBe("external");
+    // Read after both were recorded: only the last write's state is Hyperion's.
+    expect(verdict("a", facts, 9, false)).toBe("external");
+    expect(verdict("b", facts, 9, false)).toBe("external");
   });
 });
