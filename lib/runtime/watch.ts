@@ -1,5 +1,5 @@
 import type { Database } from "bun:sqlite";
-import { type FSWatcher, readFileSync, watch } from "node:fs";
+import { type FSWatcher, lstatSync, readdirSync, readFileSync, watch } from "node:fs";
 import { join } from "node:path";
 import { log } from "../log.ts";
 import { sha256Hex } from "../patch/hash.ts";
@@ -101,21 +101,68 @@ export const watchTree = (repo: string, db: Database, queue: Queue): { close(): 
     if (pending.size > 0 && !closed) timer = setTimeout(flush, SETTLE_MS);
   };
 
-  let watcher: FSWatcher | undefined;
+  const pend = (path: string, kind: string) => {
+    if (TEMP.test(path)) return;
+    pending.set(path, { kind, at: Date.now() });
+    timer ??= setTimeout(flush, SETTLE_MS);
+  };
+  const onEvent = (prefix: string) => (event: string, filename: string | Buffer | null) => {
+    if (filename) pend(prefix + filename.toString().split("\\").join("/"), event);
+  };
+
+  // The root is watched alone and each directory in it recursively, all but .git/ and .hyperion/:
+  // the database's and git's own writes (most of a drain's file events) are never delivered.
+  const dirs = new Map<string, FSWatcher>();
+  /**
+   * (Re)watches top-level directory `name` if it is one. Its watch starts anew at each event
+   * for it (a directory removed and made again may even reuse its inode number); `scan` pends
+   * what it holds already, written before its watch began.
+   */
+  const watchDir = (name: string, scan: boolean) => {
+    if (IGNORED.test(name)) return;
+    dirs.get(name)?.close();
+    dirs.delete(name);
+    const abs = join(repo, name);
+    try {
+      if (closed || !lstatSync(abs).isDirectory()) return;
+    } catch {
+      return; // gone: nothing to watch
+    }
+    try {
+      const w = watch(abs, { recursive: true }, onEvent(`${name}/`));
+      w.on("error", (e) => log.warn(`watch ${name}/: ${String(e)}`));
+      dirs.set(name, w);
+    } catch (e) {
+      log.warn(`cannot watch ${abs}: ${String(e)}; external edits there will not be recorded`);
+      return;
+    }
+    if (!scan) return;
+    try {
+      for (const f of readdirSync(abs, { recursive: true, withFileTypes: true }))
+        if (!f.isDirectory()) pend(`${name}/${join(f.parentPath.slice(abs.length + 1), f.name)}`, "rename");
+    } catch {
+      // removed again meanwhile: its own event follows
+    }
+  };
+
+  let root: FSWatcher | undefined;
   try {
-    watcher = watch(repo, { recursive: true }, (event, filename) => {
+    root = watch(repo, {}, (event, filename) => {
       if (!filename) return;
-      const path = filename.toString().split("\\").join("/");
-      if (IGNORED.test(path) || TEMP.test(path)) return;
-      pending.set(path, { kind: event, at: Date.now() });
-      timer ??= setTimeout(flush, SETTLE_MS);
+      const name = filename.toString();
+      if (IGNORED.test(name) || TEMP.test(name)) return;
+      if (event === "rename") watchDir(name, true);
+      pend(name, event);
     });
+    root.on("error", (e) => log.warn(`watch: ${String(e)}`));
+    for (const d of readdirSync(repo, { withFileTypes: true })) if (d.isDirectory()) watchDir(d.name, false);
   } catch (e) {
     log.warn(`cannot watch ${repo}: ${String(e)}; external edits will not be recorded`);
   }
   return {
     close: () => {
-      watcher?.close();
+      root?.close();
+      for (const w of dirs.values()) w.close();
       if (timer) clearTimeout(timer);
       closed = true;
       flush();

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeFileChange } from "../../lib/patch/index.ts";
 import { createQueue } from "../../lib/queue/index.ts";
@@ -109,6 +109,46 @@ describe("watchTree", () => {
     // Closing judged whatever was still pending: still no own write among the external edits.
     expect(external.all().map((r) => r.path)).toEqual(["probe.txt", "a.txt", "a.txt"]);
   });
+});
+
+test("watches every directory of the tree but .git/ and .hyperion/, also those made or made again later", async () => {
+  await using dir = await tmpdir();
+  mkdirSync(join(dir.path, "src/deep/er"), { recursive: true });
+  writeFileSync(join(dir.path, "src/deep/er/a.txt"), "one\n");
+  mkdirSync(join(dir.path, "gone"));
+  writeFileSync(join(dir.path, "gone/b.txt"), "one\n");
+  initRepo({ repo: dir.path });
+  using repo = openRepo({ repo: dir.path });
+  const queue = createQueue(repo.db, { secret: readSecret(repo.loc), config: repo.config.queue });
+  const external = repo.db.query<{ path: string; kind: string }, []>(
+    "SELECT path, kind FROM file_modifications WHERE source = 'external' ORDER BY id",
+  );
+  const recorded = (path: string) => external.all().filter((r) => r.path === path);
+  const watcher = watchTree(repo.loc.repo, repo.db, queue);
+  try {
+    writeFileSync(join(dir.path, "src/deep/er/a.txt"), "two\n");
+    await eventually(() => recorded("src/deep/er/a.txt").length === 1, "deep edit recorded");
+    // A directory made after the watch began: what it held before its own watch began is judged too.
+    mkdirSync(join(dir.path, "fresh/sub"), { recursive: true });
+    writeFileSync(join(dir.path, "fresh/sub/c.txt"), "new\n");
+    await eventually(() => recorded("fresh/sub/c.txt").length === 1, "file in a new directory recorded");
+    writeFileSync(join(dir.path, "fresh/sub/c.txt"), "newer\n");
+    await eventually(() => recorded("fresh/sub/c.txt").length === 2, "its next edit recorded");
+    // A directory removed and made again is watched again.
+    rmSync(join(dir.path, "gone"), { recursive: true });
+    await eventually(() => recorded("gone/b.txt").length === 1, "removal recorded");
+    mkdirSync(join(dir.path, "gone"));
+    writeFileSync(join(dir.path, "gone/d.txt"), "back\n");
+    await eventually(() => recorded("gone/d.txt").length === 1, "file in the new directory recorded");
+    writeFileSync(join(dir.path, "gone/d.txt"), "again\n");
+    await eventually(() => recorded("gone/d.txt").length === 2, "its next edit recorded");
+  } finally {
+    watcher.close();
+  }
+  expect(recorded("gone/b.txt")).toEqual([{ path: "gone/b.txt", kind: "deleted" }]);
+  expect(external.all().filter((r) => r.path.startsWith(".hyperion") || r.path.startsWith(".git"))).toEqual(
+    [],
+  );
 });
 
 describe("verdict", () => {
