@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeFileChange } from "../../lib/patch/index.ts";
 import { createQueue } from "../../lib/queue/index.ts";
@@ -109,6 +109,41 @@ describe("watchTree", () => {
     // Closing judged whatever was still pending: still no own write among the external edits.
     expect(external.all().map((r) => r.path)).toEqual(["probe.txt", "a.txt", "a.txt"]);
   });
+});
+
+test("an outside edit that keeps the size and the times of Hyperion's write is recorded", async () => {
+  await using dir = await tmpdir();
+  writeFileSync(join(dir.path, "a.txt"), "one\n");
+  initRepo({ repo: dir.path });
+  using repo = openRepo({ repo: dir.path });
+  const queue = createQueue(repo.db, { secret: readSecret(repo.loc), config: repo.config.queue });
+  const applier = createApplier({
+    repo: dir.path,
+    db: repo.loc.db,
+    worker: "w",
+    validate: false,
+    commit: false,
+  });
+  const watcher = watchTree(repo.loc.repo, repo.db, queue);
+  const external = repo.db.query<{ path: string; kind: string }, []>(
+    "SELECT path, kind FROM file_modifications WHERE source = 'external' ORDER BY id",
+  );
+  try {
+    queue.enqueue([{ id: "cr-a", task_id: "t", changes: [makeFileChange("a.txt", "one\n", "two\n")] }]);
+    expect((await applier.process(8)).map((o) => o.status)).toEqual(["applied"]);
+    const abs = join(dir.path, "a.txt");
+    const { atime, mtime, size } = statSync(abs);
+    // The same bytes count, written in place (same inode), its times set back to Hyperion's write.
+    writeFileSync(abs, "owt\n");
+    utimesSync(abs, atime, mtime);
+    expect(statSync(abs).size).toBe(size);
+    expect(statSync(abs).mtimeMs).toBe(mtime.getTime());
+    await eventually(() => external.all().length > 0, "edit recorded");
+    expect(external.all()).toEqual([{ path: "a.txt", kind: "modified" }]);
+  } finally {
+    watcher.close();
+    applier.close();
+  }
 });
 
 test("watches every directory of the tree but .git/ and .hyperion/, also those made or made again later", async () => {
