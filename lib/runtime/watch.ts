@@ -67,20 +67,26 @@ export const watchTree = (repo: string, db: Database, queue: Queue): { close(): 
   // database once for all of them (a state is never compared with a record older than itself).
   const flush = () => {
     timer = undefined;
-    const batch = [...pending.entries()];
+    const batch = new Map(pending);
     pending.clear();
     try {
       const mark = judgeSql.mark();
-      const states = batch.map(([path]) => stateOf(join(repo, path)));
-      const facts = judgeSql.facts(batch.map(([path]) => path));
-      batch.forEach(([path, seen], i) => {
-        const now = states[i];
-        if (now === "dir" || now === undefined) return;
-        const judged = verdict(now, facts.get(path) ?? { own: [], leased: false }, mark, closed);
-        if (judged === "own") return;
+      const states: [string, string | null][] = [];
+      for (const [path] of batch) {
+        const now = stateOf(join(repo, path));
+        if (now !== "dir") states.push([path, now]);
+      }
+      // Left out: paths that hold just what Hyperion's last write left, with no lease on them.
+      const undecided = judgeSql.undecided(states);
+      for (const [path, now] of states) {
+        const facts = undecided.get(path);
+        if (!facts) continue;
+        const seen = batch.get(path)!;
+        const judged = verdict(now, facts, mark, closed);
+        if (judged === "own") continue;
         if (judged === "wait") {
           if (!pending.has(path)) pending.set(path, seen);
-          return;
+          continue;
         }
         try {
           const kind = now === null ? "deleted" : seen.kind === "rename" ? "created" : "modified";
@@ -92,7 +98,7 @@ export const watchTree = (repo: string, db: Database, queue: Queue): { close(): 
         } catch (e) {
           log.warn(`watch: ${String(e)}`);
         }
-      });
+      }
     } catch (e) {
       // The database could not be read: judge these paths again at the next flush.
       log.warn(`watch: ${String(e)}`);

@@ -140,9 +140,12 @@ const OWN_WRITES = 4;
 /** The tree watcher's statements, prepared once per connection: a handful per flush, however many paths. */
 export const watchSql = (db: Database) => {
   const mark = db.query<{ id: number | null }, []>("SELECT max(id) AS id FROM file_modifications");
-  // Per path (in the order given): whether a leased change is in line on it, then its newest own
-  // writes, newest first (one row with nulls when there are none). A single statement reads one
-  // snapshot, so the writes and the lease agree.
+  const absent = [...ABSENT_AFTER].map((k) => `'${k}'`).join(", ");
+  // Per path (in the order given) with its state read from disk: whether a leased change is in
+  // line on it and what Hyperion's newest write of it left ('' for no file). A path with no lease
+  // that holds just that is Hyperion's and ends here, in SQL (nearly every path of a drain); the
+  // others come back with their newest own writes, newest first (one row of nulls when there are
+  // none), to be judged. One statement reads one snapshot, so the writes and the lease agree.
   const facts = db.query<
     {
       path: string;
@@ -155,22 +158,32 @@ export const watchSql = (db: Database) => {
     [string, number]
   >(
     `WITH p AS MATERIALIZED (
-       SELECT key, value AS path, EXISTS (SELECT 1 FROM path_line l JOIN change_queue c ON c.seq = l.seq
-         WHERE l.path = value AND c.status = 'leased') AS leased
-       FROM json_each(?1))
+       SELECT j.key, j.value ->> 0 AS path, j.value ->> 1 AS now,
+         EXISTS (SELECT 1 FROM path_line l JOIN change_queue c ON c.seq = l.seq
+           WHERE l.path = j.value ->> 0 AND c.status = 'leased') AS leased,
+         (SELECT CASE WHEN g.kind IN (${absent}) THEN '' ELSE g.sha256_after END FROM file_modifications g
+           WHERE g.path = j.value ->> 0 AND g.source <> 'external' ORDER BY g.ts DESC, g.id DESC LIMIT 1) AS last
+       FROM json_each(?1) j)
      SELECT p.path, p.leased, f.id, f.kind, f.sha256_before AS before, f.sha256_after AS after
      FROM p LEFT JOIN file_modifications f ON f.id IN (
        SELECT g.id FROM file_modifications g WHERE g.path = p.path AND g.source <> 'external'
        ORDER BY g.ts DESC, g.id DESC LIMIT ?2)
+     WHERE p.leased = 1 OR p.last IS NOT coalesce(p.now, '')
      ORDER BY p.key, f.ts DESC, f.id DESC`,
   );
   return {
     /** The newest file_modifications id: any write recorded after this call has a higher one. */
     mark: (): number => mark.get()?.id ?? 0,
-    /** Each path's facts, read in one statement. */
-    facts: (paths: readonly string[]): Map<string, PathFacts> => {
+    /**
+     * The facts of each path whose state (content sha256, null for no file) is not plainly
+     * Hyperion's: a change is leased on it, or it holds something other than Hyperion's newest
+     * write of it left. A path left out holds exactly that write's result, with no lease on it.
+     */
+    undecided: (
+      states: ReadonlyArray<readonly [path: string, state: string | null]>,
+    ): Map<string, PathFacts> => {
       const out = new Map<string, PathFacts>();
-      for (const r of facts.all(JSON.stringify(paths), OWN_WRITES)) {
+      for (const r of facts.all(JSON.stringify(states), OWN_WRITES)) {
         const f = out.get(r.path) ?? { own: [], leased: r.leased === 1 };
         out.set(r.path, f);
         if (r.id !== null && r.kind !== null)

@@ -58,6 +58,8 @@ describe("watchTree", () => {
     writeFileSync(join(dir.path, "a.txt"), "one\n");
     writeFileSync(join(dir.path, "old.txt"), "moved\n");
     writeFileSync(join(dir.path, "probe.txt"), "one\n");
+    writeFileSync(join(dir.path, "gone.txt"), "bye\n");
+    writeFileSync(join(dir.path, "never.txt"), "mine\n");
     initRepo({ repo: dir.path });
     using repo = openRepo({ repo: dir.path });
     const queue = createQueue(repo.db, { secret: readSecret(repo.loc), config: repo.config.queue });
@@ -80,12 +82,23 @@ describe("watchTree", () => {
           task_id: "t",
           changes: [makeFileChange("old.txt", "moved\n", "moved\n", { newPath: "sub/new.txt" })],
         },
+        { id: "cr-rm", task_id: "t", changes: [makeFileChange("gone.txt", "bye\n", null)] },
+        { id: "cr-new", task_id: "t", changes: [makeFileChange("made/new.txt", null, "hi\n")] },
       ]);
-      expect((await applier.process(8)).map((o) => o.status)).toEqual(["applied", "applied"]);
+      expect((await applier.process(8)).map((o) => o.status)).toEqual([
+        "applied",
+        "applied",
+        "applied",
+        "applied",
+      ]);
       // Hyperion's writes are judged before this probe's edit, which comes after them.
       writeFileSync(join(dir.path, "probe.txt"), "two\n");
       await eventually(() => external.all().some((r) => r.path === "probe.txt"), "probe recorded");
       expect(external.all()).toEqual([{ path: "probe.txt", kind: "modified" }]);
+      // A file Hyperion never wrote, deleted from outside: no write of Hyperion's left it absent.
+      rmSync(join(dir.path, "never.txt"));
+      await eventually(() => external.all().some((r) => r.path === "never.txt"), "removal recorded");
+      expect(external.all().at(-1)).toEqual({ path: "never.txt", kind: "deleted" });
 
       // An outside edit at once after Hyperion's apply of that very path is recorded.
       queue.enqueue([{ id: "cr-a2", task_id: "t", changes: [makeFileChange("a.txt", "two\n", "three\n")] }]);
@@ -107,7 +120,7 @@ describe("watchTree", () => {
       applier.close();
     }
     // Closing judged whatever was still pending: still no own write among the external edits.
-    expect(external.all().map((r) => r.path)).toEqual(["probe.txt", "a.txt", "a.txt"]);
+    expect(external.all().map((r) => r.path)).toEqual(["probe.txt", "never.txt", "a.txt", "a.txt"]);
   });
 });
 
