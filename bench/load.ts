@@ -39,6 +39,8 @@ type Result = {
   anchor_insert_per_s: number;
   drain_per_s: number;
   unwatched_drain_per_s: number;
+  drain_cpu_ms: number;
+  unwatched_drain_cpu_ms: number;
   applied: number;
   workers: number;
   quick_check_ms: number;
@@ -63,9 +65,17 @@ const tree = (): string => {
   return repo;
 };
 
-/** Drains `repo` to completion as `hyperion run --until-empty` does; the watcher on or off. */
-const drain = async (repo: string, watch: boolean): Promise<{ ms: number; applied: number }> => {
+/**
+ * Drains `repo` to completion as `hyperion run --until-empty` does; the watcher on or off. Its
+ * CPU time (every thread of the process: workers, watcher, main) is steadier than its rate on a
+ * shared machine, where the rate follows whatever else runs.
+ */
+const drain = async (
+  repo: string,
+  watch: boolean,
+): Promise<{ ms: number; cpu_ms: number; applied: number }> => {
   const t = performance.now();
+  const cpu = process.cpuUsage();
   const runner = startRun({
     repo,
     untilEmpty: true,
@@ -74,7 +84,8 @@ const drain = async (repo: string, watch: boolean): Promise<{ ms: number; applie
     watch,
   });
   const summary = await runner.done;
-  return { ms: performance.now() - t, applied: summary.applied };
+  const used = process.cpuUsage(cpu);
+  return { ms: performance.now() - t, cpu_ms: (used.user + used.system) / 1000, applied: summary.applied };
 };
 
 const one = async (n: number, unwatchedFirst: boolean): Promise<Result> => {
@@ -188,6 +199,8 @@ const one = async (n: number, unwatchedFirst: boolean): Promise<Result> => {
       anchor_insert_per_s: n / (anchorMs / 1000),
       drain_per_s: drained.applied / (drained.ms / 1000),
       unwatched_drain_per_s: unwatchedDrain.applied / (unwatchedDrain.ms / 1000),
+      drain_cpu_ms: drained.cpu_ms,
+      unwatched_drain_cpu_ms: unwatchedDrain.cpu_ms,
       applied: drained.applied,
       workers: r.config.workers,
       quick_check_ms: quickCheckMs,
@@ -228,7 +241,7 @@ if (process.argv[2] === "--one") {
     const mb = (b: number) => (b / 1048576).toFixed(1);
     console.log(
       `${String(n).padStart(7)} changes: enqueue ${r.enqueue_per_s.toFixed(0)}/s (anchor, plain INSERT: ${r.anchor_insert_per_s.toFixed(0)}/s; validated as \`hyperion enqueue\` does: ${r.submit_per_s.toFixed(0)}/s)` +
-        `  drain ${r.drain_per_s.toFixed(0)}/s with ${r.workers} workers (anchor, watcher off: ${r.unwatched_drain_per_s.toFixed(0)}/s, ${order})  quick_check ${r.quick_check_ms.toFixed(0)} ms` +
+        `  drain ${r.drain_per_s.toFixed(0)}/s with ${r.workers} workers (anchor, watcher off: ${r.unwatched_drain_per_s.toFixed(0)}/s, ${order}; CPU per 1,000: ${((r.drain_cpu_ms / n) * 1000).toFixed(0)} ms, off ${((r.unwatched_drain_cpu_ms / n) * 1000).toFixed(0)} ms)  quick_check ${r.quick_check_ms.toFixed(0)} ms` +
         `  archive ${(r.archive_ms / 1000).toFixed(2)} s (${((r.archive_ms / n) * 1000).toFixed(0)} ms per 1,000` +
         (r.unindexed_archive_ms === null
           ? ")"
