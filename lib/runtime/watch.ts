@@ -54,7 +54,8 @@ export const verdict = (
  * any other state is recorded as `external`, and a queued change on that path is marked for
  * rebase before apply instead of failing later. While a change is leased on the path its write
  * is in flight: a state that is neither Hyperion's last write nor the in-flight one is recorded
- * at once, any other waits until the lease ends and is judged then.
+ * at once, any other waits until the lease ends and is judged then. `.git/` and `.hyperion/` are
+ * not watched (their writes never reach the watcher); Hyperion's temp files are ignored by name.
  */
 export const watchTree = (repo: string, db: Database, queue: Queue): { close(): void } => {
   const sql = runtimeSql(db);
