@@ -10,6 +10,8 @@
  * grows linearly (its time per change should stay flat). Anchors, in the same process: for
  * enqueue, plain INSERTs of rows as large as the queue's into a one-table database, same batches;
  * for archival (smallest size), the same rows archived without the journal_id indexes.
+ * For drain, the anchor is the same queue drained in a second repository with the watcher off
+ * (`watch: false`): what watching the tree costs. The two drains alternate which goes first.
  * Each size runs in a fresh process, so its peak RSS is its own.
  */
 import { Database } from "bun:sqlite";
@@ -36,6 +38,9 @@ type Result = {
   submit_per_s: number;
   anchor_insert_per_s: number;
   drain_per_s: number;
+  unwatched_drain_per_s: number;
+  drain_cpu_ms: number;
+  unwatched_drain_cpu_ms: number;
   applied: number;
   workers: number;
   quick_check_ms: number;
@@ -60,9 +65,33 @@ const tree = (): string => {
   return repo;
 };
 
-const one = async (n: number): Promise<Result> => {
+/**
+ * Drains `repo` to completion as `hyperion run --until-empty` does; the watcher on or off. Its
+ * CPU time (every thread of the process: workers, watcher, main) is steadier than its rate on a
+ * shared machine, where the rate follows whatever else runs.
+ */
+const drain = async (
+  repo: string,
+  watch: boolean,
+): Promise<{ ms: number; cpu_ms: number; applied: number }> => {
+  const t = performance.now();
+  const cpu = process.cpuUsage();
+  const runner = startRun({
+    repo,
+    untilEmpty: true,
+    progressIntervalMs: 3_600_000,
+    onProgress: () => {},
+    watch,
+  });
+  const summary = await runner.done;
+  const used = process.cpuUsage(cpu);
+  return { ms: performance.now() - t, cpu_ms: (used.user + used.system) / 1000, applied: summary.applied };
+};
+
+const one = async (n: number, unwatchedFirst: boolean): Promise<Result> => {
   const repo = tree();
   const side = tree();
+  const unwatched = tree();
   try {
     const version = new Array<number>(FILES).fill(0);
     const crs: ChangeRequest[] = Array.from({ length: n }, (_, k) => {
@@ -114,11 +143,18 @@ const one = async (n: number): Promise<Result> => {
       checkIntegrity(r.db);
     }
     const quickCheckMs = performance.now() - t;
+    {
+      using r = openRepo({ repo: unwatched });
+      const queue = createQueue(r.db, { secret: readSecret(r.loc), config: r.config.queue });
+      for (let at = 0; at < n; at += BATCH) queue.enqueue(crs.slice(at, at + BATCH));
+    }
 
-    t = performance.now();
-    const runner = startRun({ repo, untilEmpty: true, progressIntervalMs: 3_600_000, onProgress: () => {} });
-    const summary = await runner.done;
-    const drainMs = performance.now() - t;
+    const anchorDrain = unwatchedFirst ? await drain(unwatched, false) : null;
+    const drained = await drain(repo, true);
+    const unwatchedDrain = anchorDrain ?? (await drain(unwatched, false));
+    if (unwatchedDrain.applied !== n)
+      throw new Error(`the unwatched drain applied ${unwatchedDrain.applied}`);
+    rmSync(unwatched, { recursive: true, force: true });
 
     using r = openRepo({ repo });
     const queue = createQueue(r.db, { secret: readSecret(r.loc), config: r.config.queue });
@@ -161,8 +197,11 @@ const one = async (n: number): Promise<Result> => {
       enqueue_per_s: n / (enqueueMs / 1000),
       submit_per_s: submitted / (submitMs / 1000),
       anchor_insert_per_s: n / (anchorMs / 1000),
-      drain_per_s: summary.applied / (drainMs / 1000),
-      applied: summary.applied,
+      drain_per_s: drained.applied / (drained.ms / 1000),
+      unwatched_drain_per_s: unwatchedDrain.applied / (unwatchedDrain.ms / 1000),
+      drain_cpu_ms: drained.cpu_ms,
+      unwatched_drain_cpu_ms: unwatchedDrain.cpu_ms,
+      applied: drained.applied,
       workers: r.config.workers,
       quick_check_ms: quickCheckMs,
       archive_ms: archiveMs,
@@ -176,18 +215,20 @@ const one = async (n: number): Promise<Result> => {
   } finally {
     rmSync(repo, { recursive: true, force: true });
     rmSync(side, { recursive: true, force: true });
+    rmSync(unwatched, { recursive: true, force: true });
   }
 };
 
 if (process.argv[2] === "--one") {
-  console.log(JSON.stringify(await one(Number(process.argv[3]))));
+  console.log(JSON.stringify(await one(Number(process.argv[3]), process.argv[4] === "unwatched-first")));
 } else {
   console.log(
     `bench:load — ${new Date().toISOString()} — bun ${Bun.version}, ${navigator.hardwareConcurrency} cores; ${FILES} files, batches of ${BATCH}\n`,
   );
   const results: Result[] = [];
-  for (const n of SIZES) {
-    const child = Bun.spawn([process.execPath, import.meta.path, "--one", String(n)], {
+  for (const [i, n] of SIZES.entries()) {
+    const order = i % 2 === 0 ? "watched-first" : "unwatched-first";
+    const child = Bun.spawn([process.execPath, import.meta.path, "--one", String(n), order], {
       stdout: "pipe",
       stderr: "inherit",
     });
@@ -200,7 +241,7 @@ if (process.argv[2] === "--one") {
     const mb = (b: number) => (b / 1048576).toFixed(1);
     console.log(
       `${String(n).padStart(7)} changes: enqueue ${r.enqueue_per_s.toFixed(0)}/s (anchor, plain INSERT: ${r.anchor_insert_per_s.toFixed(0)}/s; validated as \`hyperion enqueue\` does: ${r.submit_per_s.toFixed(0)}/s)` +
-        `  drain ${r.drain_per_s.toFixed(0)}/s with ${r.workers} workers  quick_check ${r.quick_check_ms.toFixed(0)} ms` +
+        `  drain ${r.drain_per_s.toFixed(0)}/s with ${r.workers} workers (anchor, watcher off: ${r.unwatched_drain_per_s.toFixed(0)}/s, ${order}; CPU per 1,000: ${((r.drain_cpu_ms / n) * 1000).toFixed(0)} ms, off ${((r.unwatched_drain_cpu_ms / n) * 1000).toFixed(0)} ms)  quick_check ${r.quick_check_ms.toFixed(0)} ms` +
         `  archive ${(r.archive_ms / 1000).toFixed(2)} s (${((r.archive_ms / n) * 1000).toFixed(0)} ms per 1,000` +
         (r.unindexed_archive_ms === null
           ? ")"

@@ -29,13 +29,6 @@ export const runtimeSql = (db: Database) => {
   const external = db.query(
     "INSERT INTO file_modifications (path, kind, change_id, source, ts) VALUES (?, ?, NULL, 'external', ?)",
   );
-  const lastOwn = db.query<
-    { kind: string; sha256_before: string | null; sha256_after: string | null },
-    [string, number]
-  >(
-    `SELECT kind, sha256_before, sha256_after FROM file_modifications WHERE path = ? AND source <> 'external'
-     ORDER BY ts DESC, id DESC LIMIT ?`,
-  );
   const recentApply = db.query<{ n: number }, [string, number]>(
     "SELECT count(*) AS n FROM file_modifications WHERE path = ? AND source = 'apply' AND ts >= ?",
   );
@@ -84,15 +77,6 @@ export const runtimeSql = (db: Database) => {
     /** Records an edit made outside Hyperion. */
     recordExternal: (path: string, kind: string, ts: number) =>
       writeTx(db, () => void external.run(path, kind, ts)),
-    /**
-     * What Hyperion's own last `n` writes (applies and rollbacks) left at this path, newest
-     * first: the content's sha256, or null where one left no file there. Empty when Hyperion
-     * never wrote it.
-     */
-    lastOwnWrites: (path: string, n = 1): (string | null)[] =>
-      lastOwn.all(path, n).map((row) => (ABSENT_AFTER.has(row.kind) ? null : row.sha256_after)),
-    /** What the newest of Hyperion's writes of this path found there (its intent's "before"). */
-    lastOwnBefore: (path: string): string | null => lastOwn.get(path, 1)?.sha256_before ?? null,
   };
 };
 
@@ -126,9 +110,6 @@ export const progressSql = (db: Database) => {
   const nextDue = db.query<{ at: number | null }, []>(
     "SELECT min(available_at) AS at FROM change_queue WHERE ready = 1",
   );
-  const leasedOnPath = db.query<{ n: number }, [string]>(
-    "SELECT count(*) AS n FROM path_line l JOIN change_queue c ON c.seq = l.seq WHERE l.key = ? AND c.status = 'leased'",
-  );
   const awaiting = db.query<{ id: string }, [number]>(
     `SELECT id FROM change_queue WHERE ${HELD} AND status = 'awaiting_approval' ORDER BY seq LIMIT ?`,
   );
@@ -144,10 +125,80 @@ export const progressSql = (db: Database) => {
     nothingInLine: (): boolean => lineEmpty.get()?.empty === 1,
     /** When the earliest change first in line comes due (epoch ms; past when one is due now), or null when none is. */
     nextDueAt: (): number | null => nextDue.get()?.at ?? null,
+  };
+};
+
+/** One of Hyperion's own writes of a path (an apply's or a rollback's), as the watcher judges by it. */
+export type OwnWrite = {
+  /** file_modifications id: later writes have higher ones. */
+  id: number;
+  /** The content's sha256 the write found there (its intent's "before"); null for no file. */
+  before: string | null;
+  /** The content's sha256 the write left there; null where it left no file. */
+  after: string | null;
+};
+
+/** What the watcher knows of one path from the database: Hyperion's newest writes of it and whether one is in flight. */
+export type PathFacts = { own: OwnWrite[]; leased: boolean };
+
+/** How many of a path's newest own writes the watcher reads (two judge it, the rest catch writes made while it read). */
+const OWN_WRITES = 4;
+
+/** The tree watcher's statements, prepared once per connection: a handful per flush, however many paths. */
+export const watchSql = (db: Database) => {
+  const mark = db.query<{ id: number | null }, []>("SELECT max(id) AS id FROM file_modifications");
+  const absent = [...ABSENT_AFTER].map((k) => `'${k}'`).join(", ");
+  // Per path (in the order given) with its state read from disk: whether a leased change is in
+  // line on it and what Hyperion's newest write of it left ('' for no file). A path with no lease
+  // that holds just that is Hyperion's and ends here, in SQL (nearly every path of a drain); the
+  // others come back with their newest own writes, newest first (one row of nulls when there are
+  // none), to be judged. One statement reads one snapshot, so the writes and the lease agree.
+  const facts = db.query<
+    {
+      path: string;
+      leased: number;
+      id: number | null;
+      kind: string | null;
+      before: string | null;
+      after: string | null;
+    },
+    [string, number]
+  >(
+    `WITH p AS MATERIALIZED (
+       SELECT j.key, j.value ->> 0 AS path, j.value ->> 1 AS now,
+         EXISTS (SELECT 1 FROM path_line l JOIN change_queue c ON c.seq = l.seq
+           WHERE l.key = j.value ->> 2 AND c.status = 'leased') AS leased,
+         (SELECT CASE WHEN g.kind IN (${absent}) THEN '' ELSE g.sha256_after END FROM file_modifications g
+           WHERE g.path = j.value ->> 0 AND g.source <> 'external' ORDER BY g.ts DESC, g.id DESC LIMIT 1) AS last
+       FROM json_each(?1) j)
+     SELECT p.path, p.leased, f.id, f.kind, f.sha256_before AS before, f.sha256_after AS after
+     FROM p LEFT JOIN file_modifications f ON f.id IN (
+       SELECT g.id FROM file_modifications g WHERE g.path = p.path AND g.source <> 'external'
+       ORDER BY g.ts DESC, g.id DESC LIMIT ?2)
+     WHERE p.leased = 1 OR p.last IS NOT coalesce(p.now, '')
+     ORDER BY p.key, f.ts DESC, f.id DESC`,
+  );
+  return {
+    /** The newest file_modifications id: any write recorded after this call has a higher one. */
+    mark: (): number => mark.get()?.id ?? 0,
     /**
-     * Whether a leased change touches this file, spelled as the watcher saw it or any way that
-     * names the same file (its apply is Hyperion's, not an external edit).
+     * The facts of each path whose state (content sha256, null for no file) is not plainly
+     * Hyperion's: a change is leased on it, or it holds something other than Hyperion's newest
+     * write of it left. A path left out holds exactly that write's result, with no lease on it.
      */
-    leasedOnPath: (path: string): boolean => (leasedOnPath.get(fileKey(path))?.n ?? 0) > 0,
+    undecided: (
+      states: ReadonlyArray<readonly [path: string, state: string | null]>,
+    ): Map<string, PathFacts> => {
+      const out = new Map<string, PathFacts>();
+      // Each path with its line key: a lease under any spelling of the file counts.
+      const keyed = states.map(([path, state]) => [path, state, fileKey(path)]);
+      for (const r of facts.all(JSON.stringify(keyed), OWN_WRITES)) {
+        const f = out.get(r.path) ?? { own: [], leased: r.leased === 1 };
+        out.set(r.path, f);
+        if (r.id !== null && r.kind !== null)
+          f.own.push({ id: r.id, before: r.before, after: ABSENT_AFTER.has(r.kind) ? null : r.after });
+      }
+      return out;
+    },
   };
 };

@@ -1,9 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeFileChange } from "../../lib/patch/index.ts";
 import { createQueue } from "../../lib/queue/index.ts";
 import { createApplier, watchTree } from "../../lib/runtime/index.ts";
+import { verdict } from "../../lib/runtime/watch.ts";
 import { initRepo, openRepo, readSecret } from "../../lib/store/index.ts";
 import { tmpdir } from "../_helpers.ts";
 
@@ -75,6 +76,8 @@ describe("watchTree", () => {
     writeFileSync(join(dir.path, "a.txt"), "one\n");
     writeFileSync(join(dir.path, "old.txt"), "moved\n");
     writeFileSync(join(dir.path, "probe.txt"), "one\n");
+    writeFileSync(join(dir.path, "gone.txt"), "bye\n");
+    writeFileSync(join(dir.path, "never.txt"), "mine\n");
     initRepo({ repo: dir.path });
     using repo = openRepo({ repo: dir.path });
     const queue = createQueue(repo.db, { secret: readSecret(repo.loc), config: repo.config.queue });
@@ -97,12 +100,23 @@ describe("watchTree", () => {
           task_id: "t",
           changes: [makeFileChange("old.txt", "moved\n", "moved\n", { newPath: "sub/new.txt" })],
         },
+        { id: "cr-rm", task_id: "t", changes: [makeFileChange("gone.txt", "bye\n", null)] },
+        { id: "cr-new", task_id: "t", changes: [makeFileChange("made/new.txt", null, "hi\n")] },
       ]);
-      expect((await applier.process(8)).map((o) => o.status)).toEqual(["applied", "applied"]);
+      expect((await applier.process(8)).map((o) => o.status)).toEqual([
+        "applied",
+        "applied",
+        "applied",
+        "applied",
+      ]);
       // Hyperion's writes are judged before this probe's edit, which comes after them.
       writeFileSync(join(dir.path, "probe.txt"), "two\n");
       await eventually(() => external.all().some((r) => r.path === "probe.txt"), "probe recorded");
       expect(external.all()).toEqual([{ path: "probe.txt", kind: "modified" }]);
+      // A file Hyperion never wrote, deleted from outside: no write of Hyperion's left it absent.
+      rmSync(join(dir.path, "never.txt"));
+      await eventually(() => external.all().some((r) => r.path === "never.txt"), "removal recorded");
+      expect(external.all().at(-1)).toEqual({ path: "never.txt", kind: "deleted" });
 
       // An outside edit at once after Hyperion's apply of that very path is recorded.
       queue.enqueue([{ id: "cr-a2", task_id: "t", changes: [makeFileChange("a.txt", "two\n", "three\n")] }]);
@@ -124,6 +138,114 @@ describe("watchTree", () => {
       applier.close();
     }
     // Closing judged whatever was still pending: still no own write among the external edits.
-    expect(external.all().map((r) => r.path)).toEqual(["probe.txt", "a.txt", "a.txt"]);
+    expect(external.all().map((r) => r.path)).toEqual(["probe.txt", "never.txt", "a.txt", "a.txt"]);
+  });
+});
+
+test("an outside edit that keeps the size and the times of Hyperion's write is recorded", async () => {
+  await using dir = await tmpdir();
+  writeFileSync(join(dir.path, "a.txt"), "one\n");
+  initRepo({ repo: dir.path });
+  using repo = openRepo({ repo: dir.path });
+  const queue = createQueue(repo.db, { secret: readSecret(repo.loc), config: repo.config.queue });
+  const applier = createApplier({
+    repo: dir.path,
+    db: repo.loc.db,
+    worker: "w",
+    validate: false,
+    commit: false,
+  });
+  const watcher = watchTree(repo.loc.repo, repo.db, queue);
+  const external = repo.db.query<{ path: string; kind: string }, []>(
+    "SELECT path, kind FROM file_modifications WHERE source = 'external' ORDER BY id",
+  );
+  try {
+    queue.enqueue([{ id: "cr-a", task_id: "t", changes: [makeFileChange("a.txt", "one\n", "two\n")] }]);
+    expect((await applier.process(8)).map((o) => o.status)).toEqual(["applied"]);
+    const abs = join(dir.path, "a.txt");
+    const { atime, mtime, size } = statSync(abs);
+    // The same bytes count, written in place (same inode), its times set back to Hyperion's write.
+    writeFileSync(abs, "owt\n");
+    utimesSync(abs, atime, mtime);
+    expect(statSync(abs).size).toBe(size);
+    expect(statSync(abs).mtimeMs).toBe(mtime.getTime());
+    await eventually(() => external.all().length > 0, "edit recorded");
+    expect(external.all()).toEqual([{ path: "a.txt", kind: "modified" }]);
+  } finally {
+    watcher.close();
+    applier.close();
+  }
+});
+
+test("watches every directory of the tree but .git/ and .hyperion/, also those made or made again later", async () => {
+  await using dir = await tmpdir();
+  mkdirSync(join(dir.path, "src/deep/er"), { recursive: true });
+  writeFileSync(join(dir.path, "src/deep/er/a.txt"), "one\n");
+  mkdirSync(join(dir.path, "gone"));
+  writeFileSync(join(dir.path, "gone/b.txt"), "one\n");
+  initRepo({ repo: dir.path });
+  using repo = openRepo({ repo: dir.path });
+  const queue = createQueue(repo.db, { secret: readSecret(repo.loc), config: repo.config.queue });
+  const external = repo.db.query<{ path: string; kind: string }, []>(
+    "SELECT path, kind FROM file_modifications WHERE source = 'external' ORDER BY id",
+  );
+  const recorded = (path: string) => external.all().filter((r) => r.path === path);
+  const watcher = watchTree(repo.loc.repo, repo.db, queue);
+  try {
+    writeFileSync(join(dir.path, "src/deep/er/a.txt"), "two\n");
+    await eventually(() => recorded("src/deep/er/a.txt").length === 1, "deep edit recorded");
+    // A directory made after the watch began: what it held before its own watch began is judged too.
+    mkdirSync(join(dir.path, "fresh/sub"), { recursive: true });
+    writeFileSync(join(dir.path, "fresh/sub/c.txt"), "new\n");
+    await eventually(() => recorded("fresh/sub/c.txt").length === 1, "file in a new directory recorded");
+    writeFileSync(join(dir.path, "fresh/sub/c.txt"), "newer\n");
+    await eventually(() => recorded("fresh/sub/c.txt").length === 2, "its next edit recorded");
+    // A directory removed and made again is watched again.
+    rmSync(join(dir.path, "gone"), { recursive: true });
+    await eventually(() => recorded("gone/b.txt").length === 1, "removal recorded");
+    mkdirSync(join(dir.path, "gone"));
+    writeFileSync(join(dir.path, "gone/d.txt"), "back\n");
+    await eventually(() => recorded("gone/d.txt").length === 1, "file in the new directory recorded");
+    writeFileSync(join(dir.path, "gone/d.txt"), "again\n");
+    await eventually(() => recorded("gone/d.txt").length === 2, "its next edit recorded");
+  } finally {
+    watcher.close();
+  }
+  expect(recorded("gone/b.txt")).toEqual([{ path: "gone/b.txt", kind: "deleted" }]);
+  expect(external.all().filter((r) => r.path.startsWith(".hyperion") || r.path.startsWith(".git"))).toEqual(
+    [],
+  );
+});
+
+describe("verdict", () => {
+  const w = (id: number, before: string | null, after: string | null) => ({ id, before, after });
+
+  test("Hyperion's last write is its own; any other state of an unleased path is external", () => {
+    const facts = { own: [w(7, "a", "b"), w(3, null, "a")], leased: false };
+    expect(verdict("b", facts, 7, false)).toBe("own");
+    expect(verdict("a", facts, 7, false)).toBe("external");
+    expect(verdict("x", facts, 7, false)).toBe("external");
+    expect(verdict(null, facts, 7, false)).toBe("external");
+    expect(verdict("x", { own: [], leased: false }, 7, false)).toBe("external");
+  });
+
+  test("while leased, the states of Hyperion's writes wait and any other is external at once", () => {
+    const facts = { own: [w(7, "a", "b"), w(3, "z", "a")], leased: true };
+    for (const s of ["a", "b", null]) expect(verdict(s, facts, 7, false)).toBe("wait");
+    expect(verdict("x", facts, 7, false)).toBe("external");
+    // Closing judges what is there: nothing waits any longer.
+    expect(verdict("a", facts, 7, true)).toBe("external");
+    expect(verdict("b", facts, 7, true)).toBe("own");
+  });
+
+  test("a state a write recorded after the read found or left waits; it is external once the record is older", () => {
+    // Writes 8 and 9 were recorded after the mark: the file may have been read before them.
+    const facts = { own: [w(9, "b", "c"), w(8, "a", "b"), w(5, "z", "a")], leased: false };
+    expect(verdict("a", facts, 7, false)).toBe("wait");
+    expect(verdict("b", facts, 7, false)).toBe("wait");
+    expect(verdict("x", facts, 7, false)).toBe("external");
+    // Read after both were recorded: only the last write's state is Hyperion's.
+    expect(verdict("a", facts, 9, false)).toBe("external");
+    expect(verdict("b", facts, 9, false)).toBe("external");
   });
 });
