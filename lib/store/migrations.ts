@@ -1,5 +1,5 @@
 import type { Database } from "bun:sqlite";
-import { APPLY_V1, APPLY_V2, APPLY_V3 } from "./ddl/apply.ts";
+import { APPLY_V1, APPLY_V2, APPLY_V3, APPLY_V4 } from "./ddl/apply.ts";
 import { GOVERNANCE_V1, GOVERNANCE_V2 } from "./ddl/governance.ts";
 import { keyPaths, QUEUE_V1, QUEUE_V2, QUEUE_V3, QUEUE_V4, QUEUE_V5 } from "./ddl/queue.ts";
 import { REQUESTS_V1, REQUESTS_V2 } from "./ddl/requests.ts";
@@ -32,6 +32,7 @@ export const migrations: readonly Migration[] = [
     sql: QUEUE_V5,
     prepare: keyPaths,
   },
+  { version: 10, name: "external edits indexed for archival", sql: APPLY_V4 },
 ];
 
 export const latestVersion = (): number => migrations.at(-1)?.version ?? 0;

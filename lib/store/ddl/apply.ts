@@ -79,3 +79,13 @@ DROP INDEX pre_images_change;
 CREATE INDEX pre_images_journal ON pre_images(journal_id);
 CREATE INDEX file_modifications_journal ON file_modifications(journal_id) WHERE journal_id IS NOT NULL;
 `;
+
+/*
+ * Version 10: archival finds external edits (file modifications of no change) through an index of
+ * their own. Through the time index it walked every apply's rows older than the cutoff, each
+ * batch again, to skip them: archival slowed per change as the store grew (44 ms per 1,000
+ * changes at 10,000, 80 at 100,000). Partial: an apply's rows are never written into it.
+ */
+export const APPLY_V4 = `
+CREATE INDEX file_modifications_external ON file_modifications(ts) WHERE change_id IS NULL;
+`;

@@ -43,15 +43,16 @@ const rekey = (db: Database, table: string, key: string, columns: Column[]) => {
 const OLD_FINISHED = `${DONE} AND updated_at < ?1 AND NOT EXISTS (
   SELECT 1 FROM main.apply_journal j WHERE j.change_id = change_queue.id AND j.state = 'pending')`;
 
-// Edits the watcher saw that no change made (external), older than the cutoff, found through the
-// time index (the unary + keeps SQLite off the change_id index, where the rows of no change
-// include every young one: a batch would scan them all, 44 ms for 200,000, with the write lock
-// held). Their archive key (change_id, id, ts) holds a NULL, which SQLite lets repeat, so a copy
-// first looks for its row there (by id and time: ids are rowids, reused once the newest moved).
-const OLD_EXTERNAL = "+change_id IS NULL AND ts < ?1";
+// Edits the watcher saw that no change made (external), older than the cutoff, found through
+// their own partial index (migration 10), never by walking the edits of every apply (through the
+// time index) nor every young external edit (through the change_id index, SQLite's own choice). Their
+// archive key (change_id, id, ts) holds a NULL, which SQLite lets repeat, so a copy first looks
+// for its row there (by id and time: ids are rowids, reused once the newest moved).
+const OLD_EXTERNAL = "change_id IS NULL AND ts < ?1";
 
 /** The external edits one batch moves (?1 cutoff, ?2 limit), oldest first. */
-export const OLD_EXTERNAL_IDS = `SELECT id FROM main.file_modifications WHERE ${OLD_EXTERNAL} ORDER BY ts LIMIT ?2`;
+export const OLD_EXTERNAL_IDS = `SELECT id FROM main.file_modifications INDEXED BY file_modifications_external
+  WHERE ${OLD_EXTERNAL} ORDER BY ts LIMIT ?2`;
 
 // A loose event moves only once a newer one exists: the newest may be the mark that keeps event
 // ids climbing (see markTop), and moving it would only write another.
