@@ -6,6 +6,7 @@ import {
   applyChange,
   applyChanges,
   fail,
+  fileKey,
   recoverApplies,
   rollbackChange,
   settleChanges,
@@ -308,12 +309,47 @@ export const createApplier = (opts: ApplierOptions) => {
         { repo: repo.loc.repo, db: repo.db, limits: repo.config.limits },
         batch.map((l) => l.id),
       );
+      // A change stacked on one that did not apply here is put back, not tried against a file
+      // that lacks its base.
+      const failedOn = new Map<string, string>();
       return batch.map((l) => {
         const done = ended.get(l.id);
-        return done ? finish(l, started, done) : alone(l);
+        if (done) return finish(l, started, done);
+        const keys = keysOf(l);
+        const ahead = keys.map((k) => failedOn.get(k)).find((id) => id !== undefined);
+        const o =
+          ahead === undefined
+            ? alone(l)
+            : putBack(
+                l,
+                started,
+                fail(
+                  "E_BEHIND_FAILED",
+                  `${l.id} was not attempted: ${ahead}, before it on one of its paths, failed`,
+                  {
+                    details: { change_id: l.id, after: ahead },
+                  },
+                ),
+              );
+        if (o.status !== "applied")
+          for (const k of keys) if (!failedOn.has(k)) failedOn.set(k, ahead ?? l.id);
+        return o;
       });
     }
   };
+
+  /** The file keys of a change's paths (none for a payload that does not parse: it fails on its own). */
+  const keysOf = (l: Leased): string[] => {
+    try {
+      return changePaths(l.payload).map(fileKey);
+    } catch {
+      return [];
+    }
+  };
+
+  /** Back in line untouched, its attempt given back: it stood behind a change that failed. */
+  const putBack = (l: Leased, started: number, err: HyperionError): Outcome =>
+    finish(l, started, queue.release(l.id, l.token) ? "queued" : "lost", err);
 
   /** One change of a batch that threw, applied on its own; if it throws too, it fails alone. */
   const alone = (l: Leased): Outcome => {
@@ -364,8 +400,7 @@ export const createApplier = (opts: ApplierOptions) => {
     const behind = new Map(
       results.flatMap((r) => {
         if (r.ok || r.error.code !== "E_BEHIND_FAILED") return [];
-        const l = leased.get(r.id)!;
-        return [[r.id, finish(l, started, queue.release(l.id, l.token) ? "queued" : "lost", r.error)]];
+        return [[r.id, putBack(leased.get(r.id)!, started, r.error)]];
       }),
     );
     return results.map((r) => {

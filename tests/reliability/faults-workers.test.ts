@@ -49,6 +49,42 @@ describe("worker faults", () => {
     expect(pendingJournal(f)).toEqual([]);
   });
 
+  test("when a batch throws, a change stacked on one that then fails alone is put back untried, its attempt given back", async () => {
+    await using f = await faultRepo({ files });
+    // b.txt: 1 -> 2 -> 3, the second stacked on the first; a.txt on its own.
+    const [head, behind, other] = f
+      .enqueue([
+        { task_id: "t", changes: [makeFileChange("b.txt", "b.txt\n", "b 2\n")] },
+        { task_id: "t", changes: [makeFileChange("b.txt", "b 2\n", "b 3\n")] },
+        { task_id: "t", changes: [makeFileChange("a.txt", "a.txt\n", "a new\n")] },
+      ])
+      .map((c) => c.id);
+    // The fault: whatever writes b.txt's temp throws, in the batch and again alone.
+    let last = "";
+    const w = createApplier({
+      repo: f.root,
+      db: f.db,
+      worker: "w",
+      validate: false,
+      commit: false,
+      onStep: (step) => {
+        if (step === "temps" && last === "temp:b.txt") throw new Error("injected fault");
+        last = step;
+      },
+    });
+    const out = await w.process(32);
+    w.close();
+    const by = Object.fromEntries(out.map((o) => [o.id, [o.status, o.code]]));
+    expect(by).toEqual({
+      [head!]: ["queued", "E_APPLY_FAILED"],
+      [behind!]: ["queued", "E_BEHIND_FAILED"],
+      [other!]: ["applied", null],
+    });
+    expect([attempts(f, head!), attempts(f, behind!), attempts(f, other!)]).toEqual([1, 0, 1]);
+    expect([f.read("a.txt"), f.read("b.txt")]).toEqual(["a new\n", "b.txt\n"]);
+    expect(pendingJournal(f)).toEqual([]);
+  });
+
   for (const mode of ["exit", "throw"] as const) {
     test(`a worker thread that dies mid-lease (${mode}): its leases return at once, the pool respawns it, all apply`, async () => {
       // Leases of an hour: only the pool's repair, not expiry, can hand them back within the test.
