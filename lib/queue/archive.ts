@@ -11,6 +11,8 @@ export type ArchiveOptions = {
   batch?: number;
   /** Count what would move, move nothing. */
   dryRun?: boolean;
+  /** Called after each batch with the changes it moved and how long it held the write lock (telemetry). */
+  onBatch?: (changes: number, ms: number) => void;
 };
 
 /** How long one archive transaction should hold the write lock at most (the batch adapts). */
@@ -60,6 +62,7 @@ export const makeArchive =
         const r = session.moveBatch(cutoff, size, ctx.now());
         const took = performance.now() - started;
         if (r.changes === 0 && r.logs === 0 && r.modifications === 0) break;
+        opts.onBatch?.(r.changes, took);
         moved += r.changes;
         logs += r.logs;
         modifications += r.modifications;
