@@ -2,13 +2,27 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import fc from "fast-check";
 import { openDatabase } from "../../lib/store/index.ts";
-import { logIdAtTime } from "../../lib/store/queue/log-time.ts";
+import { LOG_BOUNDS, logIdAtTime } from "../../lib/store/queue/log-time.ts";
 import { tmpdir } from "../_helpers.ts";
 
 // The event log has no time index; a time bound is found by bisecting ids. Over any log whose
 // times grow with its ids (gaps in the ids included: archival removes rows), the bound must be
 // exactly what a scan would say: every event at or after it is at or after the time.
 describe("logIdAtTime", () => {
+  test("reads the log's bounds off the ends of its b-tree, never by a scan", async () => {
+    await using dir = await tmpdir();
+    const db = openDatabase(join(dir.path, "h.db"), { create: true });
+    const plan = db
+      .query<{ detail: string }, []>(`EXPLAIN QUERY PLAN ${LOG_BOUNDS}`)
+      .all()
+      .map((r) => r.detail);
+    db.close();
+    expect(plan.filter((d) => d.includes("change_queue_logs"))).toEqual([
+      "SEARCH change_queue_logs",
+      "SEARCH change_queue_logs",
+    ]);
+  });
+
   test("matches a scan for any ids with gaps and any times that grow with them", async () => {
     await using dir = await tmpdir();
     const db = openDatabase(join(dir.path, "h.db"), { create: true });

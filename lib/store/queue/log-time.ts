@@ -8,14 +8,17 @@ import type { Database } from "bun:sqlite";
  * written just after the step sort by when they were written.
  */
 
+/**
+ * The log's first and last ids, as two subqueries: SQLite reads a lone min() or max() off one end
+ * of the b-tree, but `min(id), max(id)` in one query scans the whole log (archival, which asks
+ * once a batch, grew with the square of the log).
+ */
+export const LOG_BOUNDS =
+  "SELECT (SELECT min(id) FROM change_queue_logs) AS lo, (SELECT max(id) FROM change_queue_logs) AS hi";
+
 /** For one connection: the id of the first event at or after `ts` (one past the last when none). */
 export const logIdAtTime = (db: Database): ((ts: number) => number) => {
-  // Two subqueries, not min(id), max(id) in one: SQLite reads a lone min() or max() off the end of
-  // the b-tree, but both in one query scan the whole table (archival, which asks once a batch,
-  // grew with the square of the log).
-  const bounds = db.query<{ lo: number | null; hi: number | null }, []>(
-    "SELECT (SELECT min(id) FROM change_queue_logs) AS lo, (SELECT max(id) FROM change_queue_logs) AS hi",
-  );
+  const bounds = db.query<{ lo: number | null; hi: number | null }, []>(LOG_BOUNDS);
   const at = db.query<{ id: number; ts: number }, [number]>(
     "SELECT id, ts FROM change_queue_logs WHERE id >= ? ORDER BY id LIMIT 1",
   );
