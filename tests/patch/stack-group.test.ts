@@ -70,6 +70,23 @@ describe("a stack applied in one call", () => {
     expect(existsSync(join(f.repo, "b.txt"))).toBe(false);
   });
 
+  test("two spellings of one key are planned apart, each on what its own file holds (two files here)", async () => {
+    await using f = await fixture();
+    // This file system tells case apart: A.txt and a.txt are two files, each edited from its own base.
+    f.write({ "A.txt": "upper\n", "a.txt": "lower\n" });
+    const out = applyChanges({
+      repo: f.repo,
+      db: f.db,
+      secret: f.secret,
+      changes: [
+        f.signed({ task_id: "t", changes: [makeFileChange("A.txt", "upper\n", "UPPER\n")] }),
+        f.signed({ task_id: "t", changes: [makeFileChange("a.txt", "lower\n", "LOWER\n")] }),
+      ],
+    });
+    expect(out.map((o) => (o.ok ? "ok" : o.error.code))).toEqual(["ok", "ok"]);
+    expect([f.read("A.txt"), f.read("a.txt")]).toEqual(["UPPER\n", "LOWER\n"]);
+  });
+
   test("a change that fails leaves those stacked behind it unattempted (E_BEHIND_FAILED), nothing written", async () => {
     await using f = await fixture();
     f.write({ "a.txt": "1\n", "c.txt": "c\n" });
