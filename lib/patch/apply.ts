@@ -4,7 +4,7 @@ import { HyperionError } from "../errors.ts";
 import { type ChangeRequest, defaultConfig, type FileChange } from "../schema/index.ts";
 import { type ApplySql, applySql, type NewModification, type Prior } from "../store/apply-sql.ts";
 import { repositoryId } from "../store/identity.ts";
-import { fail } from "./codes.ts";
+import { behindFailed, fail } from "./codes.ts";
 import { type FileState, readResolved } from "./files.ts";
 import { sha256Hex } from "./hash.ts";
 import { type Batch, type Entry, executeAll, type Op, OWNER } from "./journal.ts";
@@ -285,8 +285,11 @@ type Group = { exec: Batch; done: (errors: (HyperionError | null)[]) => void };
 const keysOf = (cr: ChangeRequest): string[] =>
   cr.changes.flatMap((fc) => (fc.new_path ? [fc.path, fc.new_path] : [fc.path])).map(fileKey);
 
-/** The path keys of a payload that failed its checks, as far as it reads (its followers wait). */
-const keysOfPayload = (payload: string): string[] => {
+/**
+ * The file keys of a payload's paths, as far as it reads (none for one that does not parse: it
+ * fails on its own); for a change that failed its checks, so that those behind it wait.
+ */
+export const payloadKeys = (payload: string): string[] => {
   try {
     const changes: unknown = JSON.parse(payload)?.changes;
     if (!Array.isArray(changes)) return [];
@@ -298,13 +301,6 @@ const keysOfPayload = (payload: string): string[] => {
     return [];
   }
 };
-
-/** A change not attempted because one before it on one of its paths failed in the same call. */
-const behindFailure = (id: string, ahead: string): HyperionError =>
-  fail("E_BEHIND_FAILED", `${id} was not attempted: ${ahead}, before it on one of its paths, failed`, {
-    hint: "it goes back in line and is tried once the change before it is settled",
-    details: { change_id: id, after: ahead },
-  });
 
 /**
  * Checks each change and gathers them into groups of at most `ctx.batch`; each group is planned
@@ -340,7 +336,7 @@ function* groups(ctx: ApplyManyContext, out: ApplyOutcome[]): Generator<Group, v
     for (const { c, at, keys } of batch) {
       const ahead = keys.map((k) => failedOn.get(k)).find((id) => id !== undefined);
       if (ahead !== undefined) {
-        failed(at, c.row.id, keys, behindFailure(c.row.id, ahead));
+        failed(at, c.row.id, keys, behindFailed(c.row.id, ahead));
         continue;
       }
       try {
@@ -396,7 +392,7 @@ function* groups(ctx: ApplyManyContext, out: ApplyOutcome[]): Generator<Group, v
       ids.add(row.id);
       c = check(priors.get(row.id), trust, row, limits);
     } catch (e) {
-      failed(at, row.id, keysOfPayload(row.payload), asError(row.id, e));
+      failed(at, row.id, payloadKeys(row.payload), asError(row.id, e));
       continue;
     }
     step("verified");

@@ -44,3 +44,10 @@ export const fail = (
   message: string,
   extra: { hint?: string; details?: Record<string, unknown>; cause?: unknown } = {},
 ): HyperionError => new HyperionError(code, message, { retryable: CODES[code].retryable, ...extra });
+
+/** A change not applied because one before it on one of its paths, in the same batch, failed. */
+export const behindFailed = (id: string, ahead: string): HyperionError =>
+  fail("E_BEHIND_FAILED", `${id} was not applied: ${ahead}, before it on one of its paths, failed`, {
+    hint: "it goes back in line and is tried once the change before it is settled",
+    details: { change_id: id, after: ahead },
+  });

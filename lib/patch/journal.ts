@@ -11,7 +11,7 @@ import {
   readyJournal,
   readyPreImage,
 } from "../store/apply-sql.ts";
-import { fail } from "./codes.ts";
+import { behindFailed, fail } from "./codes.ts";
 import {
   ioError,
   makeDirs,
@@ -108,12 +108,6 @@ type Run = {
 
 const live = (r: Run, n: number) => r.ids[n] !== undefined && r.errors[n] === null;
 
-const behind = (id: string, ahead: string) =>
-  fail("E_BEHIND_FAILED", `${id} was not written: ${ahead}, before it on one of its paths, failed`, {
-    hint: "it goes back in line and is tried once the change before it is settled",
-    details: { change_id: id, after: ahead },
-  });
-
 /** Phase 1: intents and pre-images of every entry, in one transaction. */
 const begin = (b: Batch): Run => {
   const { sql, root } = b;
@@ -147,7 +141,7 @@ const begin = (b: Batch): Run => {
     const failedOn = new Map<string, string>();
     b.entries.forEach((e, n) => {
       const ahead = plans[n]!.files.map((f) => failedOn.get(f.path)).find((id) => id !== undefined);
-      if (ahead !== undefined) r.errors[n] = behind(e.changeId, ahead);
+      if (ahead !== undefined) r.errors[n] = behindFailed(e.changeId, ahead);
       else admit(e, n);
       if (r.errors[n])
         for (const f of plans[n]!.files) if (!failedOn.has(f.path)) failedOn.set(f.path, ahead ?? e.changeId);

@@ -5,8 +5,9 @@ import { log } from "../log.ts";
 import {
   applyChange,
   applyChanges,
+  behindFailed,
   fail,
-  fileKey,
+  payloadKeys,
   recoverApplies,
   rollbackChange,
   settleChanges,
@@ -315,35 +316,13 @@ export const createApplier = (opts: ApplierOptions) => {
       return batch.map((l) => {
         const done = ended.get(l.id);
         if (done) return finish(l, started, done);
-        const keys = keysOf(l);
+        const keys = payloadKeys(l.payload);
         const ahead = keys.map((k) => failedOn.get(k)).find((id) => id !== undefined);
-        const o =
-          ahead === undefined
-            ? alone(l)
-            : putBack(
-                l,
-                started,
-                fail(
-                  "E_BEHIND_FAILED",
-                  `${l.id} was not attempted: ${ahead}, before it on one of its paths, failed`,
-                  {
-                    details: { change_id: l.id, after: ahead },
-                  },
-                ),
-              );
+        const o = ahead === undefined ? alone(l) : putBack(l, started, behindFailed(l.id, ahead));
         if (o.status !== "applied")
           for (const k of keys) if (!failedOn.has(k)) failedOn.set(k, ahead ?? l.id);
         return o;
       });
-    }
-  };
-
-  /** The file keys of a change's paths (none for a payload that does not parse: it fails on its own). */
-  const keysOf = (l: Leased): string[] => {
-    try {
-      return changePaths(l.payload).map(fileKey);
-    } catch {
-      return [];
     }
   };
 
