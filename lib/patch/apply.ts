@@ -281,6 +281,9 @@ type Planned = { at: number; id: string; entry: Entry; result: ApplyResult };
 /** A planned group for the journal, and where its outcomes go. */
 type Group = { exec: Batch; done: (errors: (HyperionError | null)[]) => void };
 
+/** The same bytes as a Buffer, not copied (what a later change of the group reads). */
+const asBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
 /** The keys of every path a change touches (a rename's both). */
 const keysOf = (cr: ChangeRequest): string[] =>
   cr.changes.flatMap((fc) => (fc.new_path ? [fc.path, fc.new_path] : [fc.path])).map(fileKey);
@@ -347,7 +350,7 @@ function* groups(ctx: ApplyManyContext, out: ApplyOutcome[]): Generator<Group, v
         for (const o of p.entry.ops) {
           view.set(
             o.res.rel,
-            o.op === "write" ? { bytes: Buffer.from(o.content!), mode: o.mode!, sha: o.post_sha256! } : null,
+            o.op === "write" ? { bytes: asBuffer(o.content!), mode: o.mode!, sha: o.post_sha256! } : null,
           );
         }
       } catch (e) {
