@@ -5,7 +5,10 @@ import { type ChangeRequest, requestPaths } from "../schema/index.ts";
 import type { QueueContext } from "./_context.ts";
 import { newChangeId } from "./_ids.ts";
 import { pathRows, placeHeld, stackFacts } from "./_stack.ts";
+import { packResult } from "./results.ts";
 import type { Enqueued, EnqueueOptions } from "./types.ts";
+
+type PackedResults = Map<string, Uint8Array>[];
 
 const duplicate = (id: string) =>
   new HyperionError("E_DUPLICATE_ID", `a change with id ${id} is already in the queue`, {
@@ -19,7 +22,7 @@ const duplicate = (id: string) =>
  */
 export const makeEnqueue = (ctx: QueueContext) => {
   const { sql } = ctx;
-  const run = ctx.tx((crs: ChangeRequest[], opts: EnqueueOptions): Enqueued[] => {
+  const run = ctx.tx((crs: ChangeRequest[], opts: EnqueueOptions, packed: PackedResults): Enqueued[] => {
     const now = ctx.now();
     const status = opts.status ?? "queued";
     const inLine = status === "queued";
@@ -85,6 +88,9 @@ export const makeEnqueue = (ctx: QueueContext) => {
       items.flatMap((it, i) => pathRows(seqs[i]!, it.paths, after[i]!, it.results)),
       inLine,
     );
+    sql.insertResults(
+      packed.flatMap((m, i) => [...m].map(([key, content]) => [seqs[i]!, key, content] as const)),
+    );
     sql.insertLogs(
       items.map((it, i) => [
         it.id,
@@ -113,7 +119,12 @@ export const makeEnqueue = (ctx: QueueContext) => {
   return (crs: ChangeRequest | ChangeRequest[], opts: EnqueueOptions = {}): Enqueued[] => {
     const list = Array.isArray(crs) ? crs : [crs];
     try {
-      return run(list, opts);
+      // Compressed before the transaction: it is the dearest part of storing results.
+      const packed = list.map((_, i) => {
+        const texts = opts.results?.[i];
+        return new Map(texts ? [...texts].map(([key, text]) => [key, packResult(text)] as const) : []);
+      });
+      return run(list, opts, packed);
     } catch (e) {
       // The id is taken by a stored change (the unique index refused the batch).
       if ((e as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") {

@@ -1,8 +1,10 @@
 import { verifyPayload } from "../patch/sign.ts";
-import { ChangeRequest, fileKey } from "../schema/index.ts";
+import type { Tip } from "../patch/validate.ts";
+import { fileKey } from "../schema/index.ts";
 import { ChangeRow } from "../store/queue/rows.ts";
 import type { QueueContext } from "./_context.ts";
-import { type ChangeStatus, DeadLetter, type PathChange, type QueueChange, QueueLogEntry } from "./types.ts";
+import { unpackResult } from "./results.ts";
+import { type ChangeStatus, DeadLetter, type QueueChange, QueueLogEntry } from "./types.ts";
 
 const toChange = (raw: unknown): QueueChange => {
   const { ready: _r, ...row } = ChangeRow.parse(raw);
@@ -27,19 +29,17 @@ export const makeInspect = (ctx: QueueContext) => {
       return raw ? DeadLetter.parse(raw) : null;
     },
     deadLetters: (limit = 100): DeadLetter[] => sql.deadLetters(limit).map((r) => DeadLetter.parse(r)),
-    queuedOnPath: (path: string): PathChange[] => {
+    tipOf: (path: string): Tip | null => {
       const key = fileKey(path);
-      const out: PathChange[] = [];
-      for (const row of sql.activeOnPath(key)) {
-        const cr = ChangeRequest.parse(JSON.parse(row.payload));
-        for (const change of cr.changes) {
-          const hit =
-            fileKey(change.path) === key ||
-            (change.new_path !== undefined && fileKey(change.new_path) === key);
-          if (hit) out.push({ id: row.id, seq: row.seq, change });
-        }
-      }
-      return out;
+      const tip = sql.tip(key);
+      if (!tip) return null;
+      return {
+        sha: tip.result_sha256,
+        text: () => {
+          const packed = sql.resultOf(tip.seq, key);
+          return packed ? unpackResult(packed) : null;
+        },
+      };
     },
     producerOf: (path: string, sha: string, self?: string): string | null =>
       sql.predecessor(fileKey(path), sha, self)?.id ?? null,

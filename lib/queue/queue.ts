@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import type { Tip } from "../patch/validate.ts";
 import type { ChangeRequest } from "../schema/index.ts";
 import { createContext, type QueueOptions } from "./_context.ts";
 import { type ArchiveOptions, makeArchive } from "./archive.ts";
@@ -17,7 +18,6 @@ import type {
   EnqueueOptions,
   Failure,
   Leased,
-  PathChange,
   QueueChange,
   QueueConfig,
   QueueLogEntry,
@@ -66,8 +66,8 @@ export type Queue = {
   reclaimOwner: (owner: string) => number;
   /** The changes `owner` holds leases on now. */
   leasedBy: (owner: string) => string[];
-  /** Queued and leased changes touching `path`, in queue order, each with its entry for that path. */
-  queuedOnPath: (path: string) => PathChange[];
+  /** What the newest open change on `path`'s file (in line, or held) leaves there, or null when none is open. */
+  tipOf: (path: string) => Tip | null;
   /** The newest open change other than `self` that leaves `sha` at `path` (a base's predecessor), or null. */
   producerOf: (path: string, sha: string, self?: string) => string | null;
   /** The held change a queued change waits behind in line (it is stacked on it, or behind one that is), or null. */

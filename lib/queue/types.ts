@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Config } from "../schema/config.ts";
-import { type FileChange, Risk } from "../schema/index.ts";
+import { Risk } from "../schema/index.ts";
 import { ChangeRow, ChangeStatus, DeadLetterRow, LogRow } from "../store/queue/rows.ts";
 
 export { ChangeStatus };
@@ -18,6 +18,12 @@ export const EnqueueOptions = z.object({
     .enum(["queued", "awaiting_approval"])
     .optional()
     .describe("awaiting_approval holds it for a person."),
+  results: z
+    .array(z.map(z.string(), z.string()).optional())
+    .optional()
+    .describe(
+      "Per change request, in order: the content it leaves at each file (by file key), as validation computed it; kept while the change is open, for the changes stacked on it.",
+    ),
 });
 export type EnqueueOptions = z.infer<typeof EnqueueOptions>;
 
@@ -75,7 +81,6 @@ export const QueueLogEntry = LogRow.omit({ data: true }).extend({ data: z.record
 export type QueueLogEntry = z.infer<typeof QueueLogEntry>;
 
 /** A queued or leased change touching one path, in queue order. */
-export type PathChange = { id: string; seq: number; change: FileChange };
 
 /** What one archive run did (or, with dryRun, would do). */
 export const ArchiveResult = z.object({

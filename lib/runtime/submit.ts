@@ -11,9 +11,9 @@ import {
   readPlan,
   validationInputs,
 } from "../governance/index.ts";
-import { validateChangeRequest } from "../patch/index.ts";
+import { type Tip, validateChangeRequest } from "../patch/index.ts";
 import type { Queue } from "../queue/index.ts";
-import type { ChangeRequest, FileChange } from "../schema/index.ts";
+import { type ChangeRequest, fileKey } from "../schema/index.ts";
 import type { Repo } from "../store/index.ts";
 import { runtimeSql } from "../store/runtime-sql.ts";
 import { writeTx } from "../store/write-tx.ts";
@@ -45,10 +45,11 @@ export const submitChanges = (
   opts: { partial?: boolean; priority?: number } = {},
 ) => {
   const sql = runtimeSql(repo.db);
-  const accepted: ChangeRequest[] = [];
+  const accepted: { cr: ChangeRequest; results: Map<string, string> }[] = [];
   const rejected: Rejection[] = [];
-  // Changes earlier in this submission stack on the same paths like queued ones.
-  const batchAhead = new Map<string, FileChange[]>();
+  // What this submission's accepted changes leave at each file (by file key): a later change in
+  // it stacks on those as on queued ones, whose results the queue keeps.
+  const tips = new Map<string, Tip>();
   const ids = new Set<string>();
   const adding = new Map<string, number>();
   inputs.forEach((input, index) => {
@@ -69,20 +70,20 @@ export const submitChanges = (
         );
       }
       const owned = taskId === null ? undefined : (sql.taskOwnedPaths(taskId) ?? undefined);
-      const { cr } = validateChangeRequest(input, {
+      const { cr, left } = validateChangeRequest(input, {
         repo: repo.loc.repo,
         limits: repo.config.limits,
         owned,
-        ahead: (path) => [...queue.queuedOnPath(path).map((q) => q.change), ...(batchAhead.get(path) ?? [])],
+        tip: (path) => tips.get(fileKey(path)) ?? queue.tipOf(path),
       });
-      accepted.push(cr);
+      const results = new Map<string, string>();
+      for (const { path, sha, text } of left) {
+        tips.set(fileKey(path), { sha, text: () => text });
+        if (sha !== null && text !== null) results.set(fileKey(path), text);
+      }
+      accepted.push({ cr, results });
       adding.set(cr.task_id, (adding.get(cr.task_id) ?? 0) + 1);
       if (id !== null) ids.add(id);
-      for (const change of cr.changes) {
-        for (const path of [change.path, change.new_path]) {
-          if (path !== undefined) batchAhead.set(path, [...(batchAhead.get(path) ?? []), change]);
-        }
-      }
     } catch (e) {
       if (!(e instanceof HyperionError)) throw e;
       rejected.push({ index, id, task_id: taskId, code: e.code, message: e.message });
@@ -98,18 +99,20 @@ export const submitChanges = (
     existsSync(planPath) ? readPlan(planPath) : null,
   );
   const handed = handedCredentials(repo.config.agents);
-  const assessed = accepted.map((cr) => ({
+  const assessed = accepted.map(({ cr, results }) => ({
     cr,
+    results,
     risk: assessRisk(cr, repo.config.risk, inputsOfValidation, handed),
   }));
   const enqueued = writeTx(repo.db, () =>
-    assessed.flatMap(({ cr, risk }) => {
+    assessed.flatMap(({ cr, results, risk }) => {
       const status = risk.needs_approval ? "awaiting_approval" : "queued";
       const done = queue.enqueue([cr], {
         priority: opts.priority,
         risk: risk.level,
         riskScore: risk.score,
         status,
+        results: [results],
       });
       if (risk.needs_approval) queue.log(done[0]!.id, "held_for_approval", risk, "warn");
       return done;

@@ -1,6 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { checkChangeRequest, makeFileChange, validateChangeRequest } from "../../lib/patch/index.ts";
-import type { FileChange } from "../../lib/schema/index.ts";
+import {
+  checkChangeRequest,
+  makeFileChange,
+  sha256Hex,
+  type Tip,
+  validateChangeRequest,
+} from "../../lib/patch/index.ts";
 import { fixture, limits, thrown } from "./_fixture.ts";
 
 const V1 = "v1\nsame\nsame\nsame\nsame\n";
@@ -19,15 +24,16 @@ describe("validateChangeRequest", () => {
     expect(r.cr.changes[0]!.path).toBe("a.txt");
   });
 
-  test("accepts a change stacked on one queued ahead: its base is the projected file", async () => {
+  test("accepts a change stacked on the open change ahead: its base is that change's result", async () => {
     await using f = await fixture();
     f.write({ "a.txt": V1 });
-    const ahead: FileChange[] = [makeFileChange("a.txt", V1, V2)];
-    const ctx = { repo: f.repo, limits, ahead: (p: string) => (p === "a.txt" ? ahead : []) };
-    expect(
-      validateChangeRequest({ task_id: "t", changes: [makeFileChange("a.txt", V2, V3)] }, ctx).stale,
-    ).toEqual([]);
-    // The projection is computed, not trusted: a patch that does not give its new_sha256 on it is refused.
+    const tips: Record<string, Tip> = { "a.txt": { sha: sha256Hex(V2), text: () => V2 } };
+    const ctx = { repo: f.repo, limits, tip: (p: string) => tips[p] ?? null };
+    const r = validateChangeRequest({ task_id: "t", changes: [makeFileChange("a.txt", V2, V3)] }, ctx);
+    expect(r.stale).toEqual([]);
+    expect(r.left).toEqual([{ path: "a.txt", sha: sha256Hex(V3), text: V3 }]);
+    // The result is computed on the kept content, not trusted: a patch that does not give its
+    // new_sha256 on it is refused.
     const lying = {
       ...makeFileChange("a.txt", V2, V3),
       new_sha256: makeFileChange("a.txt", V2, V1).new_sha256,
@@ -35,17 +41,22 @@ describe("validateChangeRequest", () => {
     expect(thrown(() => validateChangeRequest({ task_id: "t", changes: [lying] }, ctx)).code).toBe(
       "E_HASH_MISMATCH",
     );
+    // A result known only by its hash (its content not kept) is a base, unchecked until apply.
+    tips["a.txt"] = { sha: sha256Hex(V2), text: () => null };
+    expect(validateChangeRequest({ task_id: "t", changes: [lying] }, ctx).left).toEqual([
+      { path: "a.txt", sha: lying.new_sha256 ?? null, text: null },
+    ]);
   });
 
-  test("projects creates, deletes and renames queued ahead", async () => {
+  test("the open changes ahead create, delete and move files", async () => {
     await using f = await fixture();
     f.write({ "old.txt": V1 });
-    const ahead: Record<string, FileChange[]> = {
-      "new.txt": [makeFileChange("new.txt", null, V1)],
-      "old.txt": [makeFileChange("old.txt", V1, null, { newPath: "moved.txt" })],
-      "moved.txt": [makeFileChange("old.txt", V1, null, { newPath: "moved.txt" })],
+    const tips: Record<string, Tip> = {
+      "new.txt": { sha: sha256Hex(V1), text: () => V1 },
+      "old.txt": { sha: null, text: () => null },
+      "moved.txt": { sha: sha256Hex(V1), text: () => V1 },
     };
-    const ctx = { repo: f.repo, limits, ahead: (p: string) => ahead[p] ?? [] };
+    const ctx = { repo: f.repo, limits, tip: (p: string) => tips[p] ?? null };
     expect(
       validateChangeRequest({ task_id: "t", changes: [makeFileChange("new.txt", V1, V2)] }, ctx).stale,
     ).toEqual([]);
@@ -61,6 +72,28 @@ describe("validateChangeRequest", () => {
         validateChangeRequest({ task_id: "t", changes: [makeFileChange("new.txt", null, "x\n")] }, ctx),
       ).code,
     ).toBe("E_OP_MISMATCH");
+  });
+
+  test("reports what each change leaves: deletes and renames too", async () => {
+    await using f = await fixture();
+    f.write({ "a.txt": V1, "b.txt": V2 });
+    const r = validateChangeRequest(
+      {
+        task_id: "t",
+        changes: [
+          makeFileChange("a.txt", V1, null),
+          makeFileChange("b.txt", V2, V3, { newPath: "c.txt" }),
+          makeFileChange("d.txt", null, V1),
+        ],
+      },
+      { repo: f.repo, limits },
+    );
+    expect(r.left).toEqual([
+      { path: "a.txt", sha: null, text: null },
+      { path: "b.txt", sha: null, text: null },
+      { path: "c.txt", sha: sha256Hex(V3), text: V3 },
+      { path: "d.txt", sha: sha256Hex(V1), text: V1 },
+    ]);
   });
 
   test("a base matching neither tree nor projection is accepted as stale, to be rebased at apply", async () => {

@@ -100,11 +100,12 @@ describe("the line is per file", () => {
 
   test("a path seen on disk finds the changes queued under every spelling of its file", async () => {
     await using f = await queueFixture();
-    const [one, two, elsewhere] = f.queue.enqueue([cr(["Src/A.txt"]), cr(["src/a.txt"]), cr(["src/b.txt"])]);
-    expect(f.queue.queuedOnPath("SRC/a.TXT").map((c) => [c.id, c.change.path])).toEqual([
-      [one!.id, "Src/A.txt"],
-      [two!.id, "src/a.txt"],
+    const [, two, elsewhere] = f.queue.enqueue([
+      edit("one", "Src/A.txt", "0", "1"),
+      edit("two", "src/a.txt", "1", "2"),
+      edit("three", "src/b.txt", "0", "3"),
     ]);
+    expect(f.queue.tipOf("SRC/a.TXT")?.sha).toBe(sha("2"));
     // The watcher's judgment: a lease under another spelling of the file is a write in flight.
     const leased = () =>
       watchSql(f.db)
@@ -139,22 +140,37 @@ describe("the line is per file", () => {
     expect(order).toEqual(["a", "b"]);
   });
 
-  test("queuedOnPath lists queued and leased changes on a path in queue order, with their entry", async () => {
+  test("tipOf: what the newest open change on a file leaves there, and the content enqueue kept", async () => {
     await using f = await queueFixture();
-    const [one, , three, four] = f.queue.enqueue([cr(["a", "b"]), cr(["b"]), cr(["x->a"]), cr(["a"])]);
-    f.queue.enqueue(cr(["a"]), { status: "awaiting_approval" });
-    f.queue.lease("w");
-    const on = f.queue.queuedOnPath("./a");
-    expect(on.map((c) => [c.id, c.seq])).toEqual([
-      [one!.id, 1],
-      [three!.id, 3],
-      [four!.id, 4],
-    ]);
-    expect(on[0]!.change).toMatchObject({ path: "a", operation: "modify" });
-    expect(on[1]!.change).toMatchObject({ path: "x", operation: "rename", new_path: "a" });
-    const l = f.queue.get(one!.id)!;
-    f.queue.complete(l.id, l.lease_token);
-    expect(f.queue.queuedOnPath("a").map((c) => c.seq)).toEqual([3, 4]);
+    const results = (key: string, text: string) => [new Map([[fileKey(key), text]])];
+    f.queue.enqueue(edit("a", "a", "0", "1"), { results: results("a", "one\n") });
+    expect(f.queue.tipOf("./a")).toMatchObject({ sha: sha("1") });
+    expect(f.queue.tipOf("a")!.text()).toBe("one\n");
+    // A newer change held for a person is the tip; one enqueued without its content has none.
+    f.queue.enqueue(edit("b", "A", "1", "2"), { status: "awaiting_approval" });
+    expect(f.queue.tipOf("a")!.sha).toBe(sha("2"));
+    expect(f.queue.tipOf("a")!.text()).toBeNull();
+    // A rename leaves no file behind and its content at the new path; a delete leaves none.
+    f.queue.enqueue(
+      {
+        id: "c",
+        task_id: "adhoc",
+        changes: [{ path: "x", operation: "rename", new_path: "y", base_sha256: sha("5") }],
+      },
+      { results: results("y", "moved\n") },
+    );
+    expect(f.queue.tipOf("x")!.sha).toBeNull();
+    expect(f.queue.tipOf("y")!.text()).toBe("moved\n");
+    expect(f.queue.tipOf("z")).toBeNull();
+    // Rejected or applied, a change is no longer open: the file's tip is the change before it.
+    f.queue.reject("b");
+    expect(f.queue.tipOf("a")!.sha).toBe(sha("1"));
+    const l = f.queue.lease("w")!;
+    f.queue.complete(l.id, l.token);
+    expect(f.queue.tipOf("a")).toBeNull();
+    // A finished change's content is dropped: the tree holds it now (or nothing does).
+    const kept = f.db.query<{ key: string }, []>("SELECT key FROM change_results").all();
+    expect(kept.map((r) => r.key)).toEqual(["y"]);
   });
 
   test("markNeedsRebase flags the open changes on a path and only those", async () => {

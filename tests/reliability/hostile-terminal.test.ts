@@ -79,7 +79,7 @@ describe("text from agents reaches the terminal escaped", () => {
 
   test("a refusal naming a path with escapes or look-alike letters prints them escaped", async () => {
     await using r = await repoWith({ "a.txt": "one\n" });
-    const opts = { repo: r.dir, limits: defaultConfig().limits, ahead: () => [] };
+    const opts = { repo: r.dir, limits: defaultConfig().limits, tip: () => null };
     const cyrillic = thrown(() =>
       validateChangeRequest(
         { task_id: "t", changes: [{ ...makeFileChange("\u0430.txt", "one\n", "two\n") }] },

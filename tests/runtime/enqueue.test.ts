@@ -93,4 +93,52 @@ describe("hyperion enqueue", () => {
     expect(again.stderr).toContain("E_DUPLICATE_ID");
     expect(queued(dir.path)).toBe(1);
   });
+
+  test("a change stacked on one an earlier call enqueued is checked against the result that call kept", async () => {
+    await using dir = await setup();
+    const enqueue = async (cr: object) => {
+      writeFileSync(join(dir.path, "in.json"), JSON.stringify(cr));
+      return hyperion(["enqueue", join(dir.path, "in.json"), "--repo", dir.path]);
+    };
+    expect((await enqueue(good)).exitCode).toBe(0);
+    const kept = () => {
+      const db = new Database(join(dir.path, ".hyperion/hyperion.db"));
+      try {
+        return db
+          .query<{ id: string; key: string; content: Uint8Array }, []>(
+            "SELECT c.id, r.key, r.content FROM change_results r JOIN change_queue c ON c.seq = r.seq ORDER BY r.seq",
+          )
+          .all()
+          .map((r) => [r.id, r.key, Buffer.from(Bun.zstdDecompressSync(r.content)).toString()]);
+      } finally {
+        db.close();
+      }
+    };
+    expect(kept()).toEqual([["cr-good", "a.txt", "two\n"]]);
+
+    // Its new_sha256 is not what its patch gives on "two\n": refused, though the tree holds "one\n".
+    const lying = { ...makeFileChange("a.txt", "two\n", "three\n"), new_sha256: "0".repeat(64) };
+    const refused = await enqueue({ id: "cr-lying", task_id: "adhoc", changes: [lying] });
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain("E_HASH_MISMATCH");
+
+    // The kept result is what validation reads (nothing is replayed): made to say otherwise, a
+    // patch made on the real result no longer fits it.
+    const keep = (text: string) => {
+      const db = new Database(join(dir.path, ".hyperion/hyperion.db"));
+      db.run("UPDATE change_results SET content = ?", [Bun.zstdCompressSync(Buffer.from(text))]);
+      db.close();
+    };
+    keep("else\n");
+    const next = { id: "cr-next", task_id: "adhoc", changes: [makeFileChange("a.txt", "two\n", "three\n")] };
+    const misfit = await enqueue(next);
+    expect(misfit.exitCode).toBe(2);
+    expect(misfit.stderr).toContain("E_PATCH_MISMATCH");
+    keep("two\n");
+    expect((await enqueue(next)).exitCode).toBe(0);
+    expect(kept()).toEqual([
+      ["cr-good", "a.txt", "two\n"],
+      ["cr-next", "a.txt", "three\n"],
+    ]);
+  });
 });

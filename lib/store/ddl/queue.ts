@@ -402,3 +402,25 @@ export const keyPaths = (db: Database): void => {
   for (const { path } of paths) put.run(path, fileKey(path));
   put.finalize();
 };
+
+/**
+ * Version 6 (migration 11): what each change leaves at a file, kept while the change is open, so
+ * a change stacked on it validates against that content without replaying every change ahead
+ * (enqueue stays linear in stack depth, across separate calls too). Written by enqueue from what
+ * validation computed (zstd of the UTF-8 bytes); a cache, never trusted at apply (apply checks
+ * every hash against the signed payload). Dropped when the change finishes: from then on the
+ * tree, or nothing, holds that content.
+ */
+export const QUEUE_V6 = `
+CREATE TABLE change_results (
+  seq INTEGER NOT NULL REFERENCES change_queue(seq) ON DELETE CASCADE ON UPDATE CASCADE,
+  key TEXT NOT NULL,
+  content BLOB NOT NULL,
+  PRIMARY KEY (seq, key)
+);
+CREATE TRIGGER change_results_finished AFTER UPDATE OF status ON change_queue
+WHEN NEW.${DONE}
+BEGIN
+  DELETE FROM change_results WHERE seq = NEW.seq;
+END;
+`;

@@ -8,6 +8,9 @@ import { CHANGE_COLUMNS, CHANGE_FROM, type ChangeStatus, type NewChangeRow } fro
  * lookup go by it), the path as the change spelled it (shown), what the change leaves there, the
  * change it is stacked on there.
  */
+/** The newest open change on a file and what it leaves there. */
+type Tip = { seq: number; result_sha256: string | null };
+
 export type PathRow = [seq: number, key: string, path: string, result: string | null, after: string | null];
 
 /** An open change that leaves a given file at a path. */
@@ -45,6 +48,7 @@ const build = (db: Database) => {
     5,
   );
   const joinLine = chunkedInsert(db, "INSERT OR IGNORE INTO path_line (key, seq)", 2);
+  const insertResults = chunkedInsert(db, "INSERT OR IGNORE INTO change_results (seq, key, content)", 3);
   const insertLogs = chunkedInsert(
     db,
     "INSERT INTO change_queue_logs (change_id, ts, level, event, worker, data)",
@@ -160,11 +164,16 @@ const build = (db: Database) => {
   const deleteDead = p("DELETE FROM dead_letters WHERE change_id = ?");
   const deadLetter = p("SELECT * FROM dead_letters WHERE change_id = ?");
   const deadLetters = p("SELECT * FROM dead_letters ORDER BY dead_at DESC LIMIT ?");
-  const activeOnPath = p(
-    `SELECT c.id, c.seq, p.payload FROM path_line l JOIN change_queue c ON c.seq = l.seq
-       JOIN change_payloads p ON p.payload_id = c.payload_id
-     WHERE l.key = ? ORDER BY l.seq`,
+  // The newest open change on a file: the back of its line, or a newer change held for a person.
+  const tipInLine = p(
+    `SELECT x.seq, x.result_sha256 FROM path_line l JOIN change_paths x ON x.seq = l.seq AND x.key = l.key
+     WHERE l.key = ? ORDER BY l.seq DESC LIMIT 1`,
   );
+  const tipHeld = p(
+    `SELECT x.seq, x.result_sha256 FROM change_queue c JOIN change_paths x ON x.seq = c.seq AND x.key = ?
+     WHERE ${HELD} AND c.status = 'awaiting_approval' ORDER BY c.seq DESC LIMIT 1`,
+  );
+  const resultOf = p("SELECT content FROM change_results WHERE seq = ? AND key = ?");
   // In line (queued, leased): path_line; held for a person: the few held rows.
   const markNeedsRebase = p(
     `UPDATE change_queue SET needs_rebase = 1, updated_at = ?1
@@ -423,9 +432,17 @@ const build = (db: Database) => {
     deadLetter: (id: string): Raw | null => deadLetter.get(id) as Raw | null,
     /** The newest dead letters. */
     deadLetters: (limit: number): Raw[] => deadLetters.all(limit) as Raw[],
-    /** Queued and leased changes touching file `key`, in queue order. */
-    activeOnPath: (key: string): { id: string; seq: number; payload: string }[] =>
-      activeOnPath.all(key) as { id: string; seq: number; payload: string }[],
+    /** The newest open change on file `key` (in line, or held) and what it leaves there (null: no file). */
+    tip: (key: string): Tip | null => {
+      const a = tipInLine.get(key) as Tip | null;
+      const b = tipHeld.get(key) as Tip | null;
+      return a && b ? (a.seq > b.seq ? a : b) : (a ?? b);
+    },
+    /** What change `seq` leaves at file `key`, as stored at enqueue (compressed), or null. */
+    resultOf: (seq: number, key: string): Uint8Array | null =>
+      (resultOf.get(seq, key) as { content: Uint8Array } | null)?.content ?? null,
+    /** Stores what changes leave at files: [seq, key, compressed content]. */
+    insertResults: (rows: [seq: number, key: string, content: Uint8Array][]): void => insertResults(rows),
     /** Flags every open change touching file `key` for rebase; returns how many. */
     markNeedsRebase: (key: string, now: number): number => markNeedsRebase.run(now, key).changes,
     /** Appends one event to change_queue_logs. */
