@@ -83,6 +83,14 @@ const addedLines = function* (patch: string): Generator<{ text: string; line: nu
   }
 };
 
+/** True when `re` matches anywhere in `text` (a global pattern is left as it was found). */
+const occurs = (re: RegExp, text: string): boolean => {
+  re.lastIndex = 0;
+  const hit = re.test(text);
+  re.lastIndex = 0;
+  return hit;
+};
+
 /** Credentials on the lines a change adds: the ones handed to agents, then the known formats. */
 export const scanSecrets = (
   changes: readonly { path: string; patch?: string }[],
@@ -91,8 +99,15 @@ export const scanSecrets = (
   const found: SecretFinding[] = [];
   for (const c of changes) {
     if (!c.patch) continue;
-    for (const { text, line } of addedLines(c.patch)) {
-      for (const value of handed) {
+    // Each pattern is first sought in the whole patch (one native scan); only those found there
+    // are sought line by line among the added lines. Most patches hold none.
+    const patch = c.patch;
+    const values = handed.filter((v) => patch.includes(v));
+    const rules = RULES.filter(({ re }) => occurs(re, patch));
+    const assigns = occurs(ASSIGNMENT, patch);
+    if (values.length === 0 && rules.length === 0 && !assigns) continue;
+    for (const { text, line } of addedLines(patch)) {
+      for (const value of values) {
         if (text.includes(value))
           found.push({
             rule: "a credential Hyperion handed to agents",
@@ -101,9 +116,10 @@ export const scanSecrets = (
             redacted: redact(value),
           });
       }
-      for (const { rule, re } of RULES) {
+      for (const { rule, re } of rules) {
         for (const m of text.matchAll(re)) found.push({ rule, path: c.path, line, redacted: redact(m[0]) });
       }
+      if (!assigns) continue;
       for (const m of text.matchAll(ASSIGNMENT)) {
         const value = m[1]!;
         if (entropy(value) > 4.2 && /[a-z]/.test(value) && /[A-Z]/.test(value) && /[0-9]/.test(value))
@@ -123,7 +139,7 @@ export const scanBidi = (
 ): { path: string; line: number }[] => {
   const found: { path: string; line: number }[] = [];
   for (const c of changes) {
-    if (!c.patch) continue;
+    if (!c.patch || !BIDI.test(c.patch)) continue;
     for (const { text, line } of addedLines(c.patch)) if (BIDI.test(text)) found.push({ path: c.path, line });
   }
   return found;

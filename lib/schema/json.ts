@@ -22,15 +22,23 @@ const firstProblem = (text: string): { at: number; what: string } | null => {
   };
   const string = () => {
     i++;
-    while (i < text.length && text[i] !== '"') {
-      if (text[i] === "\\") i++;
-      else if (text.charCodeAt(i) < 0x20) fail("control character in a string");
-      i++;
+    for (;;) {
+      // A run of plain characters is skipped by one native match, not a step per character.
+      if (i < text.length) {
+        PLAIN.lastIndex = i;
+        PLAIN.test(text);
+        i = PLAIN.lastIndex;
+      }
+      if (i >= text.length) fail("unterminated string");
+      const c = text.charCodeAt(i);
+      if (c === 0x22) break;
+      if (c === 0x5c) i += 2;
+      else fail("control character in a string");
     }
-    if (i >= text.length) fail("unterminated string");
     i++;
   };
   // Sticky: matched where the scan is, never on a copy of the rest of the text.
+  const PLAIN = /[^"\\\u0000-\u001f]*/y;
   const NUMBER = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
   const number = () => {
     NUMBER.lastIndex = i;

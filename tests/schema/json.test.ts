@@ -19,6 +19,9 @@ describe("parseJsonText", () => {
     ['{"a": tru}', "E_JSON f.json:1:7: expected true"],
     ["{} trailing", "E_JSON f.json:1:4: unexpected text after the JSON value"],
     ["", "E_JSON f.json:1:1: unexpected end of input"],
+    ['{"a": "b\\', "E_JSON f.json:1:11: unterminated string"],
+    ['{"a": "b\u0001"}', "E_JSON f.json:1:9: control character in a string"],
+    ['{"a": "\\"", "a": 2}', 'E_JSON f.json:1:13: duplicate key "a"'],
   ])("names line and column of %j", (text, expected) => {
     expect(message(() => parseJsonText(text, "f.json"))).toBe(expected);
   });
