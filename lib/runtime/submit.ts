@@ -50,6 +50,7 @@ export const submitChanges = (
   // What this submission's accepted changes leave at each file (by file key): a later change in
   // it stacks on those as on queued ones, whose results the queue keeps.
   const tips = new Map<string, Tip>();
+  const keptBy = new Map<string, Map<string, string>>();
   const ids = new Set<string>();
   const adding = new Map<string, number>();
   inputs.forEach((input, index) => {
@@ -78,8 +79,12 @@ export const submitChanges = (
       });
       const results = new Map<string, string>();
       for (const { path, sha, text } of left) {
-        tips.set(fileKey(path), { sha, text: () => text });
-        if (sha !== null && text !== null) results.set(fileKey(path), text);
+        const key = fileKey(path);
+        tips.set(key, { sha, text: () => text });
+        // Only a file's newest result is read by later changes: an earlier one is not kept.
+        keptBy.get(key)?.delete(key);
+        keptBy.set(key, results);
+        if (sha !== null && text !== null) results.set(key, text);
       }
       accepted.push({ cr, results });
       adding.set(cr.task_id, (adding.get(cr.task_id) ?? 0) + 1);
