@@ -4,18 +4,18 @@ import { HyperionError } from "../errors.ts";
 import { log } from "../log.ts";
 import { joinWriteLock, writeLockStats } from "../store/write-lock.ts";
 import { createApplier } from "./applier.ts";
-import { drain } from "./drain.ts";
+import { drain, stopSignal } from "./drain.ts";
 import { type FromWorker, ToWorker } from "./outcome.ts";
 
 declare const self: Worker;
 
-let stopping = false;
+const stop = stopSignal();
 const post = (m: FromWorker) => self.postMessage(m);
 
 self.onmessage = async (event: MessageEvent) => {
   const msg = ToWorker.parse(event.data);
   if (msg.type === "stop") {
-    stopping = true;
+    stop.stop();
     return;
   }
   let applier: ReturnType<typeof createApplier> | undefined;
@@ -24,7 +24,7 @@ self.onmessage = async (event: MessageEvent) => {
     applier = createApplier(msg);
     await drain(applier, {
       db: msg.db,
-      stopping: () => stopping,
+      stop,
       permits: msg.permits,
       report: (outcomes) => post({ type: "outcomes", outcomes }),
       onEmpty: msg.untilEmpty ? () => post({ type: "empty", worker: msg.worker }) : undefined,

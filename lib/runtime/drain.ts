@@ -4,7 +4,35 @@ import { progressSql } from "../store/runtime-sql.ts";
 import type { createApplier } from "./applier.ts";
 import type { Outcome } from "./outcome.ts";
 
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Tells a worker's loop to stop. A loop asleep between polls wakes at once, so a run ends as soon
+ * as its last apply does, not when the longest idle wait is over.
+ */
+export const stopSignal = () => {
+  let stopped = false;
+  let wake: (() => void) | null = null;
+  return {
+    get stopped() {
+      return stopped;
+    },
+    stop() {
+      stopped = true;
+      wake?.();
+    },
+    /** Waits `ms`, or less when stopped meanwhile. */
+    sleep: (ms: number) =>
+      new Promise<void>((resolve) => {
+        if (stopped) return resolve();
+        const timer = setTimeout(() => wake?.(), ms);
+        wake = () => {
+          clearTimeout(timer);
+          wake = null;
+          resolve();
+        };
+      }),
+  };
+};
+export type StopSignal = ReturnType<typeof stopSignal>;
 
 /**
  * Changes one worker leases at a time when they can be applied together. Each batch costs three
@@ -29,8 +57,8 @@ const take = (permits: Int32Array, want: number): number => {
 export type DrainOptions = {
   /** The database file: an idle worker reads the line through a connection of its own. */
   db: string;
-  /** True once the pool was told to stop. */
-  stopping: () => boolean;
+  /** Set once the pool was told to stop. */
+  stop: StopSignal;
   /** Changes left to handle (`--max-changes`), shared with the other threads. */
   permits?: Int32Array;
   /** Gets each batch's outcomes (one message per batch from a worker thread). */
@@ -62,7 +90,7 @@ export const drain = async (applier: ReturnType<typeof createApplier>, o: DrainO
   let idle = 1;
   let slept = 0;
   try {
-    while (!o.stopping()) {
+    while (!o.stop.stopped) {
       const want = o.permits ? take(o.permits, BATCH) : BATCH;
       if (want === 0) return;
       // How long the worker slept before this poll is its poll interval (queue-metrics shows it).
@@ -84,7 +112,7 @@ export const drain = async (applier: ReturnType<typeof createApplier>, o: DrainO
       const due = probe().nextDueAt();
       const until = due === null ? Number.POSITIVE_INFINITY : due - Date.now();
       slept = until > 0 ? Math.min(idle, Math.ceil(until)) : idle;
-      await pause(slept);
+      await o.stop.sleep(slept);
       idle = Math.min(idle * 2, IDLE_MAX_MS);
     }
   } finally {

@@ -4,7 +4,7 @@ import { ownerId } from "../queue/index.ts";
 import { createWriteLock, type WriteLockStats, writeLockStats } from "../store/write-lock.ts";
 import { createApplier } from "./applier.ts";
 import { releaseCrashed } from "./crash.ts";
-import { drain } from "./drain.ts";
+import { drain, stopSignal } from "./drain.ts";
 import { FromWorker, type Outcome, type ToWorker } from "./outcome.ts";
 
 export type PoolOptions = {
@@ -191,7 +191,7 @@ const reportAll = (opts: PoolOptions, batch: Outcome[]): void => {
 
 /** The same loop on the calling thread. */
 const inProcess = (opts: PoolOptions): Pool => {
-  let stopping = false;
+  const stop = stopSignal();
   const before = writeLockStats(); // this thread's earlier transactions are not the loop's
   const applier = createApplier({
     repo: opts.repo,
@@ -205,7 +205,7 @@ const inProcess = (opts: PoolOptions): Pool => {
     try {
       await drain(applier, {
         db: opts.db,
-        stopping: () => stopping,
+        stop,
         permits: opts.permits,
         report: (batch) => reportAll(opts, batch),
         onEmpty: opts.onEmpty,
@@ -215,12 +215,8 @@ const inProcess = (opts: PoolOptions): Pool => {
     }
   };
   return {
-    stop: () => {
-      stopping = true;
-    },
-    kill: () => {
-      stopping = true;
-    },
+    stop: () => stop.stop(),
+    kill: () => stop.stop(),
     done: loop(),
     writeLock: () => writeLockStats(before),
   };

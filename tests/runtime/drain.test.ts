@@ -1,6 +1,7 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { makeFileChange } from "../../lib/patch/index.ts";
 import { ownerId } from "../../lib/queue/index.ts";
+import { stopSignal } from "../../lib/runtime/drain.ts";
 import { type ProgressRecord, startRun } from "../../lib/runtime/index.ts";
 import type { ChangeRequest } from "../../lib/schema/index.ts";
 import { faultRepo, until } from "../reliability/_faults-repo.ts";
@@ -108,5 +109,18 @@ describe("run --until-empty ends when a worker finds the line empty", () => {
     ]);
     expect([f.status("cr-stacked"), f.queue.get("cr-stacked")!.attempts]).toEqual(["queued", 0]);
     expect([f.read(a), f.read(b)]).toEqual([before(a), before(b)]);
+  });
+});
+
+describe("stopSignal", () => {
+  test("a stop wakes a loop asleep between polls, and a stopped loop does not sleep", async () => {
+    const stop = stopSignal();
+    // An hour: were the stop not to wake it, the test would time out.
+    const asleep = stop.sleep(3_600_000);
+    expect(stop.stopped).toBe(false);
+    stop.stop();
+    await asleep;
+    expect(stop.stopped).toBe(true);
+    await stop.sleep(3_600_000);
   });
 });
