@@ -53,23 +53,18 @@ export const checkChangeRequest = (input: unknown, ctx: ValidateContext): Checke
   const root = realRoot(ctx.repo);
   const stale: string[] = [];
   const left: Left[] = [];
-  const states = new Map<string, { tree: State; projected: State }>();
-  const stateOf = (path: string) => {
+  const states = new Map<string, Place>();
+  const stateOf = (path: string): Place => {
     let st = states.get(path);
     if (!st) {
-      const f = readInRepo(root, path, ctx.limits.max_file_bytes);
-      let tree: State = { exists: false, sha: null, text: () => null };
-      if (f) {
-        // A binary file may be deleted or moved as it is; only patching it needs text.
-        try {
-          const text = decodeText(f.bytes, path);
-          tree = { exists: true, sha: f.sha, text: () => text };
-        } catch (e) {
-          tree = { exists: true, sha: f.sha, text: () => null, binary: e as HyperionError };
-        }
-      }
+      // The tree is read only when the queue's projection cannot answer (see checkAgainstTree).
+      let read: State | undefined;
+      const tree = () => {
+        read ??= treeState(root, path, ctx.limits.max_file_bytes);
+        return read;
+      };
       const tip = ctx.tip?.(path) ?? null;
-      st = { tree, projected: tip ? { exists: tip.sha !== null, sha: tip.sha, text: tip.text } : tree };
+      st = { tree, projected: tip ? { exists: tip.sha !== null, sha: tip.sha, text: tip.text } : tree() };
       states.set(path, st);
     }
     return st;
@@ -106,6 +101,22 @@ export const checkChangeRequest = (input: unknown, ctx: ValidateContext): Checke
   return { cr: problems.length === 0 ? shaped.cr : null, stale, left, problems };
 };
 
+/** A file as the tree holds it now. */
+const treeState = (root: string, path: string, maxBytes: number): State => {
+  const f = readInRepo(root, path, maxBytes);
+  if (!f) return { exists: false, sha: null, text: () => null };
+  // A binary file may be deleted or moved as it is; only patching it needs text.
+  try {
+    const text = decodeText(f.bytes, path);
+    return { exists: true, sha: f.sha, text: () => text };
+  } catch (e) {
+    return { exists: true, sha: f.sha, text: () => null, binary: e as HyperionError };
+  }
+};
+
+/** A path as the tree holds it (read on demand) and as the open changes will leave it. */
+type Place = { tree: () => State; projected: State };
+
 /** A change whose base matches neither the tree nor the projection: rebased at apply. */
 const STALE = Symbol("stale");
 
@@ -116,7 +127,7 @@ const STALE = Symbol("stale");
 const checkAgainstTree = (
   fc: FileChange,
   p: ParsedPatch | null,
-  stateOf: (path: string) => { tree: State; projected: State },
+  stateOf: (path: string) => Place,
 ): string | null | typeof STALE => {
   const { tree, projected } = stateOf(fc.path);
   if (fc.operation === "create") {
@@ -157,9 +168,13 @@ const checkAgainstTree = (
       },
     );
   }
-  const base =
-    tree.exists && tree.sha === fc.base_sha256 ? tree : projected.sha === fc.base_sha256 ? projected : null;
-  if (tree.binary && p !== null) throw tree.binary;
+  // A base that is the projection's known content needs no read of the tree (the same hash is
+  // the same content); any other base is looked for in the tree too.
+  const matches = (s: State) => s.exists && s.sha === fc.base_sha256;
+  const known = matches(projected) && projected.text() !== null;
+  const t = known ? null : tree();
+  if (t?.binary && p !== null) throw t.binary;
+  const base = t && matches(t) ? t : matches(projected) ? projected : null;
   if (base === null) return STALE;
   const text = base.text();
   return text === null ? null : resultOnBase(fc, p, text);

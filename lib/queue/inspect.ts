@@ -33,11 +33,15 @@ export const makeInspect = (ctx: QueueContext) => {
       const key = fileKey(path);
       const tip = sql.tip(key);
       if (!tip) return null;
+      let text: string | null | undefined;
       return {
         sha: tip.result_sha256,
         text: () => {
-          const packed = sql.resultOf(tip.seq, key);
-          return packed ? unpackResult(packed) : null;
+          if (text === undefined) {
+            const packed = sql.resultOf(tip.seq, key);
+            text = packed ? unpackResult(packed) : null;
+          }
+          return text;
         },
       };
     },
