@@ -100,12 +100,17 @@ export const writeNew = (abs: string, bytes: Uint8Array, mode: number): void => 
   }
 };
 
-/** Creates the missing directories below `dir`, returning the absolute paths made. */
-export const makeDirs = (dir: string, missing: readonly string[]): string[] => {
+/**
+ * Creates the missing directories below `dir`, returning the absolute paths made. Those in `seen`
+ * (made or found by an earlier call of the same write) are not tried again; each is added to it.
+ */
+export const makeDirs = (dir: string, missing: readonly string[], seen = new Set<string>()): string[] => {
   const made: string[] = [];
   let cur = dir;
   for (const part of missing) {
     cur = `${cur}/${part}`;
+    if (seen.has(cur)) continue;
+    seen.add(cur);
     try {
       mkdirSync(cur, 0o755);
       made.push(cur);

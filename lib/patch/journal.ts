@@ -288,10 +288,11 @@ const writeUnit = (r: Run, unit: readonly number[], spares: SparePool): void => 
   const writes = [...finals.values()].sort((x, y) => x.n - y.n || x.i - y.i);
   const tmpOf = (f: Final) => `${dirOf(f.op.res)}/${r.plans[f.n]!.files[f.i]!.tmp}`;
   const madeDirs: string[] = [];
+  const seenDirs = new Set<string>();
   try {
     for (const f of writes) {
       if (f.op.op !== "write") continue;
-      madeDirs.push(...makeDirs(f.op.res.dir, f.op.res.missing));
+      madeDirs.push(...makeDirs(f.op.res.dir, f.op.res.missing, seenDirs));
       if (!spares.writeTemp(tmpOf(f), f.op.content!, f.op.mode!))
         writeNew(tmpOf(f), f.op.content!, f.op.mode!);
       r.b.step(`temp:${f.op.res.rel}`);
