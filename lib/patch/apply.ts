@@ -224,6 +224,9 @@ const plan = (
     });
     if (fc.operation === "modify") {
       const w = write(src, content, p?.newMode ?? cur.mode, cur, sha);
+      // On a file an earlier change of the group left, applied exactly: its pre-image is derived.
+      if (cur.held && p !== null && p.hunks.length > 0 && rebases[fc.path] === undefined)
+        w.pre.derived = fc.patch;
       ops.push(w);
       mods.push(mod(fc.path, "modify", null, cur.sha, w.post_sha256, counts));
       files.push({ path: fc.path, op: "modify", ...counts });
@@ -350,7 +353,9 @@ function* groups(ctx: ApplyManyContext, out: ApplyOutcome[]): Generator<Group, v
         for (const o of p.entry.ops) {
           view.set(
             o.res.rel,
-            o.op === "write" ? { bytes: asBuffer(o.content!), mode: o.mode!, sha: o.post_sha256! } : null,
+            o.op === "write"
+              ? { bytes: asBuffer(o.content!), mode: o.mode!, sha: o.post_sha256!, held: true }
+              : null,
           );
         }
       } catch (e) {

@@ -66,6 +66,20 @@ export const applyExact = (source: string, patch: ParsedPatch, path: string): st
   return result;
 };
 
+/**
+ * The content a patch was applied to, from the content it left: its hunks the other way round,
+ * each at the line where the applied patch left it. Exact like applyExact.
+ */
+export const reverseExact = (result: string, patch: ParsedPatch, path: string): string => {
+  let shift = 0;
+  const hunks = patch.hunks.map((h) => {
+    const back = { ...h, pos: h.pos + shift, old: h.new, new: h.old };
+    shift += h.new.length - h.old.length;
+    return back;
+  });
+  return applyExact(result, { ...patch, hunks }, path);
+};
+
 const mismatch = (path: string, n: number, h: Hunk, line: number, expected: string, found: string) =>
   fail(
     "E_PATCH_MISMATCH",

@@ -41,7 +41,19 @@ export type Op = {
   content: Uint8Array | null;
   mode: number | null;
   post_sha256: string | null;
-  pre: { existed: boolean; bytes: Uint8Array | null; sha: string | null; mode: number | null };
+  pre: {
+    existed: boolean;
+    bytes: Uint8Array | null;
+    sha: string | null;
+    mode: number | null;
+    /**
+     * The change's patch, when the bytes are what an earlier change of the same unit left and the
+     * patch applied to them exactly: the pre-image is stored as the patch, not the file, and
+     * rebuilt by reversing it on what the change left (see rollbackChange). The unit's first
+     * change on a file keeps the whole file, which is all recovery needs.
+     */
+    derived?: string;
+  };
 };
 
 /** One change's (or rollback's) operations, journalled as one entry. */
@@ -126,7 +138,8 @@ const begin = (b: Batch): Run => {
       readyPreImage({
         path: plans[n]!.files[i]!.path,
         existed: o.pre.existed,
-        content: o.pre.bytes,
+        content: o.pre.derived === undefined ? o.pre.bytes : Buffer.from(o.pre.derived),
+        derived: o.pre.derived !== undefined,
         mode: o.pre.mode,
         sha256: o.pre.sha,
         post_sha256: o.post_sha256,

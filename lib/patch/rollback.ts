@@ -1,10 +1,10 @@
 import type { Database } from "bun:sqlite";
 import { ChangeRequest, defaultConfig } from "../schema/index.ts";
-import { applySql } from "../store/apply-sql.ts";
+import { applySql, type PreImageRow } from "../store/apply-sql.ts";
 import { fail } from "./codes.ts";
 import { readResolved } from "./files.ts";
 import { sha256Hex } from "./hash.ts";
-import { applyExact } from "./hunks.ts";
+import { applyExact, reverseExact } from "./hunks.ts";
 import { execute, type Op } from "./journal.ts";
 import { type MergeConflict, merge3 } from "./merge3.ts";
 import { parsePatch } from "./parse.ts";
@@ -62,6 +62,22 @@ const mergeBack = (
 };
 
 /**
+ * Rebuilds a derived pre-image (see Op.pre.derived): the change's patch, kept as the row's
+ * content, reversed on the file as it is now when that is what the change left; null when it is
+ * not (the file diverged). What does not reverse comes back empty, to be refused by its hash.
+ */
+const rebuild = (img: PreImageRow, root: string, limits: Limits): Uint8Array | null => {
+  const cur = readResolved(resolveInRepo(root, img.path), limits.max_file_bytes);
+  if (!cur || cur.sha !== img.post_sha256) return null;
+  try {
+    const patch = parsePatch(new TextDecoder().decode(img.content ?? new Uint8Array()), img.path);
+    return new TextEncoder().encode(reverseExact(decodeText(cur.bytes, img.path), patch, img.path));
+  } catch {
+    return new Uint8Array();
+  }
+};
+
+/**
  * Undoes an applied change by restoring its pre-images (content and mode), through the same
  * journal as apply, so a crash mid-rollback is repaired too. Refused with E_ROLLBACK_DIVERGED,
  * naming the paths, when any file no longer holds what the change wrote.
@@ -81,10 +97,17 @@ export const rollbackChange = (ctx: RollbackContext): { files: string[]; merged:
     });
   }
   const root = realRoot(ctx.repo);
-  const images = sql.preImages(row);
+  // A derived pre-image is rebuilt from the file as the change left it, by reversing its patch;
+  // a file changed since cannot give it back (it counts as diverged, and cannot be forced).
+  const images = sql
+    .preImages(row)
+    .map((i) => (i.derived === 1 ? { ...i, content: rebuild(i, root, limits) } : i));
   // Rows are untrusted like any row: a pre-image is written back only if it hashes to what it claims.
   const corrupt = images.filter(
-    (i) => i.existed === 1 && sha256Hex(i.content ?? new Uint8Array()) !== i.sha256,
+    (i) =>
+      i.existed === 1 &&
+      !(i.derived === 1 && i.content === null) &&
+      sha256Hex(i.content ?? new Uint8Array()) !== i.sha256,
   );
   if (corrupt.length > 0) {
     throw fail(
@@ -106,6 +129,11 @@ export const rollbackChange = (ctx: RollbackContext): { files: string[]; merged:
     if ((cur?.sha ?? null) !== img.post_sha256) {
       diverged.push(img.path);
       if (!forced) continue;
+      if (img.derived === 1) {
+        const why = "its pre-image is kept as its patch reversed, which needs the file as the change left it";
+        conflicts.push({ path: img.path, why });
+        continue;
+      }
       const m = mergeBack(
         forced,
         img.path,

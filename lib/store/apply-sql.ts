@@ -63,6 +63,8 @@ export const PreImageRow = z.object({
   sha256: z.string().nullable(),
   post_sha256: z.string().nullable(),
   post_mode: z.number().int().nullable(),
+  /** 1: `content` is the change's patch for the path, reversed on what it left to rebuild the pre-image (see Op.pre.derived). */
+  derived: z.number().int(),
 });
 export type PreImageRow = z.infer<typeof PreImageRow>;
 
@@ -82,6 +84,8 @@ export type NewPreImage = {
   sha256: string | null;
   post_sha256: string | null;
   post_mode: number | null;
+  /** `content` is the change's patch, not the file (see PreImageRow.derived). */
+  derived?: boolean;
 };
 
 export type NewModification = {
@@ -119,7 +123,8 @@ export type NewJournal = {
   result: unknown;
 };
 export type ReadyJournal = Omit<NewJournal, "plan" | "result"> & { plan: string; result: string };
-export type ReadyPreImage = Omit<NewPreImage, "content" | "existed"> & Packed & { existed: 0 | 1 };
+export type ReadyPreImage = Omit<NewPreImage, "content" | "existed" | "derived"> &
+  Packed & { existed: 0 | 1; derived: 0 | 1 };
 
 export const readyJournal = (j: NewJournal): ReadyJournal => ({
   ...j,
@@ -131,6 +136,7 @@ export const readyPreImage = (p: NewPreImage): ReadyPreImage => ({
   ...p,
   ...packContent(p.content),
   existed: p.existed ? 1 : 0,
+  derived: p.derived ? 1 : 0,
 });
 
 const unpackContent = (r: Packed): Uint8Array | null => {
@@ -163,8 +169,8 @@ const build = (db: Database) => {
      VALUES ($change_id, $kind, 'pending', $owner, $payload_sha256, $plan, $result, $now, $now) RETURNING id`,
   );
   const insertPre = db.query(
-    `INSERT INTO pre_images (change_id, journal_id, path, existed, content, content_codec, mode, sha256, post_sha256, post_mode, created_at)
-     VALUES ($change_id, $journal_id, $path, $existed, $content, $content_codec, $mode, $sha256, $post_sha256, $post_mode, $now)`,
+    `INSERT INTO pre_images (change_id, journal_id, path, existed, derived, content, content_codec, mode, sha256, post_sha256, post_mode, created_at)
+     VALUES ($change_id, $journal_id, $path, $existed, $derived, $content, $content_codec, $mode, $sha256, $post_sha256, $post_mode, $now)`,
   );
   const insertMod = db.query(
     `INSERT INTO file_modifications (path, kind, change_id, source, journal_id, new_path, sha256_before, sha256_after, added, removed, ts)
@@ -184,10 +190,10 @@ const build = (db: Database) => {
      WHERE kind = 'apply' AND state IN ('pending','applied') AND change_id IN (SELECT value FROM json_each($ids))`,
   );
   const preImages = db.query(
-    "SELECT path, existed, content, content_codec, mode, sha256, post_sha256, post_mode FROM pre_images WHERE journal_id = $journal_id AND change_id = $change_id ORDER BY id",
+    "SELECT path, existed, derived, content, content_codec, mode, sha256, post_sha256, post_mode FROM pre_images WHERE journal_id = $journal_id AND change_id = $change_id ORDER BY id",
   );
   const bySha = db.query<{ content: Uint8Array; content_codec: string | null }, { sha: string }>(
-    "SELECT content, content_codec FROM pre_images WHERE sha256 = $sha AND content IS NOT NULL LIMIT 1",
+    "SELECT content, content_codec FROM pre_images WHERE sha256 = $sha AND content IS NOT NULL AND derived = 0 LIMIT 1",
   );
   const dropRows = [
     db.query("DELETE FROM pre_images WHERE change_id = $change_id AND journal_id = $id"),

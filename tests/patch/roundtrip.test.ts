@@ -209,6 +209,34 @@ describe("properties", () => {
     );
   });
 
+  test("for any three texts stacked on one file in one call, rollback newest first gives back each", async () => {
+    await using f = await fixture();
+    let n = 0;
+    fc.assert(
+      fc.property(text, text, text, (a, b, c) => {
+        fc.pre(a !== b && b !== c);
+        const path = `s${++n}.txt`;
+        f.write({ [path]: a });
+        const rows = [makeFileChange(path, a, b), makeFileChange(path, b, c)].map((ch) =>
+          f.signed({ task_id: "t", changes: [ch] }),
+        );
+        const out = applyChanges({ repo: f.repo, db: f.db, secret: f.secret, changes: rows });
+        expect(out.map((o) => o.ok)).toEqual([true, true]);
+        expect(bytes(f, path).toString("utf8")).toBe(c);
+        // The second's pre-image is its own patch (derived), reversed at rollback.
+        const derived = f.db
+          .query<{ derived: number }, [string]>("SELECT derived FROM pre_images WHERE path = ? ORDER BY id")
+          .all(path);
+        expect(derived.map((r) => r.derived)).toEqual([0, 1]);
+        rollbackChange({ repo: f.repo, db: f.db, changeId: rows[1]!.id });
+        expect(bytes(f, path).toString("utf8")).toBe(b);
+        rollbackChange({ repo: f.repo, db: f.db, changeId: rows[0]!.id });
+        expect(bytes(f, path).toString("utf8")).toBe(a);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   test("a change applies the same alone or batched with unrelated ones", async () => {
     await using f = await fixture();
     let n = 0;

@@ -10,9 +10,10 @@ import {
   recoverApplies,
   rollbackChange,
   settleChanges,
+  sha256Hex,
 } from "../../lib/patch/index.ts";
 import { applySql } from "../../lib/store/apply-sql.ts";
-import { type Fixture, fixture } from "./_fixture.ts";
+import { type Fixture, fixture, thrown } from "./_fixture.ts";
 
 /** Three changes stacked on a.txt (1 -> 2 -> 3 -> 4), the middle one also creating b.txt. */
 const stack = (f: Fixture) => {
@@ -53,11 +54,13 @@ describe("a stack applied in one call", () => {
     expect(steps.filter((s) => s === "temp:a.txt")).toHaveLength(1);
     expect(steps.filter((s) => s === "rename:a.txt")).toHaveLength(1);
     expect(journal(f).map((j) => j.state)).toEqual(["applied", "applied", "applied"]);
-    // Each change's pre-image is what it found, in memory or on disk.
+    // Each change's pre-image is what it found, in memory or on disk; one whole file per group:
+    // the later changes keep their own patch, to be reversed on what they left.
     const pre = f.db
-      .query("SELECT change_id, path, sha256 FROM pre_images WHERE path = 'a.txt' ORDER BY id")
-      .all() as { change_id: string }[];
-    expect(pre.map((p) => p.change_id)).toEqual(changes.map((c) => c.id));
+      .query("SELECT change_id, derived, sha256 FROM pre_images WHERE path = 'a.txt' ORDER BY id")
+      .all() as { change_id: string; derived: number; sha256: string }[];
+    expect(pre.map((p) => [p.change_id, p.derived])).toEqual(changes.map((c, i) => [c.id, i === 0 ? 0 : 1]));
+    expect(pre.map((p) => p.sha256)).toEqual(["1\n", "2\n", "3\n"].map(sha256Hex));
     // Each change is revertible on its own, newest first.
     for (const [c, left] of [
       [changes[2]!, "3\n"],
@@ -85,6 +88,33 @@ describe("a stack applied in one call", () => {
     });
     expect(out.map((o) => (o.ok ? "ok" : o.error.code))).toEqual(["ok", "ok"]);
     expect([f.read("A.txt"), f.read("a.txt")]).toEqual(["UPPER\n", "LOWER\n"]);
+  });
+
+  test("a pre-image kept as a patch is rebuilt only from what its change left, and checked by its hash", async () => {
+    await using f = await fixture();
+    const changes = stack(f);
+    applyChanges({ repo: f.repo, db: f.db, secret: f.secret, changes });
+    // The middle change's file was changed since by the last: refused, forced or not.
+    const middle = changes[1]!.id;
+    expect(thrown(() => rollbackChange({ repo: f.repo, db: f.db, changeId: middle })).code).toBe(
+      "E_ROLLBACK_DIVERGED",
+    );
+    const forced = thrown(() =>
+      rollbackChange({ repo: f.repo, db: f.db, changeId: middle, force: { payload: changes[1]!.payload } }),
+    );
+    expect(forced.code).toBe("E_ROLLBACK_CONFLICT");
+    expect(forced.message).toContain("a.txt (its pre-image is kept as its patch reversed");
+    // A kept patch edited in the database gives another pre-image: refused by its hash, nothing written.
+    const last = changes[2]!.id;
+    const edited = makeFileChange("a.txt", "X\n", "4\n").patch!;
+    f.db.run("UPDATE pre_images SET content = ?, content_codec = NULL WHERE change_id = ? AND derived = 1", [
+      Buffer.from(edited),
+      last,
+    ]);
+    expect(thrown(() => rollbackChange({ repo: f.repo, db: f.db, changeId: last })).code).toBe(
+      "E_PRE_IMAGE_CORRUPT",
+    );
+    expect(f.read("a.txt")).toBe("4\n");
   });
 
   test("a change that fails leaves those stacked behind it unattempted (E_BEHIND_FAILED), nothing written", async () => {

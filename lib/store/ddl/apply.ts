@@ -59,6 +59,16 @@ CREATE INDEX pre_images_sha ON pre_images(sha256) WHERE sha256 IS NOT NULL;
 `;
 
 /*
+ * Version 7 (migration 12): a pre-image stored as "derived" has no content: the change's patch
+ * applied exactly to what an earlier change of the same group left, so it is rebuilt by reversing
+ * that patch on what the change left (lib/patch/rollback.ts). A group keeps one whole pre-image
+ * per file, its first change's; recovery needs no other.
+ */
+export const APPLY_V5 = `
+ALTER TABLE pre_images ADD COLUMN derived INTEGER NOT NULL DEFAULT 0;
+`;
+
+/*
  * Version 4: pre-image content may be stored compressed (zstd; `content_codec` says which, NULL
  * for as is). Pre-images are most of what an apply writes to the database (the whole previous
  * content of every file it replaces), and source text compresses about five to one.
