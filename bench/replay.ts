@@ -3,7 +3,8 @@
  * commit (git's patches, tests/_history.ts), through `hyperion enqueue` + `hyperion run` (the
  * compiled binary, default workers) beside its anchor, one `git apply` call over the same
  * patches, in the same run; both trees are compared with git's. Then the enqueue-depth table:
- * how long one `enqueue` of 100, 400 and 1,600 changes stacked on the same files takes.
+ * how long `enqueue` of 100, 400 and 1,600 changes stacked on the same files takes, in one call
+ * and in ten.
  * BENCH_COMMITS caps the history (default 180); BENCH_ROUNDS sets how many times each side runs,
  * alternating, before the medians are compared (default 5).
  */
@@ -114,19 +115,33 @@ try {
     `  held for a person and approved before the run: ${rounds[0]!.held}; trees equal: ${rounds.every((r) => r.same) ? "yes" : "NO"}`,
   );
 
-  // Enqueue depth: one file edited again and again, n changes stacked in one enqueue.
-  console.log("  enqueue of n changes stacked on 10 files (one call):");
+  // Enqueue depth: n changes stacked on 10 files, in one enqueue call and in 10 calls (each
+  // validating against the results the calls before it kept).
+  const CALLS = 10;
+  console.log(`  enqueue of n changes stacked on 10 files, in one call and in ${CALLS} calls:`);
   let first = 0;
+  let firstCalls = 0;
   for (const n of [100, 400, 1_600]) {
-    const dir = join(work, `depth-${n}`);
-    mkdirSync(dir);
-    writeTree(dir, 10, 40);
-    run([bin, "init"], dir);
-    writeFileSync(join(dir, "in.json"), JSON.stringify(stackedChanges(10, 40, n)));
-    const ms = run([bin, "enqueue", "in.json"], dir);
-    first ||= ms / n;
+    const crs = stackedChanges(10, 40, n);
+    const timed = (name: string, parts: number) => {
+      const dir = join(work, `depth-${n}-${name}`);
+      mkdirSync(dir);
+      writeTree(dir, 10, 40);
+      run([bin, "init"], dir);
+      let ms = 0;
+      const size = Math.ceil(n / parts);
+      for (let at = 0; at < n; at += size) {
+        writeFileSync(join(dir, "in.json"), JSON.stringify(crs.slice(at, at + size)));
+        ms += run([bin, "enqueue", "in.json"], dir);
+      }
+      return ms;
+    };
+    const one = timed("one", 1);
+    const many = timed("calls", CALLS);
+    first ||= one / n;
+    firstCalls ||= many / n;
     console.log(
-      `    ${String(n).padStart(5)}  ${ms.toFixed(0).padStart(6)} ms  ${(ms / n / first).toFixed(2)}x the per-change time at 100`,
+      `    ${String(n).padStart(5)}  one call ${one.toFixed(0).padStart(5)} ms (${(one / n / first).toFixed(2)}x the per-change time at 100)  ${CALLS} calls ${many.toFixed(0).padStart(5)} ms (${(many / n / firstCalls).toFixed(2)}x)`,
     );
   }
 } finally {

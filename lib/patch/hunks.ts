@@ -4,25 +4,31 @@ import { printable } from "./paths.ts";
 import { splitLines } from "./text.ts";
 
 // A file "uses" an ending only when it has at least one line ending that way and none the other.
-const crlfOnly = (lines: readonly string[]) =>
-  lines.some((l) => l.endsWith("\r\n")) && lines.every((l) => l.endsWith("\r\n") || !l.endsWith("\n"));
-const lfOnly = (lines: readonly string[]) =>
-  lines.some((l) => l.endsWith("\n")) && lines.every((l) => !l.endsWith("\r\n"));
+const BARE_LF = /(^|[^\r])\n/;
+const crlfOnly = (text: string) => text.includes("\r\n") && !BARE_LF.test(text);
+const lfOnly = (text: string) => text.includes("\n") && !text.includes("\r\n");
+const same = (l: string) => l;
 
 /**
  * A patch written with LF against a CRLF file (or the reverse) is read in the file's line
- * endings, as jsdiff's autoConvertLineEndings does, so the file keeps its endings.
+ * endings, as jsdiff's autoConvertLineEndings does, so the file keeps its endings. The patch's
+ * lines are looked at first: the file is scanned only when they all end one way.
  */
-export const convert = (source: readonly string[], hunks: readonly Hunk[]): ((l: string) => string) => {
-  const patchLines = hunks.flatMap((h) => [...h.old, ...h.new]).filter((l) => l.endsWith("\n"));
-  if (patchLines.length === 0) return (l) => l;
-  if (crlfOnly(source) && patchLines.every((l) => !l.endsWith("\r\n"))) {
+export const convert = (source: string, hunks: readonly Hunk[]): ((l: string) => string) => {
+  let lf = 0;
+  let crlf = 0;
+  for (const h of hunks) {
+    for (const side of [h.old, h.new]) {
+      for (const l of side) {
+        if (l.endsWith("\r\n")) crlf++;
+        else if (l.endsWith("\n")) lf++;
+      }
+    }
+  }
+  if (lf > 0 && crlf === 0 && crlfOnly(source))
     return (l) => (l.endsWith("\n") ? `${l.slice(0, -1)}\r\n` : l);
-  }
-  if (lfOnly(source) && patchLines.every((l) => l.endsWith("\r\n"))) {
-    return (l) => (l.endsWith("\r\n") ? `${l.slice(0, -2)}\n` : l);
-  }
-  return (l) => l;
+  if (crlf > 0 && lf === 0 && lfOnly(source)) return (l) => (l.endsWith("\r\n") ? `${l.slice(0, -2)}\n` : l);
+  return same;
 };
 
 /**
@@ -32,7 +38,7 @@ export const convert = (source: readonly string[], hunks: readonly Hunk[]): ((l:
  */
 export const applyExact = (source: string, patch: ParsedPatch, path: string): string => {
   const lines = splitLines(source);
-  const fix = convert(lines, patch.hunks);
+  const fix = convert(source, patch.hunks);
   const out: string[] = [];
   let at = 0;
   patch.hunks.forEach((h, n) => {
@@ -54,7 +60,7 @@ export const applyExact = (source: string, patch: ParsedPatch, path: string): st
   for (let k = at; k < lines.length; k++) out.push(lines[k]!);
   const result = out.join("");
   // A file whose last line lost its newline would otherwise glue onto the next line.
-  if (out.slice(0, -1).some((l) => !l.endsWith("\n"))) {
+  if (out.some((l, k) => k < out.length - 1 && !l.endsWith("\n"))) {
     throw fail(
       "E_PATCH_MISMATCH",
       `the patch for '${printable(path)}' leaves a line without its newline mid-file`,

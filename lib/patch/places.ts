@@ -62,7 +62,7 @@ const placesOf = (
 export const alreadyStands = (current: string, patch: ParsedPatch): boolean => {
   if (patch.hunks.length === 0) return false;
   const lines = splitLines(current);
-  const fix = convert(lines, patch.hunks);
+  const fix = convert(current, patch.hunks);
   const budget = { n: budgetFor(lines.length, patch) };
   try {
     let at = 0;
@@ -95,7 +95,7 @@ export const placement = (
   fuzz: number,
 ): "unique" | "ambiguous" | "none" => {
   const lines = splitLines(current);
-  const fix = convert(lines, patch.hunks);
+  const fix = convert(current, patch.hunks);
   const budget = { n: budgetFor(lines.length, patch) };
   let none = false;
   try {
