@@ -39,14 +39,14 @@ export const makeEnqueue = (ctx: QueueContext) => {
     // Each base that is an open change's result names that change (the newest such, this batch's
     // earlier changes first): its predecessor. A held predecessor of a change joining the line
     // takes its place in line first, so the change waits behind it instead of being leased.
-    const after = items.map((it, i) => {
+    // "key sha" -> the newest change of this batch so far that leaves that content at that file.
+    const produced = new Map<string, string>();
+    const after = items.map((it) => {
       const found = new Map<string, string>();
       for (const b of it.bases) {
-        const mine = items
-          .slice(0, i)
-          .findLast((e) => e.results.has(b.path) && e.results.get(b.path) === b.sha);
+        const mine = produced.get(`${b.path} ${b.sha}`);
         if (mine) {
-          found.set(b.path, mine.id);
+          found.set(b.path, mine);
           continue;
         }
         const open = sql.predecessor(b.path, b.sha);
@@ -54,6 +54,7 @@ export const makeEnqueue = (ctx: QueueContext) => {
         found.set(b.path, open.id);
         if (inLine && open.status === "awaiting_approval") placeHeld(ctx, open.id);
       }
+      for (const [key, sha] of it.results) if (sha !== null) produced.set(`${key} ${sha}`, it.id);
       return found;
     });
     // `ready`: queued and first in line on every path, behind the changes already in line and
