@@ -16,8 +16,7 @@ import { fail } from "./codes.ts";
 import { sha256Hex } from "./hash.ts";
 import { printable, type Resolved, resolveInRepo } from "./paths.ts";
 
-/** A regular file as read: bytes, permission bits and hash. */
-/** A file's bytes, mode and sha256; `held` when an earlier change of the same group left it (in memory). */
+/** A regular file as read: bytes, permission bits and hash; `held` when an earlier change of the same group left it (in memory). */
 export type FileState = { bytes: Buffer; mode: number; sha: string; held?: true };
 
 const errno = (e: unknown) => (e as NodeJS.ErrnoException).code;

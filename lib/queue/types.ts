@@ -80,8 +80,6 @@ export type DeadLetter = z.infer<typeof DeadLetter>;
 export const QueueLogEntry = LogRow.omit({ data: true }).extend({ data: z.record(z.string(), z.unknown()) });
 export type QueueLogEntry = z.infer<typeof QueueLogEntry>;
 
-/** A queued or leased change touching one path, in queue order. */
-
 /** What one archive run did (or, with dryRun, would do). */
 export const ArchiveResult = z.object({
   moved: z.number().int().describe("Changes moved to the archive."),
