@@ -5,10 +5,10 @@ import { type ChangeRequest, requestPaths } from "../schema/index.ts";
 import type { QueueContext } from "./_context.ts";
 import { newChangeId } from "./_ids.ts";
 import { pathRows, placeHeld, stackFacts } from "./_stack.ts";
-import { packResult } from "./results.ts";
+import { type PackedResult, packResult } from "./results.ts";
 import type { Enqueued, EnqueueOptions } from "./types.ts";
 
-type PackedResults = Map<string, Uint8Array>[];
+type PackedResults = Map<string, PackedResult>[];
 
 const duplicate = (id: string) =>
   new HyperionError("E_DUPLICATE_ID", `a change with id ${id} is already in the queue`, {

@@ -161,6 +161,20 @@ describe("the line is per file", () => {
     );
     expect(f.queue.tipOf("x")!.sha).toBeNull();
     expect(f.queue.tipOf("y")!.text()).toBe("moved\n");
+    // A short text is kept as it is, a long one compressed; both read back the same.
+    const long = "a long line of text\n".repeat(50);
+    f.queue.enqueue(edit("d", "w", "6", "7"), { results: results("w", long) });
+    expect(f.queue.tipOf("w")!.text()).toBe(long);
+    const stored = f.db
+      .query<{ key: string; kind: string }, []>(
+        "SELECT key, typeof(content) AS kind FROM change_results ORDER BY key",
+      )
+      .all();
+    expect(stored).toEqual([
+      { key: "a", kind: "text" },
+      { key: "w", kind: "blob" },
+      { key: "y", kind: "text" },
+    ]);
     expect(f.queue.tipOf("z")).toBeNull();
     // Rejected or applied, a change is no longer open: the file's tip is the change before it.
     f.queue.reject("b");
@@ -170,7 +184,7 @@ describe("the line is per file", () => {
     expect(f.queue.tipOf("a")).toBeNull();
     // A finished change's content is dropped: the tree holds it now (or nothing does).
     const kept = f.db.query<{ key: string }, []>("SELECT key FROM change_results").all();
-    expect(kept.map((r) => r.key)).toEqual(["y"]);
+    expect(kept.map((r) => r.key).sort()).toEqual(["w", "y"]);
   });
 
   test("markNeedsRebase flags the open changes on a path and only those", async () => {

@@ -3,6 +3,7 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeFileChange } from "../../lib/patch/index.ts";
+import { packResult, unpackResult } from "../../lib/queue/results.ts";
 import { hyperion, tmpdir } from "../_helpers.ts";
 
 // Real child processes on a shared machine: a cap against hangs, not a speed target.
@@ -105,11 +106,11 @@ describe("hyperion enqueue", () => {
       const db = new Database(join(dir.path, ".hyperion/hyperion.db"));
       try {
         return db
-          .query<{ id: string; key: string; content: Uint8Array }, []>(
+          .query<{ id: string; key: string; content: string | Uint8Array }, []>(
             "SELECT c.id, r.key, r.content FROM change_results r JOIN change_queue c ON c.seq = r.seq ORDER BY r.seq",
           )
           .all()
-          .map((r) => [r.id, r.key, Buffer.from(Bun.zstdDecompressSync(r.content)).toString()]);
+          .map((r) => [r.id, r.key, unpackResult(r.content)]);
       } finally {
         db.close();
       }
@@ -126,7 +127,7 @@ describe("hyperion enqueue", () => {
     // patch made on the real result no longer fits it.
     const keep = (text: string) => {
       const db = new Database(join(dir.path, ".hyperion/hyperion.db"));
-      db.run("UPDATE change_results SET content = ?", [Bun.zstdCompressSync(Buffer.from(text))]);
+      db.run("UPDATE change_results SET content = ?", [packResult(text)]);
       db.close();
     };
     keep("else\n");

@@ -407,7 +407,7 @@ export const keyPaths = (db: Database): void => {
  * Version 6 (migration 11): what each change leaves at a file, kept while the change is open, so
  * a change stacked on it validates against that content without replaying every change ahead
  * (enqueue stays linear in stack depth, across separate calls too). Written by enqueue from what
- * validation computed (zstd of the UTF-8 bytes); a cache, never trusted at apply (apply checks
+ * validation computed (the text, or zstd of its bytes when longer; lib/queue/results.ts); a cache, never trusted at apply (apply checks
  * every hash against the signed payload). Dropped when the change finishes: from then on the
  * tree, or nothing, holds that content.
  */

@@ -438,11 +438,12 @@ const build = (db: Database) => {
       const b = tipHeld.get(key) as Tip | null;
       return a && b ? (a.seq > b.seq ? a : b) : (a ?? b);
     },
-    /** What change `seq` leaves at file `key`, as stored at enqueue (compressed), or null. */
-    resultOf: (seq: number, key: string): Uint8Array | null =>
-      (resultOf.get(seq, key) as { content: Uint8Array } | null)?.content ?? null,
-    /** Stores what changes leave at files: [seq, key, compressed content]. */
-    insertResults: (rows: [seq: number, key: string, content: Uint8Array][]): void => insertResults(rows),
+    /** What change `seq` leaves at file `key`, as stored at enqueue (lib/queue/results.ts), or null. */
+    resultOf: (seq: number, key: string): string | Uint8Array | null =>
+      (resultOf.get(seq, key) as { content: string | Uint8Array } | null)?.content ?? null,
+    /** Stores what changes leave at files: [seq, key, content as lib/queue/results.ts packs it]. */
+    insertResults: (rows: [seq: number, key: string, content: string | Uint8Array][]): void =>
+      insertResults(rows),
     /** Flags every open change touching file `key` for rebase; returns how many. */
     markNeedsRebase: (key: string, now: number): number => markNeedsRebase.run(now, key).changes,
     /** Appends one event to change_queue_logs. */
