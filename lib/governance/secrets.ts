@@ -19,6 +19,9 @@ const RULES: readonly { rule: string; re: RegExp }[] = [
   { rule: "Google API key", re: /\bAIza[0-9A-Za-z_-]{35}\b/g },
 ];
 
+// Any of the formats, in one pattern: a patch holding none (most) is ruled out in one scan.
+const ANY_RULE = new RegExp(RULES.map(({ re }) => `(?:${re.source})`).join("|"));
+
 // `api_key = "..."`-style assignments of a long literal: flagged only when the literal is random
 // enough (Shannon entropy over 4.2 bits a character, past what hex digests and words reach).
 const ASSIGNMENT =
@@ -103,7 +106,7 @@ export const scanSecrets = (
     // are sought line by line among the added lines. Most patches hold none.
     const patch = c.patch;
     const values = handed.filter((v) => patch.includes(v));
-    const rules = RULES.filter(({ re }) => occurs(re, patch));
+    const rules = ANY_RULE.test(patch) ? RULES.filter(({ re }) => occurs(re, patch)) : [];
     const assigns = occurs(ASSIGNMENT, patch);
     if (values.length === 0 && rules.length === 0 && !assigns) continue;
     for (const { text, line } of addedLines(patch)) {
