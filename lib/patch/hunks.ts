@@ -17,13 +17,17 @@ const same = (l: string) => l;
 export const convert = (source: string, hunks: readonly Hunk[]): ((l: string) => string) => {
   let lf = 0;
   let crlf = 0;
-  for (const h of hunks) {
-    for (const side of [h.old, h.new]) {
-      for (const l of side) {
-        if (l.endsWith("\r\n")) crlf++;
-        else if (l.endsWith("\n")) lf++;
-      }
+  const tally = (lines: readonly string[]) => {
+    for (let k = 0; k < lines.length; k++) {
+      const l = lines[k]!;
+      if (l.charCodeAt(l.length - 1) !== 0x0a) continue;
+      if (l.charCodeAt(l.length - 2) === 0x0d) crlf++;
+      else lf++;
     }
+  };
+  for (const h of hunks) {
+    tally(h.old);
+    tally(h.new);
   }
   if (lf > 0 && crlf === 0 && crlfOnly(source))
     return (l) => (l.endsWith("\n") ? `${l.slice(0, -1)}\r\n` : l);
