@@ -85,11 +85,13 @@ export const readBoundedInput = (
     const chunks: Buffer[] = [];
     let total = 0;
     const deadline = performance.now() + timeoutMs;
-    const buf = Buffer.allocUnsafe(CHUNK);
+    // A regular file is read in one call (one more byte than its size, to see it end); a pipe in chunks.
+    const size = st.isFile() ? st.size + 1 : CHUNK;
+    const buf = Buffer.allocUnsafe(size);
     for (;;) {
       let n: number;
       try {
-        n = readSync(opened.fd, buf, 0, CHUNK, null);
+        n = readSync(opened.fd, buf, 0, size, null);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
         if (performance.now() > deadline) {
