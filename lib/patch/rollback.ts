@@ -70,7 +70,7 @@ const rebuild = (img: PreImageRow, root: string, limits: Limits): Uint8Array | n
   const cur = readResolved(resolveInRepo(root, img.path), limits.max_file_bytes);
   if (!cur || cur.sha !== img.post_sha256) return null;
   try {
-    const patch = parsePatch(new TextDecoder().decode(img.content ?? new Uint8Array()), img.path);
+    const patch = parsePatch(Buffer.from(img.content ?? new Uint8Array()).toString("utf8"), img.path);
     return new TextEncoder().encode(reverseExact(decodeText(cur.bytes, img.path), patch, img.path));
   } catch {
     return new Uint8Array();
