@@ -1,3 +1,4 @@
+import { mapLimited } from "../map-limited.ts";
 import type { ChangeRequest, DeveloperTask, Edit, Fallback, ScopeBrief } from "../schema/index.ts";
 import type { AgentTurn } from "../store/requests-sql.ts";
 import type { AgentContext } from "./context.ts";
@@ -40,24 +41,6 @@ export type PlanOptions = {
   assume?: boolean;
   /** Told as each turn starts and ends (the command records it, so the dashboard follows live). */
   onTurn?: (t: AgentTurn) => void;
-};
-
-/** Runs `fn` over `items`, at most `limit` at once, keeping their order. */
-const mapBounded = async <T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (t: T) => Promise<R>,
-): Promise<R[]> => {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 };
 
 /**
@@ -127,7 +110,7 @@ export const planRequest = async (
     runOrchestrator(ctx, brief, edits),
   );
   if (orchestrator.fallback) plan.fallbacks.push(orchestrator.fallback);
-  const results = await mapBounded(tasks, ctx.config.agents.max_concurrent_agents, (t) =>
+  const results = await mapLimited(tasks, ctx.config.agents.max_concurrent_agents, (t) =>
     traced("developer", t, () => runDeveloper(ctx, t)),
   );
   results.forEach((r, i) => {

@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { HyperionError } from "../errors.ts";
 import type { Workplan } from "../governance/workplan.ts";
+import { mapLimited } from "../map-limited.ts";
 import type { Leased, Queue } from "../queue/index.ts";
 import type { Repo } from "../store/workspace.ts";
 import type { Outcome } from "./outcome.ts";
@@ -24,24 +25,6 @@ export type BatchDeps = {
 };
 
 type Check = { ok: boolean; why: string; details: Record<string, unknown> };
-
-/** `fn` over `items`, at most `limit` at once, results in order. */
-const mapLimited = async <T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (t: T) => Promise<R>,
-): Promise<R[]> => {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
-  return out;
-};
 
 /**
  * Validates a batch of leased changes (disjoint paths, each first in line) with one run of the
