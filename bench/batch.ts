@@ -16,7 +16,8 @@ import { approvePlan } from "../lib/governance/index.ts";
 import { makeFileChange } from "../lib/patch/index.ts";
 import { createQueue } from "../lib/queue/index.ts";
 import { startRun, submitChanges } from "../lib/runtime/index.ts";
-import { initRepo, openRepo, readSecret, requestsSql } from "../lib/store/index.ts";
+import { initRepo, openRepo, readSecret } from "../lib/store/index.ts";
+import { recordPlanned } from "../tests/_planned.ts";
 
 const VALIDATE_MS = Number(process.env.VALIDATE_MS ?? 200);
 const QUICK_MS = Number(process.env.QUICK_MS ?? VALIDATE_MS / 10);
@@ -84,40 +85,15 @@ const cell = async (size: number, rate: number, checks = false) => {
     approvePlan(repo, r.db, "bench");
     if (checks) {
       // As the Orchestrator plans them: one task a file, each with its quick check.
-      const sql = requestsSql(r.db);
-      const now = Date.now();
-      sql.insertRequest({
-        id: "r-bench",
-        title: "bench",
-        kind: "feature",
-        risk: "low",
-        status: "enqueued",
-        priority: 0,
-        payload: "{}",
-        brief: "{}",
-        answers: null,
-        agent: "stub",
-        fallback: 0,
-        fallback_reason: null,
-        created_at: now,
-      });
-      for (let i = 0; i < CHANGES; i++) {
-        sql.insertTask({
+      recordPlanned(
+        r.db,
+        { id: "r-bench", title: "bench" },
+        Array.from({ length: CHANGES }, (_, i) => ({
           id: `t-${i}`,
-          request_id: "r-bench",
-          title: `t-${i}`,
-          status: "enqueued",
-          owned_paths: JSON.stringify([`src/f${i}.txt`]),
-          context_paths: "[]",
-          estimated_tokens: 0,
-          payload: JSON.stringify({ checks: [quickCommand(i)] }),
-          agent: "stub",
-          fallback: 0,
-          fallback_reason: null,
-          change_id: null,
-          created_at: now,
-        });
-      }
+          owned: [`src/f${i}.txt`],
+          checks: [quickCommand(i)],
+        })),
+      );
     }
     const queue = createQueue(r.db, { secret: readSecret(r.loc), config: r.config.queue });
     const crs = Array.from({ length: CHANGES }, (_, i) => ({

@@ -4,8 +4,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeFileChange } from "../../lib/patch/index.ts";
 import { startRun } from "../../lib/runtime/index.ts";
-import { openRepo, requestsSql } from "../../lib/store/index.ts";
+import { openRepo } from "../../lib/store/index.ts";
 import { hyperion, tmpdir } from "../_helpers.ts";
+import { recordPlanned } from "../_planned.ts";
 import { planText } from "../reliability/_faults-repo.ts";
 
 // Real validation processes on a shared machine: a cap against hangs, not a speed target.
@@ -138,40 +139,15 @@ test("a quick check stops a bad change before it joins a batch: the batch valida
   expect((await hyperion(["plan", "approve", "--repo", repo])).exitCode).toBe(0);
   {
     using r = openRepo({ repo });
-    const sql = requestsSql(r.db);
-    const now = Date.now();
-    sql.insertRequest({
-      id: "r-1",
-      title: "sixteen",
-      kind: "feature",
-      risk: "low",
-      status: "enqueued",
-      priority: 0,
-      payload: "{}",
-      brief: "{}",
-      answers: null,
-      agent: "stub",
-      fallback: 0,
-      fallback_reason: null,
-      created_at: now,
-    });
-    for (let i = 0; i < 16; i++) {
-      sql.insertTask({
+    recordPlanned(
+      r.db,
+      { id: "r-1", title: "sixteen" },
+      Array.from({ length: 16 }, (_, i) => ({
         id: `t-${i}`,
-        request_id: "r-1",
-        title: `t-${i}`,
-        status: "enqueued",
-        owned_paths: JSON.stringify([`src/f${i}.txt`]),
-        context_paths: "[]",
-        estimated_tokens: 0,
-        payload: JSON.stringify({ checks: [quickCommand(i)] }),
-        agent: "stub",
-        fallback: 0,
-        fallback_reason: null,
-        change_id: null,
-        created_at: now,
-      });
-    }
+        owned: [`src/f${i}.txt`],
+        checks: [quickCommand(i)],
+      })),
+    );
   }
   await enqueue(repo, 16, [3, 11]);
   const r = await hyperion(["run", "--repo", repo, "--batch", "16", "--no-watch"]);

@@ -8,6 +8,7 @@ import { submitChanges } from "../../lib/runtime/index.ts";
 import { openRepo, readSecret, requestsSql } from "../../lib/store/index.ts";
 import { type Dashboard, mountDashboard } from "../../lib/tui/index.ts";
 import { hyperion, tmpdir } from "../_helpers.ts";
+import { recordPlanned } from "../_planned.ts";
 import { seedRepo } from "../ops/_seed.ts";
 
 /**
@@ -233,38 +234,7 @@ describe("detail", () => {
     expect(f).toMatch(/t-c3 stub → c3 queued/);
     // Another process (`hyperion request`) records a request and its tasks through its own connection.
     using other = openRepo({ repo: dir.path });
-    const sql = requestsSql(other.db);
-    const now = Date.now();
-    sql.insertRequest({
-      id: "r9",
-      title: "request r9",
-      kind: "feature",
-      risk: "low",
-      status: "enqueued",
-      priority: 0,
-      payload: "{}",
-      brief: "{}",
-      answers: null,
-      agent: "stub",
-      fallback: 0,
-      fallback_reason: null,
-      created_at: now,
-    });
-    sql.insertTask({
-      id: "t-r9",
-      request_id: "r9",
-      title: "t-r9",
-      status: "enqueued",
-      owned_paths: '["src/r9.ts"]',
-      context_paths: "[]",
-      estimated_tokens: 0,
-      payload: "{}",
-      agent: "stub",
-      fallback: 0,
-      fallback_reason: null,
-      change_id: null,
-      created_at: now,
-    });
+    recordPlanned(other.db, { id: "r9", title: "request r9" }, [{ id: "t-r9", owned: ["src/r9.ts"] }]);
     dash!.refresh(false);
     f = await keys("k", "k");
     expect(f).toContain("(4)");
