@@ -19,24 +19,29 @@ const attempts = (f: Awaited<ReturnType<typeof faultRepo>>, id: string) => f.que
 const pendingJournal = (f: Awaited<ReturnType<typeof faultRepo>>) =>
   f.repo.db.query("SELECT change_id FROM apply_journal WHERE state = 'pending'").all();
 
+/** An applier that throws right after `file`'s temp file is written (mid-batch, before any rename). */
+const faultyApplier = (f: { root: string; db: string }, file: string) => {
+  let last = "";
+  return createApplier({
+    repo: f.root,
+    db: f.db,
+    worker: "w",
+    validate: false,
+    commit: false,
+    onStep: (step) => {
+      if (step === "temps" && last === `temp:${file}`) throw new Error("injected fault");
+      last = step;
+    },
+  });
+};
+
 describe("worker faults", () => {
   test("a change whose apply throws fails alone; its batch-mates apply, charged no extra attempt", async () => {
     await using f = await faultRepo({ files });
     const ids = f.enqueue(changes()).map((c) => c.id);
     const poison = ids[2]!;
     // The fault: something throws right after c.txt's temp file is written, mid-batch.
-    let last = "";
-    const w = createApplier({
-      repo: f.root,
-      db: f.db,
-      worker: "w",
-      validate: false,
-      commit: false,
-      onStep: (step) => {
-        if (step === "temps" && last === "temp:c.txt") throw new Error("injected fault");
-        last = step;
-      },
-    });
+    const w = faultyApplier(f, "c.txt");
     const out = await w.process(32);
     w.close();
     expect(out.map((o) => [o.id, o.status])).toEqual(
@@ -60,18 +65,7 @@ describe("worker faults", () => {
       ])
       .map((c) => c.id);
     // The fault: whatever writes b.txt's temp throws, in the batch and again alone.
-    let last = "";
-    const w = createApplier({
-      repo: f.root,
-      db: f.db,
-      worker: "w",
-      validate: false,
-      commit: false,
-      onStep: (step) => {
-        if (step === "temps" && last === "temp:b.txt") throw new Error("injected fault");
-        last = step;
-      },
-    });
+    const w = faultyApplier(f, "b.txt");
     const out = await w.process(32);
     w.close();
     const by = Object.fromEntries(out.map((o) => [o.id, [o.status, o.code]]));
