@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   approvePlan,
@@ -12,32 +12,20 @@ import {
 } from "../../lib/governance/index.ts";
 import { changeColumns, fileModColumns, listings, renderTable } from "../../lib/ops/index.ts";
 import { makeFileChange } from "../../lib/patch/index.ts";
-import { createQueue } from "../../lib/queue/index.ts";
 import { createApplier, submitChanges } from "../../lib/runtime/index.ts";
 import type { ChangeRequest } from "../../lib/schema/index.ts";
-import { initRepo, openRepo, readSecret, requestsSql } from "../../lib/store/index.ts";
-import { ROOT, thrown, tmpdir } from "../_helpers.ts";
+import { requestsSql } from "../../lib/store/index.ts";
+import { ROOT, thrown } from "../_helpers.ts";
+import { faultRepo } from "../reliability/_faults-repo.ts";
 
 /** A repository with files, its queue and an in-process applier (real SQLite, real files). */
 const setup = async (files: Record<string, string>) => {
-  const dir = await tmpdir();
-  for (const [p, content] of Object.entries(files)) {
-    mkdirSync(join(dir.path, p, ".."), { recursive: true });
-    writeFileSync(join(dir.path, p), content);
-  }
-  initRepo({ repo: dir.path });
-  const repo = openRepo({ repo: dir.path });
-  const queue = createQueue(repo.db, { secret: readSecret(repo.loc), config: repo.config.queue });
-  const applier = createApplier({
-    repo: dir.path,
-    db: repo.loc.db,
-    worker: "w1",
-    validate: false,
-    commit: false,
-  });
+  const f = await faultRepo({ files });
+  const { repo, queue } = f;
+  const applier = createApplier({ repo: f.root, db: f.db, worker: "w1", validate: false, commit: false });
   const req = requestsSql(repo.db);
   return {
-    dir,
+    root: f.root,
     repo,
     queue,
     list: listings(repo.db),
@@ -46,7 +34,7 @@ const setup = async (files: Record<string, string>) => {
       while ((await applier.process(32)).length > 0);
     },
     submit: (crs: ChangeRequest[]) => submitChanges(repo, queue, crs),
-    read: (p: string) => readFileSync(join(dir.path, p), "utf8"),
+    read: f.read,
     request: (id: string) =>
       req.insertRequest({
         id,
@@ -65,8 +53,7 @@ const setup = async (files: Record<string, string>) => {
       }),
     async [Symbol.asyncDispose]() {
       applier.close();
-      repo[Symbol.dispose]();
-      await dir[Symbol.asyncDispose]();
+      await f[Symbol.asyncDispose]();
     },
   };
 };
@@ -189,7 +176,7 @@ describe("rollback refusals", () => {
     await using f = await setup({ "a.txt": "a\n" });
     f.submit([modify("c1", "r", "a.txt", "a\n", "A\n")]);
     await f.drain();
-    writeFileSync(join(f.dir.path, "a.txt"), "by hand\n");
+    writeFileSync(join(f.root, "a.txt"), "by hand\n");
     const e = thrown(() => rollbackOne(f.repo, f.queue, "c1", { force: false, actor: "op" }));
     expect(e.message).toBe("cannot roll back c1: a.txt (edited outside Hyperion) since it was applied");
     expect(e.hint).toBe("run `hyperion rollback c1 --force` to merge the undo into the newer edits");
@@ -226,14 +213,14 @@ describe("renames in the audit", () => {
 describe("plan check's verdict", () => {
   test("says approved only when a person approved the current text", async () => {
     await using f = await setup({});
-    const plan = join(f.dir.path, PLAN_FILE);
+    const plan = join(f.root, PLAN_FILE);
     writeFileSync(plan, readFileSync(join(ROOT, "testapp", PLAN_FILE)));
     const verdict = () => {
-      const { status } = planStatus(f.dir.path, f.repo.db);
+      const { status } = planStatus(f.root, f.repo.db);
       return planVerdict(status.valid, status.recorded);
     };
     expect(verdict()).toBe("valid, not approved: run `hyperion plan approve`");
-    approvePlan(f.dir.path, f.repo.db, "op");
+    approvePlan(f.root, f.repo.db, "op");
     expect(verdict()).toBe("valid and approved");
     writeFileSync(plan, `${readFileSync(plan, "utf8")}\nOne more line.\n`);
     expect(verdict()).toBe("valid, not approved: run `hyperion plan approve`");

@@ -26,6 +26,8 @@ Approved: yes
 
 export type RepoOptions = {
   files?: Record<string, string>;
+  /** Directories made before `init` (`.git` makes it a git repository to init). */
+  dirs?: string[];
   /** Overrides merged into sections of .hyperion/config.json. */
   config?: { queue?: object; limits?: object; governance?: object; git?: object; workers?: number };
   /** A plan approved by "test"; its validation commands run after each apply. */
@@ -42,6 +44,7 @@ export const faultRepo = async (opts: RepoOptions = {}) => {
   const marks = join(dir.path, "m");
   mkdirSync(root);
   mkdirSync(marks);
+  for (const d of opts.dirs ?? []) mkdirSync(join(root, d), { recursive: true });
   for (const [path, content] of Object.entries(opts.files ?? {})) {
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), content);

@@ -2,11 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeFileChange } from "../../lib/patch/index.ts";
-import { createQueue } from "../../lib/queue/index.ts";
 import { createApplier, watchTree } from "../../lib/runtime/index.ts";
 import { verdict } from "../../lib/runtime/watch.ts";
-import { initRepo, openRepo, readSecret } from "../../lib/store/index.ts";
-import { tmpdir } from "../_helpers.ts";
+import { faultRepo } from "../reliability/_faults-repo.ts";
 
 /** Polls until `check` holds, with a deadline: fs.watch events arrive asynchronously. */
 const eventually = async (check: () => boolean, what: string) => {
@@ -23,22 +21,9 @@ const eventually = async (check: () => boolean, what: string) => {
  * `stop()` closes the watcher (judging what is pending) and the applier.
  */
 const watched = async (files: Record<string, string>, dirs: string[] = []) => {
-  const dir = await tmpdir();
-  for (const d of dirs) mkdirSync(join(dir.path, d), { recursive: true });
-  for (const [p, c] of Object.entries(files)) {
-    mkdirSync(join(dir.path, p, ".."), { recursive: true });
-    writeFileSync(join(dir.path, p), c);
-  }
-  initRepo({ repo: dir.path });
-  const repo = openRepo({ repo: dir.path });
-  const queue = createQueue(repo.db, { secret: readSecret(repo.loc), config: repo.config.queue });
-  const applier = createApplier({
-    repo: dir.path,
-    db: repo.loc.db,
-    worker: "w",
-    validate: false,
-    commit: false,
-  });
+  const f = await faultRepo({ files, dirs });
+  const { repo, queue } = f;
+  const applier = createApplier({ repo: f.root, db: f.db, worker: "w", validate: false, commit: false });
   const watcher = watchTree(repo.loc.repo, repo.db, queue);
   const external = repo.db.query<{ path: string; kind: string }, []>(
     "SELECT path, kind FROM file_modifications WHERE source = 'external' ORDER BY id",
@@ -51,7 +36,7 @@ const watched = async (files: Record<string, string>, dirs: string[] = []) => {
     applier.close();
   };
   return {
-    root: dir.path,
+    root: f.root,
     repo,
     queue,
     applier,
@@ -59,8 +44,7 @@ const watched = async (files: Record<string, string>, dirs: string[] = []) => {
     stop,
     async [Symbol.asyncDispose]() {
       stop();
-      repo[Symbol.dispose]();
-      await dir[Symbol.asyncDispose]();
+      await f[Symbol.asyncDispose]();
     },
   };
 };
