@@ -1,13 +1,17 @@
 /**
  * What the real-CLI suites (`*-real.slow.ts`) share: the Engineer turn they drive, the harness
- * built from a CLI's config, and the Developer task they hand it. Each suite keeps its own mock
- * of its CLI's wire protocol.
+ * built from a CLI's config, the Developer task they hand it and the workspace-mode checks. Each
+ * suite keeps its own mock of its CLI's wire protocol.
  */
 import type { Database } from "bun:sqlite";
+import { expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   type AgentHarness,
   createStubHarness,
   type EngineerInput,
+  runDeveloper,
   runTurn,
   selectHarness,
   stubEngineer,
@@ -19,7 +23,8 @@ import {
   EngineerOutput,
   TaskRequest,
 } from "../../../lib/schema/index.ts";
-import { sessionsSql } from "../../../lib/store/index.ts";
+import { type Repo, sessionsSql } from "../../../lib/store/index.ts";
+import { contextFor } from "../_repo.ts";
 
 export const ENGINEER_INPUT: EngineerInput = {
   request: { ...TaskRequest.parse({ title: "Fix the crash in greet", edits: [] }), id: "r-1" },
@@ -69,3 +74,44 @@ export const developerTask = (id: string) =>
     context_paths: ["src/b.ts"],
     estimated_tokens: 100,
   });
+
+/**
+ * The workspace-mode checks every real CLI passes: the edit comes back as the owned file's change
+ * (a stray write, and the live tree, untouched), and a turn whose every shell command failed is
+ * E_AGENT_NO_PROGRESS. `play(command, text)` has the suite's mock run `command` through its CLI's
+ * shell tool, then answer `text`; `workspace` is the CLI's settings for the mode (`failing`, for
+ * the failing turn, where a CLI needs others).
+ */
+export const workspaceModeTests = (o: {
+  agent: AgentName;
+  fx: () => { path: string; repo: Repo };
+  harness: (over: Record<string, unknown>) => { config: Config; harness: AgentHarness };
+  workspace: Record<string, unknown>;
+  failing?: Record<string, unknown>;
+  play: (command: string, text: string) => void;
+}) => {
+  test("workspace mode: the edit comes back as the owned file's change, the stray write is discarded", async () => {
+    const fx = o.fx();
+    o.play(
+      "echo 'export const a = 42;' > src/a.ts && echo stray > stray.txt && echo x > src/b.ts",
+      "Set a to 42.",
+    );
+    const { config, harness: h } = o.harness(o.workspace);
+    const r = await runDeveloper({ ...contextFor(fx.repo, h, false), config }, developerTask("r-9-t1"));
+    expect(r.turn.agent).toBe(o.agent);
+    expect(r.change?.summary).toBe("Set a to 42.");
+    expect(r.change?.changes.map((c) => [c.path, c.operation])).toEqual([["src/a.ts", "modify"]]);
+    expect(r.change?.changes[0]?.patch).toContain("+export const a = 42;");
+    expect(readFileSync(join(fx.path, "src/a.ts"), "utf8")).toBe("export const a = 1;\n");
+    expect(existsSync(join(fx.path, "stray.txt"))).toBe(false);
+  });
+
+  test("workspace mode: a turn whose every shell command failed is E_AGENT_NO_PROGRESS, not 'no changes'", async () => {
+    const fx = o.fx();
+    o.play("sed -i s/1/42/ src/missing.ts", "Done.");
+    const { config, harness: h } = o.harness(o.failing ?? o.workspace);
+    await expect(
+      runDeveloper({ ...contextFor(fx.repo, h, false), config }, developerTask("r-9-t2")),
+    ).rejects.toMatchObject({ code: "E_AGENT_NO_PROGRESS" });
+  });
+};

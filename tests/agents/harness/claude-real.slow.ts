@@ -8,16 +8,17 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runDeveloper, stubEngineer } from "../../../lib/agents/index.ts";
+import { stubEngineer } from "../../../lib/agents/index.ts";
 import { sessionsSql } from "../../../lib/store/index.ts";
 import { hyperion, ROOT, tmpdir } from "../../_helpers.ts";
-import { contextFor, repoFixture } from "../_repo.ts";
+import { repoFixture } from "../_repo.ts";
 import {
   BRIEF_TEXT,
   developerTask,
   ENGINEER_INPUT,
   realHarness,
   engineerTurn as sharedEngineerTurn,
+  workspaceModeTests,
 } from "./_real.ts";
 import { roleAnswer } from "./_roles.ts";
 
@@ -142,7 +143,7 @@ const input = ENGINEER_INPUT;
 const engineerTurn = (h: ReturnType<typeof harness>["harness"]) => sharedEngineerTurn(h, fx.path);
 const brief = (): Reply => ({ text: BRIEF_TEXT });
 const bash = (command: string): Reply => ({ tool: "Bash", input: { command, description: "run" } });
-const task = developerTask;
+const _task = developerTask;
 
 const asText = (body: Body) => JSON.stringify(body.messages);
 
@@ -260,28 +261,13 @@ describe("the real claude CLI, offline against a loopback Messages model", () =>
     sessions.remove("eng");
   });
 
-  test("workspace mode: the edit comes back as the owned file's change, the stray write is discarded", async () => {
-    answer = (_b, afterTool) =>
-      afterTool
-        ? { text: "Set a to 42." }
-        : bash("echo 'export const a = 42;' > src/a.ts && echo stray > stray.txt && echo x > src/b.ts");
-    const { config, harness: h } = harness({ mode: "workspace", allow_tools: ["Bash"] });
-    const r = await runDeveloper({ ...contextFor(fx.repo, h, false), config }, task("r-9-t1"));
-    expect(r.turn.agent).toBe("claude");
-    expect(r.change?.summary).toBe("Set a to 42.");
-    expect(r.change?.changes.map((c) => [c.path, c.operation])).toEqual([["src/a.ts", "modify"]]);
-    expect(r.change?.changes[0]?.patch).toContain("+export const a = 42;");
-    expect(readFileSync(join(fx.path, "src/a.ts"), "utf8")).toBe("export const a = 1;\n");
-    expect(existsSync(join(fx.path, "stray.txt"))).toBe(false);
-  });
-
-  test("workspace mode: a turn whose every tool call failed is E_AGENT_NO_PROGRESS, not 'no changes'", async () => {
-    answer = (_b, afterTool) => (afterTool ? { text: "Done." } : bash("sed -i s/1/42/ src/missing.ts"));
-    const { config, harness: h } = harness({ mode: "workspace", allow_tools: ["Bash"] });
-    await expect(
-      runDeveloper({ ...contextFor(fx.repo, h, false), config }, task("r-9-t2")),
-    ).rejects.toMatchObject({
-      code: "E_AGENT_NO_PROGRESS",
-    });
+  workspaceModeTests({
+    agent: "claude",
+    fx: () => fx,
+    harness,
+    workspace: { mode: "workspace", allow_tools: ["Bash"] },
+    play: (command, text) => {
+      answer = (_b, afterTool) => (afterTool ? { text } : bash(command));
+    },
   });
 });

@@ -8,16 +8,17 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runDeveloper, stubEngineer } from "../../../lib/agents/index.ts";
+import { stubEngineer } from "../../../lib/agents/index.ts";
 import { sessionsSql } from "../../../lib/store/index.ts";
 import { hyperion, ROOT, tmpdir } from "../../_helpers.ts";
-import { contextFor, repoFixture } from "../_repo.ts";
+import { repoFixture } from "../_repo.ts";
 import {
   BRIEF_TEXT,
   developerTask,
   ENGINEER_INPUT,
   realHarness,
   engineerTurn as sharedEngineerTurn,
+  workspaceModeTests,
 } from "./_real.ts";
 import { roleAnswer } from "./_roles.ts";
 
@@ -120,7 +121,7 @@ const engineerTurn = (h: ReturnType<typeof harness>["harness"]) => sharedEnginee
 const brief = (): Reply => ({ text: BRIEF_TEXT });
 const toolOutputs = (body: Body) =>
   body.input.filter((i) => i.type === "function_call_output").map((i) => String(i.output));
-const task = developerTask;
+const _task = developerTask;
 
 /** The text of the last user message: the role prompt Hyperion gave. */
 const promptOf = (body: Body): string => {
@@ -232,28 +233,13 @@ describe("the real codex CLI, offline against a loopback Responses model", () =>
     sessions.remove("eng");
   });
 
-  test("workspace mode: the edit comes back as the owned file's change, the stray write is discarded", async () => {
-    answer = (_b, afterTool) =>
-      afterTool
-        ? { text: "Set a to 42." }
-        : { cmd: "echo 'export const a = 42;' > src/a.ts && echo stray > stray.txt && echo x > src/b.ts" };
-    const { config, harness: h } = harness({ mode: "workspace" });
-    const r = await runDeveloper({ ...contextFor(fx.repo, h, false), config }, task("r-9-t1"));
-    expect(r.turn.agent).toBe("codex");
-    expect(r.change?.summary).toBe("Set a to 42.");
-    expect(r.change?.changes.map((c) => [c.path, c.operation])).toEqual([["src/a.ts", "modify"]]);
-    expect(r.change?.changes[0]?.patch).toContain("+export const a = 42;");
-    expect(readFileSync(join(fx.path, "src/a.ts"), "utf8")).toBe("export const a = 1;\n");
-    expect(existsSync(join(fx.path, "stray.txt"))).toBe(false);
-  });
-
-  test("workspace mode: a turn whose every command failed is E_AGENT_NO_PROGRESS, not 'no changes'", async () => {
-    answer = (_b, afterTool) => (afterTool ? { text: "Done." } : { cmd: "sed -i s/1/42/ src/missing.ts" });
-    const { config, harness: h } = harness({ mode: "workspace" });
-    await expect(
-      runDeveloper({ ...contextFor(fx.repo, h, false), config }, task("r-9-t2")),
-    ).rejects.toMatchObject({
-      code: "E_AGENT_NO_PROGRESS",
-    });
+  workspaceModeTests({
+    agent: "codex",
+    fx: () => fx,
+    harness,
+    workspace: { mode: "workspace" },
+    play: (command, text) => {
+      answer = (_b, afterTool) => (afterTool ? { text } : { cmd: command });
+    },
   });
 });

@@ -7,18 +7,16 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  runDeveloper,
-  sessionDir,
-  stubDeveloper,
-  stubEngineer,
-  stubOrchestrator,
-} from "../../../lib/agents/index.ts";
-import { DeveloperTask } from "../../../lib/schema/index.ts";
+import { sessionDir, stubDeveloper, stubEngineer, stubOrchestrator } from "../../../lib/agents/index.ts";
 import { sessionsSql } from "../../../lib/store/index.ts";
 import { hyperion, ROOT, tmpdir } from "../../_helpers.ts";
-import { contextFor, repoFixture } from "../_repo.ts";
-import { ENGINEER_INPUT, realHarness, engineerTurn as sharedEngineerTurn } from "./_real.ts";
+import { repoFixture } from "../_repo.ts";
+import {
+  ENGINEER_INPUT,
+  realHarness,
+  engineerTurn as sharedEngineerTurn,
+  workspaceModeTests,
+} from "./_real.ts";
 
 setDefaultTimeout(180_000);
 
@@ -226,43 +224,15 @@ describe("the real copilot CLI, offline against a loopback model", () => {
     expect(readFileSync(join(fx.path, "src/a.ts"), "utf8")).toBe("export const a = 1;\n");
   });
 
-  test("workspace mode: the CLI edits its scratch copy; only the owned file's change comes back", async () => {
-    answer = (_b, _p, afterTool) =>
-      afterTool
-        ? { text: "Set a to 42." }
-        : { bash: "echo 'export const a = 42;' > src/a.ts && echo stray > stray.txt && echo x > src/b.ts" };
-    const { config, harness: h } = harness({ mode: "workspace" });
-    const task = DeveloperTask.parse({
-      id: "r-9-t1",
-      request_id: "r-9",
-      title: "Set a to 42",
-      owned_paths: ["src/a.ts"],
-      context_paths: ["src/b.ts"],
-      estimated_tokens: 100,
-    });
-    const r = await runDeveloper({ ...contextFor(fx.repo, h, false), config }, task);
-    expect(r.turn.agent).toBe("copilot");
-    expect(r.change?.summary).toBe("Set a to 42.");
-    expect(r.change?.changes.map((c) => [c.path, c.operation])).toEqual([["src/a.ts", "modify"]]);
-    expect(r.change?.changes[0]?.patch).toContain("+export const a = 42;");
-    // The live tree is untouched.
-    expect(readFileSync(join(fx.path, "src/a.ts"), "utf8")).toBe("export const a = 1;\n");
-    expect(existsSync(join(fx.path, "stray.txt"))).toBe(false);
-  });
-
-  test("workspace mode: a turn whose every command failed is E_AGENT_NO_PROGRESS, not 'no changes'", async () => {
-    answer = (_b, _p, afterTool) =>
-      afterTool ? { text: "Done." } : { bash: "sed -i s/1/42/ src/missing.ts" };
-    const { config, harness: h } = harness({ mode: "workspace", allow_tools: ["shell"] });
-    const task = DeveloperTask.parse({
-      id: "r-9-t2",
-      request_id: "r-9",
-      title: "Set a to 42",
-      owned_paths: ["src/a.ts"],
-      estimated_tokens: 100,
-    });
-    await expect(runDeveloper({ ...contextFor(fx.repo, h, false), config }, task)).rejects.toMatchObject({
-      code: "E_AGENT_NO_PROGRESS",
-    });
+  workspaceModeTests({
+    agent: "copilot",
+    fx: () => fx,
+    harness,
+    workspace: { mode: "workspace" },
+    // Unless the shell is allowed by name, copilot reports a failing command as a refused tool.
+    failing: { mode: "workspace", allow_tools: ["shell"] },
+    play: (command, text) => {
+      answer = (_b, _p, afterTool) => (afterTool ? { text } : { bash: command });
+    },
   });
 });

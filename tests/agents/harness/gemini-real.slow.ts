@@ -9,16 +9,17 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runDeveloper, stubEngineer } from "../../../lib/agents/index.ts";
+import { stubEngineer } from "../../../lib/agents/index.ts";
 import { sessionsSql } from "../../../lib/store/index.ts";
 import { hyperion, ROOT, tmpdir } from "../../_helpers.ts";
-import { contextFor, repoFixture } from "../_repo.ts";
+import { repoFixture } from "../_repo.ts";
 import {
   BRIEF_TEXT,
   developerTask,
   ENGINEER_INPUT,
   realHarness,
   engineerTurn as sharedEngineerTurn,
+  workspaceModeTests,
 } from "./_real.ts";
 import { roleAnswer } from "./_roles.ts";
 
@@ -117,7 +118,7 @@ const input = ENGINEER_INPUT;
 const engineerTurn = (h: ReturnType<typeof harness>["harness"]) => sharedEngineerTurn(h, fx.path);
 const brief = (): Reply => ({ text: BRIEF_TEXT });
 const shell = (command: string): Reply => ({ call: "run_shell_command", args: { command } });
-const task = developerTask;
+const _task = developerTask;
 
 const asText = (body: Body) => JSON.stringify(body.contents);
 
@@ -232,28 +233,13 @@ describe("the real gemini CLI, offline against a loopback Gemini model", () => {
     sessions.remove("eng");
   });
 
-  test("workspace mode: the edit comes back as the owned file's change, the stray write is discarded", async () => {
-    answer = (_b, afterTool) =>
-      afterTool
-        ? { text: "Set a to 42." }
-        : shell("echo 'export const a = 42;' > src/a.ts && echo stray > stray.txt && echo x > src/b.ts");
-    const { config, harness: h } = harness({ mode: "workspace", allow_tools: ["run_shell_command"] });
-    const r = await runDeveloper({ ...contextFor(fx.repo, h, false), config }, task("r-9-t1"));
-    expect(r.turn.agent).toBe("gemini");
-    expect(r.change?.summary).toBe("Set a to 42.");
-    expect(r.change?.changes.map((c) => [c.path, c.operation])).toEqual([["src/a.ts", "modify"]]);
-    expect(r.change?.changes[0]?.patch).toContain("+export const a = 42;");
-    expect(readFileSync(join(fx.path, "src/a.ts"), "utf8")).toBe("export const a = 1;\n");
-    expect(existsSync(join(fx.path, "stray.txt"))).toBe(false);
-  });
-
-  test("workspace mode: a turn whose every tool call failed is E_AGENT_NO_PROGRESS, not 'no changes'", async () => {
-    answer = (_b, afterTool) => (afterTool ? { text: "Done." } : shell("sed -i s/1/42/ src/missing.ts"));
-    const { config, harness: h } = harness({ mode: "workspace", allow_tools: ["run_shell_command"] });
-    await expect(
-      runDeveloper({ ...contextFor(fx.repo, h, false), config }, task("r-9-t2")),
-    ).rejects.toMatchObject({
-      code: "E_AGENT_NO_PROGRESS",
-    });
+  workspaceModeTests({
+    agent: "gemini",
+    fx: () => fx,
+    harness,
+    workspace: { mode: "workspace", allow_tools: ["run_shell_command"] },
+    play: (command, text) => {
+      answer = (_b, afterTool) => (afterTool ? { text } : shell(command));
+    },
   });
 });
