@@ -5,7 +5,7 @@
  */
 import type { Database } from "bun:sqlite";
 import { expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   type AgentHarness,
@@ -24,6 +24,7 @@ import {
   TaskRequest,
 } from "../../../lib/schema/index.ts";
 import { type Repo, sessionsSql } from "../../../lib/store/index.ts";
+import { hyperion, ROOT, tmpdir } from "../../_helpers.ts";
 import { contextFor } from "../_repo.ts";
 
 export const ENGINEER_INPUT: EngineerInput = {
@@ -115,3 +116,43 @@ export const workspaceModeTests = (o: {
     ).rejects.toMatchObject({ code: "E_AGENT_NO_PROGRESS" });
   });
 };
+
+/**
+ * `hyperion request --agent <cli>` on a copy of testapp, then `run`: every role goes through the
+ * real CLI (six turns, no fallback), and the four changes are applied. `answerRoles(app)` has the
+ * suite's mock answer each role as the stub would for that checkout; `requests()` counts the agent
+ * requests the mock has seen.
+ */
+export const requestAndRunTest = (o: {
+  agent: AgentName;
+  settings: () => Record<string, unknown>;
+  env: () => Record<string, string | undefined>;
+  answerRoles: (app: string) => void;
+  requests: () => number;
+}) =>
+  test(`hyperion request --agent ${o.agent}, then run: every role through the real ${o.agent}, and the edits applied`, async () => {
+    await using app = await tmpdir(`hyperion-${o.agent}-`);
+    cpSync(join(ROOT, "testapp"), app.path, { recursive: true });
+    const env = o.env();
+    const cli = (args: string[]) => hyperion([...args, "--repo", app.path], { env });
+    expect((await cli(["init"])).exitCode).toBe(0);
+    const file = join(app.path, ".hyperion/config.json");
+    const config = JSON.parse(readFileSync(file, "utf8"));
+    config.agents[o.agent] = o.settings();
+    writeFileSync(file, JSON.stringify(config));
+    o.answerRoles(app.path);
+    const before = o.requests();
+    const req = join(app.path, "orchestrate-request-003.json");
+    const r = await cli(["request", req, "--agent", o.agent, "--format", "json"]);
+    expect(r.stderr).toBe("");
+    expect(r.exitCode).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result).toMatchObject({ status: "enqueued", agent: o.agent, fallback: false });
+    expect(result.change_requests).toHaveLength(4);
+    expect(o.requests() - before).toBe(6); // engineer, orchestrator, four developers
+    expect((await cli(["plan", "approve"])).exitCode).toBe(0);
+    expect((await cli(["run", "--format", "json"])).exitCode).toBe(0);
+    const listed = await cli(["list", "--format", "json"]);
+    const rows = JSON.parse(listed.stdout) as { status: string }[];
+    expect(rows.map((c) => c.status)).toEqual(["applied", "applied", "applied", "applied"]);
+  });

@@ -6,17 +6,18 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { stubEngineer } from "../../../lib/agents/index.ts";
 import { sessionsSql } from "../../../lib/store/index.ts";
-import { hyperion, ROOT, tmpdir } from "../../_helpers.ts";
+import { ROOT } from "../../_helpers.ts";
 import { repoFixture } from "../_repo.ts";
 import {
   BRIEF_TEXT,
   developerTask,
   ENGINEER_INPUT,
   realHarness,
+  requestAndRunTest,
   engineerTurn as sharedEngineerTurn,
   workspaceModeTests,
 } from "./_real.ts";
@@ -159,32 +160,14 @@ const promptOf = (body: Body): string =>
     .findLast((t) => t.includes("Input:\n")) ?? "";
 
 describe("the real claude CLI, offline against a loopback Messages model", () => {
-  test("hyperion request --agent claude, then run: every role through the real claude, and the edits applied", async () => {
-    await using app = await tmpdir("hyperion-claude-");
-    cpSync(join(ROOT, "testapp"), app.path, { recursive: true });
-    expect((await hyperion(["init", "--repo", app.path], { env: env() })).exitCode).toBe(0);
-    const file = join(app.path, ".hyperion/config.json");
-    const config = JSON.parse(readFileSync(file, "utf8"));
-    config.agents.claude = { command: CLAUDE, model: "mock-model" };
-    writeFileSync(file, JSON.stringify(config));
-    answer = (body) => ({ text: roleAnswer(promptOf(body), app.path) });
-    const before = seen.length;
-    const req = join(app.path, "orchestrate-request-003.json");
-    const r = await hyperion(["request", req, "--repo", app.path, "--agent", "claude", "--format", "json"], {
-      env: env(),
-    });
-    expect(r.stderr).toBe("");
-    expect(r.exitCode).toBe(0);
-    const result = JSON.parse(r.stdout);
-    expect(result).toMatchObject({ status: "enqueued", agent: "claude", fallback: false });
-    expect(result.change_requests).toHaveLength(4);
-    expect(seen.length - before).toBe(6); // engineer, orchestrator, four developers
-    expect((await hyperion(["plan", "approve", "--repo", app.path], { env: env() })).exitCode).toBe(0);
-    const ran = await hyperion(["run", "--repo", app.path, "--format", "json"], { env: env() });
-    expect(ran.exitCode).toBe(0);
-    const listed = await hyperion(["list", "--repo", app.path, "--format", "json"], { env: env() });
-    const rows = JSON.parse(listed.stdout) as { status: string }[];
-    expect(rows.map((c) => c.status)).toEqual(["applied", "applied", "applied", "applied"]);
+  requestAndRunTest({
+    agent: "claude",
+    settings: () => ({ command: CLAUDE, model: "mock-model" }),
+    env,
+    answerRoles: (app) => {
+      answer = (body) => ({ text: roleAnswer(promptOf(body), app) });
+    },
+    requests: () => seen.length,
   });
 
   test("an Engineer turn: the key from forwarded ANTHROPIC_*, no repository instructions in any request", async () => {
