@@ -1,7 +1,8 @@
 /**
- * What the real-CLI suites (`*-real.slow.ts`) share: the Engineer turn they drive, the harness
- * built from a CLI's config, the Developer task they hand it and the workspace-mode checks. Each
- * suite keeps its own mock of its CLI's wire protocol.
+ * What the real-CLI suites (`*-real.slow.ts`) share: the repository and base environment their
+ * CLI runs in, the Engineer turn they drive, the harness built from a CLI's config, the Developer
+ * task they hand it, and the tests every CLI passes alike (request then run, a stored session,
+ * workspace mode). Each suite keeps its own mock of its CLI's wire protocol.
  */
 import type { Database } from "bun:sqlite";
 import { expect, test } from "bun:test";
@@ -25,7 +26,7 @@ import {
 } from "../../../lib/schema/index.ts";
 import { type Repo, sessionsSql } from "../../../lib/store/index.ts";
 import { hyperion, ROOT, tmpdir } from "../../_helpers.ts";
-import { contextFor } from "../_repo.ts";
+import { contextFor, repoFixture } from "../_repo.ts";
 
 export const ENGINEER_INPUT: EngineerInput = {
   request: { ...TaskRequest.parse({ title: "Fix the crash in greet", edits: [] }), id: "r-1" },
@@ -155,4 +156,62 @@ export const requestAndRunTest = (o: {
     const listed = await cli(["list", "--format", "json"]);
     const rows = JSON.parse(listed.stdout) as { status: string }[];
     expect(rows.map((c) => c.status)).toEqual(["applied", "applied", "applied", "applied"]);
+  });
+
+/**
+ * The repository a suite's turns run in, a git repository: src/a.ts, src/b.ts and the given
+ * instruction files, untrusted content that must never reach the model as instructions.
+ */
+export const realRepo = async (instructions: Record<string, string>) => {
+  const fx = await repoFixture({
+    "src/a.ts": "export const a = 1;\n",
+    "src/b.ts": "export const b = 2;\n",
+    ...instructions,
+  });
+  Bun.spawnSync(["git", "init", "-q", fx.path]);
+  return fx;
+};
+
+/** What every suite's CLI runs with before its own variables: a HOME that must not leak, state outside the tree. */
+export const baseEnv = (fx: { outside: string }) => ({
+  PATH: process.env.PATH,
+  HOME: "/home/operator-should-not-leak",
+  XDG_STATE_HOME: join(fx.outside, "state"),
+});
+
+/**
+ * A stored session survives a second turn: the CLI is started with the session's id, then resumed
+ * from the same workspace path, and the resumed conversation carries the first turn's prompt and
+ * answer. `lastRequest()` is the newest agent request the mock saw, as text, and how many earlier
+ * answers of the model it carries.
+ */
+export const storedSessionTest = (o: {
+  agent: AgentName;
+  fx: () => { path: string; repo: Repo };
+  harness: () => { harness: AgentHarness };
+  answerBrief: () => void;
+  lastRequest: () => { text: string; modelTurns: number };
+}) =>
+  test("a stored session survives a second turn: --session-id, then --resume from the same workspace path", async () => {
+    const fx = o.fx();
+    o.answerBrief();
+    const sessions = sessionsSql(fx.repo.db);
+    const id = crypto.randomUUID();
+    sessions.insert({
+      name: "eng",
+      agent: o.agent,
+      role: "engineer",
+      resume_token: id,
+      started: 0,
+      allow_all_tools: 0,
+      created_at: Date.now(),
+    });
+    await engineerTurn(o.harness().harness, fx.path);
+    expect(sessions.get("eng")).toMatchObject({ started: 1, resume_token: id });
+    await engineerTurn(o.harness().harness, fx.path);
+    expect(sessions.get("eng")).toMatchObject({ resume_token: id });
+    const last = o.lastRequest();
+    expect(last.text.split("You are the Engineer.").length - 1).toBe(2);
+    expect(last.modelTurns).toBe(1);
+    sessions.remove("eng");
   });
