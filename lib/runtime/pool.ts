@@ -26,6 +26,8 @@ export type PoolOptions = {
   onEmpty?: () => void;
   /** Test hook: the worker module each thread runs (default apply.worker.ts). */
   entry?: string;
+  /** Threads from `startThreads`, used for the first slots; those left over are terminated. */
+  threads?: Worker[];
 };
 
 /** New threads one slot may get after its thread died, before the run gives up (E_WORKER). */
@@ -66,10 +68,32 @@ const STORE_GONE: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * A pool thread, loading its modules until it is told to start. The thread sees the environment
+ * as it is now (a Worker otherwise starts from the process's first one): where the key lives
+ * follows XDG_STATE_HOME and HOME.
+ */
+const newThread = (entry: string): Worker =>
+  new Worker(entry, {
+    env: Object.fromEntries(
+      Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined),
+    ),
+  });
+
+/**
+ * Threads started before the pool: loading a thread's modules and opening its connection take
+ * about as long as a run's start-up checks, which they overlap this way. Pass them to `startPool`,
+ * or terminate them.
+ */
+export const startThreads = (n: number, entry = WORKER_ENTRY): Worker[] =>
+  Array.from({ length: n }, () => newThread(entry));
+
+/**
  * Bun Workers, each with its own database connection. The entry is `apply.worker.ts`, which the
  * build adds as an entrypoint (every `*.worker.ts` is), so the compiled binary can start it.
  */
 export const startPool = (opts: PoolOptions): Pool => {
+  const early = [...(opts.threads ?? [])];
+  for (const spare of early.splice(opts.workers)) spare.terminate();
   if (opts.workers === 0) return inProcess(opts);
   const threads: Worker[] = [];
   const writeLock = createWriteLock();
@@ -91,13 +115,7 @@ export const startPool = (opts: PoolOptions): Pool => {
   let stopping = false;
   let killed = false;
   const spawn = (slot: number, name: string, respawns: number): Worker => {
-    // The thread sees the environment as it is now (a Worker otherwise starts from the process's
-    // first one): where the key lives follows XDG_STATE_HOME and HOME.
-    const worker = new Worker(opts.entry ?? WORKER_ENTRY, {
-      env: Object.fromEntries(
-        Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined),
-      ),
-    });
+    const worker = early.shift() ?? newThread(opts.entry ?? WORKER_ENTRY);
     let alive = true;
     let lastError: string | null = null;
     let threw: HyperionError | null = null;

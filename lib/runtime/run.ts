@@ -3,12 +3,12 @@ import { approvedPlan, isGitRepo } from "../governance/index.ts";
 import { log } from "../log.ts";
 import { recoverApplies } from "../patch/index.ts";
 import { createQueue } from "../queue/index.ts";
-import { checkIntegrity, openRepo } from "../store/index.ts";
+import { checkIntegrity, openRepo, type Repo } from "../store/index.ts";
 import { progressSql } from "../store/runtime-sql.ts";
 import { readSecret } from "../store/workspace.ts";
 import { createAlerts } from "./alerts.ts";
 import type { Outcome } from "./outcome.ts";
-import { startPool } from "./pool.ts";
+import { startPool, startThreads } from "./pool.ts";
 import { createProgress, emptyTally, type Problem, type ProgressRecord } from "./progress.ts";
 import { watchTree } from "./watch.ts";
 
@@ -52,6 +52,18 @@ export type Runner = {
  */
 export const startRun = (opts: RunOptions): Runner => {
   const repo = openRepo({ repo: opts.repo, db: opts.db });
+  // The threads load while this thread checks the store: a run that refuses to start ends them.
+  const threads = startThreads(opts.workers ?? repo.config.workers);
+  try {
+    return begin(opts, repo, threads);
+  } catch (e) {
+    for (const t of threads) t.terminate();
+    repo[Symbol.dispose]();
+    throw e;
+  }
+};
+
+const begin = (opts: RunOptions, repo: Repo, threads: Worker[]): Runner => {
   checkIntegrity(repo.db); // a damaged page stops the run before anything is applied (E_DB_CORRUPT)
   const queue = createQueue(repo.db, { secret: readSecret(repo.loc), config: repo.config.queue });
   const counts = progressSql(repo.db);
@@ -108,6 +120,7 @@ export const startRun = (opts: RunOptions): Runner => {
     batch: opts.batch,
     commit,
     permits,
+    threads,
     onOutcome,
     // The workers read the line when a lease finds nothing and say when it is empty: no timer here.
     onEmpty: opts.untilEmpty ? () => stop() : undefined,

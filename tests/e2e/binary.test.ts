@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { run, tmpdir } from "../_helpers.ts";
+import { planText } from "../reliability/_faults-repo.ts";
 import { edited, editsPerFile, fileName, stackedChanges, writeTree } from "../runtime/_changes.ts";
 import { compiledBinary } from "./_binary.ts";
 
@@ -60,5 +61,33 @@ describe("compiled hyperion", () => {
     const edits = editsPerFile(20, 50);
     for (let i = 0; i < 20; i++)
       expect(readFileSync(join(repo.path, fileName(i)), "utf8")).toBe(edited(i, 10, edits[i]!));
+  });
+
+  // Threads start while the run checks the store: a run that refuses to start, or needs fewer
+  // threads than it started, must end them, or the process would never exit.
+  const planned = async (validation: string) => {
+    const repo = await tmpdir();
+    writeTree(repo.path, 2, 5);
+    expect((await run([bin, "init"], { cwd: repo.path })).exitCode).toBe(0);
+    writeFileSync(join(repo.path, ".hyperion/in.json"), JSON.stringify(stackedChanges(2, 5, 2)));
+    expect((await run([bin, "enqueue", ".hyperion/in.json"], { cwd: repo.path })).exitCode).toBe(0);
+    writeFileSync(join(repo.path, "WORKPLAN.md"), planText([validation], [validation]));
+    return repo;
+  };
+
+  test("a run refused at start-up exits with its threads ended", async () => {
+    await using repo = await planned("true");
+    const r = await run([bin, "run", "--workers", "2"], { cwd: repo.path });
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toStartWith("hyperion: E_PLAN_NOT_APPROVED");
+    expect(readFileSync(join(repo.path, fileName(0)), "utf8")).toBe(edited(0, 5, 0));
+  });
+
+  test("a validated run ends the thread it started beyond its one worker", async () => {
+    await using repo = await planned("true");
+    expect((await run([bin, "plan", "approve"], { cwd: repo.path })).exitCode).toBe(0);
+    const r = await run([bin, "run", "--workers", "2", "--format", "json"], { cwd: repo.path });
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split("\n").at(-1)!)).toMatchObject({ applied: 2, workers: 1 });
   });
 });

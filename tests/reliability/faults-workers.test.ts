@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { makeFileChange } from "../../lib/patch/index.ts";
 import { createApplier } from "../../lib/runtime/applier.ts";
 import type { Outcome } from "../../lib/runtime/outcome.ts";
-import { startPool } from "../../lib/runtime/pool.ts";
+import { startPool, startThreads } from "../../lib/runtime/pool.ts";
 import { faultRepo, until } from "./_faults-repo.ts";
 
 // Real worker threads; a cap against hangs, not a speed target.
@@ -112,4 +112,29 @@ describe("worker faults", () => {
       expect(pendingJournal(f)).toEqual([]);
     });
   }
+
+  test("threads started ahead of the pool serve its slots; one it does not need is ended", async () => {
+    await using f = await faultRepo({ files });
+    const ids = f.enqueue(changes()).map((c) => c.id);
+    const threads = startThreads(2);
+    let spareClosed = false;
+    threads[1]!.addEventListener("close", () => {
+      spareClosed = true;
+    });
+    const outcomes: Outcome[] = [];
+    const pool = startPool({
+      repo: f.root,
+      db: f.db,
+      workers: 1,
+      validate: false,
+      commit: false,
+      threads,
+      onOutcome: (o) => outcomes.push(o),
+      onEmpty: () => pool.stop(),
+    });
+    await pool.done;
+    expect(outcomes.map((o) => [o.id, o.status])).toEqual(ids.map((id) => [id, "applied"]));
+    expect(new Set(outcomes.map((o) => o.worker.split(":").at(-1)))).toEqual(new Set(["w1"]));
+    await until(() => spareClosed, "the spare thread ended");
+  });
 });
