@@ -1,6 +1,7 @@
 import type { Database } from "bun:sqlite";
 import { z } from "zod";
 import { HyperionError } from "../errors.ts";
+import { fileKey } from "../schema/change-paths.ts";
 import { writeTx } from "./write-tx.ts";
 
 /** One file of a journalled apply: enough to finish it or undo it after a crash. */
@@ -173,8 +174,8 @@ const build = (db: Database) => {
      VALUES ($change_id, $journal_id, $path, $existed, $derived, $content, $content_codec, $mode, $sha256, $post_sha256, $post_mode, $now)`,
   );
   const insertMod = db.query(
-    `INSERT INTO file_modifications (path, kind, change_id, source, journal_id, new_path, sha256_before, sha256_after, added, removed, ts)
-     VALUES ($path, $kind, $change_id, $source, $journal_id, $new_path, $sha256_before, $sha256_after, $added, $removed, $now)`,
+    `INSERT INTO file_modifications (path, key, kind, change_id, source, journal_id, new_path, sha256_before, sha256_after, added, removed, ts)
+     VALUES ($path, $key, $kind, $change_id, $source, $journal_id, $new_path, $sha256_before, $sha256_after, $added, $removed, $now)`,
   );
   const setState = db.query("UPDATE apply_journal SET state = $state, updated_at = $now WHERE id = $id");
   const pending = db.query("SELECT * FROM apply_journal WHERE state = 'pending' ORDER BY id");
@@ -244,7 +245,14 @@ const build = (db: Database) => {
     },
     /** Records one file modification with its change id (audit). */
     insertModification(changeId: string, journalId: number, source: string, m: NewModification): void {
-      insertMod.run({ ...m, change_id: changeId, source, journal_id: journalId, now: Date.now() });
+      insertMod.run({
+        ...m,
+        key: fileKey(m.path),
+        change_id: changeId,
+        source,
+        journal_id: journalId,
+        now: Date.now(),
+      });
     },
     /** Moves a journal entry to its next state. */
     setState(id: number, state: JournalState): void {

@@ -1,5 +1,5 @@
 import type { Database } from "bun:sqlite";
-import { APPLY_V1, APPLY_V2, APPLY_V3, APPLY_V4, APPLY_V5 } from "./ddl/apply.ts";
+import { APPLY_V1, APPLY_V2, APPLY_V3, APPLY_V4, APPLY_V5, APPLY_V6, modKeys } from "./ddl/apply.ts";
 import { GOVERNANCE_V1, GOVERNANCE_V2 } from "./ddl/governance.ts";
 import { keyPaths, QUEUE_V1, QUEUE_V2, QUEUE_V3, QUEUE_V4, QUEUE_V5, QUEUE_V6 } from "./ddl/queue.ts";
 import { REQUESTS_V1, REQUESTS_V2 } from "./ddl/requests.ts";
@@ -35,6 +35,7 @@ export const migrations: readonly Migration[] = [
   { version: 10, name: "external edits indexed for archival", sql: APPLY_V4 },
   { version: 11, name: "stacked changes validated against stored results", sql: QUEUE_V6 },
   { version: 12, name: "one whole pre-image per file per group", sql: APPLY_V5 },
+  { version: 13, name: "own writes found by file key", sql: APPLY_V6, prepare: modKeys },
 ];
 
 export const latestVersion = (): number => migrations.at(-1)?.version ?? 0;

@@ -27,7 +27,7 @@ export const runtimeSql = (db: Database) => {
     "SELECT payload ->> '$.checks' AS checks FROM tasks WHERE id = ?",
   );
   const external = db.query(
-    "INSERT INTO file_modifications (path, kind, change_id, source, ts) VALUES (?, ?, NULL, 'external', ?)",
+    "INSERT INTO file_modifications (path, key, kind, change_id, source, ts) VALUES (?1, ?2, ?3, NULL, 'external', ?4)",
   );
   const recentApply = db.query<{ n: number }, [string, number]>(
     "SELECT count(*) AS n FROM file_modifications WHERE path = ? AND source = 'apply' AND ts >= ?",
@@ -76,7 +76,7 @@ export const runtimeSql = (db: Database) => {
       }),
     /** Records an edit made outside Hyperion. */
     recordExternal: (path: string, kind: string, ts: number) =>
-      writeTx(db, () => void external.run(path, kind, ts)),
+      writeTx(db, () => void external.run(path, fileKey(path), kind, ts)),
   };
 };
 
@@ -165,18 +165,18 @@ export const watchSql = (db: Database) => {
     [string, number]
   >(
     `WITH p AS MATERIALIZED (
-       SELECT j.key, j.value ->> 0 AS path, j.value ->> 1 AS now,
+       SELECT j.key AS i, j.value ->> 0 AS path, j.value ->> 1 AS now, j.value ->> 2 AS key,
          EXISTS (SELECT 1 FROM path_line l JOIN change_queue c ON c.seq = l.seq
            WHERE l.key = j.value ->> 2 AND c.status = 'leased') AS leased,
          (SELECT CASE WHEN g.kind IN (${absent}) THEN '' ELSE g.sha256_after END FROM file_modifications g
-           WHERE g.path = j.value ->> 0 AND g.source <> 'external' ORDER BY g.ts DESC, g.id DESC LIMIT 1) AS last
+           WHERE g.key = j.value ->> 2 AND g.source <> 'external' ORDER BY g.ts DESC, g.id DESC LIMIT 1) AS last
        FROM json_each(?1) j)
      SELECT p.path, p.leased, f.id, f.kind, f.sha256_before AS before, f.sha256_after AS after
      FROM p LEFT JOIN file_modifications f ON f.id IN (
-       SELECT g.id FROM file_modifications g WHERE g.path = p.path AND g.source <> 'external'
+       SELECT g.id FROM file_modifications g WHERE g.key = p.key AND g.source <> 'external'
        ORDER BY g.ts DESC, g.id DESC LIMIT ?2)
      WHERE p.leased = 1 OR p.last IS NOT coalesce(p.now, '')
-     ORDER BY p.key, f.ts DESC, f.id DESC`,
+     ORDER BY p.i, f.ts DESC, f.id DESC`,
   );
   return {
     /** The newest file_modifications id: any write recorded after this call has a higher one. */

@@ -1,9 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { makeFileChange } from "../../lib/patch/index.ts";
+import { makeFileChange, sha256Hex } from "../../lib/patch/index.ts";
 import { createApplier, watchTree } from "../../lib/runtime/index.ts";
 import { verdict } from "../../lib/runtime/watch.ts";
+import { watchSql } from "../../lib/store/runtime-sql.ts";
 import { faultRepo } from "../reliability/_faults-repo.ts";
 
 /** Polls until `check` holds, with a deadline: fs.watch events arrive asynchronously. */
@@ -80,6 +81,22 @@ describe("watchTree", () => {
     f.queue.enqueue([{ id: "cr-A", task_id: "t", changes: [makeFileChange("A.TXT", "one\n", "two\n")] }]);
     writeFileSync(join(f.root, "a.txt"), "edited by hand\n");
     await eventually(() => f.queue.get("cr-A")?.needs_rebase === true, "cr-A marked for rebase");
+  });
+
+  test("Hyperion's own write is its own under any spelling of that file", async () => {
+    await using f = await watched({ "Docs/Read Me.md": "one\n" });
+    f.queue.enqueue([
+      { id: "cr-1", task_id: "t", changes: [makeFileChange("Docs/Read Me.md", "one\n", "two\n")] },
+    ]);
+    expect((await f.applier.process(8)).map((o) => o.status)).toEqual(["applied"]);
+    f.stop();
+    // A case-insensitive checkout may report the file as the disk spells it, not as the change did.
+    const facts = watchSql(f.repo.db).undecided([
+      ["docs/read me.md", sha256Hex("two\n")],
+      ["DOCS/READ ME.MD", sha256Hex("edited\n")],
+    ]);
+    expect(facts.has("docs/read me.md")).toBe(false);
+    expect(facts.get("DOCS/READ ME.MD")?.own.map((w) => w.after)).toEqual([sha256Hex("two\n")]);
   });
 
   test("never records Hyperion's own writes, and never drops an outside edit right after one", async () => {

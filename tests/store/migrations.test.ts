@@ -255,6 +255,38 @@ describe("openDatabase", () => {
     db.close();
   });
 
+  test("version 13 gives every stored file modification its file key, found through its index", async () => {
+    await using dir = await tmpdir();
+    const path = join(dir.path, "h.db");
+    const v12 = openDatabase(path, { create: true, migrations: migrations.slice(0, 12) });
+    const NFD = "Cafe\u0301.txt";
+    for (const [p, source] of [
+      ["Src/A.txt", "apply"],
+      [NFD, "rollback"],
+      ["b.txt", "external"],
+    ])
+      v12.run("INSERT INTO file_modifications (path, kind, source, ts) VALUES (?, 'modify', ?, 1)", [
+        p!,
+        source!,
+      ]);
+    v12.close();
+
+    const db = openDatabase(path);
+    expect(appliedMigrations(db).at(-1)?.version).toBe(latestVersion());
+    expect(db.query("SELECT path, key FROM file_modifications ORDER BY id").all()).toEqual([
+      { path: "Src/A.txt", key: "src/a.txt" },
+      { path: NFD, key: "caf\u00e9.txt" },
+      { path: "b.txt", key: "b.txt" },
+    ]);
+    const plan = db
+      .query<{ detail: string }, []>(
+        "EXPLAIN QUERY PLAN SELECT id FROM file_modifications WHERE key = 'src/a.txt' ORDER BY ts DESC LIMIT 4",
+      )
+      .all();
+    expect(plan.map((r) => r.detail).join("; ")).toMatch(/USING (COVERING )?INDEX file_modifications_key/);
+    db.close();
+  });
+
   test("a missing database is not created unless asked", async () => {
     await using dir = await tmpdir();
     expect(thrown(() => openDatabase(join(dir.path, "none.db"))).code).toBe("E_NOT_INITIALIZED");

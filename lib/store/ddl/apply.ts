@@ -4,6 +4,8 @@
  * Every index is a page written per apply, so there are few: rows of a journal entry are found
  * through their change_id index, and ids are plain rowids (AUTOINCREMENT writes sqlite_sequence).
  */
+import type { Database } from "bun:sqlite";
+import { tempPathKeys } from "./path-keys.ts";
 
 export const APPLY_V1 = `
 CREATE TABLE apply_journal (
@@ -99,3 +101,20 @@ CREATE INDEX file_modifications_journal ON file_modifications(journal_id) WHERE 
 export const APPLY_V4 = `
 CREATE INDEX file_modifications_external ON file_modifications(ts) WHERE change_id IS NULL;
 `;
+
+/*
+ * Version 13: the watcher finds Hyperion's own writes of a file by its file key (lib/schema/
+ * change-paths.ts: fileKey), as the queue's line and apply find a file, not by the change's
+ * spelling of the path: on a case-insensitive or normalising file system the watcher may report
+ * another spelling of the file a change wrote. `key` is written with every row; modKeys (below)
+ * computes it for the rows already stored.
+ */
+export const APPLY_V6 = `
+ALTER TABLE file_modifications ADD COLUMN key TEXT;
+UPDATE file_modifications SET key = (SELECT k.key FROM temp.mod_keys k WHERE k.path = file_modifications.path);
+CREATE INDEX file_modifications_key ON file_modifications(key, ts);
+`;
+
+/** Before APPLY_V6: the file key of every path file_modifications holds, into temp.mod_keys. */
+export const modKeys = (db: Database): void =>
+  tempPathKeys(db, "mod_keys", "SELECT DISTINCT path FROM file_modifications");

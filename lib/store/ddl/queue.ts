@@ -1,6 +1,6 @@
 /** The merge queue: changes, the paths they touch, their event log, dead letters. */
 import type { Database } from "bun:sqlite";
-import { fileKey } from "../../schema/change-paths.ts";
+import { tempPathKeys } from "./path-keys.ts";
 import { CHANGE_STATUSES } from "./statuses.ts";
 
 /*
@@ -389,19 +389,9 @@ UPDATE change_queue SET ready = (status = 'queued' AND ${FIRST_IN_LINE_V3("chang
 WHERE status = 'queued' OR ready = 1;
 `;
 
-/**
- * Before QUEUE_V5: the file key of every path stored in change_paths and path_line, into
- * temp.path_keys (SQLite's lower() folds ASCII only, and it has no Unicode normalisation).
- */
-export const keyPaths = (db: Database): void => {
-  db.run("CREATE TEMP TABLE path_keys (path TEXT PRIMARY KEY, key TEXT NOT NULL) WITHOUT ROWID");
-  const put = db.prepare("INSERT INTO temp.path_keys (path, key) VALUES (?, ?)");
-  const paths = db
-    .query<{ path: string }, []>("SELECT path FROM change_paths UNION SELECT path FROM path_line")
-    .all();
-  for (const { path } of paths) put.run(path, fileKey(path));
-  put.finalize();
-};
+/** Before QUEUE_V5: the file key of every path stored in change_paths and path_line, into temp.path_keys. */
+export const keyPaths = (db: Database): void =>
+  tempPathKeys(db, "path_keys", "SELECT path FROM change_paths UNION SELECT path FROM path_line");
 
 /**
  * Version 6 (migration 11): what each change leaves at a file, kept while the change is open, so
