@@ -21,6 +21,8 @@ self.onmessage = async (event: MessageEvent) => {
   let applier: ReturnType<typeof createApplier> | undefined;
   try {
     joinWriteLock(msg.writeLock);
+    // The run ended while this thread was loading (another drained the line): nothing to open.
+    if (Atomics.load(msg.stopped, 0) === 1) return;
     applier = createApplier(msg);
     await drain(applier, {
       db: msg.db,

@@ -28,6 +28,8 @@ export const ToWorker = z.discriminatedUnion("type", [
     /** `run --until-empty`: say "empty" and end when a lease finds nothing and nothing is in line. */
     untilEmpty: z.boolean(),
     writeLock: z.custom<SharedArrayBuffer>((v) => v instanceof SharedArrayBuffer),
+    /** Set to 1 when the pool stops: a thread still starting sees it before its stop message. */
+    stopped: z.custom<Int32Array>((v) => v instanceof Int32Array),
   }),
   z.object({ type: z.literal("stop") }),
 ]);

@@ -97,6 +97,7 @@ export const startPool = (opts: PoolOptions): Pool => {
   if (opts.workers === 0) return inProcess(opts);
   const threads: Worker[] = [];
   const writeLock = createWriteLock();
+  const stopFlag = new Int32Array(new SharedArrayBuffer(4));
   let running = opts.workers;
   let lockUse: WriteLockStats = { holds: 0, held_ms: 0, wait_ms: 0 };
   let failure: HyperionError | null = null;
@@ -114,6 +115,11 @@ export const startPool = (opts: PoolOptions): Pool => {
   };
   let stopping = false;
   let killed = false;
+  // Every thread stops: one still loading sees the flag before it opens anything.
+  const stopAll = () => {
+    Atomics.store(stopFlag, 0, 1);
+    for (const w of threads) w.postMessage({ type: "stop" } satisfies ToWorker);
+  };
   const spawn = (slot: number, name: string, respawns: number): Worker => {
     const worker = early.shift() ?? newThread(opts.entry ?? WORKER_ENTRY);
     let alive = true;
@@ -133,7 +139,7 @@ export const startPool = (opts: PoolOptions): Pool => {
         // A new thread would meet the same database: every worker stops, and the run says why.
         failure ??= err;
         stopping = true;
-        for (const w of threads) if (w !== worker) w.postMessage({ type: "stop" } satisfies ToWorker);
+        stopAll();
       }
       if (stopping || respawns >= MAX_RESPAWNS) {
         failure ??= err;
@@ -183,6 +189,7 @@ export const startPool = (opts: PoolOptions): Pool => {
       permits: opts.permits,
       untilEmpty: opts.onEmpty !== undefined,
       writeLock,
+      stopped: stopFlag,
     } satisfies ToWorker);
     return worker;
   };
@@ -190,7 +197,7 @@ export const startPool = (opts: PoolOptions): Pool => {
   return {
     stop: () => {
       stopping = true;
-      for (const w of threads) w.postMessage({ type: "stop" } satisfies ToWorker);
+      stopAll();
     },
     kill: () => {
       killed = true;

@@ -137,4 +137,23 @@ describe("worker faults", () => {
     expect(new Set(outcomes.map((o) => o.worker.split(":").at(-1)))).toEqual(new Set(["w1"]));
     await until(() => spareClosed, "the spare thread ended");
   });
+
+  test("a pool stopped before its thread is up leases nothing: the thread opens nothing and stops", async () => {
+    await using f = await faultRepo({ files });
+    const ids = f.enqueue(changes()).map((c) => c.id);
+    const outcomes: Outcome[] = [];
+    const pool = startPool({
+      repo: f.root,
+      db: f.db,
+      workers: 1,
+      validate: false,
+      commit: false,
+      onOutcome: (o) => outcomes.push(o),
+    });
+    pool.stop();
+    await pool.done;
+    expect(outcomes).toEqual([]);
+    for (const id of ids) expect(f.status(id)).toBe("queued");
+    expect(pool.writeLock().holds).toBe(0);
+  });
 });
