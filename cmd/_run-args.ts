@@ -1,5 +1,5 @@
 import { EXIT } from "../lib/errors.ts";
-import { parseSeconds, parseWhole } from "../lib/ops/index.ts";
+import { parseSeconds, parseWhole } from "../lib/ops/filters.ts";
 import { type ProgressRecord, problemLine, startRun, textLine } from "../lib/runtime/index.ts";
 import { io, say } from "./_io.ts";
 

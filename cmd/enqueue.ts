@@ -1,8 +1,8 @@
 import { defineCommand } from "citty";
 import { EXIT, usageError } from "../lib/errors.ts";
-import { heldReasons } from "../lib/governance/index.ts";
-import { parseWhole } from "../lib/ops/index.ts";
-import { submitChanges } from "../lib/runtime/index.ts";
+import { heldReasons } from "../lib/governance/risk.ts";
+import { parseWhole } from "../lib/ops/filters.ts";
+import { submitChanges } from "../lib/runtime/submit.ts";
 import { safeText } from "../lib/safe-text.ts";
 import { parseJsonText } from "../lib/schema/index.ts";
 import { formatArg, readInput, repoArgs } from "./_args.ts";

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { parseWhole } from "../lib/ops/index.ts";
+import { parseWhole } from "../lib/ops/filters.ts";
 import { formatArg, repoArgs } from "./_args.ts";
 import { cli } from "./_main.ts";
 import { runArgs, runFromArgs } from "./_run-args.ts";
