@@ -2,15 +2,17 @@
  * `bun run bench:replay`: this repository's own first-parent history, one change request per
  * commit (git's patches, tests/_history.ts), through `hyperion enqueue` + `hyperion run` (the
  * compiled binary, default workers) beside its anchor, one `git apply` call over the same
- * patches, in the same run; both trees are compared with git's. Then the enqueue-depth table:
+ * patches, in the same run; both trees are compared with git's. Each round also times one
+ * one-line change through the same two commands: what they cost before any work. Then the enqueue-depth table:
  * how long `enqueue` of 100, 400 and 1,600 changes stacked on the same files takes, in one call
  * and in ten.
  * BENCH_COMMITS caps the history (default 180); BENCH_ROUNDS sets how many times each side runs,
  * alternating, before the medians are compared (default 5).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { makeFileChange } from "../lib/patch/index.ts";
 import { git, historyAsChanges, treeOf } from "../tests/_history.ts";
 import { stackedChanges, writeTree } from "../tests/runtime/_changes.ts";
 
@@ -54,6 +56,7 @@ try {
     git(ROOT, ["log", "--first-parent", "--reverse", "-p", "-M", "--format=", `${base}..${head}`]),
   );
   writeFileSync(join(work, "history.json"), JSON.stringify(crs));
+  const one = join(work, "one.json");
 
   /** One round: the anchor (every patch in one `git apply` call), then enqueue + run, each on a fresh checkout. */
   const round = async (n: number) => {
@@ -82,10 +85,19 @@ try {
     const expected = await treeOf(anchor);
     const { ".gitignore": _, ...applied } = await treeOf(target);
     delete expected[".gitignore"];
+    // The fixed cost of the two commands: one one-line change through enqueue + run, same tree.
+    const file = Object.keys(applied).sort()[0]!;
+    const text = readFileSync(join(target, file), "utf8");
+    writeFileSync(
+      one,
+      JSON.stringify({ task_id: "floor", changes: [makeFileChange(file, text, `${text}.\n`)] }),
+    );
+    const floorMs = run([bin, "enqueue", one], target) + run([bin, "run", "--no-watch"], target);
     return {
       gitMs,
       enqueueMs,
       runMs,
+      floorMs,
       held: heldIds.length,
       same: JSON.stringify(applied) === JSON.stringify(expected),
     };
@@ -103,13 +115,16 @@ try {
   );
   for (const [i, r] of rounds.entries())
     console.log(
-      `  round ${i + 1}: git apply ${r.gitMs.toFixed(0)} ms; enqueue ${r.enqueueMs.toFixed(0)} ms + run ${r.runMs.toFixed(0)} ms = ${ratios[i]!.toFixed(1)}x`,
+      `  round ${i + 1}: git apply ${r.gitMs.toFixed(0)} ms; enqueue ${r.enqueueMs.toFixed(0)} ms + run ${r.runMs.toFixed(0)} ms = ${ratios[i]!.toFixed(1)}x; one one-line change ${r.floorMs.toFixed(0)} ms = ${(r.floorMs / r.gitMs).toFixed(1)}x`,
     );
   console.log(
     `  enqueue + run against one git apply: median ${median(ratios).toFixed(1)}x, from ${Math.min(...ratios).toFixed(1)}x to ${Math.max(...ratios).toFixed(1)}x (target 2x)`,
   );
   console.log(
     `  medians: git apply ${median(rounds.map((r) => r.gitMs)).toFixed(0)} ms, enqueue ${median(rounds.map((r) => r.enqueueMs)).toFixed(0)} ms, run ${median(rounds.map((r) => r.runMs)).toFixed(0)} ms`,
+  );
+  console.log(
+    `  one one-line change through enqueue + run (the two commands' fixed cost): median ${median(rounds.map((r) => r.floorMs)).toFixed(0)} ms, ${median(rounds.map((r) => r.floorMs / r.gitMs)).toFixed(1)}x git apply`,
   );
   console.log(
     `  held for a person and approved before the run: ${rounds[0]!.held}; trees equal: ${rounds.every((r) => r.same) ? "yes" : "NO"}`,
