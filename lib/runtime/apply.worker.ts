@@ -1,5 +1,6 @@
 /// <reference lib="webworker" />
 // A pool thread: its own connection, leasing and applying until told to stop.
+import { z } from "zod";
 import { HyperionError } from "../errors.ts";
 import { log } from "../log.ts";
 import { joinWriteLock, writeLockStats } from "../store/write-lock.ts";
@@ -8,6 +9,9 @@ import { drain, stopSignal } from "./drain.ts";
 import { type FromWorker, ToWorker } from "./outcome.ts";
 
 declare const self: Worker;
+
+// As for a command (cmd/_main.ts): a thread parses its config and messages a few times only.
+z.config({ jitless: true });
 
 const stop = stopSignal();
 const post = (m: FromWorker) => self.postMessage(m);
