@@ -1,6 +1,7 @@
 import type { Database, Statement } from "bun:sqlite";
 import { z } from "zod";
 import { envError } from "../errors.ts";
+import { fileKey } from "../schema/change-paths.ts";
 import { issuePath } from "../schema/json.ts";
 import { HELD } from "./ddl/queue.ts";
 import { logIdAtTime } from "./queue/log-time.ts";
@@ -237,14 +238,14 @@ export const listingQueries = {
   },
   fileMods: (q: FileModQuery): Built => {
     const joined = q.agent !== undefined || q.request !== undefined;
-    // A directory prefix as a range, so the path index serves it ('0' sorts right after '/').
+    // Compared by file key, as the line compares paths: any spelling of the file or directory
+    // matches. A directory is a range of keys, so the key index serves it ('0' sorts right after '/').
+    const dir = q.pathPrefix === undefined ? undefined : `${fileKey(q.pathPrefix)}/`;
     const prefix: Clause =
-      q.pathPrefix === undefined
-        ? null
-        : ["f.path >= $lo AND f.path < $hi", { lo: q.pathPrefix, hi: `${q.pathPrefix.slice(0, -1)}0` }];
+      dir === undefined ? null : ["f.key >= $lo AND f.key < $hi", { lo: dir, hi: `${dir.slice(0, -1)}0` }];
     const w = where([
       eq("f.change_id", "change", q.change),
-      eq("f.path", "path", q.path),
+      eq("f.key", "key", q.path === undefined ? undefined : fileKey(q.path)),
       prefix,
       eq("c.agent", "agent", q.agent),
       eq("c.request_id", "request", q.request),

@@ -30,7 +30,7 @@ export const runtimeSql = (db: Database) => {
     "INSERT INTO file_modifications (path, key, kind, change_id, source, ts) VALUES (?1, ?2, ?3, NULL, 'external', ?4)",
   );
   const recentApply = db.query<{ n: number }, [string, number]>(
-    "SELECT count(*) AS n FROM file_modifications WHERE path = ? AND source = 'apply' AND ts >= ?",
+    "SELECT count(*) AS n FROM file_modifications WHERE key = ? AND source = 'apply' AND ts >= ?",
   );
   // Dead letters no alert was claimed for: each dead letter (by its dead_at) alerts once.
   const unalerted = db.query<Record<string, unknown>, []>(
@@ -63,7 +63,8 @@ export const runtimeSql = (db: Database) => {
       return row ? Paths.parse(JSON.parse(OwnedRow.parse(row).owned_paths)) : null;
     },
     /** Whether an apply wrote this path since `since` (an agent turn's live-tree check leaves those out). */
-    appliedSince: (path: string, since: number): boolean => (recentApply.get(path, since)?.n ?? 0) > 0,
+    appliedSince: (path: string, since: number): boolean =>
+      (recentApply.get(fileKey(path), since)?.n ?? 0) > 0,
     /**
      * Claims the dead letters no alert went out for yet, recording an `alert` event for each in the
      * same write: whoever claims a dead letter alerts it, once, whatever else is running.

@@ -194,6 +194,14 @@ describe("hyperion file-mods", () => {
       "src/a/one.ts",
     ]);
     expect((await json("file-mods", ["--path", "src/a/one.ts"])).map((r) => r.id)).toHaveLength(1);
+    // By file key, as the line compares paths: another spelling of the file or directory finds it.
+    expect((await json("file-mods", ["--path", "SRC/A/One.ts"])).map((r) => r.path)).toEqual([
+      "src/a/one.ts",
+    ]);
+    expect((await json("file-mods", ["--path", "Src/A/"])).map((r) => r.path)).toEqual([
+      "src/a/two.ts",
+      "src/a/one.ts",
+    ]);
     expect((await json("file-mods", ["--path", "src/a/"])).map((r) => r.path)).toEqual([
       "src/a/two.ts",
       "src/a/one.ts",

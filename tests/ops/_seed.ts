@@ -1,5 +1,5 @@
 import { createQueue } from "../../lib/queue/index.ts";
-import type { ChangeRequest } from "../../lib/schema/index.ts";
+import { type ChangeRequest, fileKey } from "../../lib/schema/index.ts";
 import { initRepo, openRepo, readSecret, requestsSql } from "../../lib/store/index.ts";
 
 const H = 3_600_000;
@@ -77,14 +77,14 @@ export const seedRepo = (repo: string, now = Date.now()) => {
   const l1 = queue.lease("host:1:w1")!;
   at(9 * H);
   queue.complete(l1.id, l1.token);
-  r.db.run(
-    "INSERT INTO file_modifications (path, kind, change_id, source, ts) VALUES (?, 'create', 'c1', 'apply', ?)",
-    ["src/a/one.ts", now - 9 * H],
-  );
-  r.db.run(
-    "INSERT INTO file_modifications (path, kind, change_id, source, ts) VALUES (?, 'create', 'c1', 'apply', ?)",
-    ["src/a/two.ts", now - 9 * H + 1],
-  );
+  // As the apply records them: the path as the change spelled it, beside its file key.
+  const mod = (path: string, kind: string, change: string | null, source: string, ts: number) =>
+    r.db.run(
+      "INSERT INTO file_modifications (path, key, kind, change_id, source, ts) VALUES (?, ?, ?, ?, ?, ?)",
+      [path, fileKey(path), kind, change, source, ts],
+    );
+  mod("src/a/one.ts", "create", "c1", "apply", now - 9 * H);
+  mod("src/a/two.ts", "create", "c1", "apply", now - 9 * H + 1);
   at(8 * H);
   queue.enqueue(cr("c2", "a2", "r1", "src/b.ts"));
   at(7.5 * H);
@@ -104,10 +104,7 @@ export const seedRepo = (repo: string, now = Date.now()) => {
   queue.log("c3", "validation_failed", { command: "bun test" }, "error", "w1");
   at(3 * H);
   queue.log("c3", "probe", { n: 1 }, "debug", "w1");
-  r.db.run(
-    "INSERT INTO file_modifications (path, kind, change_id, source, ts) VALUES ('docs/x.md', 'modify', NULL, 'external', ?)",
-    [now - 2 * H],
-  );
+  mod("docs/x.md", "modify", null, "external", now - 2 * H);
   at(1 * H);
   queue.enqueue(cr("c4", "a2", "r2", "src/d.ts"), { status: "awaiting_approval" });
   request("r3", H / 3, "needs_clarification");

@@ -107,12 +107,14 @@ CREATE INDEX file_modifications_external ON file_modifications(ts) WHERE change_
  * change-paths.ts: fileKey), as the queue's line and apply find a file, not by the change's
  * spelling of the path: on a case-insensitive or normalising file system the watcher may report
  * another spelling of the file a change wrote. `key` is written with every row; modKeys (below)
- * computes it for the rows already stored.
+ * computes it for the rows already stored. Listings by path (`file-mods --path`) go by key too, so
+ * the key's index replaces the path's: each row still writes as many index entries.
  */
 export const APPLY_V6 = `
 ALTER TABLE file_modifications ADD COLUMN key TEXT;
 UPDATE file_modifications SET key = (SELECT k.key FROM temp.mod_keys k WHERE k.path = file_modifications.path);
 CREATE INDEX file_modifications_key ON file_modifications(key, ts);
+DROP INDEX file_modifications_path;
 `;
 
 /** Before APPLY_V6: the file key of every path file_modifications holds, into temp.mod_keys. */
