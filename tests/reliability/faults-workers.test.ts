@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { makeFileChange } from "../../lib/patch/index.ts";
 import { createApplier } from "../../lib/runtime/applier.ts";
 import type { Outcome } from "../../lib/runtime/outcome.ts";
-import { startPool, startThreads } from "../../lib/runtime/pool.ts";
+import { type PoolOptions, startPool, startThreads } from "../../lib/runtime/pool.ts";
 import { faultRepo, until } from "./_faults-repo.ts";
 
 // Real worker threads; a cap against hangs, not a speed target.
@@ -33,6 +33,21 @@ const faultyApplier = (f: { root: string; db: string }, file: string) => {
       last = step;
     },
   });
+};
+
+/** A pool of one thread on `f`, collecting its outcomes; `more` adds to its options. */
+const onePool = (f: { root: string; db: string }, more: Partial<PoolOptions> = {}) => {
+  const outcomes: Outcome[] = [];
+  const pool = startPool({
+    repo: f.root,
+    db: f.db,
+    workers: 1,
+    validate: false,
+    commit: false,
+    onOutcome: (o) => outcomes.push(o),
+    ...more,
+  });
+  return { pool, outcomes };
 };
 
 describe("worker faults", () => {
@@ -85,16 +100,7 @@ describe("worker faults", () => {
       await using f = await faultRepo({ files, config: { queue: { lease_ms: 3_600_000 } } });
       writeFileSync(join(f.marks, "mode"), mode);
       const ids = f.enqueue(changes()).map((c) => c.id);
-      const outcomes: Outcome[] = [];
-      const pool = startPool({
-        repo: f.root,
-        db: f.db,
-        workers: 1,
-        validate: false,
-        commit: false,
-        onOutcome: (o) => outcomes.push(o),
-        entry: join(import.meta.dir, "_dying.worker.ts"),
-      });
+      const { pool, outcomes } = onePool(f, { entry: join(import.meta.dir, "_dying.worker.ts") });
       await until(
         () => outcomes.filter((o) => o.status === "applied").length === ids.length,
         "every change applied",
@@ -121,17 +127,7 @@ describe("worker faults", () => {
     threads[1]!.addEventListener("close", () => {
       spareClosed = true;
     });
-    const outcomes: Outcome[] = [];
-    const pool = startPool({
-      repo: f.root,
-      db: f.db,
-      workers: 1,
-      validate: false,
-      commit: false,
-      threads,
-      onOutcome: (o) => outcomes.push(o),
-      onEmpty: () => pool.stop(),
-    });
+    const { pool, outcomes } = onePool(f, { threads, onEmpty: () => pool.stop() });
     await pool.done;
     expect(outcomes.map((o) => [o.id, o.status])).toEqual(ids.map((id) => [id, "applied"]));
     expect(new Set(outcomes.map((o) => o.worker.split(":").at(-1)))).toEqual(new Set(["w1"]));
@@ -141,15 +137,7 @@ describe("worker faults", () => {
   test("a pool stopped before its thread is up leases nothing: the thread opens nothing and stops", async () => {
     await using f = await faultRepo({ files });
     const ids = f.enqueue(changes()).map((c) => c.id);
-    const outcomes: Outcome[] = [];
-    const pool = startPool({
-      repo: f.root,
-      db: f.db,
-      workers: 1,
-      validate: false,
-      commit: false,
-      onOutcome: (o) => outcomes.push(o),
-    });
+    const { pool, outcomes } = onePool(f);
     pool.stop();
     await pool.done;
     expect(outcomes).toEqual([]);
