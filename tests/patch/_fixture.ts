@@ -10,7 +10,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
-import { signPayload } from "../../lib/patch/index.ts";
+import { type ApplyManyContext, applyChanges, signPayload } from "../../lib/patch/index.ts";
 import { type ChangeRequest, defaultConfig } from "../../lib/schema/index.ts";
 import { openDatabase, repositoryId } from "../../lib/store/index.ts";
 import { tmpdir } from "../_helpers.ts";
@@ -51,6 +51,11 @@ export const fixture = async () => {
       const payload = JSON.stringify({ ...cr, id });
       return { id, payload, signature: signPayload(secret, { repository: repositoryId(db), id, payload }) };
     },
+    /** applyChanges on this tree, store and key; `more` adds options (hooks, limits, spares). */
+    applyAll: (
+      changes: ApplyManyContext["changes"],
+      more: Omit<ApplyManyContext, "repo" | "db" | "secret" | "changes"> = {},
+    ) => applyChanges({ repo, db, secret, changes, ...more }),
     async [Symbol.asyncDispose]() {
       db.close();
       await dir[Symbol.asyncDispose]();

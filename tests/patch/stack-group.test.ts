@@ -5,7 +5,6 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import {
-  applyChanges,
   makeFileChange,
   recoverApplies,
   rollbackChange,
@@ -41,13 +40,7 @@ describe("a stack applied in one call", () => {
     await using f = await fixture();
     const changes = stack(f);
     const steps: string[] = [];
-    const out = applyChanges({
-      repo: f.repo,
-      db: f.db,
-      secret: f.secret,
-      changes,
-      onStep: (s) => steps.push(s),
-    });
+    const out = f.applyAll(changes, { onStep: (s) => steps.push(s) });
     expect(out.map((o) => o.ok)).toEqual([true, true, true]);
     expect(f.read("a.txt")).toBe("4\n");
     expect(f.read("b.txt")).toBe("b\n");
@@ -77,15 +70,10 @@ describe("a stack applied in one call", () => {
     await using f = await fixture();
     // This file system tells case apart: A.txt and a.txt are two files, each edited from its own base.
     f.write({ "A.txt": "upper\n", "a.txt": "lower\n" });
-    const out = applyChanges({
-      repo: f.repo,
-      db: f.db,
-      secret: f.secret,
-      changes: [
-        f.signed({ task_id: "t", changes: [makeFileChange("A.txt", "upper\n", "UPPER\n")] }),
-        f.signed({ task_id: "t", changes: [makeFileChange("a.txt", "lower\n", "LOWER\n")] }),
-      ],
-    });
+    const out = f.applyAll([
+      f.signed({ task_id: "t", changes: [makeFileChange("A.txt", "upper\n", "UPPER\n")] }),
+      f.signed({ task_id: "t", changes: [makeFileChange("a.txt", "lower\n", "LOWER\n")] }),
+    ]);
     expect(out.map((o) => (o.ok ? "ok" : o.error.code))).toEqual(["ok", "ok"]);
     expect([f.read("A.txt"), f.read("a.txt")]).toEqual(["UPPER\n", "LOWER\n"]);
   });
@@ -93,7 +81,7 @@ describe("a stack applied in one call", () => {
   test("a pre-image kept as a patch is rebuilt only from what its change left, and checked by its hash", async () => {
     await using f = await fixture();
     const changes = stack(f);
-    applyChanges({ repo: f.repo, db: f.db, secret: f.secret, changes });
+    f.applyAll(changes);
     // The middle change's file was changed since by the last: refused, forced or not.
     const middle = changes[1]!.id;
     expect(thrown(() => rollbackChange({ repo: f.repo, db: f.db, changeId: middle })).code).toBe(
@@ -124,7 +112,7 @@ describe("a stack applied in one call", () => {
     const bad = f.signed({ task_id: "t", changes: [makeFileChange("a.txt", "9\n", "2\n")] });
     const behind = f.signed({ task_id: "t", changes: [makeFileChange("a.txt", "2\n", "3\n")] });
     const other = f.signed({ task_id: "t", changes: [makeFileChange("c.txt", "c\n", "C\n")] });
-    const out = applyChanges({ repo: f.repo, db: f.db, secret: f.secret, changes: [bad, behind, other] });
+    const out = f.applyAll([bad, behind, other]);
     expect(out[0]!.ok).toBe(false);
     expect(out[1]!.ok ? null : out[1]!.error.code).toBe("E_BEHIND_FAILED");
     expect(out[1]!.ok ? null : out[1]!.error.details?.after).toBe(bad.id);
@@ -137,13 +125,7 @@ describe("a stack applied in one call", () => {
   test("a lost lease on the first change fails the whole stack before anything is written", async () => {
     await using f = await fixture();
     const changes = stack(f);
-    const out = applyChanges({
-      repo: f.repo,
-      db: f.db,
-      secret: f.secret,
-      changes,
-      fence: (id) => id !== changes[0]!.id,
-    });
+    const out = f.applyAll(changes, { fence: (id) => id !== changes[0]!.id });
     expect(out.map((o) => (o.ok ? "ok" : o.error.code))).toEqual([
       "E_LEASE_LOST",
       "E_BEHIND_FAILED",
@@ -159,11 +141,7 @@ describe("a stack applied in one call", () => {
     const crashAt = async (f: Fixture, at: string) => {
       const changes = stack(f);
       expect(() =>
-        applyChanges({
-          repo: f.repo,
-          db: f.db,
-          secret: f.secret,
-          changes,
+        f.applyAll(changes, {
           onStep: (s) => {
             if (s === at) throw new Error("crash");
           },
@@ -216,11 +194,7 @@ describe("a stack applied in one call", () => {
   test("an error mid-renames undoes the renames already made, for every change of the stack", async () => {
     await using f = await fixture();
     const changes = stack(f);
-    const out = applyChanges({
-      repo: f.repo,
-      db: f.db,
-      secret: f.secret,
-      changes,
+    const out = f.applyAll(changes, {
       onStep: (s) => {
         if (s === "rename:b.txt") throw new Error("disk gone");
       },
